@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Protocol modules are sans-IO: bytes and time in, bytes and events out.
+/// C libraries sit behind `C*` system-library targets; only the module that wraps one imports it.
+let package = Package(
+    name: "peerlearn-relay",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "STUN", targets: ["STUN"]),
+        .library(name: "ICE", targets: ["ICE"]),
+        .library(name: "SDP", targets: ["SDP"]),
+        .library(name: "RTP", targets: ["RTP"]),
+        .library(name: "RTCP", targets: ["RTCP"]),
+        .library(name: "VP8", targets: ["VP8"]),
+        .library(name: "Mux", targets: ["Mux"]),
+        .library(name: "DTLS", targets: ["DTLS"]),
+        .library(name: "SRTP", targets: ["SRTP"]),
+        .library(name: "MediaCodecs", targets: ["MediaCodecs"]),
+    ],
+    targets: [
+        // C libraries (Debian: libsrtp2-dev, libssl-dev, libopus-dev, libvpx-dev).
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
+
+        // Sans-IO protocol core.
+        .target(name: "STUN"),
+        .target(name: "ICE", dependencies: ["STUN"]),
+        .target(name: "SDP"),
+        .target(name: "RTP"),
+        .target(name: "RTCP"),
+        .target(name: "VP8"),
+        .target(name: "Mux"),
+        .target(name: "DTLS", dependencies: ["COpenSSL"]),
+        .target(name: "SRTP", dependencies: ["CSRTP"]),
+        .target(name: "MediaCodecs", dependencies: ["COpus", "CVPX"]),
+
+        .testTarget(name: "STUNTests", dependencies: ["STUN"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"]),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        .testTarget(name: "RTCPTests", dependencies: ["RTCP"]),
+        .testTarget(name: "VP8Tests", dependencies: ["VP8"]),
+        .testTarget(name: "MuxTests", dependencies: ["Mux"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
+        .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// DTLS: placeholder until its module lands.
+enum _DTLSPlaceholder {}

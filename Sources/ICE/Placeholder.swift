@@ -1,0 +1,2 @@
+// ICE: placeholder until its module lands.
+enum _ICEPlaceholder {}

@@ -1,0 +1,2 @@
+// MediaCodecs: placeholder until its module lands.
+enum _MediaCodecsPlaceholder {}

@@ -1,0 +1,2 @@
+// Mux: placeholder until its module lands.
+enum _MuxPlaceholder {}

@@ -1,0 +1,2 @@
+// RTCP: placeholder until its module lands.
+enum _RTCPPlaceholder {}

@@ -1,0 +1,2 @@
+// RTP: placeholder until its module lands.
+enum _RTPPlaceholder {}

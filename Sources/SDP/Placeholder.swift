@@ -1,0 +1,2 @@
+// SDP: placeholder until its module lands.
+enum _SDPPlaceholder {}

@@ -1,0 +1,2 @@
+// SRTP: placeholder until its module lands.
+enum _SRTPPlaceholder {}

@@ -1,0 +1,2 @@
+// STUN: placeholder until its module lands.
+enum _STUNPlaceholder {}

@@ -1,0 +1,2 @@
+// VP8: placeholder until its module lands.
+enum _VP8Placeholder {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import MediaCodecs
+
+@Test func MediaCodecsModuleBuilds() {}

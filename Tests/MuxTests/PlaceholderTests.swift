@@ -1,0 +1,4 @@
+import Testing
+@testable import Mux
+
+@Test func MuxModuleBuilds() {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import VP8
+
+@Test func VP8ModuleBuilds() {}
