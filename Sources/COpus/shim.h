@@ -12,4 +12,16 @@ static inline int peerlearn_opus_set_complexity(OpusEncoder *enc, opus_int32 c) 
 static inline int peerlearn_opus_set_inband_fec(OpusEncoder *enc, opus_int32 on) {
     return opus_encoder_ctl(enc, OPUS_SET_INBAND_FEC(on));
 }
+static inline int peerlearn_opus_set_packet_loss_perc(OpusEncoder *enc, opus_int32 pct) {
+    return opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(pct));
+}
+static inline int peerlearn_opus_set_vbr(OpusEncoder *enc, opus_int32 on) {
+    return opus_encoder_ctl(enc, OPUS_SET_VBR(on));
+}
+static inline int peerlearn_opus_set_signal(OpusEncoder *enc, opus_int32 signal) {
+    return opus_encoder_ctl(enc, OPUS_SET_SIGNAL(signal));
+}
+static inline int peerlearn_opus_decoder_get_last_packet_duration(OpusDecoder *dec, opus_int32 *samples) {
+    return opus_decoder_ctl(dec, OPUS_GET_LAST_PACKET_DURATION(samples));
+}
 #endif

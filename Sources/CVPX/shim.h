@@ -18,4 +18,19 @@ static inline vpx_codec_err_t peerlearn_vpx_vp8_enc_config_default(vpx_codec_enc
 static inline vpx_codec_err_t peerlearn_vpx_set_cpuused(vpx_codec_ctx_t *ctx, int v) {
     return vpx_codec_control(ctx, VP8E_SET_CPUUSED, v);
 }
+static inline vpx_codec_err_t peerlearn_vpx_set_static_threshold(vpx_codec_ctx_t *ctx, unsigned int v) {
+    return vpx_codec_control(ctx, VP8E_SET_STATIC_THRESHOLD, v);
+}
+static inline vpx_codec_err_t peerlearn_vpx_set_noise_sensitivity(vpx_codec_ctx_t *ctx, unsigned int v) {
+    return vpx_codec_control(ctx, VP8E_SET_NOISE_SENSITIVITY, v);
+}
+static inline vpx_codec_err_t peerlearn_vpx_set_token_partitions(vpx_codec_ctx_t *ctx, int v) {
+    return vpx_codec_control(ctx, VP8E_SET_TOKEN_PARTITIONS, v);
+}
+static inline vpx_codec_err_t peerlearn_vpx_set_max_intra_bitrate_pct(vpx_codec_ctx_t *ctx, unsigned int pct) {
+    return vpx_codec_control(ctx, VP8E_SET_MAX_INTRA_BITRATE_PCT, pct);
+}
+static inline vpx_codec_err_t peerlearn_vpx_get_frame_corrupted(vpx_codec_ctx_t *ctx, int *corrupted) {
+    return vpx_codec_control(ctx, VP8D_GET_FRAME_CORRUPTED, corrupted);
+}
 #endif

@@ -1,2 +1,0 @@
-// MediaCodecs: placeholder until its module lands.
-enum _MediaCodecsPlaceholder {}

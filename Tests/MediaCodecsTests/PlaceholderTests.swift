@@ -1,4 +1,0 @@
-import Testing
-@testable import MediaCodecs
-
-@Test func MediaCodecsModuleBuilds() {}
