@@ -18,9 +18,6 @@ static inline int peerlearn_opus_set_packet_loss_perc(OpusEncoder *enc, opus_int
 static inline int peerlearn_opus_set_vbr(OpusEncoder *enc, opus_int32 on) {
     return opus_encoder_ctl(enc, OPUS_SET_VBR(on));
 }
-static inline int peerlearn_opus_set_signal(OpusEncoder *enc, opus_int32 signal) {
-    return opus_encoder_ctl(enc, OPUS_SET_SIGNAL(signal));
-}
 static inline int peerlearn_opus_decoder_get_last_packet_duration(OpusDecoder *dec, opus_int32 *samples) {
     return opus_decoder_ctl(dec, OPUS_GET_LAST_PACKET_DURATION(samples));
 }

@@ -17,6 +17,10 @@ public struct I420Frame: Sendable, Equatable {
     public var uRange: Range<Int> { yRange.upperBound..<(yRange.upperBound + chromaWidth * chromaHeight) }
     public var vRange: Range<Int> { uRange.upperBound..<(uRange.upperBound + chromaWidth * chromaHeight) }
 
+    /// Whether `data` has exactly the packed length for `width`×`height`; `data` is publicly
+    /// settable, so consumers that hand it to C code check this first.
+    public var hasValidLayout: Bool { data.count == Self.byteCount(width: width, height: height) }
+
     /// Bytes needed for a packed I420 frame of this size.
     public static func byteCount(width: Int, height: Int) -> Int {
         width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)

@@ -127,3 +127,7 @@ public final class OpusDecoder {
         return Int(decoded)
     }
 }
+
+/// libopus state is not thread-safe; see the type's documentation.
+@available(*, unavailable)
+extension OpusDecoder: Sendable {}

@@ -131,6 +131,10 @@ public final class OpusEncoder {
     }
 }
 
+/// libopus state is not thread-safe; see the type's documentation.
+@available(*, unavailable)
+extension OpusEncoder: Sendable {}
+
 /// Legal Opus frame durations at 48 kHz: 2.5, 5, 10, 20, 40, 60 ms (RFC 6716 §2.1.4),
 /// plus the 80–120 ms multi-frame sizes libopus ≥ 1.2 accepts.
 enum OpusFrameSize {

@@ -56,9 +56,11 @@ public struct SyntheticVideoSource: Sendable {
 
     /// Renders frame `frameIndex` into `frame`, reusing its storage when sizes match.
     public func render(frameIndex: Int, into frame: inout I420Frame) {
-        if frame.width != width || frame.height != height { frame = I420Frame(width: width, height: height) }
+        if frame.width != width || frame.height != height || !frame.hasValidLayout {
+            frame = I420Frame(width: width, height: height)
+        }
         let index = max(0, frameIndex)
-        let lumaOffset = (index * Self.panStep) % Self.period
+        let lumaOffset = (index % Self.period) * Self.panStep % Self.period
         let chromaOffset = lumaOffset / 2
         let chromaWidth = frame.chromaWidth, chromaHeight = frame.chromaHeight
         let uStart = frame.uRange.lowerBound, vStart = frame.vRange.lowerBound
@@ -99,7 +101,7 @@ public struct SyntheticVideoSource: Sendable {
     /// Reads the frame counter back from a (possibly lossy-decoded) frame of this source's size,
     /// by thresholding the mean luma at the centre of each cell. `nil` if the size differs.
     public func frameCounter(in frame: I420Frame) -> Int? {
-        guard frame.width == width, frame.height == height else { return nil }
+        guard frame.width == width, frame.height == height, frame.hasValidLayout else { return nil }
         var value = 0
         for bit in 0..<Self.counterBits {
             let cell = cellSpan(bit)
@@ -120,8 +122,8 @@ public struct SyntheticVideoSource: Sendable {
     /// Square position: independent triangle waves in x and y, kept below the counter bar.
     func squareRect(frameIndex: Int) -> (x: Int, y: Int, size: Int) {
         let size = max(8, min(width, height - counterBarHeight) / 4)
-        let x = Self.bounce(frameIndex * 5, range: width - size)
-        let y = counterBarHeight + Self.bounce(frameIndex * 3, range: height - counterBarHeight - size)
+        let x = Self.bounce(frame: frameIndex, step: 5, range: width - size)
+        let y = counterBarHeight + Self.bounce(frame: frameIndex, step: 3, range: height - counterBarHeight - size)
         return (x, y, size)
     }
 
@@ -129,9 +131,11 @@ public struct SyntheticVideoSource: Sendable {
         (bit * width / Self.counterBits)..<((bit + 1) * width / Self.counterBits)
     }
 
-    private static func bounce(_ travel: Int, range: Int) -> Int {
+    /// Triangle wave over 0...range moving `step` pixels per frame; reduced before multiplying so
+    /// huge frame indices cannot overflow.
+    private static func bounce(frame: Int, step: Int, range: Int) -> Int {
         guard range > 0 else { return 0 }
-        let phase = travel % (2 * range)
+        let phase = (max(0, frame) % (2 * range)) * step % (2 * range)
         return phase <= range ? phase : 2 * range - phase
     }
 

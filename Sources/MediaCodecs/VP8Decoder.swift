@@ -77,3 +77,7 @@ public final class VP8Decoder {
         }
     }
 }
+
+/// libvpx contexts are not thread-safe; see the type's documentation.
+@available(*, unavailable)
+extension VP8Decoder: Sendable {}

@@ -59,6 +59,8 @@ public final class VP8Encoder {
     public private(set) var configuration: Configuration
     /// Frames submitted so far; also the next frame's presentation index.
     public private(set) var frameCount = 0
+    /// Set by `requestKeyframe()`, cleared once a keyframe has been produced.
+    public private(set) var isKeyframePending = false
 
     private let context: UnsafeMutablePointer<vpx_codec_ctx_t>
     private let image: UnsafeMutablePointer<vpx_image_t>
@@ -105,20 +107,29 @@ public final class VP8Encoder {
         image.deallocate()
     }
 
+    /// Makes the next `encode` produce a keyframe, e.g. when a receiver sends PLI or FIR
+    /// (RFC 4585 §6.3.1, RFC 5104 §4.3.1) while the encode loop runs elsewhere.
+    public func requestKeyframe() {
+        isKeyframePending = true
+    }
+
     /// Encodes the next frame. Returns `nil` only when `allowFrameDropping` let rate control skip it.
     public func encode(_ frame: I420Frame, forceKeyframe: Bool = false) throws(VP8CodecError) -> VP8EncodedFrame? {
-        guard frame.width == configuration.width, frame.height == configuration.height else {
+        // libvpx reads width×height×1.5 bytes through the plane pointers: the layout must match exactly.
+        guard frame.width == configuration.width, frame.height == configuration.height, frame.hasValidLayout else {
             throw .frameSizeMismatch(width: frame.width, height: frame.height)
         }
         let pts = vpx_codec_pts_t(frameCount)
-        let flags = vpx_enc_frame_flags_t(forceKeyframe ? VPX_EFLAG_FORCE_KF : 0)
+        let flags = vpx_enc_frame_flags_t(forceKeyframe || isKeyframePending ? VPX_EFLAG_FORCE_KF : 0)
         let status = frame.data.withUnsafeBufferPointer { planes -> vpx_codec_err_t in
             wrap(frame, planes)
             return vpx_codec_encode(context, image, pts, 1, flags, UInt(VPX_DL_REALTIME))
         }
         guard status == VPX_CODEC_OK else { throw VP8CodecError(status: status.rawValue) }
         frameCount += 1
-        return try drain(frameIndex: Int(pts))
+        let encoded = try drain(frameIndex: Int(pts))
+        if encoded?.isKeyframe == true { isKeyframePending = false }
+        return encoded
     }
 
     /// Retargets rate control mid-stream, e.g. when congestion control lowers the send rate.
@@ -136,7 +147,8 @@ public final class VP8Encoder {
 
     /// Points the reusable `vpx_image_t` at the frame's packed planes; libvpx only reads them.
     private func wrap(_ frame: I420Frame, _ planes: UnsafeBufferPointer<UInt8>) {
-        let base = UnsafeMutablePointer(mutating: planes.baseAddress!)
+        guard let start = planes.baseAddress else { return }
+        let base = UnsafeMutablePointer(mutating: start)
         _ = vpx_img_wrap(image, VPX_IMG_FMT_I420, UInt32(frame.width), UInt32(frame.height), 1, base)
         // vpx_img_wrap truncates odd chroma widths; set planes and strides from the packed layout.
         image.pointee.planes.0 = base + frame.yRange.lowerBound
@@ -198,3 +210,7 @@ public final class VP8Encoder {
         UInt32(max(300, 600 / 2 * frameRate / 10))
     }
 }
+
+/// libvpx contexts are not thread-safe; see the type's documentation.
+@available(*, unavailable)
+extension VP8Encoder: Sendable {}

@@ -23,12 +23,27 @@ import Testing
         return (input, output, packets)
     }
 
+    /// RFC 6716 §3.1 Table 2: frame size per TOC configuration number.
+    static func frameDurationMicroseconds(config: Int) -> Int {
+        switch config {
+        case 0...11: [10_000, 20_000, 40_000, 60_000][config % 4]   // SILK-only
+        case 12...15: [10_000, 20_000][config % 2]                  // Hybrid
+        default: [2_500, 5_000, 10_000, 20_000][config % 4]          // CELT-only
+        }
+    }
+
     @Test(arguments: AudioChannels.allCases)
     func toneSurvivesRoundTrip(channels: AudioChannels) throws {
         let (input, output, packets) = try Self.roundTrip(channels: channels)
         #expect(output.count == input.count)
-        // RFC 6716 §3.1: TOC config 16...31 is CELT, 0...15 SILK/hybrid; either way one 20 ms frame.
         #expect(packets.allSatisfy { !$0.isEmpty && $0.count <= OpusEncoder.maxPacketSize })
+        // RFC 6716 §3.1: every TOC byte says "one frame (code 0) of 20 ms", and the stereo flag matches.
+        for packet in packets {
+            let toc = packet[0]
+            #expect(toc & 0x03 == 0)
+            #expect(Self.frameDurationMicroseconds(config: Int(toc >> 3)) == 20_000)
+            #expect((toc & 0x04 != 0) == (channels == .stereo))
+        }
         let totalBits = packets.reduce(0) { $0 + $1.count } * 8
         #expect(totalBits > 8_000 && totalBits < 96_000, "\(totalBits) bits for a 32 kbit/s second")
 

@@ -13,6 +13,8 @@ import Testing
         source.render(frameIndex: 7, into: &reused)
         #expect(reused == seven)
 
+        let far = source.squareRect(frameIndex: .max)
+        #expect(far.x >= 0 && far.x + far.size <= 320)
         let a = source.squareRect(frameIndex: 10), b = source.squareRect(frameIndex: 11)
         #expect(a.x != b.x || a.y != b.y)
         // The square stays inside the picture and below the counter bar for a long run.

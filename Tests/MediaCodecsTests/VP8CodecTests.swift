@@ -90,6 +90,19 @@ import Testing
         #expect(rejected > 0)
     }
 
+    @Test func keyframeRequestAppliesToNextFrameOnly() throws {
+        let source = SyntheticVideoSource(width: 160, height: 96)
+        let encoder = try VP8Encoder(.init(width: 160, height: 96, targetBitrateKbps: 250))
+        var keyframes: [Int] = []
+        for index in 0..<12 {
+            if index == 7 { encoder.requestKeyframe() }
+            #expect(encoder.isKeyframePending == (index == 7))
+            if try #require(try encoder.encode(source.frame(at: index))).isKeyframe { keyframes.append(index) }
+        }
+        #expect(keyframes == [0, 7])
+        #expect(!encoder.isKeyframePending)
+    }
+
     @Test func oddDimensionsRoundTrip() throws {
         let source = SyntheticVideoSource(width: 97, height: 65)
         let encoder = try VP8Encoder(.init(width: 97, height: 65, targetBitrateKbps: 300))
@@ -109,6 +122,10 @@ import Testing
         #expect(throws: VP8CodecError.frameSizeMismatch(width: 32, height: 64)) {
             try encoder.encode(I420Frame(width: 32, height: 64))
         }
+        // A frame whose public `data` no longer matches its size must not reach libvpx.
+        var truncated = I420Frame(width: 64, height: 64)
+        truncated.data.removeLast()
+        #expect(throws: VP8CodecError.frameSizeMismatch(width: 64, height: 64)) { try encoder.encode(truncated) }
         #expect(throws: VP8CodecError.self) { try VP8Encoder(.init(width: 0, height: 64, targetBitrateKbps: 200)) }
         #expect(throws: VP8CodecError.self) { try VP8Encoder(.init(width: 64, height: 64, targetBitrateKbps: 0)) }
         #expect(throws: VP8CodecError.self) { try VP8Encoder(.init(width: 64, height: 64, targetBitrateKbps: 200, speed: 17)) }
