@@ -77,7 +77,8 @@ public struct SyntheticVideoSource: Sendable {
                      into: base + vStart, width: chromaWidth, height: chromaHeight)
 
             // Bouncing square: bright and reddish.
-            Self.fill(base, stride: width, x: square.x, y: square.y, width: square.size, height: square.size, value: 210)
+            Self.fill(base, stride: width, x: square.x, y: square.y,
+                      width: square.size, height: square.size, value: 210)
             let chromaSquare = (x: square.x / 2, y: square.y / 2, size: (square.size + 1) / 2)
             Self.fill(base + uStart, stride: chromaWidth, x: chromaSquare.x, y: chromaSquare.y,
                       width: chromaSquare.size, height: chromaSquare.size, value: 90)

@@ -1,4 +1,5 @@
-/// Why a VP8 call failed. libvpx `vpx_codec_err_t` values map one-to-one; the rest are caught before libvpx sees the input.
+/// Why a VP8 call failed. libvpx `vpx_codec_err_t` values map one-to-one; the rest are caught
+/// before libvpx sees the input.
 public enum VP8CodecError: Error, Sendable, Equatable {
     /// `VPX_CODEC_ERROR`: unspecified libvpx failure.
     case codecError

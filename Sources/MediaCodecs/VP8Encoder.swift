@@ -84,9 +84,12 @@ public final class VP8Encoder {
         status = peerlearn_vpx_set_cpuused(context, -Int32(configuration.speed))
         if status == VPX_CODEC_OK { status = peerlearn_vpx_set_static_threshold(context, 1) }
         if status == VPX_CODEC_OK { status = peerlearn_vpx_set_noise_sensitivity(context, 0) }
-        if status == VPX_CODEC_OK { status = peerlearn_vpx_set_token_partitions(context, Int32(VP8_ONE_TOKENPARTITION.rawValue)) }
         if status == VPX_CODEC_OK {
-            status = peerlearn_vpx_set_max_intra_bitrate_pct(context, Self.maxIntraBitratePercent(frameRate: configuration.frameRate))
+            status = peerlearn_vpx_set_token_partitions(context, Int32(VP8_ONE_TOKENPARTITION.rawValue))
+        }
+        if status == VPX_CODEC_OK {
+            let cap = Self.maxIntraBitratePercent(frameRate: configuration.frameRate)
+            status = peerlearn_vpx_set_max_intra_bitrate_pct(context, cap)
         }
         guard status == VPX_CODEC_OK else {
             vpx_codec_destroy(context)
@@ -169,7 +172,7 @@ public final class VP8Encoder {
             guard packet.pointee.kind == VPX_CODEC_CX_FRAME_PKT else { continue }
             let frame = packet.pointee.data.frame
             guard result == nil else { extraFrames += 1; continue }
-            let bytes = frame.buf.map { UnsafeRawBufferPointer(start: $0, count: frame.sz) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            let bytes = UnsafeRawBufferPointer(start: frame.buf, count: frame.buf == nil ? 0 : frame.sz)
             result = VP8EncodedFrame(
                 data: Array(bytes),
                 isKeyframe: frame.flags & vpx_codec_frame_flags_t(VPX_FRAME_IS_KEY) != 0,

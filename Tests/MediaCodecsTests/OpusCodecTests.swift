@@ -81,10 +81,14 @@ import Testing
 
     @Test func encoderRejectsBadFramesAndSettings() throws {
         let encoder = try OpusEncoder()
-        #expect(throws: OpusCodecError.invalidFrameSize(samples: 1000)) { try encoder.encode([Int16](repeating: 0, count: 1000)) }
+        #expect(throws: OpusCodecError.invalidFrameSize(samples: 1000)) {
+            try encoder.encode([Int16](repeating: 0, count: 1000))
+        }
         #expect(throws: OpusCodecError.invalidFrameSize(samples: 0)) { try encoder.encode([]) }
         let stereo = try OpusEncoder(.init(channels: .stereo))
-        #expect(throws: OpusCodecError.invalidFrameSize(samples: 961)) { try stereo.encode([Int16](repeating: 0, count: 961)) }
+        #expect(throws: OpusCodecError.invalidFrameSize(samples: 961)) {
+            try stereo.encode([Int16](repeating: 0, count: 961))
+        }
         // 10 ms is a legal Opus frame (RFC 6716 §2.1.4).
         #expect(try encoder.encode([Int16](repeating: 0, count: 480)).count > 0)
         #expect(throws: OpusCodecError.badArgument) { try OpusEncoder(.init(bitrate: -5)) }
@@ -103,7 +107,9 @@ import Testing
         // R4: a code 2 packet whose first-frame length runs past the end.
         #expect(throws: OpusCodecError.invalidPacket) { try decoder.decode([0x02, 0xFB, 0x00]) }
         // Code 3 with M = 48 x 20 ms = 960 ms exceeds the 120 ms limit (R5).
-        #expect(throws: OpusCodecError.invalidPacket) { try decoder.decode([0x0B, 0x30] + [UInt8](repeating: 0, count: 48)) }
+        #expect(throws: OpusCodecError.invalidPacket) {
+            try decoder.decode([0x0B, 0x30] + [UInt8](repeating: 0, count: 48))
+        }
 
         var random = SplitMix64(state: 0x0095)
         var rejected = 0, decoded = 0
@@ -135,8 +141,11 @@ import Testing
         // PLC extrapolates the tone rather than emitting silence.
         #expect(SignalMetrics.rms(concealed[...]) > 100)
         #expect(try decoder.concealLostFrame(samplesPerChannel: 480).count == 480)
-        #expect(throws: OpusCodecError.invalidFrameSize(samples: 100)) { try decoder.concealLostFrame(samplesPerChannel: 100) }
-        #expect(throws: OpusCodecError.invalidFrameSize(samples: 0)) { try decoder.concealLostFrame(samplesPerChannel: 0) }
+        for bad in [0, 100, 5_880] {
+            #expect(throws: OpusCodecError.invalidFrameSize(samples: bad)) {
+                try decoder.concealLostFrame(samplesPerChannel: bad)
+            }
+        }
     }
 
     @Test func inbandFECRecoversTheLostFrame() throws {

@@ -57,7 +57,8 @@ import Testing
 
     @Test func audioEnvelopeSwellsSlowly() {
         // 0.5 Hz modulation with depth 0.5: loudest at t = 0, quietest at t = 1 s.
-        let source = SyntheticAudioSource(frequency: 500, amplitude: 0.5, modulationFrequency: 0.5, modulationDepth: 0.5)
+        let source = SyntheticAudioSource(
+            frequency: 500, amplitude: 0.5, modulationFrequency: 0.5, modulationDepth: 0.5)
         let loud = SignalMetrics.rms((0..<4_800).map { source.sample(at: $0) }[...])
         let quiet = SignalMetrics.rms((45_600..<50_400).map { source.sample(at: $0) }[...])
         #expect(quiet < 0.6 * loud && quiet > 0.4 * loud)

@@ -5,9 +5,12 @@ import Testing
     static let width = 640, height = 360, frameRate = 30, bitrateKbps = 1_000
 
     /// One second of the synthetic picture, with a keyframe forced halfway.
-    static func encodeOneSecond(forceAt forced: Int = 15) throws -> (source: SyntheticVideoSource, frames: [VP8EncodedFrame]) {
+    static func encodeOneSecond(
+        forceAt forced: Int = 15
+    ) throws -> (source: SyntheticVideoSource, frames: [VP8EncodedFrame]) {
         let source = SyntheticVideoSource(width: width, height: height)
-        let encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: bitrateKbps))
+        let encoder = try VP8Encoder(
+            .init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: bitrateKbps))
         var picture = I420Frame(width: width, height: height)
         var frames: [VP8EncodedFrame] = []
         for index in 0..<frameRate {
@@ -128,7 +131,9 @@ import Testing
         #expect(throws: VP8CodecError.frameSizeMismatch(width: 64, height: 64)) { try encoder.encode(truncated) }
         #expect(throws: VP8CodecError.self) { try VP8Encoder(.init(width: 0, height: 64, targetBitrateKbps: 200)) }
         #expect(throws: VP8CodecError.self) { try VP8Encoder(.init(width: 64, height: 64, targetBitrateKbps: 0)) }
-        #expect(throws: VP8CodecError.self) { try VP8Encoder(.init(width: 64, height: 64, targetBitrateKbps: 200, speed: 17)) }
+        #expect(throws: VP8CodecError.self) {
+            try VP8Encoder(.init(width: 64, height: 64, targetBitrateKbps: 200, speed: 17))
+        }
         #expect(throws: VP8CodecError.self) { try encoder.setTargetBitrate(kbps: -1) }
         #expect(encoder.configuration.targetBitrateKbps == 200)
     }
