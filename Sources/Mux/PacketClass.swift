@@ -28,8 +28,10 @@ public enum PacketClass: Sendable, Equatable, Hashable, CaseIterable {
     /// the protocol handler chosen here does its own validation.
     @inlinable
     public static func classify(_ datagram: UnsafeRawBufferPointer) -> PacketClass {
-        guard let first = datagram.first else { return .unknown }
-        switch first {
+        // Index directly: the generic `Collection.first` is not specialized in debug builds and
+        // allocates there.
+        guard !datagram.isEmpty else { return .unknown }
+        switch datagram[0] {
         case 0...3: return .stun
         case 16...19: return .zrtp
         case 20...63: return .dtls

@@ -22,7 +22,8 @@ public struct VP8RTPPayload: Sendable, Equatable, Hashable {
     private let tl0PicIdxOffset: Int?
 
     public init(parsing payload: UnsafeRawBufferPointer) throws(VP8Error) {
-        guard let first = payload.first else { throw .truncated }
+        guard !payload.isEmpty else { throw .truncated }
+        let first = payload[0]
         var offset = 1
         var pictureID: VP8PictureID?
         var pictureIDOffset: Int?
