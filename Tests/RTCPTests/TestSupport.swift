@@ -1,4 +1,2 @@
 import Testing
 @testable import RTCP
-
-@Test func RTCPModuleBuilds() {}
