@@ -1,2 +1,0 @@
-// Mux: placeholder until its module lands.
-enum _MuxPlaceholder {}

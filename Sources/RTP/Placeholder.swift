@@ -1,2 +1,0 @@
-// RTP: placeholder until its module lands.
-enum _RTPPlaceholder {}

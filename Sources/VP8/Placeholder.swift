@@ -1,2 +1,0 @@
-// VP8: placeholder until its module lands.
-enum _VP8Placeholder {}

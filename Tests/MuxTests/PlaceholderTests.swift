@@ -1,4 +1,0 @@
-import Testing
-@testable import Mux
-
-@Test func MuxModuleBuilds() {}

@@ -1,4 +1,0 @@
-import Testing
-@testable import VP8
-
-@Test func VP8ModuleBuilds() {}
