@@ -43,4 +43,5 @@ static inline int peerlearn_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *l
     return (int)SSL_CTX_set1_groups_list(ctx, list);
 }
 static inline uint64_t peerlearn_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
+static inline uint64_t peerlearn_ssl_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
 #endif

@@ -26,8 +26,10 @@ enum SSLContextFactory {
             SSL_CTX_free(context)
             throw OpenSSLErrorQueue.error("SSL_CTX configuration")
         }
-        // Sessions are never resumed: every WebRTC association hands a fresh certificate exchange.
-        _ = peerlearn_ssl_ctx_set_options(context, peerlearn_ssl_op_no_ticket())
+        // Sessions are never resumed (each association authenticates by a fresh certificate
+        // exchange) and never renegotiated, which WebRTC does not use and which only adds attack
+        // surface (RFC 8827 §6.5 relies on the initial handshake alone).
+        _ = peerlearn_ssl_ctx_set_options(context, peerlearn_ssl_op_no_ticket() | peerlearn_ssl_op_no_renegotiation())
         _ = peerlearn_ssl_ctx_set_read_ahead(context, 1)
         return context
     }
