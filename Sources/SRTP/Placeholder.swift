@@ -1,2 +1,0 @@
-// SRTP: placeholder until its module lands.
-enum _SRTPPlaceholder {}
