@@ -46,8 +46,11 @@ public struct ICELiteAgent: Sendable {
     }
 
     /// Processes one datagram believed to be STUN (RFC 7983 demultiplexing happens before this).
+    /// IPv4-mapped sources are canonicalized to IPv4, so pairs, events and XOR-MAPPED-ADDRESS
+    /// carry the peer's real family; a dual-stack socket must map them back when sending.
     public mutating func handle(_ datagram: UnsafeRawBufferPointer, from source: TransportAddress,
                                 now: ContinuousClock.Instant) -> ICECheckOutcome {
+        let source = source.canonicalized
         guard let header = STUNMessage.peekHeader(datagram) else { return .dropped(.notSTUN) }
         switch header.type.messageClass {
         case .indication: return .dropped(.indication)

@@ -88,6 +88,18 @@ struct Browser {
         #expect(parsed == .success(mappedAddress: source))
     }
 
+    @Test("An IPv4 peer seen through a dual-stack socket is one IPv4 pair")
+    func ipv4MappedSource() throws {
+        var agent = makeAgent()
+        let mapped = try #require(TransportAddress(ip: "::ffff:127.0.0.1", port: 50_001))
+        let id = STUNTransactionID.random()
+        let response = try #require(agent.handle(browser.check(transactionID: id), from: mapped, now: start).response)
+        _ = agent.handle(browser.check(), from: loopback, now: start)
+        #expect(agent.pairs.map(\.remote) == [loopback])
+        let parsed = try ICEConnectivityCheck.parseBindingResponse(response, transactionID: id, password: browser.relayPassword)
+        #expect(parsed == .success(mappedAddress: loopback))
+    }
+
     @Test("USE-CANDIDATE nominates and selects the pair once")
     func nomination() {
         var agent = makeAgent()
