@@ -1,2 +1,0 @@
-// STUN: placeholder until its module lands.
-enum _STUNPlaceholder {}
