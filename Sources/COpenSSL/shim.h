@@ -31,4 +31,17 @@ static inline uint64_t peerlearn_ssl_op_no_query_mtu(void) { return SSL_OP_NO_QU
 static inline long peerlearn_ssl_ctx_set_read_ahead(SSL_CTX *ctx, long on) {
     return SSL_CTX_set_read_ahead(ctx, on);
 }
+static inline uint64_t peerlearn_ssl_ctx_set_options(SSL_CTX *ctx, uint64_t options) {
+    return SSL_CTX_set_options(ctx, options);
+}
+static inline void peerlearn_bio_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
+static inline void peerlearn_bio_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }
+static inline int peerlearn_mbstring_asc(void) { return MBSTRING_ASC; }
+static inline int peerlearn_ssl_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
+static inline void *peerlearn_ssl_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
+static inline int peerlearn_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *list) {
+    return (int)SSL_CTX_set1_groups_list(ctx, list);
+}
+static inline uint64_t peerlearn_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
+static inline uint64_t peerlearn_ssl_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
 #endif

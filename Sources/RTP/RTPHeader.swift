@@ -103,7 +103,7 @@ public struct RTPHeader: Sendable, Equatable, Hashable {
     }
 
     /// The value bytes of the first extension element with `id`, or nil if there is none.
-    public func extensionRange(id: UInt8, in packet: UnsafeRawBufferPointer) -> Range<Int>? {
+    public func extensionValueRange(id: UInt8, in packet: UnsafeRawBufferPointer) -> Range<Int>? {
         for element in extensions(in: packet) where element.id == id {
             return element.range
         }

@@ -44,7 +44,7 @@ public struct RTPPacketRewriter {
     /// The writable value bytes of extension element `id`, located through `header`, which must
     /// have been parsed from this buffer. Nil if the element is absent.
     public func extensionValue(id: UInt8, header: RTPHeader) -> UnsafeMutableRawBufferPointer? {
-        guard let range = header.extensionRange(id: id, in: UnsafeRawBufferPointer(buffer)) else { return nil }
+        guard let range = header.extensionValueRange(id: id, in: UnsafeRawBufferPointer(buffer)) else { return nil }
         return UnsafeMutableRawBufferPointer(rebasing: buffer[range])
     }
 

@@ -6,6 +6,9 @@ import CSRTP
 /// wildcard templates (`ssrc_any_inbound` / `ssrc_any_outbound`): every SSRC seen is keyed with the
 /// same master key and salt, as RFC 5764 §4.2 prescribes for a DTLS-SRTP session.
 ///
+/// The in-place calls allocate nothing per packet; libsrtp itself allocates once per new SSRC
+/// when it clones the template into a stream (see `removeStream(ssrc:)`).
+///
 /// Thread safety: each call mutates libsrtp state (rollover counters, replay windows, per-SSRC
 /// streams) without locking, so a context must be used by one thread at a time. It is therefore
 /// deliberately not `Sendable`; own it inside the actor or task that handles the peer's packets and
@@ -113,6 +116,16 @@ public final class SRTPContext {
         return try transform(buffer, length: length, growth: 0, srtp_unprotect_rtcp)
     }
 
+    /// Forgets the stream state (rollover counter, replay window) libsrtp keeps for `ssrc`, which
+    /// it allocates on the first packet of each SSRC. Call it once an SSRC is gone for good
+    /// (RTCP BYE, timeout) so a long-lived context does not accumulate streams; a later packet with
+    /// that SSRC starts afresh. Returns false if no stream existed.
+    @discardableResult
+    public func removeStream(ssrc: UInt32) -> Bool {
+        // libsrtp keys streams by the SSRC as it appears in the packet, i.e. network byte order.
+        srtp_remove_stream(session, ssrc.bigEndian) == srtp_err_status_ok
+    }
+
     // MARK: Array conveniences
 
     /// Protects `packet` in place, growing it by `profile.rtpOverhead`. Reserve that capacity up
@@ -168,7 +181,12 @@ public final class SRTPContext {
         guard buffer.count >= required else { throw .bufferTooSmall(required: required) }
         var newLength = Int32(length)
         let status = operation(session, buffer.baseAddress, &newLength)
-        guard status == srtp_err_status_ok else { throw Self.error(for: status) }
+        guard status == srtp_err_status_ok else {
+            // On a packet, libsrtp's "bad parameter" means a header it could not parse (e.g. CSRCs
+            // or an extension running past the end), not a configuration mistake.
+            throw status == srtp_err_status_bad_param || status == srtp_err_status_parse_err
+                ? .malformedPacket : Self.error(for: status)
+        }
         let result = Int(newLength)
         // libsrtp trusts the caller for room; a result outside the checked capacity would be a bug.
         precondition(result >= 0 && result <= buffer.count, "libsrtp wrote past the checked capacity")

@@ -6,8 +6,8 @@ public enum SRTPError: Error, Sendable, Equatable {
     case replayed
     /// The buffer cannot hold the protected packet; `required` is the capacity that would.
     case bufferTooSmall(required: Int)
-    /// The packet is shorter than a minimal RTP/RTCP header (plus tag, when unprotecting), or the
-    /// length exceeds the buffer.
+    /// The packet is shorter than a minimal RTP/RTCP header (plus tag, when unprotecting), its
+    /// header does not parse, or the length exceeds the buffer.
     case malformedPacket
     /// Key, salt or replay window do not fit the profile, or libsrtp rejected a parameter.
     case badParameter

@@ -42,15 +42,15 @@ struct SHA1: Sendable {
 
     /// Pads per RFC 3174 §4 and returns the digest; the hasher must not be reused afterwards.
     mutating func finalize() -> SHA1Digest {
+        // 0x80, zeros up to 56 mod 64, then the 64-bit big-endian bit length: one update call.
         let bitLength = byteCount &* 8
-        var padByte: UInt8 = 0x80
-        withUnsafeBytes(of: &padByte) { update($0) }
-        var zero: UInt8 = 0
-        while pending.count != 56 {
-            withUnsafeBytes(of: &zero) { update($0) }
+        let padLength = (55 - Int(byteCount % 64) + 64) % 64 + 1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: padLength + 8) { padding in
+            padding.initialize(repeating: 0)
+            padding[0] = 0x80
+            for i in 0..<8 { padding[padLength + i] = UInt8(truncatingIfNeeded: bitLength >> (56 - 8 * UInt64(i))) }
+            update(UnsafeRawBufferPointer(padding))
         }
-        var trailer = bitLength.bigEndian
-        withUnsafeBytes(of: &trailer) { update($0) }
         return SHA1Digest(h0: h0, h1: h1, h2: h2, h3: h3, h4: h4)
     }
 

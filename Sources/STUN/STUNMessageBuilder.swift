@@ -55,8 +55,9 @@ public struct STUNMessageBuilder: Sendable {
         endAttribute(startingAt: start)
     }
 
-    /// Appends MESSAGE-INTEGRITY (and MESSAGE-INTEGRITY-SHA256 when asked) keyed with `integrity`,
-    /// then FINGERPRINT, and returns the finished message.
+    /// Appends MESSAGE-INTEGRITY keyed with `integrity` (plus MESSAGE-INTEGRITY-SHA256 when
+    /// `integritySHA256`; it needs the key too), then FINGERPRINT, and returns the message.
+    /// ICE always uses both MESSAGE-INTEGRITY and FINGERPRINT (RFC 8445 §7.2.2).
     public consuming func finish(integrity: STUNIntegrityKey? = nil, integritySHA256: Bool = false,
                                  fingerprint: Bool = true) -> [UInt8] {
         if let key = integrity {

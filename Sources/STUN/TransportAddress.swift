@@ -41,6 +41,14 @@ public struct TransportAddress: Sendable, Hashable {
         return false
     }
 
+    /// IPv4-mapped IPv6 (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2) rewritten as plain IPv4, anything
+    /// else unchanged. Dual-stack sockets report IPv4 peers in mapped form; canonicalizing keeps one
+    /// peer from looking like two (e.g. two ICE pairs).
+    public var canonicalized: TransportAddress {
+        guard case .v6(0, let low) = ip, low >> 32 == 0xFFFF else { return self }
+        return TransportAddress(ip: .v4(UInt32(truncatingIfNeeded: low)), port: port)
+    }
+
     /// The address in network order: 4 or 16 bytes.
     public var addressBytes: [UInt8] {
         var bytes: [UInt8] = []

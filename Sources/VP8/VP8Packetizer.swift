@@ -2,8 +2,9 @@
 ///
 /// Every payload gets a 4-byte descriptor with a 15-bit PictureID, the form libwebrtc sends, so
 /// receivers can detect lost frames. Fragments are balanced in size rather than filled greedily,
-/// which avoids a tiny trailing packet. Partition boundaries are not tracked: the whole frame is
-/// treated as partition 0, which RFC 7741 §4.4 permits. Not for the relay's hot path.
+/// which avoids a tiny trailing packet. Partition boundaries are not tracked (libwebrtc's default
+/// non-partitioned mode): PID is always 0 and only the first packet has S = 1. Not for the relay's
+/// hot path.
 public struct VP8Packetizer: Sendable, Equatable, Hashable {
     /// Bytes of descriptor put in front of every fragment: X, I|M and two PictureID bytes.
     public static let descriptorLength = 4

@@ -24,7 +24,7 @@ private func packet(profile: UInt16, data: [UInt8]) -> [UInt8] {
     let bytes = packet(profile: 0xBEDE, data: [0x10, 0xAA, 0xF0, 0x20, 0xBB, 0x00, 0x00, 0x00])
     let header = try parse(bytes).get()
     #expect(elements(bytes, header: header) == [Element(id: 1, value: [0xAA])])
-    #expect(bytes.withUnsafeBytes { header.extensionRange(id: 2, in: $0) } == nil)
+    #expect(bytes.withUnsafeBytes { header.extensionValueRange(id: 2, in: $0) } == nil)
 }
 
 @Test func oneByteFormSixteenByteValue() throws {
@@ -63,7 +63,7 @@ private func packet(profile: UInt16, data: [UInt8]) -> [UInt8] {
         Element(id: 15, value: [1, 2, 3]),
         Element(id: 255, value: [9]),
     ])
-    let range = try #require(bytes.withUnsafeBytes { header.extensionRange(id: 15, in: $0) })
+    let range = try #require(bytes.withUnsafeBytes { header.extensionValueRange(id: 15, in: $0) })
     #expect(bytes[range] == [1, 2, 3])
 }
 

@@ -17,6 +17,8 @@ import RTP
     #expect(header.payloadRange == 12..<13)
     #expect(header.headerLength == 12)
     #expect(header.paddingLength == 0)
+    #expect(elements(bytes, header: header).isEmpty)
+    #expect(bytes.withUnsafeBytes { header.extensionValueRange(id: 1, in: $0) } == nil)
 }
 
 @Test func parsesChromiumVP8PacketWithExtensions() throws {
@@ -35,9 +37,9 @@ import RTP
         Element(id: 2, value: [0x8F, 0xB2, 0x4C]),
         Element(id: 4, value: [0x01, 0x23]),
     ])
-    let tcc = try #require(chromiumVP8Packet.withUnsafeBytes { header.extensionRange(id: 4, in: $0) })
+    let tcc = try #require(chromiumVP8Packet.withUnsafeBytes { header.extensionValueRange(id: 4, in: $0) })
     #expect(tcc == 21..<23)
-    #expect(chromiumVP8Packet.withUnsafeBytes { header.extensionRange(id: 3, in: $0) } == nil)
+    #expect(chromiumVP8Packet.withUnsafeBytes { header.extensionValueRange(id: 3, in: $0) } == nil)
     #expect(chromiumVP8Packet[header.payloadRange].first == 0x90)
 }
 

@@ -52,19 +52,23 @@ import RTP
 @Test func overwritesExtensionValueInPlace() throws {
     var bytes = chromiumVP8Packet
     let header = try parse(bytes).get()
-    let results = bytes.withUnsafeMutableBytes { buffer -> [Result<Void, RTPError>] in
-        guard let packet = RTPPacketRewriter(buffer) else { return [] }
-        func set(_ id: UInt8, _ value: [UInt8]) -> Result<Void, RTPError> {
-            value.withUnsafeBytes { raw in
-                Result { () throws(RTPError) in try packet.setExtensionValue(id: id, to: raw, header: header) }
+    /// Applies one overwrite and returns its error, if any.
+    func set(_ id: UInt8, _ value: [UInt8]) -> RTPError? {
+        bytes.withUnsafeMutableBytes { buffer -> RTPError? in
+            guard let packet = RTPPacketRewriter(buffer) else { return .truncated }
+            return value.withUnsafeBytes { raw -> RTPError? in
+                do throws(RTPError) {
+                    try packet.setExtensionValue(id: id, to: raw, header: header)
+                    return nil
+                } catch {
+                    return error
+                }
             }
         }
-        return [set(2, [0x01, 0x02, 0x03]), set(4, [0xAA]), set(9, [0x00])]
     }
-    #expect(results.count == 3)
-    #expect((try? results[0].get()) != nil)
-    #expect(results[1] == .failure(.extensionLengthMismatch))
-    #expect(results[2] == .failure(.extensionNotFound))
+    #expect(set(2, [0x01, 0x02, 0x03]) == nil)
+    #expect(set(4, [0xAA]) == .extensionLengthMismatch)
+    #expect(set(9, [0x00]) == .extensionNotFound)
     let reparsed = try parse(bytes).get()
     #expect(elements(bytes, header: reparsed) == [
         Element(id: 2, value: [0x01, 0x02, 0x03]),
@@ -85,14 +89,4 @@ import RTP
     untouched[21] = 0xBE
     untouched[22] = 0xEF
     #expect(bytes == untouched)
-}
-
-extension Result where Success == Void, Failure: Equatable {
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        switch (lhs, rhs) {
-        case (.success, .success): true
-        case (.failure(let l), .failure(let r)): l == r
-        default: false
-        }
-    }
 }

@@ -147,6 +147,11 @@ struct SRTPContextTests {
             garbage[0] = 0x80
             #expect(throws: SRTPError.self) { try receiver.unprotectRTP(&garbage) }
         }
+        // A CSRC count claiming more CSRCs than the packet holds (RFC 3550 §5.1).
+        var overlong = Self.rtpPacket(sequence: 1, ssrc: 1, payloadLength: 4)
+        overlong[0] = 0x8F
+        #expect(throws: SRTPError.malformedPacket) { try sender.protectRTP(&overlong) }
+
         // Length larger than the buffer is refused before libsrtp sees it.
         var small = [UInt8](repeating: 0x80, count: 40)
         #expect(throws: SRTPError.malformedPacket) {
@@ -154,6 +159,21 @@ struct SRTPContextTests {
                 try receiver.unprotectRTP(buffer, length: 41)
             }
         }
+    }
+
+    @Test func removedStreamStartsAfresh() throws {
+        let (sender, receiver) = try Self.pair(.aes128CmHmacSha1_80)
+        #expect(receiver.removeStream(ssrc: 0xABCD_0001) == false)
+        var packet = Self.rtpPacket(sequence: 10, ssrc: 0xABCD_0001, payloadLength: 30)
+        try sender.protectRTP(&packet)
+        var first = packet
+        try receiver.unprotectRTP(&first)
+        #expect(throws: SRTPError.replayed) { var copy = packet; try receiver.unprotectRTP(&copy) }
+        #expect(receiver.removeStream(ssrc: 0xABCD_0001))
+        // A fresh stream has an empty replay window, so the same index verifies again.
+        var again = packet
+        try receiver.unprotectRTP(&again)
+        #expect(again == first)
     }
 
     @Test func directionIsEnforced() throws {

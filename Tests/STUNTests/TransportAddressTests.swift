@@ -36,6 +36,16 @@ import STUN
         #expect(TransportAddress(ip: text, port: 1) == nil)
     }
 
+    @Test("IPv4-mapped IPv6 canonicalizes to IPv4; other addresses are unchanged")
+    func canonicalized() throws {
+        let mapped = try #require(TransportAddress(ip: "::ffff:192.0.2.1", port: 5))
+        #expect(mapped.canonicalized == TransportAddress(ipv4: 192, 0, 2, 1, port: 5))
+        let compatible = try #require(TransportAddress(ip: "::192.0.2.1", port: 5))
+        #expect(compatible.canonicalized == compatible)
+        let v6 = try #require(TransportAddress(ip: "2001:db8::ffff:c000:201", port: 5))
+        #expect(v6.canonicalized == v6)
+    }
+
     @Test("Byte initializer accepts only 4 or 16 bytes")
     func fromBytes() {
         #expect(TransportAddress(addressBytes: [127, 0, 0, 1], port: 80)?.description == "127.0.0.1:80")

@@ -1,2 +1,0 @@
-// DTLS: placeholder until its module lands.
-enum _DTLSPlaceholder {}

@@ -1,2 +1,0 @@
-// ICE: placeholder until its module lands.
-enum _ICEPlaceholder {}
