@@ -34,7 +34,7 @@ enum SDPParser {
         var session = SessionDescription(origin: origin, sessionName: String(lines[2].value), timing: [])
         cursor = 3
 
-        // Session-level fields: i u e* p* c b* (t r*)+ z k a* (§9 `session-description`).
+        // Session-level fields: i u e* p* c b* (t r* z)+ k a* (§9 `session-description`).
         var rank = 0
         while cursor < lines.count, lines[cursor].type != "m" {
             let line = lines[cursor]
@@ -64,9 +64,15 @@ enum SDPParser {
                 guard let timing = Timing(fieldValue: line.value) else { throw error(.invalidTiming, at: line) }
                 session.timing.append(timing)
             case "r":
-                guard !session.timing.isEmpty, !line.value.isEmpty else { throw error(.invalidRepeat, at: line) }
+                guard let last = session.timing.last, last.zoneAdjustments == nil, !line.value.isEmpty else {
+                    throw error(.invalidRepeat, at: line)
+                }
                 session.timing[session.timing.count - 1].repeats.append(String(line.value))
-            case "z": session.timeZones = String(line.value)
+            case "z":
+                guard let last = session.timing.last, last.zoneAdjustments == nil else {
+                    throw error(.unexpectedLine("z"), at: line)
+                }
+                session.timing[session.timing.count - 1].zoneAdjustments = String(line.value)
             case "k": session.encryptionKey = String(line.value)
             default: session.attributes.append(try attribute(line))
             }
@@ -121,8 +127,7 @@ enum SDPParser {
         case "p": (4, true)
         case "c": (5, false)
         case "b": (6, true)
-        case "t", "r": (7, true)
-        case "z": (8, false)
+        case "t", "r", "z": (7, true)
         case "k": (9, false)
         case "a": (10, true)
         case "v", "o", "s": throw SDPParseError(line: line.number, reason: .unexpectedLine(line.type))
