@@ -55,7 +55,7 @@ extension AttributeContainer {
 
     /// Replaces the first `name` attribute's value in place (dropping later duplicates), appends when
     /// absent, removes all when `value` is nil. Keeps line order stable for single-valued attributes.
-    public mutating func setSingle(_ name: String, value: String?) {
+    public mutating func replaceAttribute(named name: String, value: String?) {
         guard let value else {
             removeAll(named: name)
             return
@@ -76,13 +76,13 @@ extension AttributeContainer {
     /// `a=ice-ufrag` (RFC 8839 §5.4).
     public var iceUfrag: String? {
         get { attributes.first { $0.name == "ice-ufrag" }?.value }
-        set { setSingle("ice-ufrag", value: newValue) }
+        set { replaceAttribute(named: "ice-ufrag", value: newValue) }
     }
 
     /// `a=ice-pwd` (RFC 8839 §5.4).
     public var icePwd: String? {
         get { attributes.first { $0.name == "ice-pwd" }?.value }
-        set { setSingle("ice-pwd", value: newValue) }
+        set { replaceAttribute(named: "ice-pwd", value: newValue) }
     }
 
     /// `a=ice-options` tokens (RFC 8839 §5.6); empty when absent.
@@ -91,7 +91,10 @@ extension AttributeContainer {
             guard let value = attributes.first(where: { $0.name == "ice-options" })?.value else { return [] }
             return value.split(separator: " ").map { ICEOption(rawValue: String($0)) }
         }
-        set { setSingle("ice-options", value: newValue.isEmpty ? nil : newValue.map(\.rawValue).joined(separator: " ")) }
+        set {
+            replaceAttribute(
+                named: "ice-options", value: newValue.isEmpty ? nil : newValue.map(\.rawValue).joined(separator: " "))
+        }
     }
 
     // MARK: DTLS (RFC 8842)
@@ -100,7 +103,7 @@ extension AttributeContainer {
 
     public var setup: SetupRole? {
         get { firstValue() }
-        set { setSingle(SetupRole.attributeName, value: newValue?.attributeValue) }
+        set { replaceAttribute(named: SetupRole.attributeName, value: newValue?.attributeValue) }
     }
 
     // MARK: RTP

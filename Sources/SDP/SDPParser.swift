@@ -78,7 +78,8 @@ enum SDPParser {
             }
         }
         guard !session.timing.isEmpty else {
-            throw SDPParseError(line: cursor < lines.count ? lines[cursor].number : lines.count + 1, reason: .missingTiming)
+            throw SDPParseError(
+                line: cursor < lines.count ? lines[cursor].number : lines.count + 1, reason: .missingTiming)
         }
 
         // Media sections: m i c* b* k a* (§9 `media-description`).
@@ -192,7 +193,8 @@ enum SDPParser {
         var number = 0
         var firstBlank: Int?
         while start < utf8.endIndex {
-            let newline = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
+            var newline = start
+            while newline < utf8.endIndex, utf8[newline] != UInt8(ascii: "\n") { newline = utf8.index(after: newline) }
             var end = newline
             if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
             number += 1

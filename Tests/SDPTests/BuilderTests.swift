@@ -119,13 +119,19 @@ struct BuilderTests {
         #expect(section.attributes.last == Attribute(name: "sctp-port", value: "5000"))
         section.simulcast = Simulcast(send: [], recv: [[.init(id: "h")], [.init(id: "l")]])
         #expect(section.simulcast?.recv.count == 2)
-        #expect(try SessionDescription(parsing: SessionDescription(origin: .init(sessionID: 1, sessionVersion: 1), media: [section]).serialized()).media == [section])
+        #expect(
+            try SessionDescription(
+                parsing: SessionDescription(origin: .init(sessionID: 1, sessionVersion: 1), media: [section])
+                    .serialized()
+            ).media == [section])
     }
 
     @Test func fullFieldSetRoundTrips() throws {
         var description = SessionDescription(
-            origin: Origin(username: "jdoe", sessionID: 3_724_394_400, sessionVersion: 3_724_394_405, address: "198.51.100.1"),
-            sessionName: "Call to John Smith", information: "SDP Offer #1", uri: "http://www.jdoe.example.com/home.html",
+            origin: Origin(
+                username: "jdoe", sessionID: 3_724_394_400, sessionVersion: 3_724_394_405, address: "198.51.100.1"),
+            sessionName: "Call to John Smith", information: "SDP Offer #1",
+            uri: "http://www.jdoe.example.com/home.html",
             emails: ["Jane Doe <jane@jdoe.example.com>"], phones: ["+1 617 555-6011"],
             connection: Connection(address: "198.51.100.1"), bandwidths: [Bandwidth(type: "AS", value: 512)],
             timing: [Timing(start: 0, stop: 0, repeats: ["604800 3600 0 90000"], zoneAdjustments: "2882844526 -1h")],
@@ -138,6 +144,8 @@ struct BuilderTests {
                 attributes: [Attribute(RTPMap(payloadType: 99, encodingName: "h263-1998", clockRate: 90000))]))
         let text = description.serialized()
         #expect(try SessionDescription(parsing: text) == description)
-        #expect(text.contains("m=video 51372/2 RTP/AVP 99\r\ni=camera\r\nc=IN IP6 2001:db8::2\r\nb=TIAS:500000\r\nk=prompt\r\n"))
+        #expect(
+            text.contains(
+                "m=video 51372/2 RTP/AVP 99\r\ni=camera\r\nc=IN IP6 2001:db8::2\r\nb=TIAS:500000\r\nk=prompt\r\n"))
     }
 }

@@ -59,14 +59,18 @@ struct TypedAttributeTests {
         #expect(fingerprint.hashFunction == "sha-1")
         #expect(
             fingerprint.bytes == [
-                0x4A, 0xAD, 0xB9, 0xB1, 0x3F, 0x82, 0x18, 0x3B, 0x54, 0x02, 0x12, 0xDF, 0x3E, 0x5D, 0x49, 0x6B, 0x19, 0xE5,
+                0x4A, 0xAD, 0xB9, 0xB1, 0x3F, 0x82, 0x18, 0x3B, 0x54, 0x02, 0x12, 0xDF, 0x3E, 0x5D, 0x49, 0x6B, 0x19,
+                0xE5,
                 0x7C, 0xAB,
             ])
         #expect(fingerprint.hex == "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB")
-        #expect(Fingerprint(attributeValue: "sha-256 4a:ad") == Fingerprint(hashFunction: "SHA-256", bytes: [0x4A, 0xAD]))
+        #expect(
+            Fingerprint(attributeValue: "sha-256 4a:ad") == Fingerprint(hashFunction: "SHA-256", bytes: [0x4A, 0xAD]))
     }
 
-    @Test(arguments: ["sha-256", "sha-256 ", "sha-256 4A:A", "sha-256 4A::AD", "sha-256 4G:AD", "sha-256 4AAD", " 4A:AD"])
+    @Test(arguments: [
+        "sha-256", "sha-256 ", "sha-256 4A:A", "sha-256 4A::AD", "sha-256 4G:AD", "sha-256 4AAD", " 4A:AD",
+    ])
     func malformedFingerprints(value: String) {
         #expect(Fingerprint(attributeValue: Substring(value)) == nil)
     }
@@ -104,7 +108,9 @@ struct TypedAttributeTests {
         let g722 = try parse("a=rtpmap:9 G722/8000/1", as: RTPMap.self)
         #expect(g722.channels == 1)
         #expect(g722.attributeValue == "9 G722/8000/1")
-        for bad in ["96", "96 VP8", "96 VP8/", "96 /90000", "x VP8/90000", "128 VP8/90000", "96 VP8/90000/2/1", "96 VP8/-1"] {
+        for bad in [
+            "96", "96 VP8", "96 VP8/", "96 /90000", "x VP8/90000", "128 VP8/90000", "96 VP8/90000/2/1", "96 VP8/-1",
+        ] {
             #expect(RTPMap(attributeValue: Substring(bad)) == nil, "\(bad)")
         }
     }
