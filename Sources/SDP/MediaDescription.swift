@@ -8,7 +8,8 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
     /// The `/<number of ports>` suffix, rarely used.
     public var portCount: UInt16?
     public var proto: TransportProtocol
-    /// Payload types for RTP protocols, `webrtc-datachannel` for SCTP; verbatim.
+    /// Payload types for RTP protocols, `webrtc-datachannel` for SCTP; verbatim. The grammar needs at
+    /// least one (RFC 8866 §5.14), so a section built without any will not re-parse.
     public var formats: [String]
     /// `i=`
     public var information: String?
