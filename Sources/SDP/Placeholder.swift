@@ -1,2 +1,0 @@
-// SDP: placeholder until its module lands.
-enum _SDPPlaceholder {}
