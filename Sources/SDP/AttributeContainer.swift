@@ -55,20 +55,27 @@ extension AttributeContainer {
 
     /// Replaces the first `name` attribute's value in place (dropping later duplicates), appends when
     /// absent, removes all when `value` is nil. Keeps line order stable for single-valued attributes.
-    public mutating func setSingle(_ name: String, value: String?) {
-        guard let value else {
-            removeAll(named: name)
-            return
-        }
-        if let first = attributes.firstIndex(where: { $0.name == name }) {
-            attributes[first].value = value
-            var index = attributes.index(after: first)
-            while index < attributes.endIndex {
-                if attributes[index].name == name { attributes.remove(at: index) } else { index += 1 }
+    public mutating func replaceAttribute(named name: String, value: String?) {
+        replaceAll(where: { $0.name == name }, with: value.map { Attribute(name: name, value: $0) })
+    }
+
+    /// Puts `replacement` where the first match was, drops every other match; appends if none matched.
+    private mutating func replaceAll(where matches: (Attribute) -> Bool, with replacement: Attribute?) {
+        var kept: [Attribute] = []
+        kept.reserveCapacity(attributes.count + 1)
+        var placed = replacement == nil
+        for attribute in attributes {
+            if matches(attribute) {
+                if !placed, let replacement {
+                    kept.append(replacement)
+                    placed = true
+                }
+            } else {
+                kept.append(attribute)
             }
-        } else {
-            attributes.append(Attribute(name: name, value: value))
         }
+        if !placed, let replacement { kept.append(replacement) }
+        attributes = kept
     }
 
     // MARK: ICE (RFC 8839)
@@ -76,13 +83,13 @@ extension AttributeContainer {
     /// `a=ice-ufrag` (RFC 8839 §5.4).
     public var iceUfrag: String? {
         get { attributes.first { $0.name == "ice-ufrag" }?.value }
-        set { setSingle("ice-ufrag", value: newValue) }
+        set { replaceAttribute(named: "ice-ufrag", value: newValue) }
     }
 
     /// `a=ice-pwd` (RFC 8839 §5.4).
     public var icePwd: String? {
         get { attributes.first { $0.name == "ice-pwd" }?.value }
-        set { setSingle("ice-pwd", value: newValue) }
+        set { replaceAttribute(named: "ice-pwd", value: newValue) }
     }
 
     /// `a=ice-options` tokens (RFC 8839 §5.6); empty when absent.
@@ -91,7 +98,10 @@ extension AttributeContainer {
             guard let value = attributes.first(where: { $0.name == "ice-options" })?.value else { return [] }
             return value.split(separator: " ").map { ICEOption(rawValue: String($0)) }
         }
-        set { setSingle("ice-options", value: newValue.isEmpty ? nil : newValue.map(\.rawValue).joined(separator: " ")) }
+        set {
+            replaceAttribute(
+                named: "ice-options", value: newValue.isEmpty ? nil : newValue.map(\.rawValue).joined(separator: " "))
+        }
     }
 
     // MARK: DTLS (RFC 8842)
@@ -100,7 +110,7 @@ extension AttributeContainer {
 
     public var setup: SetupRole? {
         get { firstValue() }
-        set { setSingle(SetupRole.attributeName, value: newValue?.attributeValue) }
+        set { replaceAttribute(named: SetupRole.attributeName, value: newValue?.attributeValue) }
     }
 
     // MARK: RTP
@@ -117,26 +127,9 @@ extension AttributeContainer {
             return nil
         }
         set {
-            let isDirection = { (a: Attribute) in a.value == nil && MediaDirection(rawValue: a.name) != nil }
-            guard let newValue else {
-                attributes.removeAll(where: isDirection)
-                return
-            }
-            if let index = attributes.firstIndex(where: isDirection) {
-                attributes[index] = Attribute(name: newValue.rawValue)
-                attributes.remove(at: attributes.index(after: index)..., where: isDirection)
-            } else {
-                attributes.append(Attribute(name: newValue.rawValue))
-            }
-        }
-    }
-}
-
-extension Array {
-    fileprivate mutating func remove(at range: PartialRangeFrom<Int>, where predicate: (Element) -> Bool) {
-        var index = range.lowerBound
-        while index < endIndex {
-            if predicate(self[index]) { remove(at: index) } else { index += 1 }
+            replaceAll(
+                where: { $0.value == nil && MediaDirection(rawValue: $0.name) != nil },
+                with: newValue.map { Attribute(name: $0.rawValue) })
         }
     }
 }

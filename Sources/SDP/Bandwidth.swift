@@ -12,7 +12,7 @@ public struct Bandwidth: Equatable, Hashable, Sendable {
 
     init?(fieldValue: Substring) {
         let (type, value) = fieldValue.splitOnce(":")
-        guard !type.isEmpty, !type.contains(" "), let value, let number = UInt64(sdpDecimal: value) else {
+        guard !type.isEmpty, !type.containsByte(" "), let value, let number = UInt64(sdpDecimal: value) else {
             return nil
         }
         self.init(type: String(type), value: number)

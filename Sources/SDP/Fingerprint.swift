@@ -39,7 +39,7 @@ public struct Fingerprint: SDPAttributeValue, Hashable {
     /// lower case accepted as real stacks emit it).
     static func decode(hex: Substring) -> [UInt8]? {
         var bytes: [UInt8] = []
-        for group in hex.split(separator: ":", omittingEmptySubsequences: false) {
+        for group in hex.sdpSplit(":") {
             let utf8 = Array(group.utf8)
             guard utf8.count == 2, let high = nibble(utf8[0]), let low = nibble(utf8[1]) else { return nil }
             bytes.append(high << 4 | low)

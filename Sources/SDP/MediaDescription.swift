@@ -8,7 +8,8 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
     /// The `/<number of ports>` suffix, rarely used.
     public var portCount: UInt16?
     public var proto: TransportProtocol
-    /// Payload types for RTP protocols, `webrtc-datachannel` for SCTP; verbatim.
+    /// Payload types for RTP protocols, `webrtc-datachannel` for SCTP; verbatim. The grammar needs at
+    /// least one (RFC 8866 §5.14), so a section built without any will not re-parse.
     public var formats: [String]
     /// `i=`
     public var information: String?
@@ -48,7 +49,8 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
             count = value
         }
         self.init(
-            type: MediaType(fields[0]), port: port, portCount: count, proto: TransportProtocol(rawValue: String(fields[2])),
+            type: MediaType(fields[0]), port: port, portCount: count,
+            proto: TransportProtocol(rawValue: String(fields[2])),
             formats: fields[3...].map(String.init), connections: [])
     }
 
@@ -76,7 +78,7 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
     /// `a=mid` (RFC 5888 §4): the tag BUNDLE groups and the mid header extension refer to.
     public var mid: String? {
         get { attributes.first { $0.name == "mid" }?.value }
-        set { setSingle("mid", value: newValue) }
+        set { replaceAttribute(named: "mid", value: newValue) }
     }
 
     public var candidates: [Candidate] { values() }
@@ -84,7 +86,7 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
     /// `a=sctp-port` for data channel sections (RFC 8841 §5.1).
     public var sctpPort: UInt16? {
         get { attributes.first { $0.name == "sctp-port" }?.value.flatMap { UInt16(sdpDecimal: Substring($0)) } }
-        set { setSingle("sctp-port", value: newValue.map(String.init)) }
+        set { replaceAttribute(named: "sctp-port", value: newValue.map(String.init)) }
     }
 
     // MARK: Codecs
@@ -144,7 +146,7 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
     /// `a=simulcast` (RFC 8853: at most one per section).
     public var simulcast: Simulcast? {
         get { firstValue() }
-        set { setSingle(Simulcast.attributeName, value: newValue?.attributeValue) }
+        set { replaceAttribute(named: Simulcast.attributeName, value: newValue?.attributeValue) }
     }
 
     /// Distinct SSRCs named by `a=ssrc` lines, in first-appearance order.

@@ -16,7 +16,7 @@ public struct MediaStreamID: SDPAttributeValue, Hashable {
 
     public init?(attributeValue: Substring) {
         let (stream, track) = attributeValue.splitOnce(" ")
-        guard !stream.isEmpty, track.map({ !$0.isEmpty && !$0.contains(" ") }) ?? true else { return nil }
+        guard !stream.isEmpty, track.map({ !$0.isEmpty && !$0.containsByte(" ") }) ?? true else { return nil }
         self.init(streamID: String(stream), trackID: track.map(String.init))
     }
 

@@ -33,7 +33,7 @@ public struct RID: SDPAttributeValue, Hashable {
         else { return nil }
         var restrictions: [Restriction] = []
         if fields.count == 3 {
-            for item in fields[2].split(separator: ";", omittingEmptySubsequences: false) {
+            for item in fields[2].sdpSplit(";") {
                 let (name, value) = item.splitOnce("=")
                 guard !name.isEmpty, value.map({ !$0.isEmpty }) ?? true else { return nil }
                 restrictions.append(Restriction(name: String(name), value: value.map(String.init)))

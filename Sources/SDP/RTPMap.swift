@@ -20,8 +20,8 @@ public struct RTPMap: SDPAttributeValue, Hashable {
     public init?(attributeValue: Substring) {
         let (pt, encoding) = attributeValue.splitOnce(" ")
         guard let pt = UInt8(sdpDecimal: pt), pt <= 127, let encoding else { return nil }
-        let parts = encoding.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, !parts[0].contains(" "),
+        let parts = encoding.sdpSplit("/")
+        guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, !parts[0].containsByte(" "),
             let rate = UInt32(sdpDecimal: parts[1])
         else { return nil }
         var channels: UInt16?

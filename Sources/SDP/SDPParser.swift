@@ -34,7 +34,7 @@ enum SDPParser {
         var session = SessionDescription(origin: origin, sessionName: String(lines[2].value), timing: [])
         cursor = 3
 
-        // Session-level fields: i u e* p* c b* (t r*)+ z k a* (§9 `session-description`).
+        // Session-level fields: i u e* p* c b* (t r* z)+ k a* (§9 `session-description`).
         var rank = 0
         while cursor < lines.count, lines[cursor].type != "m" {
             let line = lines[cursor]
@@ -64,15 +64,22 @@ enum SDPParser {
                 guard let timing = Timing(fieldValue: line.value) else { throw error(.invalidTiming, at: line) }
                 session.timing.append(timing)
             case "r":
-                guard !session.timing.isEmpty, !line.value.isEmpty else { throw error(.invalidRepeat, at: line) }
+                guard let last = session.timing.last, last.zoneAdjustments == nil, !line.value.isEmpty else {
+                    throw error(.invalidRepeat, at: line)
+                }
                 session.timing[session.timing.count - 1].repeats.append(String(line.value))
-            case "z": session.timeZones = String(line.value)
+            case "z":
+                guard let last = session.timing.last, last.zoneAdjustments == nil else {
+                    throw error(.unexpectedLine("z"), at: line)
+                }
+                session.timing[session.timing.count - 1].zoneAdjustments = String(line.value)
             case "k": session.encryptionKey = String(line.value)
             default: session.attributes.append(try attribute(line))
             }
         }
         guard !session.timing.isEmpty else {
-            throw SDPParseError(line: cursor < lines.count ? lines[cursor].number : lines.count + 1, reason: .missingTiming)
+            throw SDPParseError(
+                line: cursor < lines.count ? lines[cursor].number : lines.count + 1, reason: .missingTiming)
         }
 
         // Media sections: m i c* b* k a* (§9 `media-description`).
@@ -121,8 +128,7 @@ enum SDPParser {
         case "p": (4, true)
         case "c": (5, false)
         case "b": (6, true)
-        case "t", "r": (7, true)
-        case "z": (8, false)
+        case "t", "r", "z": (7, true)
         case "k": (9, false)
         case "a": (10, true)
         case "v", "o", "s": throw SDPParseError(line: line.number, reason: .unexpectedLine(line.type))
@@ -187,7 +193,8 @@ enum SDPParser {
         var number = 0
         var firstBlank: Int?
         while start < utf8.endIndex {
-            let newline = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
+            var newline = start
+            while newline < utf8.endIndex, utf8[newline] != UInt8(ascii: "\n") { newline = utf8.index(after: newline) }
             var end = newline
             if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
             number += 1

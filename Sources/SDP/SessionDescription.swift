@@ -20,10 +20,8 @@ public struct SessionDescription: AttributeContainer, Equatable, Hashable, Senda
     public var connection: Connection?
     /// `b=` lines.
     public var bandwidths: [Bandwidth]
-    /// `t=` lines with their `r=` lines; at least one.
+    /// Time descriptions (`t=` with its `r=` and `z=` lines); at least one.
     public var timing: [Timing]
-    /// `z=`, verbatim.
-    public var timeZones: String?
     /// `k=` (obsolete, RFC 8866 §5.12), verbatim.
     public var encryptionKey: String?
     /// Session-level `a=` lines, in order.
@@ -33,7 +31,7 @@ public struct SessionDescription: AttributeContainer, Equatable, Hashable, Senda
     public init(
         origin: Origin, sessionName: String = "-", information: String? = nil, uri: String? = nil,
         emails: [String] = [], phones: [String] = [], connection: Connection? = nil, bandwidths: [Bandwidth] = [],
-        timing: [Timing] = [Timing()], timeZones: String? = nil, encryptionKey: String? = nil,
+        timing: [Timing] = [Timing()], encryptionKey: String? = nil,
         attributes: [Attribute] = [], media: [MediaDescription] = []
     ) {
         self.version = 0
@@ -46,7 +44,6 @@ public struct SessionDescription: AttributeContainer, Equatable, Hashable, Senda
         self.connection = connection
         self.bandwidths = bandwidths
         self.timing = timing
-        self.timeZones = timeZones
         self.encryptionKey = encryptionKey
         self.attributes = attributes
         self.media = media
@@ -87,8 +84,8 @@ public struct SessionDescription: AttributeContainer, Equatable, Hashable, Senda
         for time in timing {
             line("t=", time.fieldValue)
             for repeatTime in time.repeats { line("r=", repeatTime) }
+            if let zones = time.zoneAdjustments { line("z=", zones) }
         }
-        if let timeZones { line("z=", timeZones) }
         if let encryptionKey { line("k=", encryptionKey) }
         for attribute in attributes { line("a=", attribute.fieldValue) }
         for section in media {

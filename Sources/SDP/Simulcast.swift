@@ -66,9 +66,9 @@ public struct Simulcast: SDPAttributeValue, Hashable {
 
     private static func parseStreams(_ text: Substring) -> [Stream]? {
         var streams: [Stream] = []
-        for stream in text.split(separator: ";", omittingEmptySubsequences: false) {
+        for stream in text.sdpSplit(";") {
             var alternatives: Stream = []
-            for alternative in stream.split(separator: ",", omittingEmptySubsequences: false) {
+            for alternative in stream.sdpSplit(",") {
                 let paused = alternative.hasPrefix("~")
                 let id = paused ? alternative.dropFirst() : alternative
                 guard RID.isValidID(id) else { return nil }

@@ -102,9 +102,10 @@ struct ChromiumFixtureTests {
         #expect(video.payloadTypes.count == 23)
         let codecs = video.codecs
         #expect(codecs.first?.rtpMap == RTPMap(payloadType: 96, encodingName: "VP8", clockRate: 90000))
-        #expect(codecs.first?.feedback.map(\.attributeValue) == [
-            "96 goog-remb", "96 transport-cc", "96 ccm fir", "96 nack", "96 nack pli",
-        ])
+        #expect(
+            codecs.first?.feedback.map(\.attributeValue) == [
+                "96 goog-remb", "96 transport-cc", "96 ccm fir", "96 nack", "96 nack pli",
+            ])
         #expect(codecs.first { $0.payloadType == 97 }?.parameter("apt") == "96")
         #expect(codecs.first { $0.payloadType == 45 }?.rtpMap.encodingName == "AV1")
         #expect(codecs.first { $0.payloadType == 102 }?.parameter("profile-level-id") == "42001f")

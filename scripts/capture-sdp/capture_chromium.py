@@ -55,6 +55,7 @@ def main() -> int:
     FIXTURES.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix="sdp-capture-") as profile, sync_playwright() as p:
+            # A persistent context is how Playwright passes --user-data-dir: a fresh, throwaway profile.
             context = p.chromium.launch_persistent_context(
                 profile,
                 executable_path="/usr/bin/chromium",
