@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "DTLS", targets: ["DTLS"]),
         .library(name: "SRTP", targets: ["SRTP"]),
         .library(name: "MediaCodecs", targets: ["MediaCodecs"]),
+        .library(name: "Relay", targets: ["Relay"]),
+        .library(name: "PeerClient", targets: ["PeerClient"]),
     ],
     targets: [
         // C libraries (Debian: libsrtp2-dev, libssl-dev, libopus-dev, libvpx-dev).
@@ -37,6 +39,11 @@ let package = Package(
         .target(name: "SRTP", dependencies: ["CSRTP"]),
         .target(name: "MediaCodecs", dependencies: ["COpus", "CVPX"]),
 
+        // The SFU engine: sans-IO, one instance per event loop.
+        .target(name: "Relay", dependencies: ["STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "Mux", "DTLS", "SRTP"]),
+        // A browser-like WebRTC endpoint for tests and the load tester.
+        .target(name: "PeerClient", dependencies: ["STUN", "ICE", "SDP", "RTP", "Mux", "DTLS", "SRTP"]),
+
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")]),
@@ -47,6 +54,7 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

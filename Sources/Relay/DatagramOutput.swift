@@ -1,0 +1,34 @@
+import STUN
+
+/// Where the engine puts the datagrams it wants sent. The IO edge implements it (NIO channel writes,
+/// flushed once per read batch so they leave in one `sendmmsg`); tests collect into arrays.
+///
+/// Generic rather than an existential so the hot path pays no dynamic dispatch or boxing.
+public protocol DatagramOutput {
+    mutating func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress)
+}
+
+/// Collects datagrams in memory: for tests and the in-process benchmarks.
+public struct CollectingOutput: DatagramOutput {
+    public var datagrams: [(bytes: [UInt8], destination: TransportAddress)] = []
+
+    public init() {}
+
+    public mutating func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+        datagrams.append((Array(datagram), destination))
+    }
+}
+
+/// Counts what would have been sent and drops the bytes: for benchmarking the forwarding path
+/// without the cost of storing its output.
+public struct CountingOutput: DatagramOutput {
+    public var datagrams = 0
+    public var bytes = 0
+
+    public init() {}
+
+    public mutating func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+        datagrams += 1
+        bytes += datagram.count
+    }
+}

@@ -1,0 +1,25 @@
+/// One accepted m-line of a participant's offer, reduced to what the forwarding path needs.
+public struct NegotiatedMedia: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case audio, video
+    }
+
+    /// Which way media flows on this m-line, seen from the relay.
+    public enum Flow: Sendable, Equatable {
+        /// The participant sends; the relay receives and forwards.
+        case publish
+        /// The relay sends to the participant.
+        case subscribe
+    }
+
+    public let mid: String
+    public let kind: Kind
+    public let flow: Flow
+    /// The codec's payload type in this participant's numbering.
+    public let payloadType: UInt8
+    public let clockRate: UInt32
+    /// For `publish`: the SSRC the participant announced (nil when it only uses rids or mids).
+    public let remoteSSRC: UInt32?
+    /// For `subscribe`: the SSRC the relay sends with. For `publish`: unused (0).
+    public let localSSRC: UInt32
+}

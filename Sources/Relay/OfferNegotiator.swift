@@ -1,0 +1,176 @@
+import DTLS
+import SDP
+
+/// Answers a participant's offer as an ice-lite, DTLS-passive SFU (RFC 8829 answer rules, RFC 8843
+/// BUNDLE, RFC 8842 setup:passive). It accepts Opus and VP8 only: the relay forwards without
+/// transcoding, so every participant must speak the same codecs.
+struct OfferNegotiator {
+    /// What the participant wants to do with the session.
+    enum Intent: Sendable, Equatable {
+        /// WHIP: the participant sends; m-lines it only wants to receive are made inactive.
+        case publish
+        /// WHEP: the participant receives; the relay sends on every audio/video m-line.
+        case subscribe
+    }
+
+    struct Result {
+        var answer: SessionDescription
+        var media: [NegotiatedMedia]
+        var remoteUfrag: String
+        var remotePassword: String
+        var remoteFingerprint: DTLSFingerprint
+    }
+
+    var localUfrag: String
+    var localPassword: String
+    var localFingerprint: DTLSFingerprint
+    /// Host candidates (address, port) announced to the participant.
+    var candidates: [(address: String, port: UInt16)]
+    /// CNAME and stream id the relay uses for what it sends (RFC 7022: random per session).
+    var cname: String
+    var makeSSRC: () -> UInt32
+
+    static let midExtensionURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+
+    func negotiate(_ offer: SessionDescription, intent: Intent) throws(RelayError) -> Result {
+        guard let ufrag = offer.media.lazy.compactMap({ offer.iceUfrag(of: $0) }).first,
+            let password = offer.media.lazy.compactMap({ offer.icePwd(of: $0) }).first
+        else { throw .invalidOffer("the offer has no ice-ufrag/ice-pwd") }
+        guard let fingerprint = offer.media.lazy.flatMap({ offer.fingerprints(of: $0) })
+            .first(where: { $0.hashFunction.lowercased() == "sha-256" }),
+            let remoteFingerprint = DTLSFingerprint(sdpValue: fingerprint.attributeValue)
+        else { throw .invalidOffer("the offer has no sha-256 DTLS fingerprint") }
+        let bundled = Set(offer.bundleGroup?.mids ?? [])
+        let usableCount = offer.media.filter { !$0.isRejected && ($0.type == .audio || $0.type == .video) }.count
+        if usableCount > 1 && bundled.isEmpty {
+            throw .invalidOffer("the relay needs BUNDLE: offer all media in one a=group:BUNDLE")
+        }
+
+        var answerMedia: [MediaDescription] = []
+        var negotiated: [NegotiatedMedia] = []
+        for section in offer.media {
+            if let (answer, media) = try accept(section, of: offer, intent: intent, bundled: bundled) {
+                answerMedia.append(answer)
+                negotiated.append(media)
+            } else {
+                answerMedia.append(rejection(of: section))
+            }
+        }
+        guard !negotiated.isEmpty else { throw .noUsableMedia }
+        // RFC 8843 §7.3.1: the first accepted m-line carries the transport (candidates).
+        if let first = answerMedia.firstIndex(where: { !$0.isRejected }) {
+            for (index, candidate) in candidates.enumerated() {
+                answerMedia[first].append(
+                    Candidate(
+                        foundation: "\(index + 1)", component: 1, transport: "udp",
+                        priority: UInt32(2_130_706_431 - index), address: candidate.address,
+                        port: candidate.port, kind: .host))
+            }
+            answerMedia[first].append(.endOfCandidates)
+        }
+
+        var attributes: [Attribute] = [Attribute(.iceLite)]
+        attributes.append(Attribute(Group(semantics: Group.bundle, mids: negotiated.map(\.mid))))
+        if offer.contains(.extmapAllowMixed) { attributes.append(Attribute(.extmapAllowMixed)) }
+        attributes.append(Attribute(name: "msid-semantic", value: " WMS *"))
+        let answer = SessionDescription(
+            origin: Origin(sessionID: UInt64(makeSSRC()) << 16 | UInt64(makeSSRC() & 0xFFFF), sessionVersion: 2,
+                address: "127.0.0.1"),
+            sessionName: "-", attributes: attributes, media: answerMedia)
+        return Result(
+            answer: answer, media: negotiated, remoteUfrag: ufrag, remotePassword: password,
+            remoteFingerprint: remoteFingerprint)
+    }
+
+    private func accept(
+        _ section: MediaDescription, of offer: SessionDescription, intent: Intent, bundled: Set<String>
+    ) throws(RelayError) -> (MediaDescription, NegotiatedMedia)? {
+        guard !section.isRejected, let mid = section.mid else { return nil }
+        let kind: NegotiatedMedia.Kind
+        switch section.type {
+        case .audio: kind = .audio
+        case .video: kind = .video
+        default: return nil
+        }
+        if !bundled.isEmpty && !bundled.contains(mid) { return nil }
+        guard section.contains(.rtcpMux) else { throw .invalidOffer("m-line \(mid) lacks rtcp-mux") }
+        let offered = offer.direction(of: section)
+        let flow: NegotiatedMedia.Flow
+        let answerDirection: MediaDirection
+        switch (intent, offered) {
+        case (.publish, .sendonly), (.publish, .sendrecv):
+            (flow, answerDirection) = (.publish, .recvonly)
+        case (.subscribe, .recvonly), (.subscribe, .sendrecv):
+            (flow, answerDirection) = (.subscribe, .sendonly)
+        default:
+            return nil
+        }
+        guard let codec = section.codecs.first(where: { Self.isSupported($0, kind: kind) }) else { return nil }
+
+        var answer = MediaDescription(type: section.type, port: 9, proto: section.proto, formats: [])
+        answer.mid = mid
+        answer.attributes.append(Attribute(name: "ice-ufrag", value: localUfrag))
+        answer.attributes.append(Attribute(name: "ice-pwd", value: localPassword))
+        answer.attributes.append(Attribute(name: "fingerprint", value: localFingerprint.sdpValue))
+        answer.attributes.append(Attribute(name: "setup", value: "passive"))
+        answer.attributes.append(Attribute(name: answerDirection.rawValue))
+        answer.append(.rtcpMux)
+        if section.contains(.rtcpReducedSize) { answer.append(.rtcpReducedSize) }
+        if let mid = section.extensionMaps.first(where: { $0.uri == Self.midExtensionURI }) {
+            answer.append(ExtensionMap(id: mid.id, uri: mid.uri))
+        }
+        let offeredFeedback = Set(codec.feedback.map { "\($0.type) \($0.parameter ?? "")" })
+        let feedback = Self.feedback(for: kind).filter { offeredFeedback.contains("\($0.type) \($0.parameter ?? "")") }
+        answer.addCodec(Codec(rtpMap: codec.rtpMap, parameters: codec.parameters, feedback: feedback))
+
+        var remoteSSRC: UInt32?
+        var localSSRC: UInt32 = 0
+        switch flow {
+        case .publish:
+            // RFC 5576 §4.2: with an FID group the first SSRC is the media, the second its RTX.
+            remoteSSRC = section.ssrcGroups.first(where: { $0.semantics == "FID" })?.ssrcs.first
+                ?? section.ssrcAttributes.first?.ssrc
+        case .subscribe:
+            localSSRC = makeSSRC()
+            let track = "\(kind.rawValue)-\(localSSRC)"
+            answer.append(MediaStreamID(streamID: cname, trackID: track))
+            answer.append(SSRCAttribute(ssrc: localSSRC, attribute: "cname", value: cname))
+            answer.append(SSRCAttribute(ssrc: localSSRC, attribute: "msid", value: "\(cname) \(track)"))
+        }
+        let media = NegotiatedMedia(
+            mid: mid, kind: kind, flow: flow, payloadType: codec.payloadType, clockRate: codec.rtpMap.clockRate,
+            remoteSSRC: remoteSSRC, localSSRC: localSSRC)
+        return (answer, media)
+    }
+
+    /// RFC 8829 §5.3.1: a rejected m-line keeps its type and mid with port 0.
+    private func rejection(of section: MediaDescription) -> MediaDescription {
+        var rejected = MediaDescription(
+            type: section.type, port: 0, proto: section.proto, formats: Array(section.formats.prefix(1)))
+        if let mid = section.mid { rejected.mid = mid }
+        rejected.attributes.append(Attribute(name: "inactive"))
+        return rejected
+    }
+
+    static func isSupported(_ codec: Codec, kind: NegotiatedMedia.Kind) -> Bool {
+        let name = codec.rtpMap.encodingName.lowercased()
+        switch kind {
+        case .audio: return name == "opus" && codec.rtpMap.clockRate == 48_000
+        case .video: return name == "vp8" && codec.rtpMap.clockRate == 90_000
+        }
+    }
+
+    /// The feedback the relay implements: NACK from its retransmission buffer, PLI/FIR relayed to the
+    /// publisher, REMB sent to publishers. Only what was also offered is answered.
+    static func feedback(for kind: NegotiatedMedia.Kind) -> [RTCPFeedback] {
+        switch kind {
+        case .audio: []
+        case .video: [
+            RTCPFeedback(payloadType: nil, type: "nack"),
+            RTCPFeedback(payloadType: nil, type: "nack", parameter: "pli"),
+            RTCPFeedback(payloadType: nil, type: "ccm", parameter: "fir"),
+            RTCPFeedback(payloadType: nil, type: "goog-remb"),
+        ]
+        }
+    }
+}

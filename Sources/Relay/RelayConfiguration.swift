@@ -1,0 +1,26 @@
+/// The engine's knobs. The server fills these from `config/` and the environment.
+public struct RelayConfiguration: Sendable {
+    /// Host candidates announced in answers: the address clients reach (NAT'd servers announce their
+    /// public address here) and the UDP port of the engine's socket.
+    public var announcedAddresses: [String]
+    public var port: UInt16
+    /// A participant must finish ICE + DTLS within this time after its offer is answered.
+    public var connectTimeout: Duration = .seconds(30)
+    /// RFC 7675 consent freshness: no valid check for this long means the participant is gone.
+    public var consentTimeout: Duration = .seconds(30)
+    /// Receiver/sender report interval (RFC 3550 §6.2 recommends a few seconds; WebRTC uses ~1 s).
+    public var reportInterval: Duration = .seconds(1)
+    /// How often participant statistics are emitted for persistence.
+    public var statisticsInterval: Duration = .seconds(5)
+    /// At most one PLI per published track in this interval, however many subscribers ask.
+    public var keyframeRequestInterval: Duration = .milliseconds(500)
+    /// The bitrate the relay's REMB allows each publisher's video.
+    public var maximumVideoBitrate: UInt64 = 2_500_000
+    /// Participants per room, when the signaling layer does not say otherwise.
+    public var defaultRoomCapacity = 100
+
+    public init(announcedAddresses: [String] = ["127.0.0.1"], port: UInt16) {
+        self.announcedAddresses = announcedAddresses
+        self.port = port
+    }
+}

@@ -1,0 +1,67 @@
+/// Why the relay dropped a datagram. Each reason is its own counter so an operator can tell an
+/// attack (unknown sources, failed authentication) from a bug (malformed after decryption).
+public enum DropReason: String, CaseIterable, Sendable {
+    case unknownProtocol = "unknown_protocol"
+    case unknownSource = "unknown_source"
+    case malformedSTUN = "malformed_stun"
+    case rejectedSTUN = "rejected_stun"
+    case notConnected = "not_connected"
+    case srtpAuthentication = "srtp_auth"
+    case srtpReplay = "srtp_replay"
+    case malformedRTP = "malformed_rtp"
+    case malformedRTCP = "malformed_rtcp"
+    case unknownSSRC = "unknown_ssrc"
+}
+
+/// Per-engine counters. Plain integers: the engine is confined to one event loop, so no atomics.
+public struct RelayCounters: Sendable, Equatable {
+    public var datagramsIn: UInt64 = 0
+    public var bytesIn: UInt64 = 0
+    public var datagramsOut: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    public var rtpForwarded: UInt64 = 0
+    public var retransmissions: UInt64 = 0
+    public var keyframeRequests: UInt64 = 0
+    public var dtlsFailures: UInt64 = 0
+    public var drops: [UInt64] = Array(repeating: 0, count: DropReason.allCases.count)
+
+    public init() {}
+
+    public func drops(_ reason: DropReason) -> UInt64 {
+        drops[reason.index]
+    }
+
+    mutating func drop(_ reason: DropReason) {
+        drops[reason.index] &+= 1
+    }
+
+    /// Adds another engine's counters: the metrics endpoint sums over workers.
+    public mutating func add(_ other: RelayCounters) {
+        datagramsIn &+= other.datagramsIn
+        bytesIn &+= other.bytesIn
+        datagramsOut &+= other.datagramsOut
+        bytesOut &+= other.bytesOut
+        rtpForwarded &+= other.rtpForwarded
+        retransmissions &+= other.retransmissions
+        keyframeRequests &+= other.keyframeRequests
+        dtlsFailures &+= other.dtlsFailures
+        for i in drops.indices { drops[i] &+= other.drops[i] }
+    }
+}
+
+extension DropReason {
+    var index: Int {
+        switch self {
+        case .unknownProtocol: 0
+        case .unknownSource: 1
+        case .malformedSTUN: 2
+        case .rejectedSTUN: 3
+        case .notConnected: 4
+        case .srtpAuthentication: 5
+        case .srtpReplay: 6
+        case .malformedRTP: 7
+        case .malformedRTCP: 8
+        case .unknownSSRC: 9
+        }
+    }
+}

@@ -1,0 +1,13 @@
+/// Why a join was refused. The signaling layer maps each to an HTTP status.
+public enum RelayError: Error, Sendable, Equatable {
+    /// The offer is not SDP, or lacks what WebRTC requires (ICE credentials, fingerprint, rtcp-mux).
+    case invalidOffer(String)
+    /// The offer has no m-line the relay can use (Opus audio or VP8 video in the right direction).
+    case noUsableMedia
+    /// The room already holds its capacity of participants.
+    case roomFull
+    /// No participant with that id (a DELETE for someone already gone).
+    case unknownParticipant
+    /// The relay could not set up DTLS (an OpenSSL failure; not the client's fault).
+    case internalFailure(String)
+}

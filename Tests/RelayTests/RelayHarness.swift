@@ -1,0 +1,119 @@
+import PeerClient
+import RTP
+import Relay
+import STUN
+
+/// Runs the relay engine and browser-like peers against each other in memory: datagrams are moved
+/// by hand, time is real (OpenSSL's DTLS timers read the clock themselves).
+final class RelayHarness {
+    let engine: RelayEngine
+    let relayAddress: TransportAddress
+    var peers: [(peer: PeerClient, address: TransportAddress)] = []
+    /// Everything each peer received, decoded.
+    var received: [TransportAddress: [PeerClient.Received]] = [:]
+    var events: [RelayEvent] = []
+    /// Simulates loss on the relay → peer path: return true to drop a datagram.
+    var lose: ((TransportAddress, [UInt8]) -> Bool)?
+
+    init(capacity: Int = 100) throws {
+        var configuration = RelayConfiguration(announcedAddresses: ["127.0.0.1"], port: 40_000)
+        configuration.defaultRoomCapacity = capacity
+        engine = RelayEngine(
+            configuration: configuration, certificate: try .init(), ntpAtStart: 0xE000_0000_0000_0000,
+            startInstant: .now)
+        relayAddress = TransportAddress(ipv4: 127, 0, 0, 1, port: 40_000)
+    }
+
+    /// Joins a new peer through signaling and returns it with its participant id.
+    func join(
+        user: String, role: ParticipantIdentity.Role = .participant, intent: RelayEngine.JoinRequest.Intent,
+        audio: PeerClient.Direction? = nil, video: PeerClient.Direction? = nil, room: String = "room-1"
+    ) throws -> (peer: PeerClient, participantID: String, address: TransportAddress) {
+        let peer = try PeerClient()
+        let offer = peer.makeOffer(audio: audio, video: video)
+        let result = try engine.join(
+            .init(roomID: room, userID: user, role: role, intent: intent, offer: offer), now: .now)
+        try peer.applyAnswer(result.answer)
+        let address = TransportAddress(ipv4: 127, 0, 0, 1, port: UInt16(50_000 + peers.count))
+        peers.append((peer, address))
+        peer.start(now: .now)
+        return (peer, result.participantID, address)
+    }
+
+    /// Moves datagrams until nobody has anything left to say.
+    func pump(rounds: Int = 50) {
+        for _ in 0..<rounds {
+            var moved = false
+            for (peer, address) in peers {
+                peer.handleTimeout(now: .now)
+                while let (bytes, destination) = peer.pollTransmit() {
+                    precondition(destination == relayAddress)
+                    deliverToRelay(bytes, from: address)
+                    moved = true
+                }
+            }
+            var output = CollectingOutput()
+            engine.handleTimeout(now: .now, output: &output)
+            moved = deliver(output) || moved
+            while let event = engine.pollEvent() { events.append(event) }
+            if !moved { return }
+        }
+    }
+
+    func deliverToRelay(_ bytes: [UInt8], from address: TransportAddress) {
+        var copy = bytes
+        var output = CollectingOutput()
+        copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: address, now: .now, output: &output) }
+        _ = deliver(output)
+        while let event = engine.pollEvent() { events.append(event) }
+    }
+
+    @discardableResult
+    private func deliver(_ output: CollectingOutput) -> Bool {
+        for (bytes, destination) in output.datagrams {
+            guard let target = peers.first(where: { $0.address == destination }) else { continue }
+            if lose?(destination, bytes) == true { continue }
+            let result = target.peer.handleDatagram(bytes, now: .now)
+            received[destination, default: []].append(result)
+        }
+        return !output.datagrams.isEmpty
+    }
+
+    func rtp(to address: TransportAddress) -> [(header: RTPHeader, packet: [UInt8])] {
+        (received[address] ?? []).compactMap {
+            if case .rtp(let header, let packet) = $0 { return (header, packet) }
+            return nil
+        }
+    }
+
+    func rtcp(to address: TransportAddress) -> [[UInt8]] {
+        (received[address] ?? []).compactMap {
+            if case .rtcp(let packet) = $0 { return packet }
+            return nil
+        }
+    }
+
+    /// Sends an RTP packet from a peer, protected with its SRTP keys.
+    func send(
+        from peer: PeerClient, at address: TransportAddress, ssrc: UInt32, payloadType: UInt8, sequenceNumber: UInt16,
+        timestamp: UInt32, payload: [UInt8], marker: Bool = false
+    ) throws {
+        let header = RTPHeaderBuilder(
+            marker: marker, payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: ssrc)
+        let packet = try header.packet(payload: payload)
+        deliverToRelay(try peer.protectRTP(packet), from: address)
+    }
+
+    /// A VP8 RTP payload: descriptor with S=1, PID=0 and a 15-bit PictureID, then a frame start that
+    /// is a keyframe (frame tag P=0, start code, 640x360) or an interframe.
+    static func vp8Payload(keyframe: Bool, pictureID: UInt16, size: Int = 900) -> [UInt8] {
+        var payload: [UInt8] = [0x90, 0x80, 0x80 | UInt8(pictureID >> 8 & 0x7F), UInt8(pictureID & 0xFF)]
+        if keyframe {
+            payload += [0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0x68, 0x01]
+        } else {
+            payload += [0x11, 0x02, 0x00]
+        }
+        while payload.count < size { payload.append(UInt8(truncatingIfNeeded: payload.count)) }
+        return payload
+    }
+}
