@@ -171,17 +171,6 @@ struct PacketChunk {
         PacketChunk(UInt16(symbol) << 13 | UInt16(count))
     }
 
-    /// Packs symbols MSB first; unused trailing slots stay zero ("not received"), which the
-    /// packet status count tells the reader to ignore.
-    static func vector(symbols: ArraySlice<UInt8>, twoBit: Bool) -> PacketChunk {
-        var raw: UInt16 = twoBit ? 0xC000 : 0x8000
-        let width = twoBit ? 2 : 1
-        for (index, symbol) in symbols.enumerated() {
-            raw |= UInt16(symbol) << (14 - width * (index + 1))
-        }
-        return PacketChunk(raw)
-    }
-
     var isVector: Bool { raw & 0x8000 != 0 }
     var isTwoBit: Bool { raw & 0x4000 != 0 }
 

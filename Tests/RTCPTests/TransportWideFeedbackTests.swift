@@ -196,7 +196,7 @@ import Testing
             let byNumber = Dictionary(uniqueKeysWithValues: arrivals.map { ($0.sequenceNumber, $0.time) })
             for arrival in decoded {
                 let original = byNumber[arrival.sequenceNumber] ?? nil
-                #expect(arrival.time == original.map { TransportWideFeedbackPlan.floorDivide($0, 250) * 250 })
+                #expect(arrival.time == original.map { floorDivide($0, 250) * 250 })
             }
             #expect(decoded.count == Int(arrivals.last!.sequenceNumber &- arrivals[0].sequenceNumber) + 1)
 
