@@ -3,6 +3,9 @@
 ///
 /// - Run length: `0 | S(2) | run length(13)`.
 /// - Status vector: `1 | 0 | 14 one-bit symbols` or `1 | 1 | 7 two-bit symbols`.
+///
+/// A one-bit symbol of 1 means "received, small delta" and 0 "not received", as in the §3.1.4
+/// example and in libwebrtc; the draft's prose for the size bit states the reverse.
 struct PacketChunk {
     static let maxRunLength = 0x1FFF
     static let oneBitCapacity = 14

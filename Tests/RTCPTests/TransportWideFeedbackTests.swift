@@ -34,6 +34,18 @@ import Testing
         #expect(tail == [250, 500, 750, 1000, 1250, nil, nil, nil, 1500, 1750, 2000, nil, nil])
     }
 
+    /// The draft's second examples use a symbol `11` ("received, w/o recv delta") left over from an
+    /// earlier revision; §3.1.1 of -01 marks `11` reserved and libwebrtc rejects it, so do we:
+    /// run-length `0|11|0000000011000` (0x6018) and vector `1|1|00 11 01 01 01 00 00` (0xcd50).
+    @Test func draftExamplesWithReservedSymbolAreRejected() {
+        for chunk in ["6018", "cd50"] {
+            let bytes = hex("8fcd0005 00000001 00000002 0000 0007 000000 00 \(chunk) 01010101")
+            #expect(throws: RTCPError.reservedStatusSymbol) {
+                try bytes.withUnsafeBytes { _ = try TransportWideFeedback(parsing: $0) }
+            }
+        }
+    }
+
     /// Run-length, one-bit and two-bit chunks in one packet, computed by hand from §3.1.3–3.1.5:
     /// `0x2005` = run of 5 small deltas; `0xa701` = 1 0 | 1 0 0 1 1 1 0 0 0 0 0 0 0 1;
     /// `0xd900` = 1 1 | 01 10 01 (00 ×4, beyond the status count).
