@@ -1,2 +1,0 @@
-// RTCP: placeholder until its module lands.
-enum _RTCPPlaceholder {}
