@@ -22,7 +22,7 @@ extension UnsafeRawBufferPointer {
         UInt64(readUInt32(at: offset)) << 32 | UInt64(readUInt32(at: offset + 4))
     }
 
-    /// Sub-buffer without re-basing indices to the parent; callers index from zero.
+    /// Sub-buffer re-based so its indices start at zero.
     @inline(__always)
     func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: self[range])

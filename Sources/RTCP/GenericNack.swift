@@ -14,9 +14,32 @@ public struct GenericNack {
         pairs = Pairs(bytes: fci)
     }
 
-    /// All lost sequence numbers, entry by entry (a lazy flat map of `pairs`).
-    public var lostSequenceNumbers: FlattenSequence<LazyMapSequence<Pairs, NackPair.LostSequenceNumbers>> {
-        pairs.lazy.map(\.lostSequenceNumbers).joined()
+    /// All lost sequence numbers, entry by entry, expanded lazily.
+    public var lostSequenceNumbers: LostSequenceNumbers {
+        LostSequenceNumbers(pairs: pairs)
+    }
+
+    public struct LostSequenceNumbers: Sequence {
+        let pairs: Pairs
+
+        public func makeIterator() -> Iterator {
+            Iterator(pairs: pairs)
+        }
+
+        public struct Iterator: IteratorProtocol {
+            let pairs: Pairs
+            var nextPair = 0
+            var current: NackPair.LostSequenceNumbers.Iterator?
+
+            public mutating func next() -> UInt16? {
+                while true {
+                    if let sequenceNumber = current?.next() { return sequenceNumber }
+                    guard nextPair < pairs.endIndex else { return nil }
+                    current = pairs[nextPair].lostSequenceNumbers.makeIterator()
+                    nextPair += 1
+                }
+            }
+        }
     }
 
     /// FCI entries decoded on access.
@@ -38,28 +61,47 @@ public struct GenericNack {
     }
 
     /// Encodes explicit FCI entries.
+    ///
+    /// Inlinable (around two non-generic steps) so the caller's sequence type is specialized and
+    /// the relay can emit NACKs without allocating.
     /// - Returns: bytes written.
+    @inlinable
     public static func write(
         senderSSRC: UInt32, mediaSSRC: UInt32, pairs: some Sequence<NackPair>,
         into buffer: UnsafeMutableRawBufferPointer
     ) throws(RTCPError) -> Int {
         // Entries first, header last: a lazy `pairs` has no count up front.
-        var offset = FeedbackSSRCs.prefixLength
+        var count = 0
         for pair in pairs {
-            try ensureCapacity(buffer, offset + NackPair.size)
-            buffer.writeUInt16(pair.packetID, at: offset)
-            buffer.writeUInt16(pair.lostBitmask, at: offset + 2)
-            offset += NackPair.size
+            try writeEntry(pair, at: count, into: buffer)
+            count += 1
         }
-        try ensureCapacity(buffer, offset)
+        return try writeHeader(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, pairCount: count, into: buffer)
+    }
+
+    @usableFromInline
+    static func writeEntry(_ pair: NackPair, at index: Int, into buffer: UnsafeMutableRawBufferPointer) throws(RTCPError) {
+        let offset = FeedbackSSRCs.prefixLength + index * NackPair.size
+        try ensureCapacity(buffer, offset + NackPair.size)
+        buffer.writeUInt16(pair.packetID, at: offset)
+        buffer.writeUInt16(pair.lostBitmask, at: offset + 2)
+    }
+
+    @usableFromInline
+    static func writeHeader(
+        senderSSRC: UInt32, mediaSSRC: UInt32, pairCount: Int, into buffer: UnsafeMutableRawBufferPointer
+    ) throws(RTCPError) -> Int {
+        let length = encodedLength(pairCount: pairCount)
+        try ensureCapacity(buffer, length)
         try FeedbackSSRCs.write(
-            type: .transportFeedback, format: format, packetLength: offset,
+            type: .transportFeedback, format: format, packetLength: length,
             sender: senderSSRC, media: mediaSSRC, into: buffer)
-        return offset
+        return length
     }
 
     /// Packs sorted lost sequence numbers into minimal entries and encodes them, without allocating.
     /// - Returns: bytes written.
+    @inlinable
     public static func write(
         senderSSRC: UInt32, mediaSSRC: UInt32, lostSequenceNumbers: some Sequence<UInt16>,
         into buffer: UnsafeMutableRawBufferPointer

@@ -48,25 +48,49 @@ public struct NackPair: Sendable, Equatable, Hashable {
     /// With input sorted in RTP (wrapping) order this yields the minimum number of entries: each
     /// entry greedily starts at the first uncovered number and absorbs everything within the next
     /// 16. Duplicates are absorbed; out-of-order input still covers every number, just less tightly.
+    ///
+    /// Inlinable so the caller specializes it for its own sequence type; unspecialized generic
+    /// iteration would allocate per element.
+    @inlinable
     public static func packing<S: Sequence<UInt16>>(_ lostSequenceNumbers: S) -> Packing<S> {
         Packing(base: lostSequenceNumbers)
     }
 
     public struct Packing<Base: Sequence<UInt16>>: Sequence {
-        let base: Base
+        @usableFromInline let base: Base
 
+        @inlinable
+        init(base: Base) {
+            self.base = base
+        }
+
+        @inlinable
         public func makeIterator() -> Iterator {
             Iterator(base: base.makeIterator())
         }
 
         public struct Iterator: IteratorProtocol {
-            var base: Base.Iterator
+            @usableFromInline var base: Base.Iterator
             /// A number read from `base` that did not fit the previous entry.
-            var pending: UInt16?
+            @usableFromInline var pending: UInt16?
 
-            public mutating func next() -> NackPair? {
-                guard let first = pending ?? base.next() else { return nil }
+            @inlinable
+            init(base: Base.Iterator) {
+                self.base = base
                 pending = nil
+            }
+
+            @inlinable
+            public mutating func next() -> NackPair? {
+                let first: UInt16
+                if let pending {
+                    first = pending
+                    self.pending = nil
+                } else if let next = base.next() {
+                    first = next
+                } else {
+                    return nil
+                }
                 var pair = NackPair(packetID: first)
                 while let sequenceNumber = base.next() {
                     let distance = sequenceNumber &- first

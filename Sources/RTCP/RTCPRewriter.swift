@@ -7,13 +7,8 @@
 public enum RTCPRewriter {
     /// Sets the SSRC of the packet sender: the first word after the header in SR, RR, RTPFB and PSFB.
     public static func setSenderSSRC(_ ssrc: UInt32, in packet: UnsafeMutableRawBufferPointer) throws(RTCPError) {
-        let header = try validatedHeader(packet, minimumBody: 4)
-        switch header.packetType {
-        case .senderReport, .receiverReport, .transportFeedback, .payloadFeedback:
-            packet.writeUInt32(ssrc, at: 4)
-        default:
-            throw .unexpectedPacketType
-        }
+        try validate(packet, allowingReports: true, minimumBody: 4)
+        packet.writeUInt32(ssrc, at: 4)
     }
 
     /// Sets the SSRC of the media source in an RTPFB or PSFB packet.
@@ -21,10 +16,7 @@ public enum RTCPRewriter {
     /// FIR and REMB leave this field zero and name their targets in the FCI instead
     /// (RFC 5104 §4.3.1.2, REMB draft §2.2); use `setFullIntraRequestSSRC` / `setEstimateSSRC` there.
     public static func setMediaSSRC(_ ssrc: UInt32, in packet: UnsafeMutableRawBufferPointer) throws(RTCPError) {
-        let header = try validatedHeader(packet, minimumBody: 8)
-        guard header.packetType == .transportFeedback || header.packetType == .payloadFeedback else {
-            throw .unexpectedPacketType
-        }
+        try validate(packet, allowingReports: false, minimumBody: 8)
         packet.writeUInt32(ssrc, at: 8)
     }
 
@@ -46,12 +38,14 @@ public enum RTCPRewriter {
         packet.writeUInt32(ssrc, at: FeedbackSSRCs.prefixLength + 8 + index * 4)
     }
 
-    /// The header, once the packet is known to hold the SSRC word(s) about to be written.
-    private static func validatedHeader(
-        _ packet: UnsafeMutableRawBufferPointer, minimumBody: Int
-    ) throws(RTCPError) -> RTCPHeader {
+    /// Checks the packet is of one of `types` and really holds the SSRC word(s) about to be written.
+    private static func validate(
+        _ packet: UnsafeMutableRawBufferPointer, allowingReports: Bool, minimumBody: Int
+    ) throws(RTCPError) {
         let (header, body, _) = try RTCPHeader.split(UnsafeRawBufferPointer(packet))
+        let isFeedback = header.packetType == .transportFeedback || header.packetType == .payloadFeedback
+        let isReport = header.packetType == .senderReport || header.packetType == .receiverReport
+        guard isFeedback || (allowingReports && isReport) else { throw .unexpectedPacketType }
         guard body.count >= minimumBody else { throw .malformedBody }
-        return header
     }
 }

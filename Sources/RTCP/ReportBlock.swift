@@ -75,7 +75,7 @@ public struct ReportBlocks: RandomAccessCollection {
         return ReportBlock(decoding: bytes, at: position * ReportBlock.size)
     }
 
-    /// Bytes `count` report blocks occupy, validated against `body` starting at `offset`.
+    /// The `count` blocks starting at `offset`, once checked to fit in `body`.
     static func parse(
         _ body: UnsafeRawBufferPointer, at offset: Int, count: Int
     ) throws(RTCPError) -> ReportBlocks {

@@ -168,6 +168,26 @@ import Testing
         }
     }
 
+    /// Writers compose a compound in one preallocated datagram buffer, as a relay does per report.
+    @Test func composeCompoundInPlace() throws {
+        var datagram = [UInt8](repeating: 0xAA, count: 1200)
+        let used = try datagram.withUnsafeMutableBytes { buffer in
+            var offset = try ReceiverReport.write(
+                ssrc: 0x0102_0304, reportBlocks: CollectionOfOne(ReportBlock(ssrc: 9, fractionLost: 3)), into: buffer)
+            offset += try SourceDescription.write(
+                chunks: [SourceDescription.Chunk(ssrc: 0x0102_0304, items: [.cname("relay")])],
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]))
+            offset += try ReceiverEstimatedMaxBitrate.write(
+                senderSSRC: 0x0102_0304, bitrate: 3_000_000, ssrcs: CollectionOfOne(9),
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]))
+            return offset
+        }
+        let layout = try packetLayout(Array(datagram.prefix(used)))
+        #expect(layout.map(\.type) == [.receiverReport, .sourceDescription, .payloadFeedback])
+        #expect(layout.last?.range.upperBound == used)
+        #expect(datagram[used...].allSatisfy { $0 == 0xAA })
+    }
+
     @Test func headerRoundTrip() throws {
         let header = RTCPHeader(hasPadding: true, count: 17, packetType: .payloadFeedback, length: 0x1234)
         var bytes = [UInt8](repeating: 0, count: 4)
