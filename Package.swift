@@ -19,6 +19,12 @@ let package = Package(
         .library(name: "MediaCodecs", targets: ["MediaCodecs"]),
         .library(name: "Relay", targets: ["Relay"]),
         .library(name: "PeerClient", targets: ["PeerClient"]),
+        .library(name: "RelayServer", targets: ["RelayServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // C libraries (Debian: libsrtp2-dev, libssl-dev, libopus-dev, libvpx-dev).
@@ -41,6 +47,17 @@ let package = Package(
 
         // The SFU engine: sans-IO, one instance per event loop.
         .target(name: "Relay", dependencies: ["STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "Mux", "DTLS", "SRTP"]),
+        // The relay's UDP edge: SwiftNIO sockets, one engine per event loop.
+        .target(
+            name: "RelayServer",
+            dependencies: [
+                "Relay", "DTLS", "STUN",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A browser-like WebRTC endpoint for tests and the load tester.
         .target(name: "PeerClient", dependencies: ["STUN", "ICE", "SDP", "RTP", "Mux", "DTLS", "SRTP"]),
 

@@ -1,0 +1,194 @@
+import DTLS
+import Logging
+import NIOCore
+import NIOPosix
+import Relay
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the relay's workers: one UDP socket and one `RelayEngine` per event loop, each on its own
+/// port (`port`, `port + 1`, …), like mediasoup's workers. A room is pinned to one worker by its id,
+/// so every packet of a room is handled on one thread with no locks and no hand-offs.
+public final class RelayService: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var bindHost: String
+        /// Addresses put in host candidates; NAT'd servers list their public address here.
+        public var announcedAddresses: [String]
+        public var port: Int
+        public var workers: Int
+        public var engine: RelayConfiguration
+
+        public init(bindHost: String = "127.0.0.1", announcedAddresses: [String] = ["127.0.0.1"], port: Int = 40_000,
+            workers: Int = 1)
+        {
+            self.bindHost = bindHost
+            self.announcedAddresses = announcedAddresses
+            self.port = port
+            self.workers = max(1, workers)
+            self.engine = RelayConfiguration(announcedAddresses: announcedAddresses, port: UInt16(port))
+        }
+    }
+
+    struct Worker: Sendable {
+        let loop: any EventLoop
+        let engine: NIOLoopBound<RelayEngine>
+        let port: Int
+    }
+
+    public let configuration: Configuration
+    public let certificate: DTLSCertificate
+    public let events: AsyncStream<RelayEvent>
+    private let eventSink: AsyncStream<RelayEvent>.Continuation
+    private let workers: [Worker]
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    public init(configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "peerlearn.relay")) throws
+    {
+        self.configuration = configuration
+        self.certificate = try DTLSCertificate()
+        self.group = group
+        self.logger = logger
+        (events, eventSink) = AsyncStream.makeStream(of: RelayEvent.self, bufferingPolicy: .unbounded)
+        let ntp = Self.ntpNow()
+        let start = ContinuousClock.now
+        var loops = group.makeIterator()
+        var workers: [Worker] = []
+        for index in 0..<configuration.workers {
+            let loop = loops.next()!
+            var engineConfiguration = configuration.engine
+            engineConfiguration.port = UInt16(configuration.port + index)
+            engineConfiguration.announcedAddresses = configuration.announcedAddresses
+            let certificate = self.certificate
+            let engine = try loop.submit {
+                NIOLoopBound(
+                    RelayEngine(configuration: engineConfiguration, certificate: certificate, ntpAtStart: ntp,
+                        startInstant: start), eventLoop: loop)
+            }.wait()
+            workers.append(Worker(loop: loop, engine: engine, port: configuration.port + index))
+        }
+        self.workers = workers
+    }
+
+    /// Binds every worker's socket, then serves until graceful shutdown, when every participant is
+    /// ended (DTLS close_notify, a `left` event each) before the sockets close.
+    public func run() async throws {
+        var channels: [any Channel] = []
+        for worker in workers {
+            let engine = worker.engine
+            let channel = try await DatagramBootstrap(group: worker.loop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2_048))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RelayChannelHandler(engine: engine.value))
+                    }
+                }
+                .bind(host: configuration.bindHost, port: worker.port).get()
+            channels.append(channel)
+            let sink = eventSink
+            let handlerFuture = channel.pipeline.handler(type: RelayChannelHandler.self)
+            let handler = try await handlerFuture.map { NIOLoopBound($0, eventLoop: worker.loop) }.get()
+            worker.loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
+                var output = ChannelOutput(handler: handler.value, channel: channel)
+                engine.value.handleTimeout(now: .now, output: &output)
+                channel.flush()
+                while let event = engine.value.pollEvent() { sink.yield(event) }
+            }
+            logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
+        }
+        try? await gracefulShutdown()
+        for (worker, channel) in zip(workers, channels) {
+            let engine = worker.engine
+            let sink = eventSink
+            let handler = try await channel.pipeline.handler(type: RelayChannelHandler.self)
+                .map { NIOLoopBound($0, eventLoop: worker.loop) }.get()
+            try await worker.loop.submit {
+                var output = ChannelOutput(handler: handler.value, channel: channel)
+                engine.value.shutdown(now: .now, output: &output)
+                channel.flush()
+                while let event = engine.value.pollEvent() { sink.yield(event) }
+            }.get()
+            try await channel.close()
+        }
+        eventSink.finish()
+    }
+
+    /// The worker that owns a room: a stable hash (FNV-1a) so every process agrees.
+    func worker(forRoom roomID: String) -> Worker {
+        var hash: UInt32 = 2_166_136_261
+        for byte in roomID.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return workers[Int(hash % UInt32(workers.count))]
+    }
+
+    /// Negotiates an offer on the room's worker.
+    public func join(_ request: RelayEngine.JoinRequest) async throws(RelayError) -> RelayEngine.JoinResult {
+        let worker = worker(forRoom: request.roomID)
+        let sink = eventSink
+        let result: Result<RelayEngine.JoinResult, RelayError>
+        do {
+            result = try await worker.loop.submit {
+                let outcome = Result { () throws(RelayError) in try worker.engine.value.join(request, now: .now) }
+                while let event = worker.engine.value.pollEvent() { sink.yield(event) }
+                return outcome
+            }.get()
+        } catch {
+            throw .internalFailure("relay worker unavailable: \(error)")
+        }
+        return try result.get()
+    }
+
+    /// Ends a participant (WHIP/WHEP DELETE).
+    public func leave(roomID: String, participantID: String) async throws(RelayError) {
+        let worker = worker(forRoom: roomID)
+        let sink = eventSink
+        let result: Result<Void, RelayError>
+        do {
+            result = try await worker.loop.submit {
+                var output = CountingOutput()
+                let outcome = Result { () throws(RelayError) in
+                    try worker.engine.value.leave(participantID: participantID, now: .now, output: &output)
+                }
+                while let event = worker.engine.value.pollEvent() { sink.yield(event) }
+                return outcome
+            }.get()
+        } catch {
+            throw .internalFailure("relay worker unavailable: \(error)")
+        }
+        try result.get()
+    }
+
+    public struct Snapshot: Sendable {
+        public var counters = RelayCounters()
+        public var participants = 0
+        public var rooms = 0
+    }
+
+    /// Counters summed over workers, for `/metrics`.
+    public func snapshot() async -> Snapshot {
+        var total = Snapshot()
+        for worker in workers {
+            guard let part = try? await worker.loop.submit({
+                (worker.engine.value.counters, worker.engine.value.participantCount, worker.engine.value.roomCount)
+            }).get() else { continue }
+            total.counters.add(part.0)
+            total.participants += part.1
+            total.rooms += part.2
+        }
+        return total
+    }
+
+    /// The wall clock as a 64-bit NTP timestamp (RFC 5905: seconds since 1900 . 2^-32 fraction).
+    static func ntpNow() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let seconds = UInt64(now.tv_sec) + 2_208_988_800
+        let fraction = (UInt64(now.tv_nsec) << 32) / 1_000_000_000
+        return seconds << 32 | fraction
+    }
+}
