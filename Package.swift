@@ -18,6 +18,10 @@ let package = Package(
         .library(name: "SRTP", targets: ["SRTP"]),
         .library(name: "MediaCodecs", targets: ["MediaCodecs"]),
     ],
+    dependencies: [
+        // Benchmarks/ (ordo-one's package-benchmark; the interposer counts mallocs per packet).
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
     targets: [
         // C libraries (Debian: libsrtp2-dev, libssl-dev, libopus-dev, libvpx-dev).
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
@@ -36,6 +40,16 @@ let package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
         .target(name: "SRTP", dependencies: ["CSRTP"]),
         .target(name: "MediaCodecs", dependencies: ["COpus", "CVPX"]),
+
+        .executableTarget(
+            name: "ProtocolBenchmarks",
+            dependencies: [
+                "RTP", "RTCP", "SRTP", "STUN", "VP8",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ProtocolBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
 
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"]),
