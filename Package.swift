@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Benchmarks/ (ordo-one's package-benchmark; the interposer counts mallocs per packet).
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // C libraries (Debian: libsrtp2-dev, libssl-dev, libopus-dev, libvpx-dev).
@@ -60,6 +62,15 @@ let package = Package(
         ),
         // A browser-like WebRTC endpoint for tests and the load tester.
         .target(name: "PeerClient", dependencies: ["STUN", "ICE", "SDP", "RTP", "Mux", "DTLS", "SRTP"]),
+        .executableTarget(
+            name: "ProtocolBenchmarks",
+            dependencies: [
+                "RTP", "RTCP", "SRTP", "STUN", "VP8",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ProtocolBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
 
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"]),
