@@ -97,6 +97,8 @@ let package = Package(
                 "ControlPlane",
                 "RoomToken",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),

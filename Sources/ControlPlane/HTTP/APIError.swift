@@ -15,13 +15,20 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         self.reason = reason
     }
 
+    /// Sorted keys: the same error always serializes to the same bytes.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
     struct Body: Codable, Equatable {
         var error: String
         var reason: String
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(Body(error: error, reason: reason))
+        let data = try Self.encoder.encode(Body(error: error, reason: reason))
         return Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],

@@ -49,7 +49,7 @@ struct IdempotencyService: Sendable {
         do {
             result = try await operation()
         } catch let error as APIError where (400..<500).contains(error.status.code) {
-            let body = String(decoding: try JSONEncoder().encode(APIError.Body(error: error.error, reason: error.reason)), as: UTF8.self)
+            let body = String(decoding: try APIError.encoder.encode(APIError.Body(error: error.error, reason: error.reason)), as: UTF8.self)
             result = (error.status, body)
         } catch {
             // Not a definitive answer (a server fault): forget the key so the client may retry.
