@@ -42,8 +42,9 @@ public struct RoomClaims: JWTPayload, Equatable {
         self.sessionID = sessionID
         self.roomID = roomID
         self.role = role
-        self.issuedAt = IssuedAtClaim(value: issuedAt)
-        self.expiration = ExpirationClaim(value: expiresAt)
+        // Whole seconds: RFC 7519 §2 NumericDate, and exact through a sign/verify round trip.
+        self.issuedAt = IssuedAtClaim(value: Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down)))
+        self.expiration = ExpirationClaim(value: Date(timeIntervalSince1970: expiresAt.timeIntervalSince1970.rounded(.down)))
         self.audience = AudienceClaim(value: [Self.relayAudience])
         self.tokenID = IDClaim(value: tokenID)
     }

@@ -14,7 +14,8 @@ public final class MentorshipRequest: Model, @unchecked Sendable {
     @OptionalField(key: "duration_requested") public var durationRequested: Int?
     @Field(key: "status") public var status: RequestStatus
     @OptionalField(key: "response_message") public var responseMessage: String?
-    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+    /// Set from the service clock (not Fluent's wall-clock timestamp) because expiry is measured from it.
+    @Field(key: "created_at") public var createdAt: Date
     @OptionalField(key: "responded_at") public var respondedAt: Date?
 
     public init() {}

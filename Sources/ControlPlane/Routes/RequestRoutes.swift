@@ -67,6 +67,7 @@ struct RequestRoutes: Sendable {
         request.preferredSchedule = input.preferredSchedule
         request.durationRequested = input.durationRequested
         request.status = .pending
+        request.createdAt = services.now()
         try await db.transaction { tx in
             try await request.create(on: tx)
             try await Notifier.notify(

@@ -52,6 +52,6 @@ struct RoomTokenIssuer: Sendable {
             issuedAt: now, expiresAt: expiresAt, tokenID: UUID().uuidString.lowercased())
         return RoomTokenResponse(
             token: try await services.roomTokens.sign(claims), role: role.rawValue, sessionId: sessionID,
-            meetingRoomId: session.meetingRoomID, expiresAt: expiresAt)
+            meetingRoomId: session.meetingRoomID, expiresAt: claims.expiration.value)
     }
 }
