@@ -20,11 +20,24 @@ let package = Package(
         .library(name: "Relay", targets: ["Relay"]),
         .library(name: "PeerClient", targets: ["PeerClient"]),
         .library(name: "RelayServer", targets: ["RelayServer"]),
+        .library(name: "RoomToken", targets: ["RoomToken"]),
+        .library(name: "ControlPlane", targets: ["ControlPlane"]),
+        .executable(name: "peerlearn", targets: ["PeerLearn"]),
     ],
     dependencies: [
+        // Relay IO.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Control plane: HTTP (Hummingbird 2), persistence (FluentKit on SQLite or PostgreSQL), tokens (JWTKit).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // Benchmarks/ (ordo-one's package-benchmark; the interposer counts mallocs per packet).
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
@@ -62,6 +75,35 @@ let package = Package(
         ),
         // A browser-like WebRTC endpoint for tests and the load tester.
         .target(name: "PeerClient", dependencies: ["STUN", "ICE", "SDP", "RTP", "Mux", "DTLS", "SRTP"]),
+
+        // Control plane. RoomToken is tiny on purpose: the relay verifies room tokens with it and no database.
+        .target(name: "RoomToken", dependencies: [.product(name: "JWTKit", package: "jwt-kit")]),
+        .target(
+            name: "ControlPlane",
+            dependencies: [
+                "RoomToken",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
+        .executableTarget(
+            name: "PeerLearn",
+            dependencies: [
+                "ControlPlane",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "ProtocolBenchmarks",
             dependencies: [
@@ -82,7 +124,20 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),
+        .testTarget(
+            name: "RelayTests",
+            dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),
+        .testTarget(
+            name: "ControlPlaneTests",
+            dependencies: [
+                "ControlPlane",
+                "RoomToken",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

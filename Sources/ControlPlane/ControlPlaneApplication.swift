@@ -1,0 +1,36 @@
+import Hummingbird
+import Logging
+
+/// Builds the control plane's HTTP application.
+public enum ControlPlaneApplication {
+    /// Every route under its middleware: JSON errors outermost, so even authentication failures are JSON.
+    public static func makeRouter(services: ControlPlaneServices) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: AuthenticationMiddleware(tokens: services.accessTokens))
+        OpenAPIRoutes().register(on: router)
+        let api = router.group("api")
+        AuthRoutes(services: services).register(on: api)
+        ProfileRoutes(services: services).register(on: api)
+        SessionRoutes(services: services).register(on: api)
+        BookingRoutes(services: services).register(on: api)
+        RequestRoutes(services: services).register(on: api)
+        FeedbackRoutes(services: services).register(on: api)
+        NotificationRoutes(services: services).register(on: api)
+        FollowRoutes(services: services).register(on: api)
+        MetricsRoutes(services: services).register(on: api)
+        RoomTokenRoutes(services: services).register(on: api)
+        StatisticsRoutes(services: services).register(on: api)
+        return router
+    }
+
+    /// The HTTP server bound to the configured host and port.
+    public static func makeApplication(services: ControlPlaneServices, logger: Logger) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(services: services),
+            configuration: .init(
+                address: .hostname(services.configuration.httpHost, port: services.configuration.httpPort),
+                serverName: "PeerLearn"),
+            logger: logger)
+    }
+}

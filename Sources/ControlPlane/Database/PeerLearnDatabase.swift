@@ -1,0 +1,86 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The glue Vapor would otherwise provide: a FluentKit `Databases` for SQLite or PostgreSQL, its migrations,
+/// and a `Database` handle for request handlers.
+public final class PeerLearnDatabase: Sendable {
+    public enum Backend: String, Sendable { case sqlite, postgres }
+
+    /// Also a ServiceLifecycle `Service`: in a `ServiceGroup` it closes the pools on graceful shutdown.
+    public let databases: Databases
+    public let backend: Backend
+    private let postgresSchema: String
+    private let logger: Logger
+    /// The SQLite database's own one-thread loop, stopped on shutdown.
+    private let ownedGroup: MultiThreadedEventLoopGroup?
+
+    /// Opens the configured database: PostgreSQL when `url` is set, else the SQLite file at `sqlitePath`.
+    ///
+    /// SQLite gets one event loop and so exactly one connection: SQLite allows one writer at a time anyway,
+    /// and one connection turns would-be `SQLITE_BUSY` failures into an orderly queue.
+    public init(url: String, sqlitePath: String, postgresSchema: String = "", logger: Logger) throws {
+        self.logger = logger
+        self.postgresSchema = postgresSchema
+        if url.isEmpty {
+            try FileManager.default.createDirectory(
+                atPath: (sqlitePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            self.ownedGroup = group
+            self.databases = Databases(threadPool: .singleton, on: group)
+            self.databases.use(.sqlite(.file(sqlitePath), sqlLogLevel: .trace), as: .sqlite)
+            self.backend = .sqlite
+        } else {
+            self.ownedGroup = nil
+            self.databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+            var configuration = try SQLPostgresConfiguration(url: url)
+            if !postgresSchema.isEmpty { configuration.searchPath = [postgresSchema] }
+            self.databases.use(
+                .postgres(configuration: configuration, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
+            self.backend = .postgres
+        }
+    }
+
+    /// A database handle on any of the pool's event loops.
+    public var db: any Database {
+        databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+    }
+
+    /// Creates or upgrades the schema.
+    public func migrate() async throws {
+        if backend == .postgres, !postgresSchema.isEmpty {
+            // The name was validated by the configuration (letters, digits, underscore).
+            try await (db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: postgresSchema)").run()
+        }
+        if backend == .sqlite {
+            // WAL lets readers proceed during a write; the setting is stored in the file.
+            _ = try await (db as! any SQLDatabase).raw("PRAGMA journal_mode = WAL").all()
+        }
+        let migrations = Migrations()
+        migrations.add(PeerLearnMigrations.all)
+        let migrator = Migrator(
+            databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
+        try await migrator.setupIfNeeded().get()
+        try await migrator.prepareBatch().get()
+    }
+
+    /// Closes every connection. Safe to call more than once.
+    public func shutdown() async {
+        await databases.shutdownAsync()
+        try? await ownedGroup?.shutdownGracefully()
+    }
+}
+
+import ServiceLifecycle
+
+extension PeerLearnDatabase: Service {
+    /// Idles until graceful shutdown, then closes the pools: the database outlives the HTTP server in a group.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+}

@@ -1,0 +1,17 @@
+import FluentKit
+import Foundation
+import Hummingbird
+
+/// `GET /api/sessions/{id}/metrics`: the session's popularity metrics and the formula behind the score.
+struct MetricsRoutes: Sendable {
+    let services: ControlPlaneServices
+
+    func register(on api: RouterGroup<AppRequestContext>) {
+        api.get("sessions/:id/metrics") { _, context in
+            let sessionID = try SessionRoutes.sessionID(context)
+            guard let metrics = try await PopularityMetrics.query(on: self.services.db)
+                .filter(\.$session.$id == sessionID).first() else { throw APIError.notFound("session") }
+            return MetricsResponse(metrics)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import FluentKit
+import FluentSQL
+import Foundation
+
+/// Keeps POPULARITY_METRICS current. Counters move by single-statement increments (no lost updates);
+/// the derived score is then recomputed from the row.
+enum MetricsService {
+    static func incrementViews(sessionID: UUID, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).raw(
+            "UPDATE popularity_metrics SET view_count = view_count + 1 WHERE session_id = \(bind: sessionID)"
+        ).run()
+        try await refreshScore(sessionID: sessionID, on: db)
+    }
+
+    /// Counts bookings ever confirmed (a later cancellation does not erase the demand it showed).
+    static func incrementBookings(sessionID: UUID, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).raw(
+            "UPDATE popularity_metrics SET booking_count = booking_count + 1 WHERE session_id = \(bind: sessionID)"
+        ).run()
+        try await refreshScore(sessionID: sessionID, on: db)
+    }
+
+    static func setCompletionRate(_ rate: Double, sessionID: UUID, on db: any Database) async throws {
+        try await PopularityMetrics.query(on: db).filter(\.$session.$id == sessionID)
+            .set(\.$completionRate, to: min(1, max(0, rate))).update()
+        try await refreshScore(sessionID: sessionID, on: db)
+    }
+
+    static func refreshRating(sessionID: UUID, on db: any Database) async throws {
+        let ratings = try await Feedback.query(on: db).filter(\.$session.$id == sessionID).all(\.$rating)
+        let average = ratings.isEmpty ? 0 : Double(ratings.reduce(0, +)) / Double(ratings.count)
+        try await PopularityMetrics.query(on: db).filter(\.$session.$id == sessionID)
+            .set(\.$ratingAverage, to: average).update()
+        try await refreshScore(sessionID: sessionID, on: db)
+    }
+
+    static func refreshScore(sessionID: UUID, on db: any Database) async throws {
+        guard let metrics = try await PopularityMetrics.query(on: db).filter(\.$session.$id == sessionID).first() else { return }
+        metrics.popularityScore = PopularityFormula.score(
+            viewCount: metrics.viewCount, bookingCount: metrics.bookingCount,
+            completionRate: metrics.completionRate, ratingAverage: metrics.ratingAverage)
+        try await metrics.save(on: db)
+    }
+}

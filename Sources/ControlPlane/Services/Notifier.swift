@@ -1,0 +1,13 @@
+import FluentKit
+
+/// Creates in-app notifications (the NOTIFICATIONS table) on behalf of the flows.
+enum Notifier {
+    static func notify(
+        _ userID: Int64, title: String, message: String, type: NotificationType = .info,
+        priority: NotificationPriority = .medium, actionURL: String? = nil, on db: any Database
+    ) async throws {
+        try await UserNotification(
+            userID: userID, title: title, message: message, type: type, priority: priority, actionURL: actionURL
+        ).create(on: db)
+    }
+}

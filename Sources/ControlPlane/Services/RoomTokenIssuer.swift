@@ -1,0 +1,57 @@
+import FluentKit
+import Foundation
+import RoomToken
+
+/// Issues room tokens: the seed's "System validates session permissions" step, done once here so the relay
+/// only has to check a signature.
+///
+/// A token is issued only while the session is scheduled or active, and only inside the join window: from
+/// `joinWindowSeconds` before the scheduled start until the scheduled end (an active session may overrun, so
+/// while active the window stays open). The mentor gets `host`; a learner needs a confirmed, paid booking and
+/// gets `participant`. The first token a learner obtains records their attendance: `present`, or `late` after
+/// `lateGraceSeconds` past the start.
+struct RoomTokenIssuer: Sendable {
+    let services: ControlPlaneServices
+
+    func issue(sessionID: UUID, callerID: Int64) async throws -> RoomTokenResponse {
+        let db = services.db
+        guard let session = try await LearningSession.find(sessionID, on: db), session.status != .draft else {
+            throw APIError.notFound("session")
+        }
+        guard session.status == .scheduled || session.status == .active else {
+            throw APIError.conflict("room_closed", "the room of a \(session.status.rawValue) session is closed")
+        }
+        let now = services.now()
+        let opens = session.schedule.addingTimeInterval(-TimeInterval(services.configuration.joinWindowSeconds))
+        guard now >= opens else {
+            throw APIError.forbidden("the room opens at \(opens.formatted(.iso8601))")
+        }
+        guard session.status == .active || now <= session.end else {
+            throw APIError.forbidden("the session's scheduled time is over")
+        }
+        let role: RoomRole
+        if session.$mentor.id == callerID {
+            role = .host
+        } else {
+            guard let booking = try await Booking.query(on: db)
+                .filter(\.$session.$id == sessionID).filter(\.$learner.$id == callerID)
+                .filter(\.$status == .confirmed).filter(\.$paymentStatus == .paid).first()
+            else { throw APIError.forbidden("a confirmed, paid booking is required to join") }
+            role = .participant
+            if booking.joinedAt == nil {
+                let lateAfter = session.schedule.addingTimeInterval(TimeInterval(services.configuration.lateGraceSeconds))
+                booking.joinedAt = now
+                booking.attendanceStatus = now > lateAfter ? .late : .present
+                booking.isReady = true
+                try await booking.save(on: db)
+            }
+        }
+        let expiresAt = now.addingTimeInterval(TimeInterval(services.configuration.roomTokenLifetimeSeconds))
+        let claims = RoomClaims(
+            userID: callerID, sessionID: sessionID.uuidString.lowercased(), roomID: session.meetingRoomID, role: role,
+            issuedAt: now, expiresAt: expiresAt, tokenID: UUID().uuidString.lowercased())
+        return RoomTokenResponse(
+            token: try await services.roomTokens.sign(claims), role: role.rawValue, sessionId: sessionID,
+            meetingRoomId: session.meetingRoomID, expiresAt: claims.expiration.value)
+    }
+}

@@ -1,0 +1,69 @@
+import FluentKit
+import FluentSQL
+import Foundation
+import Hummingbird
+
+/// `GET /api/sessions`: public, scheduled sessions filtered by skill, mentor, text and date, sorted by
+/// schedule or popularity, paginated.
+struct SessionCatalog: Sendable {
+    let services: ControlPlaneServices
+
+    enum Sort: String { case schedule, popularity }
+
+    func list(query: [String: String]) async throws -> SessionPage {
+        var validator = Validator()
+        let page = query["page"].map { Int($0) } ?? 1
+        let perPage = query["per_page"].map { Int($0) } ?? 20
+        let mentor = query["mentor"].map { Int64($0) }
+        let from = query["from"].map { Self.parseDate(String($0)) }
+        let to = query["to"].map { Self.parseDate(String($0)) }
+        let sort = query["sort"].map { Sort(rawValue: String($0)) } ?? .schedule
+        validator.require(page.map { $0 >= 1 } ?? false, "page must be an integer >= 1")
+        validator.require(perPage.map { (1...100).contains($0) } ?? false, "per_page must be 1-100")
+        validator.require(mentor.map { $0 != nil } ?? true, "mentor must be a user id")
+        validator.require(from.map { $0 != nil } ?? true, "from must be an ISO 8601 date-time")
+        validator.require(to.map { $0 != nil } ?? true, "to must be an ISO 8601 date-time")
+        validator.require(sort != nil, "sort must be schedule or popularity")
+        if !validator.problems.isEmpty { throw APIError.badRequest(validator.problems.joined(separator: "; ")) }
+
+        var filter: SQLQueryString = "sessions.is_public = \(bind: true) AND sessions.status = \(bind: SessionStatus.scheduled.rawValue)"
+        if let mentor = mentor ?? nil { filter += " AND sessions.mentor_id = \(bind: mentor)" }
+        if let from = from ?? nil { filter += " AND sessions.schedule >= \(bind: from)" }
+        if let to = to ?? nil { filter += " AND sessions.schedule < \(bind: to)" }
+        if let text = query["q"], !text.isEmpty {
+            let pattern = "%" + Self.escapeLike(text.lowercased()) + "%"
+            filter += " AND (LOWER(sessions.title) LIKE \(bind: pattern) ESCAPE '\\' OR LOWER(sessions.description) LIKE \(bind: pattern) ESCAPE '\\')"
+        }
+        if let skill = query["skill"], !skill.isEmpty {
+            // Tags are a JSON array in SQLite and a text[] in PostgreSQL.
+            switch services.database.backend {
+            case .sqlite:
+                filter += " AND EXISTS (SELECT 1 FROM json_each(sessions.skills_required) WHERE LOWER(json_each.value) = \(bind: skill.lowercased()))"
+            case .postgres:
+                filter += " AND EXISTS (SELECT 1 FROM unnest(sessions.skills_required) AS tag(v) WHERE LOWER(tag.v) = \(bind: skill.lowercased()))"
+            }
+        }
+        let order: SQLQueryString = sort! == .popularity
+            ? "popularity_metrics.popularity_score DESC, sessions.schedule ASC, sessions.id ASC"
+            : "sessions.schedule ASC, sessions.id ASC"
+        let sql = services.db as! any SQLDatabase
+        let from_: SQLQueryString = " FROM sessions JOIN popularity_metrics ON popularity_metrics.session_id = sessions.id WHERE "
+        let rows = try await sql.raw(
+            "SELECT sessions.*" + from_ + filter + " ORDER BY " + order
+                + " LIMIT \(bind: perPage!) OFFSET \(bind: (page! - 1) * perPage!)"
+        ).all(decodingFluent: LearningSession.self)
+        let total = try await sql.raw("SELECT COUNT(*) AS total" + from_ + filter).first()?.decode(column: "total", as: Int.self) ?? 0
+        return SessionPage(items: rows.map(SessionResponse.init), page: page!, perPage: perPage!, total: total)
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        (try? Date(text, strategy: .iso8601))
+    }
+
+    /// Escapes LIKE wildcards so user text matches literally.
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+}

@@ -1,0 +1,114 @@
+import FluentKit
+import FluentSQL
+import Foundation
+
+/// Applies status transitions. Each is one conditional UPDATE (`… WHERE status IN (allowed)`), so two racing
+/// transitions cannot both succeed, with its side effects in the same transaction.
+struct SessionLifecycle: Sendable {
+    let services: ControlPlaneServices
+
+    func apply(_ transition: SessionTransition, sessionID: UUID, callerID: Int64) async throws -> LearningSession {
+        let db = services.db
+        guard let session = try await LearningSession.find(sessionID, on: db) else { throw APIError.notFound("session") }
+        guard session.$mentor.id == callerID else {
+            throw APIError.forbidden("only the session's mentor may \(transition.rawValue) it")
+        }
+        let now = services.now()
+        let refunds = try await db.transaction { tx -> [String] in
+            let allowed = transition.allowedFrom.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            let rows = try await (tx as! any SQLDatabase).raw("""
+                UPDATE sessions SET status = \(bind: transition.target.rawValue), updated_at = \(bind: now) \
+                WHERE id = \(bind: sessionID) AND status IN (\(unsafeRaw: allowed)) RETURNING id
+                """).all()
+            guard !rows.isEmpty else {
+                let current = try await LearningSession.find(sessionID, on: tx)?.status ?? session.status
+                throw APIError.conflict(
+                    "illegal_transition", "cannot \(transition.rawValue) a \(current.rawValue) session")
+            }
+            switch transition {
+            case .schedule: try await notifyFollowers(session, on: tx)
+            case .start: try await notifyLearners(session, title: "Session started", on: tx)
+            case .complete: try await complete(session, on: tx)
+            case .cancel: return try await cancel(session, now: now, on: tx)
+            }
+            return []
+        }
+        // Money moves back only once the cancellation is committed.
+        for chargeID in refunds {
+            do { try await services.payments.refund(chargeID: chargeID) } catch {
+                services.logger.error("refund of \(chargeID) failed: \(error)")
+            }
+        }
+        return try await LearningSession.find(sessionID, on: db) ?? session
+    }
+
+    private func confirmedBookings(_ session: LearningSession, on db: any Database) async throws -> [Booking] {
+        try await Booking.query(on: db).filter(\.$session.$id == session.id!).filter(\.$status == .confirmed).all()
+    }
+
+    private func notifyFollowers(_ session: LearningSession, on db: any Database) async throws {
+        let followers = try await Follow.query(on: db)
+            .filter(\.$mentor.$id == session.$mentor.id).filter(\.$isActive == true).all(\.$follower.$id)
+        for follower in followers {
+            try await Notifier.notify(
+                follower, title: "New session", message: "A mentor you follow scheduled \"\(session.title)\".",
+                actionURL: "/api/sessions/\(session.id!)", on: db)
+        }
+    }
+
+    private func notifyLearners(_ session: LearningSession, title: String, on db: any Database) async throws {
+        for booking in try await confirmedBookings(session, on: db) {
+            try await Notifier.notify(
+                booking.$learner.id, title: title, message: "\"\(session.title)\": \(title.lowercased()).",
+                priority: .high, actionURL: "/api/sessions/\(session.id!)", on: db)
+        }
+    }
+
+    /// Bookings become completed; learners who never joined are absent; metrics learn the completion rate;
+    /// attendees are asked for feedback (the seed's video flow ends with "System requests feedback").
+    private func complete(_ session: LearningSession, on db: any Database) async throws {
+        let bookings = try await confirmedBookings(session, on: db)
+        var attended = 0
+        for booking in bookings {
+            booking.status = .completed
+            if booking.joinedAt == nil {
+                booking.attendanceStatus = .absent
+            } else {
+                attended += 1
+                try await Notifier.notify(
+                    booking.$learner.id, title: "How was it?",
+                    message: "Rate \"\(session.title)\" to help other learners.",
+                    actionURL: "/api/sessions/\(session.id!)/feedback", on: db)
+            }
+            try await booking.save(on: db)
+        }
+        let rate = bookings.isEmpty ? 0 : Double(attended) / Double(bookings.count)
+        try await MetricsService.setCompletionRate(rate, sessionID: session.id!, on: db)
+    }
+
+    /// Cancels every live booking, frees the seats and returns the charges to refund after commit.
+    private func cancel(_ session: LearningSession, now: Date, on db: any Database) async throws -> [String] {
+        var refunds: [String] = []
+        for booking in try await confirmedBookings(session, on: db) {
+            booking.status = .cancelled
+            if booking.paymentStatus == .paid, let charge = booking.paymentID, booking.paymentAmountCents > 0 {
+                booking.paymentStatus = .refunded
+                refunds.append(charge)
+            }
+            try await booking.save(on: db)
+            try await Notifier.notify(
+                booking.$learner.id, title: "Session cancelled",
+                message: "\"\(session.title)\" was cancelled by the mentor; your payment is refunded.",
+                type: .warning, priority: .high, on: db)
+            if let learner = try await User.find(booking.$learner.id, on: db) {
+                try await EmailOutbox.enqueue(
+                    to: learner.email, subject: "Cancelled: \(session.title)",
+                    body: "The session \"\(session.title)\" was cancelled. Any payment has been refunded.",
+                    kind: "session_cancelled", on: db)
+            }
+        }
+        try await (db as! any SQLDatabase).raw(
+            "UPDATE sessions SET current_participants = 0 WHERE id = \(bind: session.id!)").run()
+        return refunds
+    }
+}
