@@ -73,6 +73,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // WHIP/WHEP signaling over Hummingbird, authorized by room tokens.
+        .target(
+            name: "Signaling",
+            dependencies: [
+                "Relay", "RelayServer", "RoomToken",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // A browser-like WebRTC endpoint for tests and the load tester.
         .target(name: "PeerClient", dependencies: ["STUN", "ICE", "SDP", "RTP", "Mux", "DTLS", "SRTP"]),
 
@@ -97,7 +106,9 @@ let package = Package(
         .executableTarget(
             name: "PeerLearn",
             dependencies: [
-                "ControlPlane",
+                "ControlPlane", "Relay", "RelayServer", "Signaling", "RoomToken",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

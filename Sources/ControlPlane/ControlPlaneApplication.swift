@@ -7,9 +7,9 @@ public enum ControlPlaneApplication {
     public static func makeRouter(services: ControlPlaneServices) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        router.add(middleware: AuthenticationMiddleware(tokens: services.accessTokens))
         OpenAPIRoutes().register(on: router)
-        let api = router.group("api")
+        // API access tokens authenticate /api only: signaling routes carry room tokens in the same header.
+        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: services.accessTokens))
         AuthRoutes(services: services).register(on: api)
         ProfileRoutes(services: services).register(on: api)
         SessionRoutes(services: services).register(on: api)

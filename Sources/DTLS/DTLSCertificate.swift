@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// The endpoint's DTLS identity: a fresh self-signed ECDSA P-256 certificate whose SHA-256
 /// fingerprint is advertised in SDP. WebRTC authenticates by that fingerprint, not by a CA chain

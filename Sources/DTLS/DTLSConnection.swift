@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// A DTLS 1.2 association with one peer for DTLS-SRTP key agreement (RFC 5764), sans-IO.
 ///

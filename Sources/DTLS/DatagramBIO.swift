@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// The datagrams moving between OpenSSL and the owner of a `DTLSConnection`.
 ///

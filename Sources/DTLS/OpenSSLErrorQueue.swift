@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// OpenSSL reports failures through a thread-local queue. Stale entries left by an earlier call make
 /// `SSL_get_error` misreport the next one, so every operation clears the queue first and drains it

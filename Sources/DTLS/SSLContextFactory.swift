@@ -1,4 +1,4 @@
-import COpenSSL
+internal import COpenSSL
 
 /// Builds the `SSL_CTX` every connection derives from: DTLS 1.2 only, ECDHE with AEAD suites, our
 /// certificate. Per-peer settings (role, verification, SRTP profiles, MTU, timers) live on the

@@ -1,5 +1,9 @@
 import ArgumentParser
 import ControlPlane
+import Foundation
+import RelayServer
+import RoomToken
+import Signaling
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -16,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override the HTTP port.")
     var port: Int?
 
+    @Option(help: "Directory of static files (the web app and the relay demo).")
+    var publicDirectory: String = "Public"
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: String = "info"
 
@@ -27,13 +34,43 @@ struct ServeCommand: AsyncParsableCommand {
         try configuration.validate()
 
         let services = try await ControlPlaneServices(configuration: configuration, logger: logger)
-        let app = ControlPlaneApplication.makeApplication(services: services, logger: logger)
-        logger.info("control plane on http://\(configuration.httpHost):\(configuration.httpPort), database: \(services.database.backend.rawValue)")
+        let relaySettings = try RelaySettings.load(path: config)
+        var relayConfiguration = RelayService.Configuration(
+            bindHost: relaySettings.bindHost,
+            announcedAddresses: relaySettings.announcedAddresses.isEmpty
+                ? [relaySettings.bindHost] : relaySettings.announcedAddresses,
+            port: relaySettings.port, workers: relaySettings.workerCount)
+        relayConfiguration.engine.defaultRoomCapacity = 100
+        let relay = try RelayService(configuration: relayConfiguration, logger: logger)
+        // A crash leaves connections without left_at: close them where their last snapshot ended.
+        try await AttendanceBridge.closeDangling(on: services.database.db)
+
+        let router = ControlPlaneApplication.makeRouter(services: services)
+        router.add(middleware: FileMiddleware(publicDirectory, searchForIndexHtml: true, logger: logger))
+        SignalingRoutes(
+            relay: relay, verifier: try await RoomTokenVerifier(secret: services.roomTokenSecret),
+            admission: DatabaseRoomAdmission(database: services.database.db)
+        ).register(on: router)
+        OperationsRoutes(relay: relay).register(on: router)
+        let app = Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "PeerLearn"),
+            logger: logger)
+        let bridge = AttendanceService(
+            bridge: AttendanceBridge(
+                database: services.database.db, lateGrace: TimeInterval(configuration.lateGraceSeconds), logger: logger),
+            events: relay.events)
+        logger.info(
+            "PeerLearn on http://\(configuration.httpHost):\(configuration.httpPort) (demo: /relay-demo.html), relay UDP \(relaySettings.bindHost):\(relaySettings.port), database: \(services.database.backend.rawValue)")
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    // Order matters: services stop in reverse, so the database outlives the HTTP server.
+                    // Services stop in reverse order: HTTP first (no new joins), then the relay (every
+                    // participant gets a `left` event), then the attendance writer drains, then the database.
                     .init(service: services.database),
+                    .init(service: bridge),
+                    .init(service: relay),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

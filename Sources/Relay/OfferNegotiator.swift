@@ -30,8 +30,6 @@ struct OfferNegotiator {
     var cname: String
     var makeSSRC: () -> UInt32
 
-    static let midExtensionURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
-
     func negotiate(_ offer: SessionDescription, intent: Intent) throws(RelayError) -> Result {
         guard let ufrag = offer.media.lazy.compactMap({ offer.iceUfrag(of: $0) }).first,
             let password = offer.media.lazy.compactMap({ offer.icePwd(of: $0) }).first
@@ -116,9 +114,9 @@ struct OfferNegotiator {
         answer.attributes.append(Attribute(name: answerDirection.rawValue))
         answer.append(.rtcpMux)
         if section.contains(.rtcpReducedSize) { answer.append(.rtcpReducedSize) }
-        if let mid = section.extensionMaps.first(where: { $0.uri == Self.midExtensionURI }) {
-            answer.append(ExtensionMap(id: mid.id, uri: mid.uri))
-        }
+        // No header extensions are accepted: a forwarded packet keeps the publisher's extension ids,
+        // which mean nothing (or something else, like another m-line's mid) on a subscriber's leg.
+        // Without them browsers demultiplex by the a=ssrc lines, and bandwidth comes from REMB.
         let offeredFeedback = Set(codec.feedback.map { "\($0.type) \($0.parameter ?? "")" })
         let feedback = Self.feedback(for: kind).filter { offeredFeedback.contains("\($0.type) \($0.parameter ?? "")") }
         answer.addCodec(Codec(rtpMap: codec.rtpMap, parameters: codec.parameters, feedback: feedback))

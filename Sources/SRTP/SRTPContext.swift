@@ -1,4 +1,4 @@
-import CSRTP
+internal import CSRTP
 
 /// One direction of SRTP/SRTCP for one DTLS-SRTP association, over a libsrtp session.
 ///

@@ -1,4 +1,4 @@
-import CSRTP
+internal import CSRTP
 
 /// libsrtp must be initialised once per process before any session is created (srtp.h:
 /// "srtp_init() must be called before any other srtp functions"). A global `let` is initialised

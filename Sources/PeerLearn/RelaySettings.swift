@@ -1,0 +1,60 @@
+import Foundation
+
+/// The relay's part of `config/peerlearn.json` (its `relay` object), each key overridable by a
+/// `PEERLEARN_RELAY_*` environment variable like the control plane's keys.
+struct RelaySettings: Decodable {
+    /// The address the UDP sockets bind; loopback by default so nothing listens beyond the machine.
+    var bindHost = "127.0.0.1"
+    /// Worker i listens on `port + i`.
+    var port = 40_000
+    /// Addresses announced as host candidates (a NAT'd server's public address). Empty: `bindHost`.
+    var announcedAddresses: [String] = []
+    /// UDP workers (event loops with their own socket); 0 means one per core.
+    var workers = 1
+
+    private enum CodingKeys: String, CodingKey {
+        case bindHost, port, announcedAddresses, workers
+    }
+
+    private struct File: Decodable {
+        var relay: RelaySettings?
+    }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bindHost = try c.decodeIfPresent(String.self, forKey: .bindHost) ?? bindHost
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        announcedAddresses = try c.decodeIfPresent([String].self, forKey: .announcedAddresses) ?? []
+        workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
+    }
+
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Self {
+        var settings = RelaySettings()
+        if let data = FileManager.default.contents(atPath: path) {
+            settings = try JSONDecoder().decode(File.self, from: data).relay ?? settings
+        }
+        if let value = environment["PEERLEARN_RELAY_BIND_HOST"] { settings.bindHost = value }
+        if let value = environment["PEERLEARN_RELAY_PORT"] {
+            guard let port = Int(value) else { throw Invalid(description: "PEERLEARN_RELAY_PORT=\(value) is not a port") }
+            settings.port = port
+        }
+        if let value = environment["PEERLEARN_RELAY_ANNOUNCED_ADDRESSES"] {
+            settings.announcedAddresses = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        if let value = environment["PEERLEARN_RELAY_WORKERS"] {
+            guard let workers = Int(value) else { throw Invalid(description: "PEERLEARN_RELAY_WORKERS=\(value) is not a number") }
+            settings.workers = workers
+        }
+        guard (1...65_535).contains(settings.port) else { throw Invalid(description: "relay.port must be 1...65535") }
+        guard settings.workers >= 0 else { throw Invalid(description: "relay.workers must be >= 0") }
+        return settings
+    }
+
+    var workerCount: Int { workers == 0 ? ProcessInfo.processInfo.activeProcessorCount : workers }
+}

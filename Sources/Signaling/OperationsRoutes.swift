@@ -1,0 +1,58 @@
+import HTTPTypes
+import Hummingbird
+import Relay
+import RelayServer
+
+/// `GET /healthz` for orchestrators and `GET /metrics` in the Prometheus text format (0.0.4).
+public struct OperationsRoutes: Sendable {
+    let relay: RelayService
+
+    public init(relay: RelayService) {
+        self.relay = relay
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        router.get("healthz") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get("metrics") { _, _ in
+            let snapshot = await self.relay.snapshot()
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.render(snapshot))))
+        }
+    }
+
+    static func render(_ snapshot: RelayService.Snapshot) -> String {
+        let c = snapshot.counters
+        var text = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: UInt64)]) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples { text += "\(name)\(sample.labels) \(sample.value)\n" }
+        }
+        metric("peerlearn_relay_rooms", "gauge", "Rooms with at least one participant.", [("", UInt64(snapshot.rooms))])
+        metric(
+            "peerlearn_relay_participants", "gauge", "Participants connected or connecting.",
+            [("", UInt64(snapshot.participants))])
+        metric(
+            "peerlearn_relay_datagrams_total", "counter", "UDP datagrams received and sent.",
+            [("{direction=\"in\"}", c.datagramsIn), ("{direction=\"out\"}", c.datagramsOut)])
+        metric(
+            "peerlearn_relay_bytes_total", "counter", "UDP payload bytes received and sent.",
+            [("{direction=\"in\"}", c.bytesIn), ("{direction=\"out\"}", c.bytesOut)])
+        metric("peerlearn_relay_rtp_forwarded_total", "counter", "RTP packets forwarded to subscribers.", [("", c.rtpForwarded)])
+        metric(
+            "peerlearn_relay_retransmissions_total", "counter", "RTP packets resent from the NACK buffer.",
+            [("", c.retransmissions)])
+        metric(
+            "peerlearn_relay_keyframe_requests_total", "counter", "PLIs sent to publishers.", [("", c.keyframeRequests)])
+        metric("peerlearn_relay_dtls_failures_total", "counter", "DTLS handshakes that failed.", [("", c.dtlsFailures)])
+        metric(
+            "peerlearn_relay_drops_total", "counter", "Datagrams dropped, by reason.",
+            DropReason.allCases.map { ("{reason=\"\($0.rawValue)\"}", c.drops($0)) })
+        return text
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Signaling errors, rendered in the API's JSON error shape (`{"error", "reason"}`). Rendered by the
+/// routes themselves so the shape does not depend on which middleware the router has.
+struct SignalingError: Error {
+    let status: HTTPResponse.Status
+    let code: String
+    let reason: String
+
+    static func badRequest(_ reason: String) -> Self { .init(status: .badRequest, code: "bad_request", reason: reason) }
+    static func unauthorized(_ reason: String) -> Self { .init(status: .unauthorized, code: "unauthorized", reason: reason) }
+    static func forbidden(_ reason: String) -> Self { .init(status: .forbidden, code: "forbidden", reason: reason) }
+    static func notFound(_ reason: String) -> Self { .init(status: .notFound, code: "not_found", reason: reason) }
+    static func conflict(_ code: String, _ reason: String) -> Self { .init(status: .conflict, code: code, reason: reason) }
+    static func unsupportedMediaType(_ reason: String) -> Self {
+        .init(status: .unsupportedMediaType, code: "unsupported_media_type", reason: reason)
+    }
+    static func unavailable(_ reason: String) -> Self {
+        .init(status: .serviceUnavailable, code: "service_unavailable", reason: reason)
+    }
+
+    var response: Response {
+        let body = (try? JSONSerialization.data(withJSONObject: ["error": code, "reason": reason])) ?? Data()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

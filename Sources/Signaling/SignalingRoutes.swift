@@ -1,0 +1,136 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Relay
+import RelayServer
+import RoomToken
+
+/// WHIP (RFC 9725) to publish and WHEP to watch, each authorized by a room token:
+///
+/// - `POST /whip/{roomId}` with `Authorization: Bearer <room token>` and an SDP offer →
+///   `201 Created`, `Location: /whip/{roomId}/{participantId}`, the SDP answer. `DELETE` on the
+///   Location leaves.
+/// - `POST /whep/{roomId}[?participant=<userId>]` with a recvonly offer: watch that user (default: the
+///   host). `DELETE` on the Location leaves.
+///
+/// Answers are complete (non-trickle): they carry the relay's host candidates.
+public struct SignalingRoutes: Sendable {
+    let relay: RelayService
+    let verifier: RoomTokenVerifier
+    let admission: any RoomAdmission
+    static let maximumOfferSize = 64 * 1024
+
+    public init(relay: RelayService, verifier: RoomTokenVerifier, admission: any RoomAdmission = TokenOnlyAdmission()) {
+        self.relay = relay
+        self.verifier = verifier
+        self.admission = admission
+    }
+
+    public func register<Context: RequestContext>(on router: Router<Context>) {
+        for kind in ["whip", "whep"] {
+            router.post("\(kind)/:room") { request, context in
+                await respond { try await self.join(request, context: context, publish: kind == "whip") }
+            }
+            router.delete("\(kind)/:room/:participant") { request, context in
+                await respond { try await self.leave(request, context: context) }
+            }
+            // RFC 9725 §4.3: trickle and ICE restarts use PATCH; this relay answers non-trickle only.
+            router.patch("\(kind)/:room/:participant") { _, _ in
+                SignalingError(
+                    status: .methodNotAllowed, code: "method_not_allowed",
+                    reason: "trickle ICE is not supported: the answer already holds every candidate"
+                ).response
+            }
+        }
+    }
+
+    private func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as SignalingError {
+            return error.response
+        } catch {
+            return SignalingError(status: .internalServerError, code: "internal_error", reason: "\(error)").response
+        }
+    }
+
+    private func join(_ request: Request, context: some RequestContext, publish: Bool) async throws -> Response {
+        let roomID = try room(context)
+        let claims = try await authorize(request, roomID: roomID)
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/sdp") == true else {
+            throw SignalingError.unsupportedMediaType("the body must be an SDP offer (Content-Type: application/sdp)")
+        }
+        let body = try await request.body.collect(upTo: Self.maximumOfferSize)
+        let offer = String(buffer: body)
+        guard !offer.isEmpty else { throw SignalingError.badRequest("empty SDP offer") }
+        let capacity: Int?
+        do {
+            capacity = try await admission.admit(claims)
+        } catch .notJoinable(let reason) {
+            throw SignalingError.conflict("session_not_joinable", reason)
+        } catch .forbidden(let reason) {
+            throw SignalingError.forbidden(reason)
+        }
+        let watching = request.uri.queryParameters["participant"].map(String.init)
+        let joinRequest = RelayEngine.JoinRequest(
+            roomID: roomID, userID: claims.subject.value, role: claims.role == .host ? .host : .participant,
+            intent: publish ? .publish : .subscribe(userID: watching), offer: offer, roomCapacity: capacity)
+        let result: RelayEngine.JoinResult
+        do {
+            result = try await relay.join(joinRequest)
+        } catch {
+            throw Self.map(error)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/sdp"
+        headers[.location] = "/\(publish ? "whip" : "whep")/\(roomID)/\(result.participantID)"
+        return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answer)))
+    }
+
+    private func leave(_ request: Request, context: some RequestContext) async throws -> Response {
+        let roomID = try room(context)
+        _ = try await authorize(request, roomID: roomID)
+        guard let participantID = context.parameters.get("participant") else {
+            throw SignalingError.notFound("no such participant")
+        }
+        do {
+            try await relay.leave(roomID: roomID, participantID: participantID)
+        } catch {
+            throw Self.map(error)
+        }
+        return Response(status: .ok)
+    }
+
+    private func room(_ context: some RequestContext) throws -> String {
+        guard let room = context.parameters.get("room"), !room.isEmpty, room.count <= 100 else {
+            throw SignalingError.notFound("no such room")
+        }
+        return room
+    }
+
+    /// 401 for a missing, malformed, badly signed or expired token; 403 for a good token for another room.
+    private func authorize(_ request: Request, roomID: String) async throws -> RoomClaims {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw SignalingError.unauthorized("a room token is required: Authorization: Bearer <token>")
+        }
+        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        do {
+            return try await verifier.verify(token, forRoom: roomID)
+        } catch .wrongRoom {
+            throw SignalingError.forbidden("the room token is for another room")
+        } catch {
+            throw SignalingError.unauthorized("invalid or expired room token")
+        }
+    }
+
+    static func map(_ error: RelayError) -> SignalingError {
+        switch error {
+        case .invalidOffer(let reason): .badRequest("unusable SDP offer: \(reason)")
+        case .noUsableMedia:
+            .badRequest("the offer has no Opus audio or VP8 video the relay can use in that direction")
+        case .roomFull: .conflict("room_full", "the room is full")
+        case .unknownParticipant: .notFound("no such participant in this room")
+        case .internalFailure(let reason): .unavailable(reason)
+        }
+    }
+}

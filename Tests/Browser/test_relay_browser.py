@@ -1,0 +1,167 @@
+"""A real browser publishes through the relay (WHIP) and real browsers watch (WHEP), on loopback.
+
+Asserts from getStats() that video frames are decoded and audio packets arrive, that attendance and
+statistics rows are written, and that a late joiner gets a picture within a second.
+"""
+import datetime
+import socket
+import time
+
+import pytest
+
+PUBLISH = """async ({room, token}) => {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 360}});
+  window.publishStartedAt = Date.now();
+  window.published = await window.peerlearn.publish(location.origin, room, token, stream);
+  return window.publishStartedAt;
+}"""
+
+WATCH = """async ({room, token}) => {
+  window.watchStartedAt = Date.now();
+  window.watched = await window.peerlearn.watch(location.origin, room, token, {});
+  return window.watchStartedAt;
+}"""
+
+FIRST_FRAME = """async (timeoutMs) => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const s = await window.peerlearn.inboundSummary(window.watched.pc);
+    if (s.framesDecoded > 0) return {at: Date.now(), ...s};
+    await new Promise(r => setTimeout(r, 20));
+  }
+  return null;
+}"""
+
+SUMMARY = "async () => await window.peerlearn.inboundSummary(window.watched.pc)"
+
+
+def live_session(server, max_participants=5, learners=1):
+    """A mentor, booked learners and an active session; returns tokens and ids."""
+    suffix = str(int(time.time() * 1000) % 10_000_000)
+    mentor_token, _ = server.register("mentor" + suffix, "mentor")
+    schedule = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)).isoformat()
+    created = server.api("POST", "/api/sessions", mentor_token, json={
+        "title": "Relay test", "description": "Browser test session", "schedule": schedule,
+        "duration": 30, "max_participants": max_participants, "price": 0})
+    assert created.status_code == 201, created.text
+    session = created.json()
+    assert server.api("POST", f"/api/sessions/{session['id']}/schedule", mentor_token).status_code == 200
+    learner_tokens = []
+    for i in range(learners):
+        token, _ = server.register(f"learner{suffix}x{i}", "learner")
+        booked = server.api("POST", f"/api/sessions/{session['id']}/bookings", token, json={"card_token": "tok_visa"})
+        assert booked.status_code == 201, booked.text
+        learner_tokens.append(token)
+    assert server.api("POST", f"/api/sessions/{session['id']}/start", mentor_token).status_code == 200
+    return session, mentor_token, learner_tokens
+
+
+def room_token(server, session, access_token):
+    response = server.api("POST", f"/api/sessions/{session['id']}/room-token", access_token)
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def test_browser_sees_and_hears_another_browser_through_the_relay(server, page_factory):
+    session, mentor_token, (learner_token,) = live_session(server)
+    room = session["meeting_room_id"]
+    host_page, viewer_page = page_factory(), page_factory()
+
+    published_at = host_page.evaluate(PUBLISH, {"room": room, "token": room_token(server, session, mentor_token)})
+    viewer_page.evaluate(WATCH, {"room": room, "token": room_token(server, session, learner_token)})
+    first = viewer_page.evaluate(FIRST_FRAME, 15000)
+    assert first is not None, "no video frame decoded through the relay:\n" + server.log()[-3000:]
+    print(f"\nWHIP POST → first decoded frame at the WHEP viewer: {first['at'] - published_at} ms")
+
+    time.sleep(2)
+    summary = viewer_page.evaluate(SUMMARY)
+    assert summary["framesDecoded"] > 20, summary
+    assert summary["audioPacketsReceived"] > 50, summary
+    assert summary["frameWidth"] == 640, summary
+
+    # Attendance: the learner's booking says when they joined, and that they were on time.
+    def booking():
+        bookings = server.api("GET", "/api/bookings", learner_token).json()
+        mine = [b for b in bookings if b["session_id"] == session["id"]]
+        return mine[0] if mine and mine[0].get("joined_at") else None
+    joined = wait_for(booking)
+    assert joined is not None and joined["attendance_status"] == "present", joined
+
+    # Leaving through the WHEP resource closes the attendance and persists statistics.
+    viewer_page.evaluate("async () => await window.watched.close()")
+    left = wait_for(lambda: (lambda b: b if b and b.get("left_at") else None)(booking()))
+    assert left is not None, "left_at was not recorded"
+    statistics = wait_for(lambda: (lambda s: s if s.get("participants") else None)(
+        server.api("GET", f"/api/sessions/{session['id']}/statistics", mentor_token).json()))
+    assert statistics, "no statistics were saved"
+    viewer_rows = [p for p in statistics["participants"] if p.get("packets_out", p.get("packetsOut", 0)) > 0]
+    assert viewer_rows, statistics
+
+
+def test_late_joiner_gets_a_picture_within_one_second(server, page_factory):
+    session, mentor_token, (first_token, late_token) = live_session(server, learners=2)
+    room = session["meeting_room_id"]
+    host_page, first_page, late_page = page_factory(), page_factory(), page_factory()
+    host_page.evaluate(PUBLISH, {"room": room, "token": room_token(server, session, mentor_token)})
+    first_page.evaluate(WATCH, {"room": room, "token": room_token(server, session, first_token)})
+    assert first_page.evaluate(FIRST_FRAME, 15000) is not None
+    time.sleep(4)  # well past the publisher's first keyframe
+    started = late_page.evaluate(WATCH, {"room": room, "token": room_token(server, session, late_token)})
+    first = late_page.evaluate(FIRST_FRAME, 5000)
+    assert first is not None, "the late joiner never decoded a frame"
+    elapsed = first["at"] - started
+    print(f"\nlate joiner: WHEP POST → first decoded frame {elapsed} ms")
+    assert elapsed < 1000, f"late joiner waited {elapsed} ms for a picture"
+
+
+def test_signaling_refuses_bad_tokens_wrong_rooms_and_closed_sessions(server):
+    session, mentor_token, (learner_token,) = live_session(server)
+    other, other_mentor, _ = live_session(server)
+    room = session["meeting_room_id"]
+    offer = "v=0\r\n"  # never reaches the relay: authorization comes first
+
+    def whip(token, target=room, body=offer):
+        headers = {"Content-Type": "application/sdp"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return server.api("POST", f"/whip/{target}", headers=headers, data=body)
+
+    missing = whip(None)
+    assert missing.status_code == 401 and missing.json()["error"] == "unauthorized"
+    assert whip("not.a.token").status_code == 401
+    forged = room_token(server, session, learner_token)[:-4] + "AAAA"
+    assert whip(forged).status_code == 401
+    wrong_room = whip(room_token(server, other, other_mentor))
+    assert wrong_room.status_code == 403 and "another room" in wrong_room.json()["reason"]
+    garbage = whip(room_token(server, session, mentor_token), body="this is not SDP")
+    assert garbage.status_code == 400 and garbage.json()["error"] == "bad_request"
+
+    token = room_token(server, session, mentor_token)
+    assert server.api("POST", f"/api/sessions/{session['id']}/complete", mentor_token).status_code == 200
+    closed = whip(token, body="v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n")
+    assert closed.status_code == 409 and closed.json()["error"] == "session_not_joinable"
+
+
+def test_malformed_datagrams_are_counted_and_do_not_hurt_the_relay(server):
+    before = server.api("GET", "/metrics").text
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for payload in [b"", b"\x00", b"\x80" * 12, b"\x16\xfe\xfd" + b"\x00" * 40, bytes(range(256)) * 4]:
+            s.sendto(payload, ("127.0.0.1", server.relay_port))
+    time.sleep(0.5)
+    after = server.api("GET", "/metrics").text
+    assert server.api("GET", "/healthz").status_code == 200
+
+    def total_drops(text):
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("peerlearn_relay_drops_total{"))
+    assert total_drops(after) - total_drops(before) >= 4
