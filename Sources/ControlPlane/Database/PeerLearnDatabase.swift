@@ -68,6 +68,12 @@ public final class PeerLearnDatabase: Sendable {
         try await migrator.prepareBatch().get()
     }
 
+    /// Drops a PostgreSQL schema and everything in it (scratch schemas of tests and benchmarks).
+    public func dropSchema(_ schema: String) async throws {
+        guard backend == .postgres, schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return }
+        try await (db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+    }
+
     /// Closes every connection. Safe to call more than once.
     public func shutdown() async {
         await databases.shutdownAsync()
