@@ -61,7 +61,7 @@ let benchmarks: @Sendable () -> Void = {
                 var sequence: UInt16 = 0
                 for _ in benchmark.scaledIterations {
                     // A fresh sequence number each time, as in a real stream (libsrtp rejects repeats).
-                    _ = plain.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                    plain.withUnsafeBytes { buffer.copyMemory(from: $0) }
                     RTPPacketRewriter(buffer)!.sequenceNumber = sequence
                     sequence &+= 1
                     blackHole(try! context.protectRTP(buffer, length: plain.count))
@@ -85,7 +85,7 @@ let benchmarks: @Sendable () -> Void = {
                 defer { buffer.deallocate() }
                 benchmark.startMeasurement()
                 for index in benchmark.scaledIterations {
-                    _ = protected[index].withUnsafeBytes { buffer.copyMemory(from: $0) }
+                    protected[index].withUnsafeBytes { buffer.copyMemory(from: $0) }
                     blackHole(try! receiver.unprotectRTP(buffer, length: protected[index].count))
                 }
                 benchmark.stopMeasurement()

@@ -85,3 +85,124 @@ export async function inboundSummary(pc) {
   });
   return summary;
 }
+
+/**
+ * The group room over one WebSocket (`/ws/rooms/{roomId}?token=…`): publish your camera, and the
+ * client subscribes to every other publisher automatically, one peer connection each.
+ * Callbacks: onParticipants(list), onStream(userId, MediaStream), onStreamEnded(userId), onMuted(userId, kind, muted).
+ */
+export class Room {
+  constructor(baseURL, roomId, token, callbacks = {}) {
+    const wsURL = baseURL.replace(/^http/, "ws") + `/ws/rooms/${encodeURIComponent(roomId)}?token=${encodeURIComponent(token)}`;
+    this.callbacks = callbacks;
+    this.participants = new Map();
+    this.subscriptions = new Map();
+    this.pending = [];
+    this.socket = new WebSocket(wsURL);
+    this.ready = new Promise((resolve, reject) => {
+      this.socket.onopen = () => {};
+      this.socket.onerror = () => reject(new Error("room connection failed"));
+      this.resolveWelcome = resolve;
+    });
+    this.socket.onmessage = (event) => this.receive(JSON.parse(event.data));
+    this.socket.onclose = () => { for (const userId of [...this.subscriptions.keys()]) this.dropSubscription(userId); };
+  }
+
+  send(message) { this.socket.send(JSON.stringify(message)); }
+
+  /** Waits for the server's answer to a publish/subscribe. */
+  awaitAnswer(predicate) {
+    return new Promise((resolve, reject) => this.pending.push({ predicate, resolve, reject }));
+  }
+
+  receive(message) {
+    switch (message.type) {
+      case "welcome":
+        this.me = message.you;
+        for (const p of message.participants) this.participants.set(p.userId, p);
+        this.resolveWelcome(message);
+        for (const p of message.participants) if (p.publishing.length) this.subscribe(p.userId);
+        break;
+      case "participant-joined":
+        this.participants.set(message.participant.userId, message.participant);
+        break;
+      case "participant-left":
+        this.participants.delete(message.userId);
+        this.dropSubscription(message.userId);
+        break;
+      case "published":
+        if (this.participants.has(message.userId)) this.participants.get(message.userId).publishing = message.kinds;
+        this.subscribe(message.userId);
+        break;
+      case "unpublished":
+        this.dropSubscription(message.userId);
+        break;
+      case "muted":
+        if (this.participants.has(message.userId)) this.participants.get(message.userId).muted[message.kind] = message.muted;
+        if (this.callbacks.onMuted) this.callbacks.onMuted(message.userId, message.kind, message.muted);
+        break;
+      case "answer":
+      case "error": {
+        const index = this.pending.findIndex((p) => p.predicate(message));
+        const waiter = index >= 0 ? this.pending.splice(index, 1)[0] : this.pending.shift();
+        if (waiter) message.type === "answer" ? waiter.resolve(message) : waiter.reject(new Error(message.reason));
+        break;
+      }
+    }
+    if (this.callbacks.onParticipants) this.callbacks.onParticipants([...this.participants.values()]);
+  }
+
+  async publish(stream) {
+    await this.ready;
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    await pc.setLocalDescription(await pc.createOffer());
+    const answer = this.awaitAnswer((m) => m.for === "publish");
+    this.send({ type: "publish", sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: (await answer).sdp });
+    this.publisher = pc;
+    this.localStream = stream;
+    return pc;
+  }
+
+  async subscribe(userId) {
+    if (this.me && userId === this.me.userId) return;
+    this.dropSubscription(userId);
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    pc.addTransceiver("video", { direction: "recvonly" });
+    const stream = new MediaStream();
+    pc.ontrack = (event) => {
+      stream.addTrack(event.track);
+      if (this.callbacks.onStream) this.callbacks.onStream(userId, stream);
+    };
+    this.subscriptions.set(userId, pc);
+    await pc.setLocalDescription(await pc.createOffer());
+    const answer = this.awaitAnswer((m) => m.for === "subscribe" && m.participant === userId);
+    this.send({ type: "subscribe", participant: userId, sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: (await answer).sdp });
+    return pc;
+  }
+
+  dropSubscription(userId) {
+    const pc = this.subscriptions.get(userId);
+    if (!pc) return;
+    this.subscriptions.delete(userId);
+    pc.close();
+    if (this.socket.readyState === WebSocket.OPEN) this.send({ type: "unsubscribe", participant: userId });
+    if (this.callbacks.onStreamEnded) this.callbacks.onStreamEnded(userId);
+  }
+
+  /** Mutes or unmutes your own audio or video and tells the room. */
+  setMuted(kind, muted) {
+    if (this.localStream) for (const track of this.localStream.getTracks()) if (track.kind === kind) track.enabled = !muted;
+    this.send({ type: "mute", kind, muted });
+  }
+
+  leave() {
+    if (this.socket.readyState === WebSocket.OPEN) this.send({ type: "leave" });
+    for (const userId of [...this.subscriptions.keys()]) this.dropSubscription(userId);
+    if (this.publisher) this.publisher.close();
+    this.socket.close();
+  }
+}

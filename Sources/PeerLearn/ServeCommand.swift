@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlPlane
 import Foundation
+import HummingbirdWebSocket
 import RelayServer
 import RoomToken
 import Signaling
@@ -47,13 +48,18 @@ struct ServeCommand: AsyncParsableCommand {
 
         let router = ControlPlaneApplication.makeRouter(services: services)
         router.add(middleware: FileMiddleware(publicDirectory, searchForIndexHtml: true, logger: logger))
-        SignalingRoutes(
+        let signaling = SignalingRoutes(
             relay: relay, verifier: try await RoomTokenVerifier(secret: services.roomTokenSecret),
-            admission: DatabaseRoomAdmission(database: services.database.db)
-        ).register(on: router)
+            admission: DatabaseRoomAdmission(database: services.database.db))
+        signaling.register(on: router)
         OperationsRoutes(relay: relay).register(on: router)
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let rooms = RoomWebSocketRoutes(signaling: signaling)
+        rooms.register(on: webSocketRouter)
+        rooms.registerRefusals(on: router)
         let app = Application(
             router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "PeerLearn"),
             logger: logger)

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// Signaling errors, rendered in the API's JSON error shape (`{"error", "reason"}`). Rendered by the
 /// routes themselves so the shape does not depend on which middleware the router has.
-struct SignalingError: Error {
+struct SignalingError: HTTPResponseError {
     let status: HTTPResponse.Status
     let code: String
     let reason: String
@@ -27,5 +27,15 @@ struct SignalingError: Error {
         headers[.contentType] = "application/json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension SignalingError {
+    /// Thrown before a WebSocket upgrade, the error still answers in the JSON shape.
+    func response(from request: Request, context: some RequestContext) throws -> Response { response }
+
+    var json: String {
+        let object = ["type": "error", "error": code, "reason": reason]
+        return (try? JSONSerialization.data(withJSONObject: object)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -63,28 +63,39 @@ public struct SignalingRoutes: Sendable {
         let body = try await request.body.collect(upTo: Self.maximumOfferSize)
         let offer = String(buffer: body)
         guard !offer.isEmpty else { throw SignalingError.badRequest("empty SDP offer") }
-        let capacity: Int?
+        let capacity = try await admit(claims)
+        let watching = request.uri.queryParameters["participant"].map(String.init)
+        let result = try await join(
+            claims: claims, roomID: roomID, intent: publish ? .publish : .subscribe(userID: watching), offer: offer,
+            capacity: capacity)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/sdp"
+        headers[.location] = "/\(publish ? "whip" : "whep")/\(roomID)/\(result.participantID)"
+        return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answer)))
+    }
+
+    /// The room's capacity, or why the token's holder may not enter now (409 / 403).
+    func admit(_ claims: RoomClaims) async throws -> Int? {
         do {
-            capacity = try await admission.admit(claims)
+            return try await admission.admit(claims)
         } catch .notJoinable(let reason) {
             throw SignalingError.conflict("session_not_joinable", reason)
         } catch .forbidden(let reason) {
             throw SignalingError.forbidden(reason)
         }
-        let watching = request.uri.queryParameters["participant"].map(String.init)
-        let joinRequest = RelayEngine.JoinRequest(
+    }
+
+    func join(
+        claims: RoomClaims, roomID: String, intent: RelayEngine.JoinRequest.Intent, offer: String, capacity: Int?
+    ) async throws -> RelayEngine.JoinResult {
+        let request = RelayEngine.JoinRequest(
             roomID: roomID, userID: claims.subject.value, role: claims.role == .host ? .host : .participant,
-            intent: publish ? .publish : .subscribe(userID: watching), offer: offer, roomCapacity: capacity)
-        let result: RelayEngine.JoinResult
+            intent: intent, offer: offer, roomCapacity: capacity)
         do {
-            result = try await relay.join(joinRequest)
+            return try await relay.join(request)
         } catch {
             throw Self.map(error)
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "application/sdp"
-        headers[.location] = "/\(publish ? "whip" : "whep")/\(roomID)/\(result.participantID)"
-        return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answer)))
     }
 
     private func leave(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -101,7 +112,7 @@ public struct SignalingRoutes: Sendable {
         return Response(status: .ok)
     }
 
-    private func room(_ context: some RequestContext) throws -> String {
+    func room(_ context: some RequestContext) throws -> String {
         guard let room = context.parameters.get("room"), !room.isEmpty, room.count <= 100 else {
             throw SignalingError.notFound("no such room")
         }
@@ -113,7 +124,13 @@ public struct SignalingRoutes: Sendable {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw SignalingError.unauthorized("a room token is required: Authorization: Bearer <token>")
         }
-        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        return try await authorize(token: String(header.dropFirst("bearer ".count)), roomID: roomID)
+    }
+
+    func authorize(token: String?, roomID: String) async throws -> RoomClaims {
+        guard let token = token?.trimmingCharacters(in: .whitespaces), !token.isEmpty else {
+            throw SignalingError.unauthorized("a room token is required")
+        }
         do {
             return try await verifier.verify(token, forRoom: roomID)
         } catch .wrongRoom {

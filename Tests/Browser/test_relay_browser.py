@@ -165,3 +165,71 @@ def test_malformed_datagrams_are_counted_and_do_not_hurt_the_relay(server):
         return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                    if line.startswith("peerlearn_relay_drops_total{"))
     assert total_drops(after) - total_drops(before) >= 4
+
+
+JOIN_ROOM = """async ({room, token}) => {
+  window.seen = {};
+  window.room = new window.peerlearn.Room(location.origin, room, token, {
+    onStream: (userId, stream) => { window.seen[userId] = stream; },
+  });
+  await window.room.ready;
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 320, height: 240}});
+  await window.room.publish(stream);
+  return window.room.me.userId;
+}"""
+
+DECODED_FROM = """async ({userId, timeoutMs}) => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const pc = window.room.subscriptions.get(userId);
+    if (pc) {
+      const s = await window.peerlearn.inboundSummary(pc);
+      if (s.framesDecoded > 5 && s.audioPacketsReceived > 0) return s;
+    }
+    await new Promise(r => setTimeout(r, 50));
+  }
+  return null;
+}"""
+
+
+def test_room_websocket_everyone_sees_everyone(server, page_factory):
+    session, mentor_token, (learner_token,) = live_session(server)
+    room = session["meeting_room_id"]
+    mentor_page, learner_page = page_factory(), page_factory()
+    mentor_id = mentor_page.evaluate(JOIN_ROOM, {"room": room, "token": room_token(server, session, mentor_token)})
+    learner_id = learner_page.evaluate(JOIN_ROOM, {"room": room, "token": room_token(server, session, learner_token)})
+
+    # Each side subscribed to the other's publication (announced over the socket) and decodes it.
+    assert learner_page.evaluate(DECODED_FROM, {"userId": mentor_id, "timeoutMs": 15000}) is not None
+    assert mentor_page.evaluate(DECODED_FROM, {"userId": learner_id, "timeoutMs": 15000}) is not None
+
+    # Mute states and departures reach the others.
+    learner_page.evaluate("() => window.room.setMuted('video', true)")
+    wait_for(lambda: mentor_page.evaluate(
+        f"() => window.room.participants.get('{learner_id}').muted.video === true"), timeout=5)
+    assert mentor_page.evaluate(f"() => window.room.participants.get('{learner_id}').muted.video") is True
+    learner_page.evaluate("() => window.room.leave()")
+    assert wait_for(lambda: mentor_page.evaluate(f"() => !window.room.participants.has('{learner_id}')"), timeout=5)
+
+
+REFUSED = """async ({url}) => await new Promise((resolve) => {
+  const socket = new WebSocket(url);
+  let error = null;
+  socket.onmessage = (event) => { error = JSON.parse(event.data); };
+  socket.onclose = (event) => resolve({code: event.code, error});
+})"""
+
+
+def test_room_websocket_refuses_bad_tokens(server, page_factory):
+    session, mentor_token, _ = live_session(server)
+    other, other_mentor, _ = live_session(server)
+    room = session["meeting_room_id"]
+    ws = server.base_url.replace("http", "ws") + f"/ws/rooms/{room}?token="
+    page = page_factory()
+    bad = page.evaluate(REFUSED, {"url": ws + "nope"})
+    assert bad["code"] == 4401 and bad["error"]["error"] == "unauthorized", bad
+    wrong = page.evaluate(REFUSED, {"url": ws + room_token(server, other, other_mentor)})
+    assert wrong["code"] == 4403 and "another room" in wrong["error"]["reason"], wrong
+    # Without an upgrade the same checks answer as plain HTTP.
+    assert server.api("GET", f"/ws/rooms/{room}?token=nope").status_code == 401
+    assert server.api("GET", f"/ws/rooms/{room}?token={room_token(server, session, mentor_token)}").status_code == 426
