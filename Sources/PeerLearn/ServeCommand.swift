@@ -44,7 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
         relayConfiguration.engine.defaultRoomCapacity = 100
         let relay = try RelayService(configuration: relayConfiguration, logger: logger)
         // A crash leaves connections without left_at: close them where their last snapshot ended.
-        try await AttendanceBridge.closeDangling(on: services.database.db)
+        let ledger = AttendanceLedger(services: services)
+        try await ledger.closeDangling()
 
         let router = ControlPlaneApplication.makeRouter(services: services)
         router.add(middleware: FileMiddleware(publicDirectory, searchForIndexHtml: true, logger: logger))
@@ -63,10 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "PeerLearn"),
             logger: logger)
-        let bridge = AttendanceService(
-            bridge: AttendanceBridge(
-                database: services.database.db, lateGrace: TimeInterval(configuration.lateGraceSeconds), logger: logger),
-            events: relay.events)
+        let bridge = AttendanceService(bridge: AttendanceBridge(ledger: ledger, logger: logger), events: relay.events)
         logger.info(
             "PeerLearn on http://\(configuration.httpHost):\(configuration.httpPort) (demo: /relay-demo.html), relay UDP \(relaySettings.bindHost):\(relaySettings.port), database: \(services.database.backend.rawValue)")
         let group = ServiceGroup(

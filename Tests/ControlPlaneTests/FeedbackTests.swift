@@ -1,3 +1,5 @@
+@testable import ControlPlane
+import FluentKit
 import Foundation
 import Testing
 
@@ -14,6 +16,9 @@ import Testing
             _ = try await h.book(id, learner: attendee)
             _ = try await h.book(id, learner: absentee)
             _ = try await h.call(.post, "/api/sessions/\(id)/room-token", token: attendee.token)
+            // The relay records the attendee's connection; the absentee never connects.
+            let room = try #require(try await LearningSession.find(UUID(uuidString: id), on: h.db)?.meetingRoomID)
+            _ = try await AttendanceLedger(services: h.services).joined(roomID: room, userID: String(attendee.id))
             func give(_ who: Account, _ body: [String: Any]) async throws -> APIResult {
                 try await h.call(.post, "/api/sessions/\(id)/feedback", token: who.token, body: body)
             }

@@ -1,4 +1,5 @@
-import ControlPlane
+@testable import ControlPlane
+import FluentKit
 import Foundation
 import JWTKit
 import RoomToken
@@ -78,9 +79,22 @@ import Testing
             _ = try await h.call(.post, "/api/bookings/\(gone!.int64Value)/cancel", token: cancelled.token)
             #expect(try await token(h, id, cancelled).status == .forbidden, "a cancelled booking grants nothing")
 
+            // Attendance is recorded when the relay sees a learner connect, not when they ask for a token.
+            let ledger = AttendanceLedger(services: h.services)
+            let room = try #require(try await LearningSession.find(UUID(uuidString: id), on: h.db)?.meetingRoomID)
             #expect(try await token(h, id, onTime).status == .ok)
+            #expect(try await token(h, id, absent).status == .ok, "a token alone is not attendance")
+            let onTimeConnection = try #require(try await ledger.joined(roomID: room, userID: String(onTime.id)))
             h.clock.advance(by: 60 + 301)
             #expect(try await token(h, id, late).status == .ok)
+            _ = try await ledger.joined(roomID: room, userID: String(late.id))
+            #expect(try await ledger.joined(roomID: "no-such-room", userID: String(late.id)) == nil)
+            try await ledger.record(
+                onTimeConnection,
+                ParticipantStatisticsReport(
+                    userID: 0, bytesIn: 1_000, bytesOut: 2_000, packetsIn: 10, packetsOut: 20, packetsLost: 1,
+                    lossFraction: 0.09, jitterMs: 3, secondsInRoom: 42, audioOnly: false),
+                left: true)
             let bookings = try await h.call(.get, "/api/sessions/\(id)/bookings", token: mentor.token).array
             func attendance(_ who: Account) -> String? {
                 bookings.first { ($0["learner_id"] as? NSNumber)?.int64Value == who.id }?["attendance_status"] as? String
@@ -88,6 +102,8 @@ import Testing
             #expect(attendance(onTime) == "present")
             #expect(attendance(late) == "late")
             #expect(attendance(absent) == nil)
+            let onTimeRow = bookings.first { ($0["learner_id"] as? NSNumber)?.int64Value == onTime.id }
+            #expect(onTimeRow?["left_at"] is String, "leaving records left_at")
 
             _ = try await h.call(.post, "/api/sessions/\(id)/start", token: mentor.token)
             _ = try await h.call(.post, "/api/sessions/\(id)/complete", token: mentor.token)
@@ -136,6 +152,36 @@ import Testing
             let mentor = try await h.register("mira", role: "mentor")
             let verifier = try await RoomTokenVerifier(secret: h.services.roomTokenSecret)
             await #expect(throws: RoomTokenError.self) { try await verifier.verify(mentor.token) }
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func aCrashLosesNoAttendance(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor")
+            let learner = try await h.register("lena")
+            let id = try await h.createSession(mentor: mentor, startsIn: 60, duration: 60)
+            _ = try await h.book(id, learner: learner)
+            let room = try #require(try await LearningSession.find(UUID(uuidString: id), on: h.db)?.meetingRoomID)
+            let ledger = AttendanceLedger(services: h.services)
+            let connection = try #require(try await ledger.joined(roomID: room, userID: String(learner.id)))
+            // Two periodic snapshots of one connection rewrite one row; then the process dies.
+            for seconds in [5.0, 10.0] {
+                try await ledger.record(
+                    connection,
+                    ParticipantStatisticsReport(
+                        userID: learner.id, bytesIn: 100, bytesOut: 200, packetsIn: 1, packetsOut: 2, packetsLost: 0,
+                        lossFraction: 0, jitterMs: 1, secondsInRoom: seconds, audioOnly: true),
+                    left: false)
+            }
+            #expect(try await ParticipantStatistics.query(on: h.db).count() == 1)
+            try await ledger.closeDangling()
+            let booking = try #require(try await Booking.query(on: h.db).filter(\.$learner.$id == learner.id).first())
+            let joined = try #require(booking.joinedAt)
+            let left = try #require(booking.leftAt)
+            #expect(abs(left.timeIntervalSince(joined) - 10) < 1, "closed where the last snapshot ended")
+            let row = try #require(try await ParticipantStatistics.query(on: h.db).first())
+            #expect(row.leftAt != nil && row.audioOnly)
         }
     }
 }

@@ -8,8 +8,8 @@ import RoomToken
 /// A token is issued only while the session is scheduled or active, and only inside the join window: from
 /// `joinWindowSeconds` before the scheduled start until the scheduled end (an active session may overrun, so
 /// while active the window stays open). The mentor gets `host`; a learner needs a confirmed, paid booking and
-/// gets `participant`. The first token a learner obtains records their attendance: `present`, or `late` after
-/// `lateGraceSeconds` past the start.
+/// gets `participant`. A learner's first token marks their booking `is_ready`; attendance is recorded by
+/// the relay when they actually connect (`AttendanceLedger`).
 struct RoomTokenIssuer: Sendable {
     let services: ControlPlaneServices
 
@@ -38,10 +38,9 @@ struct RoomTokenIssuer: Sendable {
                 .filter(\.$status == .confirmed).filter(\.$paymentStatus == .paid).first()
             else { throw APIError.forbidden("a confirmed, paid booking is required to join") }
             role = .participant
-            if booking.joinedAt == nil {
-                let lateAfter = session.schedule.addingTimeInterval(TimeInterval(services.configuration.lateGraceSeconds))
-                booking.joinedAt = now
-                booking.attendanceStatus = now > lateAfter ? .late : .present
+            // Attendance is the relay's to record (AttendanceLedger), when media actually connects;
+            // asking for a token only says the learner is getting ready.
+            if !booking.isReady {
                 booking.isReady = true
                 try await booking.save(on: db)
             }

@@ -53,7 +53,13 @@ public struct StatisticsRecorder: Sendable {
         let db = database.db
         guard try await LearningSession.find(sessionID, on: db) != nil else { throw RecordError.unknownSession }
         try await db.transaction { tx in
-            let row = ParticipantStatistics()
+            // One row per connection: a periodic snapshot of the same connection (same joined_at) rewrites it.
+            var existing: ParticipantStatistics?
+            if let joinedAt = report.joinedAt {
+                existing = try await ParticipantStatistics.query(on: tx).filter(\.$session.$id == sessionID)
+                    .filter(\.$user.$id == report.userID).filter(\.$joinedAt == joinedAt).first()
+            }
+            let row = existing ?? ParticipantStatistics()
             row.$session.id = sessionID
             row.$user.id = report.userID
             row.bytesIn = report.bytesIn
@@ -67,29 +73,35 @@ public struct StatisticsRecorder: Sendable {
             row.audioOnly = report.audioOnly
             row.joinedAt = report.joinedAt
             row.leftAt = report.leftAt
-            try await row.create(on: tx)
+            try await row.save(on: tx)
             if let left = report.leftAt {
                 try await Booking.query(on: tx).filter(\.$session.$id == sessionID).filter(\.$learner.$id == report.userID)
                     .filter(\.$status ~~ [.confirmed, .completed]).set(\.$leftAt, to: left).update()
             }
 
-            let rows = try await ParticipantStatistics.query(on: tx).filter(\.$session.$id == sessionID).all()
-            let totals = try await SessionStatistics.query(on: tx).filter(\.$session.$id == sessionID).first() ?? {
-                let fresh = SessionStatistics()
-                fresh.$session.id = sessionID
-                return fresh
-            }()
-            totals.participantCount = Set(rows.map { $0.$user.id }).count
-            totals.audioOnlyCount = Set(rows.filter(\.audioOnly).map { $0.$user.id }).count
-            totals.bytesIn = rows.reduce(0) { $0 + $1.bytesIn }
-            totals.bytesOut = rows.reduce(0) { $0 + $1.bytesOut }
-            totals.packetsIn = rows.reduce(0) { $0 + $1.packetsIn }
-            totals.packetsOut = rows.reduce(0) { $0 + $1.packetsOut }
-            totals.packetsLost = rows.reduce(0) { $0 + $1.packetsLost }
-            totals.averageLossFraction = rows.reduce(0) { $0 + $1.lossFraction } / Double(rows.count)
-            totals.averageJitterMs = rows.reduce(0) { $0 + $1.jitterMs } / Double(rows.count)
-            totals.totalSecondsInRoom = rows.reduce(0) { $0 + $1.secondsInRoom }
-            try await totals.save(on: tx)
+            try await Self.aggregate(sessionID: sessionID, on: tx)
         }
+    }
+
+    /// Per-session totals, recomputed from the participant rows so the two always agree.
+    static func aggregate(sessionID: UUID, on db: any Database) async throws {
+        let rows = try await ParticipantStatistics.query(on: db).filter(\.$session.$id == sessionID).all()
+        guard !rows.isEmpty else { return }
+        let totals = try await SessionStatistics.query(on: db).filter(\.$session.$id == sessionID).first() ?? {
+            let fresh = SessionStatistics()
+            fresh.$session.id = sessionID
+            return fresh
+        }()
+        totals.participantCount = Set(rows.map { $0.$user.id }).count
+        totals.audioOnlyCount = Set(rows.filter(\.audioOnly).map { $0.$user.id }).count
+        totals.bytesIn = rows.reduce(0) { $0 + $1.bytesIn }
+        totals.bytesOut = rows.reduce(0) { $0 + $1.bytesOut }
+        totals.packetsIn = rows.reduce(0) { $0 + $1.packetsIn }
+        totals.packetsOut = rows.reduce(0) { $0 + $1.packetsOut }
+        totals.packetsLost = rows.reduce(0) { $0 + $1.packetsLost }
+        totals.averageLossFraction = rows.reduce(0) { $0 + $1.lossFraction } / Double(rows.count)
+        totals.averageJitterMs = rows.reduce(0) { $0 + $1.jitterMs } / Double(rows.count)
+        totals.totalSecondsInRoom = rows.reduce(0) { $0 + $1.secondsInRoom }
+        try await totals.save(on: db)
     }
 }
