@@ -233,3 +233,43 @@ def test_room_websocket_refuses_bad_tokens(server, page_factory):
     # Without an upgrade the same checks answer as plain HTTP.
     assert server.api("GET", f"/ws/rooms/{room}?token=nope").status_code == 401
     assert server.api("GET", f"/ws/rooms/{room}?token={room_token(server, session, mentor_token)}").status_code == 426
+
+
+def test_standalone_relay_admits_by_token_alone(server, page_factory):
+    """`peerlearn relay` in its own process shares only the room-token key with the control plane."""
+    import os
+    import subprocess
+    import requests as http
+    from conftest import BINARY, ROOT, free_port
+    http_port, udp_port = free_port(), free_port(socket.SOCK_DGRAM)
+    log_path = os.path.join(server.data_dir, "relay.log")
+    env = dict(os.environ, PEERLEARN_DATA_DIRECTORY=server.data_dir, PEERLEARN_RELAY_PORT=str(udp_port))
+    relay = subprocess.Popen([str(BINARY), "relay", "--config", str(ROOT / "config" / "peerlearn.json"),
+                              "--port", str(http_port)], env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    relay_url = f"http://127.0.0.1:{http_port}"
+    try:
+        assert wait_for(lambda: _healthy(http, relay_url), timeout=30), open(log_path).read()
+        session, mentor_token, (learner_token,) = live_session(server)
+        room = session["meeting_room_id"]
+        host_page, viewer_page = page_factory(), page_factory()
+        host_page.evaluate("""async ({base, room, token}) => {
+          const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
+          window.published = await window.peerlearn.publish(base, room, token, stream);
+        }""", {"base": relay_url, "room": room, "token": room_token(server, session, mentor_token)})
+        viewer_page.evaluate("""async ({base, room, token}) => {
+          window.watched = await window.peerlearn.watch(base, room, token, {});
+        }""", {"base": relay_url, "room": room, "token": room_token(server, session, learner_token)})
+        assert viewer_page.evaluate(FIRST_FRAME, 15000) is not None, open(log_path).read()[-2000:]
+        assert http.post(f"{relay_url}/whip/{room}", data="v=0", timeout=5,
+                         headers={"Content-Type": "application/sdp", "Authorization": "Bearer forged"}).status_code == 401
+    finally:
+        relay.terminate()
+        relay.wait(timeout=20)
+    assert "left" in open(log_path).read(), "graceful shutdown records who left"
+
+
+def _healthy(http, url):
+    try:
+        return http.get(url + "/healthz", timeout=1).status_code == 200
+    except http.RequestException:
+        return False

@@ -1,0 +1,110 @@
+import ArgumentParser
+import ControlPlane
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import Relay
+import RelayServer
+import RoomToken
+import ServiceLifecycle
+import Signaling
+
+/// `peerlearn relay`: the relay alone (UDP media plus WHIP/WHEP, the room WebSocket and
+/// /healthz + /metrics on its own HTTP port), against a control plane running elsewhere. It shares
+/// only the room-token key, so it admits peers by token without a database call. That is the shape
+/// that scales out: more relay processes, one control plane.
+struct RelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay", abstract: "Run the media relay on its own, admitting peers by room token.")
+
+    @Option(name: .shortAndLong, help: "Configuration file (JSON): its roomTokenSigningKey and relay keys.")
+    var config: String = "config/peerlearn.json"
+
+    @Option(help: "HTTP port for signaling (default: the configured httpPort + 1).")
+    var port: Int?
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "peerlearn.relay")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration = try PeerLearnConfiguration.load(path: config)
+        let settings = try RelaySettings.load(path: config)
+        let key = try Self.roomTokenKey(configuration)
+        var relayConfiguration = RelayService.Configuration(
+            bindHost: settings.bindHost,
+            announcedAddresses: settings.announcedAddresses.isEmpty ? [settings.bindHost] : settings.announcedAddresses,
+            port: settings.port, workers: settings.workerCount)
+        relayConfiguration.engine.defaultRoomCapacity = 100
+        let relay = try RelayService(configuration: relayConfiguration, logger: logger)
+
+        let router = Router()
+        // Pages are served by the control plane's origin, so the relay's signaling is cross-origin
+        // (RFC 9725 §4.1 expects WHIP endpoints to answer CORS). Location must be readable for DELETE.
+        router.add(middleware: CORSMiddleware(
+            allowOrigin: .originBased, allowHeaders: [.contentType, .authorization],
+            allowMethods: [.post, .delete, .patch, .options, .get], exposedHeaders: ["Location"]))
+        let signaling = SignalingRoutes(relay: relay, verifier: try await RoomTokenVerifier(secret: key))
+        signaling.register(on: router)
+        OperationsRoutes(relay: relay).register(on: router)
+        let rooms = RoomWebSocketRoutes(signaling: signaling)
+        rooms.registerRefusals(on: router)
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        rooms.register(on: webSocketRouter)
+        let httpPort = port ?? configuration.httpPort + 1
+        let app = Application(
+            router: router, server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            configuration: .init(address: .hostname(configuration.httpHost, port: httpPort), serverName: "PeerLearn relay"),
+            logger: logger)
+        // Without the control plane's database, attendance events are logged for a collector.
+        let events = EventLogService(events: relay.events, logger: logger)
+        logger.info("relay signaling on http://\(configuration.httpHost):\(httpPort), UDP \(settings.bindHost):\(settings.port)")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: events), .init(service: relay), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    struct MissingKey: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The control plane's room-token key: configured (base64), or its key file in a shared data directory.
+    static func roomTokenKey(_ configuration: PeerLearnConfiguration) throws -> [UInt8] {
+        let file = (configuration.dataDirectory as NSString).appendingPathComponent("room-token.key")
+        let text = configuration.roomTokenSigningKey.isEmpty
+            ? (try? String(contentsOfFile: file, encoding: .utf8)) : configuration.roomTokenSigningKey
+        guard let text, let key = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), key.count >= 32
+        else {
+            throw MissingKey(
+                description: "the relay needs the control plane's room-token key: set roomTokenSigningKey "
+                    + "(PEERLEARN_ROOM_TOKEN_SIGNING_KEY, base64 of ≥ 32 bytes) or share its data directory")
+        }
+        return [UInt8](key)
+    }
+}
+
+/// Logs the relay's attendance events as structured lines when no database is attached.
+struct EventLogService: Service {
+    let events: AsyncStream<Relay.RelayEvent>
+    let logger: Logger
+
+    func run() async throws {
+        for await event in events {
+            switch event {
+            case .joined(let who):
+                logger.info("joined", metadata: ["room": "\(who.roomID)", "user": "\(who.userID)", "role": "\(who.role.rawValue)"])
+            case .statistics(let who, let statistics):
+                logger.debug("statistics", metadata: ["room": "\(who.roomID)", "user": "\(who.userID)", "stats": "\(statistics)"])
+            case .left(let who, let statistics, let reason):
+                logger.info("left", metadata: [
+                    "room": "\(who.roomID)", "user": "\(who.userID)", "reason": "\(reason.rawValue)",
+                    "stats": "\(statistics)",
+                ])
+            }
+        }
+    }
+}
