@@ -273,3 +273,21 @@ def _healthy(http, url):
         return http.get(url + "/healthz", timeout=1).status_code == 200
     except http.RequestException:
         return False
+
+
+def test_audio_only_publisher_is_heard_and_recorded_audio_only(server, page_factory):
+    """The seed's "Permission Granted? NO → Audio-only mode": no camera, the room still works."""
+    session, mentor_token, (learner_token,) = live_session(server)
+    room = session["meeting_room_id"]
+    host_page, viewer_page = page_factory(), page_factory()
+    host_page.evaluate("""async ({room, token}) => {
+      const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+      window.published = await window.peerlearn.publish(location.origin, room, token, stream);
+    }""", {"room": room, "token": room_token(server, session, mentor_token)})
+    viewer_page.evaluate(WATCH, {"room": room, "token": room_token(server, session, learner_token)})
+    heard = wait_for(lambda: viewer_page.evaluate(SUMMARY)["audioPacketsReceived"] > 50, timeout=15)
+    assert heard, viewer_page.evaluate(SUMMARY)
+    host_page.evaluate("async () => await window.published.close()")
+    statistics = wait_for(lambda: (lambda s: s if any(p.get("audio_only", p.get("audioOnly")) for p in s.get("participants", [])) else None)(
+        server.api("GET", f"/api/sessions/{session['id']}/statistics", mentor_token).json()))
+    assert statistics, "the mentor's connection was not recorded as audio-only"
