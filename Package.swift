@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RoomToken", targets: ["RoomToken"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .executable(name: "peerlearn", targets: ["PeerLearn"]),
+        .executable(name: "peerlearn-load", targets: ["PeerLearnLoad"]),
     ],
     dependencies: [
         // Relay IO.
@@ -39,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Benchmarks/ (ordo-one's package-benchmark; the interposer counts mallocs per packet).
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
@@ -116,6 +118,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+
+        // The load tester: simulated browsers with real VP8/Opus, measuring the relay.
+        .target(
+            name: "LoadTester",
+            dependencies: [
+                "PeerClient", "MediaCodecs", "RTP", "RTCP", "VP8", "STUN",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "PeerLearnLoad",
+            dependencies: ["LoadTester", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .executableTarget(

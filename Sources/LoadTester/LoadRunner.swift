@@ -1,0 +1,449 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import PeerClient
+
+/// Runs a scenario against the relay: signals every participant through the control plane and
+/// WHIP/WHEP, sends real media, and measures what arrives. Publishers encode and send on one event
+/// loop, receivers on another, so encoding a frame never delays the timestamping of arrivals.
+public final class LoadRunner: @unchecked Sendable {
+    public enum Scenario: Sendable, Equatable {
+        /// One mentor publishing, `viewers` learners watching.
+        case lecture(viewers: Int)
+        /// `rooms` rooms of `size` participants, each publishing and watching everyone else.
+        case seminar(rooms: Int, size: Int)
+        /// A lecture where one viewer leaves and a new one joins every `period`.
+        case churn(viewers: Int, period: Duration)
+
+        var name: String {
+            switch self {
+            case .lecture: "lecture"
+            case .seminar(let rooms, let size): "seminar \(rooms)x\(size)"
+            case .churn: "churn"
+            }
+        }
+    }
+
+    public struct Configuration: Sendable {
+        public var baseURL = "http://127.0.0.1:8080"
+        public var duration: Duration = .seconds(20)
+        public var warmup: Duration = .seconds(3)
+        public var width = 640
+        public var height = 360
+        public var frameRate = 30
+        public var videoKbps = 1_450
+        public var serverPID: Int32?
+        /// Concurrent signaling requests while joining.
+        public var joinConcurrency = 8
+        public var progress = true
+
+        public init() {}
+    }
+
+    let configuration: Configuration
+    let http: HTTPClient
+    let client: ControlPlaneClient
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    /// Receivers: `viewers`, `latencies` and their sockets are confined to it.
+    let loop: any EventLoop
+    /// Publishers: `publishers`, their encoders and sockets are confined to it.
+    let mediaLoop: any EventLoop
+    private var participants: [SimulatedParticipant] = []
+    private var publishers: [SimulatedParticipant] = []
+    private var latencies = LatencyRecorder()
+    private let epoch = ContinuousClock.now
+    private var learners: [(token: String, userID: String)] = []
+    private var mentor: (token: String, userID: String)?
+    private var userSerial = 0
+    private var churnSession: ControlPlaneClient.LiveSession?
+    private let runID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton)
+        self.client = ControlPlaneClient(baseURL: configuration.baseURL, http: http)
+        self.loop = group.next()
+        self.mediaLoop = group.next()
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+        try? await group.shutdownGracefully()
+    }
+
+    // MARK: - Accounts
+
+    private func ensureLearners(_ count: Int) async throws {
+        if mentor == nil { mentor = try await client.register("m\(runID)", role: "mentor") }
+        let missing = count - learners.count
+        guard missing > 0 else { return }
+        let base = learners.count
+        let made = try await withThrowingTaskGroup(of: (Int, (String, String)).self) { group in
+            var results: [Int: (String, String)] = [:]
+            var next = 0
+            func add(_ i: Int) {
+                group.addTask { (i, try await self.client.register("l\(self.runID)x\(base + i)", role: "learner")) }
+            }
+            while next < min(missing, configuration.joinConcurrency) { add(next); next += 1 }
+            for try await (i, account) in group {
+                results[i] = account
+                if next < missing { add(next); next += 1 }
+            }
+            return (0..<missing).map { results[$0]! }
+        }
+        learners += made.map { (token: $0.0, userID: $0.1) }
+    }
+
+    // MARK: - Running
+
+    /// Runs one scenario and measures a window after everyone joined.
+    public func run(_ scenario: Scenario) async throws -> LoadResult {
+        try await reset()
+        switch scenario {
+        case .lecture(let viewers), .churn(let viewers, _):
+            try await ensureLearners(viewers)
+            let session = try await client.liveSession(mentorToken: mentor!.token, seats: viewers)
+            churnSession = session
+            try await bookAll(session, learners: Array(learners.prefix(viewers)))
+            try await client.start(session, mentorToken: mentor!.token)
+            try await join(session, account: mentor!, role: .publisher, watching: nil)
+            try await joinAll(session, accounts: Array(learners.prefix(viewers)), watching: nil)
+        case .seminar(let rooms, let size):
+            try await ensureLearners(rooms * (size - 1))
+            for room in 0..<rooms {
+                // Each room: its own mentor-hosted session; learners publish and watch everyone.
+                let host = try await client.register("h\(runID)r\(room)x\(userSerial)", role: "mentor")
+                userSerial += 1
+                let members = Array(learners[(room * (size - 1))..<((room + 1) * (size - 1))])
+                let session = try await client.liveSession(mentorToken: host.token, seats: size - 1)
+                try await bookAll(session, learners: members)
+                try await client.start(session, mentorToken: host.token)
+                let everyone = [host] + members
+                for member in everyone { try await join(session, account: member, role: .publisher, watching: nil) }
+                for member in everyone {
+                    for other in everyone where other.userID != member.userID {
+                        try await join(session, account: member, role: .viewer, watching: other.userID)
+                    }
+                }
+            }
+        }
+        try await waitForJoins(timeout: .seconds(30))
+        try await Task.sleep(for: configuration.warmup)
+        var churnTask: Task<Void, any Error>?
+        if case .churn(_, let period) = scenario, let session = churnSession {
+            churnTask = Task { try await self.churn(session: session, period: period) }
+        }
+        let result = try await measure(scenario: scenario)
+        churnTask?.cancel()
+        _ = try? await churnTask?.value
+        return result
+    }
+
+    private func bookAll(_ session: ControlPlaneClient.LiveSession, learners: [(token: String, userID: String)]) async throws {
+        try await forEachConcurrently(learners) { try await self.client.book(session, learnerToken: $0.token) }
+    }
+
+    private func joinAll(
+        _ session: ControlPlaneClient.LiveSession, accounts: [(token: String, userID: String)], watching: String?
+    ) async throws {
+        try await forEachConcurrently(accounts) { try await self.join(session, account: $0, role: .viewer, watching: watching) }
+    }
+
+    private func forEachConcurrently<T: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var iterator = items.makeIterator()
+            for _ in 0..<configuration.joinConcurrency {
+                guard let item = iterator.next() else { break }
+                group.addTask { try await body(item) }
+            }
+            while try await group.next() != nil {
+                if let item = iterator.next() { group.addTask { try await body(item) } }
+            }
+        }
+    }
+
+    /// Signals one participant exactly as a browser would: room token, offer, WHIP/WHEP, ICE, DTLS.
+    @discardableResult
+    private func join(
+        _ session: ControlPlaneClient.LiveSession, account: (token: String, userID: String),
+        role: SimulatedParticipant.Role, watching: String?
+    ) async throws -> Int {
+        let roomToken = try await client.roomToken(session, accessToken: account.token)
+        let home = role == .publisher ? mediaLoop : loop
+        let channel = try await DatagramBootstrap(group: home)
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let (participant, offer) = try await home.submit { () throws -> (SimulatedParticipantBox, String) in
+            let peer = try PeerClient()
+            let participant = SimulatedParticipant(index: self.participants.count + self.publishers.count, role: role, peer: peer, now: .now)
+            participant.channel = channel
+            if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
+            let offer = role == .publisher
+                ? peer.makeOffer(audio: .sendonly, video: .sendonly) : peer.makeOffer(audio: .recvonly, video: .recvonly)
+            return (SimulatedParticipantBox(participant), offer)
+        }.get()
+        try await channel.pipeline.addHandler(ParticipantHandler(runner: self, participant: participant)).get()
+        let (answer, resource) = try await client.exchange(
+            kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, roomToken: roomToken, offer: offer,
+            watching: watching)
+        try await home.submit {
+            let participant = participant.value
+            participant.resourceURL = resource
+            participant.roomToken = roomToken
+            participant.account = account
+            try participant.peer.applyAnswer(answer)
+            if role == .publisher {
+                participant.publisher = try MediaPublisher(
+                    videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
+                    width: self.configuration.width, height: self.configuration.height,
+                    frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps)
+            }
+            participant.peer.start(now: .now)
+            participant.flush()
+            channel.flush()
+        }.get()
+        return participant.value.index
+    }
+
+    // MARK: - The event loop's work
+
+    func received(_ bytes: [UInt8], participant: SimulatedParticipant) {
+        let now = ContinuousClock.now
+        if let latency = participant.receive(bytes, now: now, epoch: epoch) { latencies.record(nanoseconds: latency) }
+        participant.flush()
+    }
+
+    private var timers: [RepeatedTask] = []
+    private var mediaTimers: [RepeatedTask] = []
+
+    private func reset() async throws {
+        try await loop.submit {
+            for timer in self.timers { timer.cancel() }
+            self.timers.removeAll()
+            for participant in self.participants { participant.channel?.close(promise: nil) }
+            self.participants.removeAll()
+            self.latencies = LatencyRecorder()
+        }.get()
+        try await mediaLoop.submit {
+            for timer in self.mediaTimers { timer.cancel() }
+            self.mediaTimers.removeAll()
+            for participant in self.publishers { participant.channel?.close(promise: nil) }
+            self.publishers.removeAll()
+        }.get()
+        try await loop.submit { self.startTimers() }.get()
+        try await mediaLoop.submit { self.startMediaTimers() }.get()
+    }
+
+    private func startTimers() {
+        timers.append(Self.controlTimer(on: loop) { self.participants })
+    }
+
+    private func startMediaTimers() {
+        mediaTimers.append(Self.controlTimer(on: mediaLoop) { self.publishers })
+        let frameInterval = Int64(1_000 / configuration.frameRate)
+        mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(frameInterval), delay: .milliseconds(frameInterval)) { _ in
+            self.sendMedia(video: true)
+        })
+        mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
+            self.sendMedia(video: false)
+        })
+    }
+
+    /// DTLS retransmissions and consent freshness for the participants a loop owns.
+    private static func controlTimer(on loop: any EventLoop, _ members: @escaping () -> [SimulatedParticipant]) -> RepeatedTask {
+        var tick = 0
+        return loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
+            tick += 1
+            let now = ContinuousClock.now
+            for participant in members() {
+                participant.peer.handleTimeout(now: now)
+                // Consent freshness (RFC 7675): a check every 5 s keeps the relay from timing us out.
+                if tick % 500 == 0, participant.peer.isConnected { participant.peer.start(now: now) }
+                participant.flush()
+                participant.channel?.flush()
+            }
+        }
+    }
+
+    private func sendMedia(video: Bool) {
+        for participant in publishers where participant.peer.isConnected {
+            guard let publisher = participant.publisher, let channel = participant.channel,
+                let relay = participant.peer.remote
+            else { continue }
+            let elapsed = ContinuousClock.now - epoch
+            let sendTime = UInt64(elapsed.components.seconds) * 1_000_000_000
+                + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+            let packets = video
+                ? publisher.nextVideoPackets(sendTime: sendTime) : publisher.nextAudioPacket(sendTime: sendTime).map { [$0] } ?? []
+            for packet in packets {
+                guard let protected = try? participant.peer.protectRTP(packet) else { continue }
+                participant.send(protected, to: relay, on: channel)
+            }
+            channel.flush()
+        }
+    }
+
+    private func waitForJoins(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let (connected, total) = try await loop.submit {
+                (self.participants.filter(\.peer.isConnected).count, self.participants.count)
+            }.get()
+            let publishing = try await mediaLoop.submit { self.publishers.allSatisfy(\.peer.isConnected) }.get()
+            if connected == total && publishing { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Every period the oldest viewer leaves (WHEP DELETE) and comes back as a new connection, so
+    /// joins and departures happen while media flows; their join times count in the result.
+    private func churn(session: ControlPlaneClient.LiveSession, period: Duration) async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: period)
+            let leaving = try await loop.submit { () -> (Int, String, String, (token: String, userID: String))? in
+                guard let victim = self.participants.first(where: { $0.role == .viewer && $0.channel != nil }),
+                    let resource = victim.resourceURL, let token = victim.roomToken, let account = victim.account
+                else { return nil }
+                victim.channel?.close(promise: nil)
+                victim.channel = nil
+                victim.statistics = ReceiverStatistics()
+                return (victim.index, resource, token, account)
+            }.get()
+            guard let (_, resource, token, account) = leaving else { continue }
+            try await client.delete(resource, roomToken: token)
+            try await join(session, account: account, role: .viewer, watching: nil)
+        }
+    }
+
+    private struct Snapshot {
+        var packets: Int64 = 0
+        var bytes: Int64 = 0
+        var lost: Int64 = 0
+        var expected: Int64 = 0
+        var joins: [Double] = []
+        var joined = 0
+        var sampledOK = 0
+        var sampledFailed = 0
+    }
+
+    private func snapshot() async throws -> Snapshot {
+        try await loop.submit {
+            var snapshot = Snapshot()
+            for participant in self.participants where participant.role == .viewer {
+                snapshot.packets += participant.statistics.packets
+                snapshot.bytes += participant.statistics.bytes
+                snapshot.lost += participant.statistics.lost
+                snapshot.expected += participant.statistics.expected
+                snapshot.sampledOK += participant.sampledOK
+                snapshot.sampledFailed += participant.sampledFailed
+                if let first = participant.statistics.firstPacketAt {
+                    snapshot.joined += 1
+                    let join = first - participant.joinStartedAt
+                    snapshot.joins.append(Double(join.components.seconds) * 1_000 + Double(join.components.attoseconds) / 1e15)
+                }
+            }
+            return snapshot
+        }.get()
+    }
+
+    private func measure(scenario: Scenario) async throws -> LoadResult {
+        let sampler = configuration.serverPID.map(ProcessSampler.init)
+        try await loop.submit { self.latencies = LatencyRecorder() }.get()
+        let before = try await snapshot()
+        let cpuBefore = sampler?.cpuSeconds()
+        let start = ContinuousClock.now
+        let seconds = Double(configuration.duration.components.seconds)
+        var elapsed = 0.0
+        while elapsed < seconds {
+            try await Task.sleep(for: .seconds(1))
+            elapsed = Double((ContinuousClock.now - start).components.seconds)
+            if configuration.progress {
+                let now = try await snapshot()
+                let rate = Double(now.packets - before.packets) / max(1, elapsed)
+                let loss = 100 * Double(now.lost - before.lost) / Double(max(1, now.expected - before.expected))
+                let p99 = try await loop.submit { self.latencies.percentile(99) }.get()
+                FileHandle.standardError.write(Data(String(
+                    format: "\r%@ t=%2.0fs joined=%d rx=%.0f pkt/s loss=%.2f%% p99=%.2f ms   ",
+                    scenario.name, elapsed, now.joined, rate, loss, p99 / 1e6).utf8))
+            }
+        }
+        if configuration.progress { FileHandle.standardError.write(Data("\n".utf8)) }
+        let after = try await snapshot()
+        let window = Double((ContinuousClock.now - start).components.seconds)
+            + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+        let cpuAfter = sampler?.cpuSeconds()
+        let packets = Double(after.packets - before.packets)
+        let (p50, p95, p99) = try await loop.submit {
+            (self.latencies.percentile(50), self.latencies.percentile(95), self.latencies.percentile(99))
+        }.get()
+        let joins = after.joins.sorted()
+        func quantile(_ q: Double) -> Double {
+            joins.isEmpty ? 0 : joins[min(joins.count - 1, Int(Double(joins.count - 1) * q))]
+        }
+        var cpuPer1000: Double?
+        var cpuPercent: Double?
+        if let cpuBefore, let cpuAfter {
+            cpuPer1000 = packets > 0 ? (cpuAfter - cpuBefore) / packets * 1_000 : nil
+            cpuPercent = 100 * (cpuAfter - cpuBefore) / window
+        }
+        return LoadResult(
+            scenario: scenario.name, participants: try await loop.submit { self.participants.count }.get()
+                + (try await mediaLoop.submit { self.publishers.count }.get()),
+            windowSeconds: window, forwardedPacketsPerSecond: packets / window,
+            forwardedMegabitsPerSecond: Double(after.bytes - before.bytes) * 8 / window / 1e6,
+            lossPercent: 100 * Double(after.lost - before.lost) / Double(max(1, after.expected - before.expected)),
+            latencyP50Milliseconds: p50 / 1e6, latencyP95Milliseconds: p95 / 1e6, latencyP99Milliseconds: p99 / 1e6,
+            joinP50Milliseconds: quantile(0.5), joinP99Milliseconds: quantile(0.99), joined: after.joined,
+            serverCPUSecondsPer1000Packets: cpuPer1000, serverCPUPercent: cpuPercent,
+            serverResidentMegabytes: sampler?.residentMegabytes(), sampledUnprotectOK: after.sampledOK,
+            sampledUnprotectFailed: after.sampledFailed)
+    }
+}
+
+/// Reads each datagram off a participant's socket into the runner, on the socket's own event loop.
+final class ParticipantHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let runner: LoadRunner
+    let participant: SimulatedParticipant
+
+    init(runner: LoadRunner, participant: SimulatedParticipantBox) {
+        self.runner = runner
+        self.participant = participant.value
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        runner.received(Array(envelope.data.readableBytesView), participant: participant)
+    }
+}
+
+/// Hands a participant between tasks; it is only ever used on the event loop that owns its socket.
+struct SimulatedParticipantBox: @unchecked Sendable {
+    let value: SimulatedParticipant
+    init(_ value: SimulatedParticipant) { self.value = value }
+}
+
+/// Relay-added latency samples in nanoseconds; percentiles by sorting a bounded reservoir.
+struct LatencyRecorder {
+    private var samples: [Int64] = []
+    private var seen = 0
+    static let capacity = 200_000
+
+    mutating func record(nanoseconds: Int64) {
+        seen += 1
+        if samples.count < Self.capacity {
+            samples.append(nanoseconds)
+        } else {
+            // Reservoir sampling keeps a uniform sample however long the run.
+            let slot = Int.random(in: 0..<seen)
+            if slot < Self.capacity { samples[slot] = nanoseconds }
+        }
+    }
+
+    func percentile(_ p: Double) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let sorted = samples.sorted()
+        return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p / 100))])
+    }
+}

@@ -1,0 +1,82 @@
+import MediaCodecs
+import RTP
+import VP8
+
+/// Real media, as a browser would send it: VP8 from libvpx over a synthetic moving picture, Opus
+/// from libopus in 20 ms frames, packetized per RFC 7741 / RFC 7587, each packet stamped with its
+/// send time in an RTP header extension so receivers measure what the relay added.
+final class MediaPublisher {
+    /// One-byte header extension (RFC 8285) carrying nanoseconds since the tester started.
+    static let sendTimeExtensionID: UInt8 = 5
+    static let maximumPayload = 1_100
+
+    let videoSSRC: UInt32
+    let audioSSRC: UInt32
+    private let encoder: VP8Encoder
+    private let source: SyntheticVideoSource
+    private var frame: I420Frame
+    private var packetizer: VP8Packetizer
+    private let opus: OpusEncoder
+    private var tone: SyntheticAudioSource
+    private var videoSequence = UInt16.random(in: 0...0x7FFF)
+    private var audioSequence = UInt16.random(in: 0...0x7FFF)
+    private var frameIndex = 0
+    private var audioTimestamp = UInt32.random(in: 0...0xFFFF)
+    private let videoTimestampBase = UInt32.random(in: 0...0xFFFF)
+    let frameRate: Int
+    private(set) var keyframeRequested = false
+
+    init(videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int) throws {
+        self.videoSSRC = videoSSRC
+        self.audioSSRC = audioSSRC
+        self.frameRate = frameRate
+        encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: videoKbps))
+        source = SyntheticVideoSource(width: width, height: height)
+        frame = I420Frame(width: width, height: height)
+        packetizer = try VP8Packetizer(maxPayloadSize: Self.maximumPayload, initialPictureID: 0)
+        opus = try OpusEncoder(.init(channels: .mono, application: .voip, bitrate: 32_000))
+        tone = SyntheticAudioSource(channels: .mono)
+    }
+
+    /// The next video frame's RTP packets (unprotected).
+    func nextVideoPackets(sendTime: UInt64) -> [[UInt8]] {
+        source.render(frameIndex: frameIndex, into: &frame)
+        let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
+        frameIndex += 1
+        guard let encoded = try? encoder.encode(frame, forceKeyframe: keyframeRequested) else { return [] }
+        keyframeRequested = false
+        let payloads = packetizer.packetize(encoded.data)
+        return payloads.enumerated().compactMap { index, payload in
+            videoSequence &+= 1
+            return try? header(
+                ssrc: videoSSRC, payloadType: 96, sequenceNumber: videoSequence, timestamp: timestamp,
+                marker: index == payloads.count - 1, sendTime: sendTime
+            ).packet(payload: payload)
+        }
+    }
+
+    /// The next 20 ms of Opus as one RTP packet (unprotected).
+    func nextAudioPacket(sendTime: UInt64) -> [UInt8]? {
+        let pcm = tone.nextFrame(samplesPerChannel: 960)
+        guard let payload = try? opus.encode(pcm) else { return nil }
+        audioSequence &+= 1
+        audioTimestamp &+= 960
+        return try? header(
+            ssrc: audioSSRC, payloadType: 111, sequenceNumber: audioSequence, timestamp: audioTimestamp, marker: false,
+            sendTime: sendTime
+        ).packet(payload: payload)
+    }
+
+    /// The relay forwarded a subscriber's PLI: the next frame is a keyframe.
+    func requestKeyframe() { keyframeRequested = true }
+
+    private func header(
+        ssrc: UInt32, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, sendTime: UInt64
+    ) -> RTPHeaderBuilder {
+        var time = sendTime.bigEndian
+        let bytes = withUnsafeBytes(of: &time) { Array($0) }
+        return RTPHeaderBuilder(
+            marker: marker, payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: ssrc,
+            extensions: [RTPHeaderExtension(id: Self.sendTimeExtensionID, value: bytes)])
+    }
+}

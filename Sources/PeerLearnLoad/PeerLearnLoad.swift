@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import LoadTester
+
+/// `peerlearn-load`: measures the relay the way load-testers do, with simulated browsers.
+@main
+struct PeerLearnLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peerlearn-load",
+        abstract: "Load-test the PeerLearn relay with simulated browsers sending real VP8 + Opus.",
+        discussion: """
+            Start the server first (for many participants, with cheap password hashing):
+              PEERLEARN_BCRYPT_COST=4 .build/release/peerlearn serve
+            then e.g.:  peerlearn-load lecture --viewers 100 --server-pid $(pgrep -f 'peerlearn serve')
+            """,
+        subcommands: [Lecture.self, Seminar.self, Churn.self, Ramp.self])
+
+    struct Common: ParsableArguments {
+        @Option(help: "The control plane's base URL (WHIP/WHEP are on the same origin).")
+        var url = "http://127.0.0.1:8080"
+        @Option(help: "Seconds to measure after everyone joined.")
+        var duration = 20
+        @Option(help: "Video bitrate in kbps (VP8, 640x360 @ 30 fps).")
+        var videoKbps = 1_450
+        @Option(help: "The relay's process id, to report its CPU and memory.")
+        var serverPid: Int32?
+        @Option(help: "Write the results as JSON here.")
+        var json: String?
+
+        var configuration: LoadRunner.Configuration {
+            var configuration = LoadRunner.Configuration()
+            configuration.baseURL = url
+            configuration.duration = .seconds(duration)
+            configuration.videoKbps = videoKbps
+            configuration.serverPID = serverPid
+            return configuration
+        }
+
+        func report(_ results: [LoadResult]) throws {
+            print(LoadResult.table(results))
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+                print("wrote \(json)")
+            }
+        }
+    }
+
+    struct Lecture: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One mentor publishing, N learners watching.")
+        @OptionGroup var common: Common
+        @Option(help: "Learners watching.") var viewers = 10
+
+        func run() async throws {
+            let runner = LoadRunner(configuration: common.configuration)
+            defer { Task { await runner.shutdown() } }
+            try common.report([try await runner.run(.lecture(viewers: viewers))])
+            await runner.shutdown()
+        }
+    }
+
+    struct Seminar: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rooms of K, everyone publishing and watching everyone.")
+        @OptionGroup var common: Common
+        @Option(help: "Rooms.") var rooms = 1
+        @Option(help: "Participants per room (the mentor included).") var size = 4
+
+        func run() async throws {
+            let runner = LoadRunner(configuration: common.configuration)
+            try common.report([try await runner.run(.seminar(rooms: rooms, size: size))])
+            await runner.shutdown()
+        }
+    }
+
+    struct Churn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A lecture where viewers keep leaving and rejoining.")
+        @OptionGroup var common: Common
+        @Option(help: "Learners watching.") var viewers = 20
+        @Option(help: "Milliseconds between one viewer leaving and rejoining.") var periodMs = 500
+
+        func run() async throws {
+            let runner = LoadRunner(configuration: common.configuration)
+            try common.report([try await runner.run(.churn(viewers: viewers, period: .milliseconds(periodMs)))])
+            await runner.shutdown()
+        }
+    }
+
+    struct Ramp: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Raise the lecture's N until loss > --max-loss % or latency p99 > --max-p99 ms; report the knee.")
+        @OptionGroup var common: Common
+        @Option(help: "First N.") var start = 25
+        @Option(help: "N grows by this factor each step.") var factor = 2.0
+        @Option(help: "Largest N to try.") var max = 1_600
+        @Option(help: "Loss bound, percent.") var maxLoss = 1.0
+        @Option(help: "Relay latency p99 bound, milliseconds.") var maxP99 = 50.0
+        @Option(help: "Write an SVG plot of loss and latency against N here.") var plot: String?
+
+        func run() async throws {
+            let runner = LoadRunner(configuration: common.configuration)
+            var results: [LoadResult] = []
+            var n = start
+            var knee: Int?
+            while n <= max {
+                let result = try await runner.run(.lecture(viewers: n))
+                results.append(result)
+                let ok = result.lossPercent <= maxLoss && result.latencyP99Milliseconds <= maxP99 && result.joined == n
+                print("N=\(n): \(ok ? "within bounds" : "over the bounds")")
+                if !ok { break }
+                knee = n
+                n = Int((Double(n) * factor).rounded())
+            }
+            try common.report(results)
+            print("knee: \(knee.map { "N = \($0) learners within loss ≤ \(maxLoss)% and p99 ≤ \(maxP99) ms" } ?? "below N = \(start)")")
+            if let plot {
+                try RampPlot.svg(results, maxLoss: maxLoss, maxP99: maxP99).write(toFile: plot, atomically: true, encoding: .utf8)
+                print("wrote \(plot)")
+            }
+            await runner.shutdown()
+        }
+    }
+}

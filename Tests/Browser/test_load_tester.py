@@ -1,0 +1,37 @@
+"""`peerlearn-load` against the real server: simulated browsers with real VP8/Opus through the relay."""
+import json
+import pathlib
+import subprocess
+import tempfile
+
+from conftest import ROOT
+
+LOAD = ROOT / ".build" / "debug" / "peerlearn-load"
+
+
+def run_load(server, *arguments):
+    out = pathlib.Path(tempfile.mkdtemp()) / "result.json"
+    completed = subprocess.run(
+        [str(LOAD), *arguments, "--url", server.base_url, "--duration", "3", "--server-pid", str(server.process.pid),
+         "--json", str(out)], capture_output=True, text=True, timeout=180)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return json.loads(out.read_text()), completed.stdout
+
+
+def test_lecture_delivers_every_packet_to_every_viewer(server):
+    (result,), table = run_load(server, "lecture", "--viewers", "3", "--video-kbps", "600")
+    print("\n" + table)
+    assert result["joined"] == 3
+    assert result["lossPercent"] < 1.0
+    # One publisher's VP8 + Opus fanned out to three viewers.
+    assert result["forwardedPacketsPerSecond"] > 3 * 50
+    assert result["sampledUnprotectOK"] > 0 and result["sampledUnprotectFailed"] == 0
+    assert result["serverCPUPercent"] is not None and result["serverResidentMegabytes"] > 0
+    assert 0 < result["latencyP50Milliseconds"] < 100
+
+
+def test_seminar_everyone_receives_everyone(server):
+    (result,), _ = run_load(server, "seminar", "--rooms", "1", "--size", "3", "--video-kbps", "300")
+    # 3 members, each watching the 2 others: 6 viewer connections, all receiving.
+    assert result["joined"] == 6
+    assert result["lossPercent"] < 1.0
