@@ -29,13 +29,18 @@ struct ServeCommand: AsyncParsableCommand {
         let services = try await ControlPlaneServices(configuration: configuration, logger: logger)
         let app = ControlPlaneApplication.makeApplication(services: services, logger: logger)
         logger.info("control plane on http://\(configuration.httpHost):\(configuration.httpPort), database: \(services.database.backend.rawValue)")
+        // Order matters: services stop in reverse, so the database outlives everything that uses it.
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: services.database)]
+        if !configuration.smtpHost.isEmpty {
+            members.append(.init(service: OutboxDispatcher(
+                database: services.database,
+                transport: SMTPTransport(host: configuration.smtpHost, port: configuration.smtpPort),
+                from: configuration.emailFrom, interval: .seconds(configuration.outboxPollSeconds), logger: logger)))
+        }
+        members.append(.init(service: app))
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    // Order matters: services stop in reverse, so the database outlives the HTTP server.
-                    .init(service: services.database),
-                    .init(service: app),
-                ],
+                services: members,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
