@@ -14,6 +14,10 @@ struct SessionLifecycle: Sendable {
             throw APIError.forbidden("only the session's mentor may \(transition.rawValue) it")
         }
         let now = services.now()
+        if transition == .schedule, session.status == .draft, session.schedule <= now {
+            // Publishing a session nobody can attend any more helps no one: move its date first.
+            throw APIError.unprocessable("schedule is in the past; update it before publishing")
+        }
         let refunds = try await db.transaction { tx -> [String] in
             let allowed = transition.allowedFrom.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let rows = try await (tx as! any SQLDatabase).raw("""
