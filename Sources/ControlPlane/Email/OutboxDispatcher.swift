@@ -44,7 +44,7 @@ public struct OutboxDispatcher: Service {
             .filter(\.$attempts < maxAttempts).sort(\.$id).limit(limit).all()
         var sent = 0
         for email in pending {
-            let claimed = try await (db as! any SQLDatabase).raw("""
+            let claimed = try await db.sql.raw("""
                 UPDATE email_outbox SET attempts = attempts + 1 \
                 WHERE id = \(bind: email.id!) AND status = 'pending' AND attempts = \(bind: email.attempts) RETURNING id
                 """).all()

@@ -184,7 +184,7 @@ struct SessionRoutes: Sendable {
         try validator.check()
         if let maxParticipants = input.maxParticipants {
             // Conditional so a booking racing this edit cannot leave more learners than seats.
-            let rows = try await (db as! any SQLDatabase).raw("""
+            let rows = try await db.sql.raw("""
                 UPDATE sessions SET max_participants = \(bind: maxParticipants) \
                 WHERE id = \(bind: id) AND current_participants <= \(bind: maxParticipants) RETURNING id
                 """).all()
