@@ -6,6 +6,7 @@ public enum ControlPlaneApplication {
     /// Every route under its middleware: JSON errors outermost, so even authentication failures are JSON.
     public static func makeRouter(services: ControlPlaneServices) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
+        router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: JSONErrorMiddleware())
         OpenAPIRoutes().register(on: router)
         // API access tokens authenticate /api only: signaling routes carry room tokens in the same header.

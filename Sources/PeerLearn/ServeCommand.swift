@@ -67,16 +67,19 @@ struct ServeCommand: AsyncParsableCommand {
         let bridge = AttendanceService(bridge: AttendanceBridge(ledger: ledger, logger: logger), events: relay.events)
         logger.info(
             "PeerLearn on http://\(configuration.httpHost):\(configuration.httpPort) (demo: /relay-demo.html), relay UDP \(relaySettings.bindHost):\(relaySettings.port), database: \(services.database.backend.rawValue)")
+        // Services stop in reverse order: HTTP first (no new joins), then the relay (every participant
+        // gets a `left` event), then the attendance writer drains, then the outbox, then the database.
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: services.database)]
+        if !configuration.smtpHost.isEmpty {
+            members.append(.init(service: OutboxDispatcher(
+                database: services.database,
+                transport: SMTPTransport(host: configuration.smtpHost, port: configuration.smtpPort),
+                from: configuration.emailFrom, interval: .seconds(configuration.outboxPollSeconds), logger: logger)))
+        }
+        members += [.init(service: bridge), .init(service: relay), .init(service: app)]
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    // Services stop in reverse order: HTTP first (no new joins), then the relay (every
-                    // participant gets a `left` event), then the attendance writer drains, then the database.
-                    .init(service: services.database),
-                    .init(service: bridge),
-                    .init(service: relay),
-                    .init(service: app),
-                ],
+                services: members,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -46,6 +46,20 @@ import Testing
     }
 
     @Test(arguments: TestBackend.all)
+    func wrongMethodsAndHugeBodiesAreJSONErrors(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let user = try await h.register("someone")
+            let wrongMethod = try await h.call(.delete, "/api/sessions", token: user.token)
+            #expect((400..<500).contains(wrongMethod.status.code))
+            #expect(wrongMethod.error != nil)
+            let huge = String(repeating: "x", count: 5 * 1024 * 1024)
+            let tooLarge = try await h.call(.post, "/api/auth/login", body: "{\"username\": \"\(huge)\"}")
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(tooLarge.error == "payload_too_large")
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
     func badQueryParametersAre400(backend: TestBackend) async throws {
         try await TestHarness.run(backend) { h in
             for query in ["page=0", "per_page=1000", "sort=random", "mentor=x", "from=yesterday", "page=abc"] {

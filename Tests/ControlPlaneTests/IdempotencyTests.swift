@@ -65,3 +65,28 @@ import Testing
         }
     }
 }
+
+@Suite struct IdempotencyClaimTests {
+    @Test(arguments: TestBackend.all)
+    func inFlightClaimsConflictAndAbandonedOnesAreReleased(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor")
+            let learner = try await h.register("leo")
+            let id = try await h.createSession(mentor: mentor)
+            let fingerprint = "POST /api/sessions/\(UUID(uuidString: id)!)/bookings"
+            func claim(_ key: String, age: TimeInterval) async throws {
+                try await h.sql.raw("""
+                    INSERT INTO idempotency_keys (user_id, key, request_fingerprint, created_at) \
+                    VALUES (\(bind: learner.id), \(bind: key), \(bind: fingerprint), \(bind: Date().addingTimeInterval(-age)))
+                    """).run()
+            }
+            try await claim("fresh", age: 1)
+            let busy = try await h.book(id, learner: learner, key: "fresh")
+            #expect(busy.status == .conflict)
+            #expect(busy.error == "request_in_progress")
+            try await claim("crashed", age: 600)
+            #expect(try await h.book(id, learner: learner, key: "crashed").status == .created)
+            #expect(try await h.count("bookings") == 1)
+        }
+    }
+}

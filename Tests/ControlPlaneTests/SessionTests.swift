@@ -127,3 +127,27 @@ import Testing
         }
     }
 }
+
+@Suite struct SessionScheduleTests {
+    @Test(arguments: TestBackend.all)
+    func reschedulingNotifiesBookedLearnersAndPastDraftsCannotBePublished(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor")
+            let learner = try await h.register("leo")
+            let id = try await h.createSession(mentor: mentor)
+            _ = try await h.book(id, learner: learner)
+            let later = h.clock.now.addingTimeInterval(7200).formatted(TestHarness.iso)
+            #expect(try await h.call(.patch, "/api/sessions/\(id)", token: mentor.token, body: ["schedule": later]).status == .ok)
+            let notes = try await h.call(.get, "/api/notifications", token: learner.token).array
+            #expect(notes.contains { $0["title"] as? String == "Session rescheduled" })
+            #expect(try await h.count("email_outbox", where: "kind = 'session_rescheduled'") == 1)
+            #expect(try await h.call(.patch, "/api/sessions/\(id)", token: mentor.token, body: ["title": "Same time"]).status == .ok)
+            #expect(try await h.count("email_outbox", where: "kind = 'session_rescheduled'") == 1, "only a new date notifies")
+
+            let draft = try await h.createSession(mentor: mentor, startsIn: 60, schedule: false)
+            h.clock.advance(by: 120)
+            let late = try await h.call(.post, "/api/sessions/\(draft)/schedule", token: mentor.token)
+            #expect(late.status == .unprocessableContent)
+        }
+    }
+}

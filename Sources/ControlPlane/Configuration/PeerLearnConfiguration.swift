@@ -34,6 +34,13 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
     /// Largest accepted profile image, in bytes.
     public var maxImageBytes: Int = 2 * 1024 * 1024
     public var payment: PaymentSandboxRules = PaymentSandboxRules()
+    /// SMTP relay for the outbox (plain SMTP, no AUTH/TLS: a local MTA). Empty: mail stays in the outbox table.
+    public var smtpHost: String = ""
+    public var smtpPort: Int = 25
+    /// The sender of every email.
+    public var emailFrom: String = "PeerLearn <no-reply@peerlearn.invalid>"
+    /// How often the outbox is scanned for pending mail.
+    public var outboxPollSeconds: Int = 10
 
     public init() {}
 
@@ -56,6 +63,10 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost) ?? defaults.bcryptCost
         maxImageBytes = try c.decodeIfPresent(Int.self, forKey: .maxImageBytes) ?? defaults.maxImageBytes
         payment = try c.decodeIfPresent(PaymentSandboxRules.self, forKey: .payment) ?? defaults.payment
+        smtpHost = try c.decodeIfPresent(String.self, forKey: .smtpHost) ?? defaults.smtpHost
+        smtpPort = try c.decodeIfPresent(Int.self, forKey: .smtpPort) ?? defaults.smtpPort
+        emailFrom = try c.decodeIfPresent(String.self, forKey: .emailFrom) ?? defaults.emailFrom
+        outboxPollSeconds = try c.decodeIfPresent(Int.self, forKey: .outboxPollSeconds) ?? defaults.outboxPollSeconds
     }
 
     /// Reads `path` if it exists (a missing file means all defaults), then applies `environment` overrides.
@@ -107,6 +118,10 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try int("MAX_IMAGE_BYTES", &maxImageBytes)
         try ints("PAYMENT_DECLINE_AMOUNTS_CENTS", &payment.declineAmountsCents)
         try int("PAYMENT_DECLINE_ABOVE_CENTS", &payment.declineAboveCents)
+        string("SMTP_HOST", &smtpHost)
+        try int("SMTP_PORT", &smtpPort)
+        string("EMAIL_FROM", &emailFrom)
+        try int("OUTBOX_POLL_SECONDS", &outboxPollSeconds)
         if let tokens = environment["PEERLEARN_PAYMENT_DECLINE_CARD_TOKENS"] {
             payment.declineCardTokens = tokens.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -126,6 +141,9 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try check((4...31).contains(bcryptCost), "bcryptCost", "must be 4...31")
         try check(maxImageBytes > 0, "maxImageBytes", "must be > 0")
         try check(!dataDirectory.isEmpty, "dataDirectory", "must not be empty")
+        try check((1...65535).contains(smtpPort), "smtpPort", "must be 1...65535")
+        try check(outboxPollSeconds > 0, "outboxPollSeconds", "must be > 0")
+        try check(!emailFrom.contains("\r") && !emailFrom.contains("\n") && emailFrom.contains("@"), "emailFrom", "must be one mailbox")
         try check(databaseSchema.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") },
                   "databaseSchema", "may hold only ASCII letters, digits and _")
     }

@@ -54,11 +54,11 @@ public final class PeerLearnDatabase: Sendable {
     public func migrate() async throws {
         if backend == .postgres, !postgresSchema.isEmpty {
             // The name was validated by the configuration (letters, digits, underscore).
-            try await (db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: postgresSchema)").run()
+            try await db.sql.raw("CREATE SCHEMA IF NOT EXISTS \(unsafeRaw: postgresSchema)").run()
         }
         if backend == .sqlite {
             // WAL lets readers proceed during a write; the setting is stored in the file.
-            _ = try await (db as! any SQLDatabase).raw("PRAGMA journal_mode = WAL").all()
+            _ = try await db.sql.raw("PRAGMA journal_mode = WAL").all()
         }
         let migrations = Migrations()
         migrations.add(PeerLearnMigrations.all)
@@ -71,7 +71,7 @@ public final class PeerLearnDatabase: Sendable {
     /// Drops a PostgreSQL schema and everything in it (scratch schemas of tests and benchmarks).
     public func dropSchema(_ schema: String) async throws {
         guard backend == .postgres, schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return }
-        try await (db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
+        try await db.sql.raw("DROP SCHEMA IF EXISTS \(unsafeRaw: schema) CASCADE").run()
     }
 
     /// Closes every connection. Safe to call more than once.

@@ -32,14 +32,14 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error.status {
         case .notFound: return APIError(.notFound, "not_found", "no such endpoint")
         case .badRequest: return APIError.badRequest(reason)
-        case .contentTooLarge: return APIError(.contentTooLarge, "payload_too_large", reason)
         case .methodNotAllowed: return APIError(.methodNotAllowed, "method_not_allowed", reason)
         default: return APIError(error.status, code(for: error.status), reason)
         }
     }
 
     static func code(for status: HTTPResponse.Status) -> String {
-        status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+        if status == .contentTooLarge { return "payload_too_large" }
+        return status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -21,7 +21,7 @@ struct CreateBookings: AsyncMigration {
             .unique(on: "payment_id", name: "bookings_payment_id_key")
             .check("payment_amount", "payment_amount_cents >= 0")
             .create()
-        let sql = database as! any SQLDatabase
+        let sql = database.sql
         // A learner holds at most one live booking per session (cancelled ones may pile up); partial unique
         // indexes exist in both SQLite (3.8+) and PostgreSQL.
         try await sql.raw("""

@@ -15,7 +15,7 @@ struct CreateNotifications: AsyncMigration {
             .field("created_at", .datetime, .required)
             .field("read_at", .datetime)
             .create()
-        try await (database as! any SQLDatabase)
+        try await database.sql
             .create(index: "notifications_user_idx").on(UserNotification.schema).column("user_id").column("is_read").run()
     }
 

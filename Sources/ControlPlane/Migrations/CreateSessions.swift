@@ -26,7 +26,7 @@ struct CreateSessions: AsyncMigration {
             .check("current_participants", "current_participants >= 0 AND current_participants <= max_participants")
             .check("price", "price_cents >= 0")
             .create()
-        try await (database as! any SQLDatabase)
+        try await database.sql
             .create(index: "sessions_status_schedule_idx").on(LearningSession.schema).column("status").column("schedule").run()
     }
 

@@ -112,6 +112,23 @@ struct SessionRoutes: Sendable {
         return SessionResponse(session)
     }
 
+    /// Booked learners hear about a new date by notification and email.
+    func notifyRescheduled(_ session: LearningSession, on db: any Database) async throws {
+        let bookings = try await Booking.query(on: db).filter(\.$session.$id == session.id!).filter(\.$status == .confirmed).all()
+        for booking in bookings {
+            try await Notifier.notify(
+                booking.$learner.id, title: "Session rescheduled",
+                message: "\"\(session.title)\" now starts at \(session.schedule.formatted(.iso8601)).",
+                type: .warning, priority: .high, actionURL: "/api/sessions/\(session.id!)", on: db)
+            if let learner = try await User.find(booking.$learner.id, on: db) {
+                try await EmailOutbox.enqueue(
+                    to: learner.email, subject: "Rescheduled: \(session.title)",
+                    body: "\"\(session.title)\" now starts at \(session.schedule.formatted(.iso8601)).",
+                    kind: "session_rescheduled", on: db)
+            }
+        }
+    }
+
     /// 128 random bits: unguessable, so knowing a room id alone grants nothing (tokens do).
     static func newRoomID() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -126,6 +143,7 @@ struct SessionRoutes: Sendable {
         guard session.status == .draft || session.status == .scheduled else {
             throw APIError.conflict("session_locked", "a \(session.status.rawValue) session can no longer be edited")
         }
+        let previousSchedule = session.schedule
         var validator = Validator()
         if let title = input.title?.trimmingCharacters(in: .whitespacesAndNewlines) {
             validator.require((1...200).contains(title.count), "title must be 1-200 characters")
@@ -166,7 +184,7 @@ struct SessionRoutes: Sendable {
         try validator.check()
         if let maxParticipants = input.maxParticipants {
             // Conditional so a booking racing this edit cannot leave more learners than seats.
-            let rows = try await (db as! any SQLDatabase).raw("""
+            let rows = try await db.sql.raw("""
                 UPDATE sessions SET max_participants = \(bind: maxParticipants) \
                 WHERE id = \(bind: id) AND current_participants <= \(bind: maxParticipants) RETURNING id
                 """).all()
@@ -174,7 +192,13 @@ struct SessionRoutes: Sendable {
                 throw APIError.conflict("below_bookings", "max_participants cannot go below the seats already booked")
             }
         }
-        try await session.save(on: db)
+        let rescheduled = session.schedule != previousSchedule
+        try await db.transaction { tx in
+            try await session.save(on: tx)
+            if rescheduled, session.status == .scheduled {
+                try await notifyRescheduled(session, on: tx)
+            }
+        }
         // Re-read: counters may have moved while we edited.
         return SessionResponse(try await LearningSession.find(id, on: db) ?? session)
     }

@@ -46,7 +46,7 @@ struct BookingService: Sendable {
         let paid = charge
         do {
             return try await db.transaction { tx in
-                let seat = try await (tx as! any SQLDatabase).raw("""
+                let seat = try await tx.sql.raw("""
                     UPDATE sessions SET current_participants = current_participants + 1, updated_at = \(bind: now) \
                     WHERE id = \(bind: sessionID) AND status = \(bind: SessionStatus.scheduled.rawValue) \
                     AND current_participants < max_participants RETURNING id
@@ -105,7 +105,7 @@ struct BookingService: Sendable {
         let now = services.now()
         let refund = booking.paymentStatus == .paid && booking.paymentAmountCents > 0 ? booking.paymentID : nil
         try await db.transaction { tx in
-            let sql = tx as! any SQLDatabase
+            let sql = tx.sql
             // Conditional, so a double cancel frees one seat, not two.
             let rows = try await sql.raw("""
                 UPDATE bookings SET status = \(bind: BookingStatus.cancelled.rawValue), \

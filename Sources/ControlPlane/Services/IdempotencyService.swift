@@ -15,8 +15,11 @@ struct IdempotencyService: Sendable {
         var replayed: Bool
     }
 
+    /// Seconds after which an unanswered claim on a key is taken to be abandoned.
+    static let abandonedAfter: TimeInterval = 120
+
     func perform(
-        key: String?, userID: Int64, fingerprint: String,
+        key: String?, userID: Int64, fingerprint: String, retried: Bool = false,
         _ operation: () async throws -> (HTTPResponse.Status, String)
     ) async throws -> StoredResponse {
         guard let key else {
@@ -41,6 +44,11 @@ struct IdempotencyService: Sendable {
                 throw APIError.unprocessable("Idempotency-Key was already used for another request")
             }
             guard let status = existing.responseStatus, let body = existing.responseBody else {
+                // A claim older than any request can take was left by a crashed process: release it once.
+                if let created = existing.createdAt, Date().timeIntervalSince(created) > Self.abandonedAfter, !retried {
+                    try await existing.delete(on: db)
+                    return try await perform(key: key, userID: userID, fingerprint: fingerprint, retried: true, operation)
+                }
                 throw APIError.conflict("request_in_progress", "a request with this Idempotency-Key is still being processed")
             }
             return StoredResponse(status: .init(code: status), body: body, replayed: true)

@@ -6,7 +6,7 @@ import Foundation
 /// the derived score is then recomputed from the row.
 enum MetricsService {
     static func incrementViews(sessionID: UUID, on db: any Database) async throws {
-        try await (db as! any SQLDatabase).raw(
+        try await db.sql.raw(
             "UPDATE popularity_metrics SET view_count = view_count + 1 WHERE session_id = \(bind: sessionID)"
         ).run()
         try await refreshScore(sessionID: sessionID, on: db)
@@ -14,7 +14,7 @@ enum MetricsService {
 
     /// Counts bookings ever confirmed (a later cancellation does not erase the demand it showed).
     static func incrementBookings(sessionID: UUID, on db: any Database) async throws {
-        try await (db as! any SQLDatabase).raw(
+        try await db.sql.raw(
             "UPDATE popularity_metrics SET booking_count = booking_count + 1 WHERE session_id = \(bind: sessionID)"
         ).run()
         try await refreshScore(sessionID: sessionID, on: db)

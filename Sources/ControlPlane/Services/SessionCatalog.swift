@@ -46,7 +46,7 @@ struct SessionCatalog: Sendable {
         let order: SQLQueryString = sort! == .popularity
             ? "popularity_metrics.popularity_score DESC, sessions.schedule ASC, sessions.id ASC"
             : "sessions.schedule ASC, sessions.id ASC"
-        let sql = services.db as! any SQLDatabase
+        let sql = services.db.sql
         let from_: SQLQueryString = " FROM sessions JOIN popularity_metrics ON popularity_metrics.session_id = sessions.id WHERE "
         let rows = try await sql.raw(
             "SELECT sessions.*" + from_ + filter + " ORDER BY " + order

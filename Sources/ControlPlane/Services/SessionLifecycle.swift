@@ -14,9 +14,13 @@ struct SessionLifecycle: Sendable {
             throw APIError.forbidden("only the session's mentor may \(transition.rawValue) it")
         }
         let now = services.now()
+        if transition == .schedule, session.status == .draft, session.schedule <= now {
+            // Publishing a session nobody can attend any more helps no one: move its date first.
+            throw APIError.unprocessable("schedule is in the past; update it before publishing")
+        }
         let refunds = try await db.transaction { tx -> [String] in
             let allowed = transition.allowedFrom.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            let rows = try await (tx as! any SQLDatabase).raw("""
+            let rows = try await tx.sql.raw("""
                 UPDATE sessions SET status = \(bind: transition.target.rawValue), updated_at = \(bind: now) \
                 WHERE id = \(bind: sessionID) AND status IN (\(unsafeRaw: allowed)) RETURNING id
                 """).all()
@@ -107,7 +111,7 @@ struct SessionLifecycle: Sendable {
                     kind: "session_cancelled", on: db)
             }
         }
-        try await (db as! any SQLDatabase).raw(
+        try await db.sql.raw(
             "UPDATE sessions SET current_participants = 0 WHERE id = \(bind: session.id!)").run()
         return refunds
     }
