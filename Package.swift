@@ -147,6 +147,15 @@ let package = Package(
             path: "Benchmarks/ProtocolBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "RelayBenchmarks",
+            dependencies: [
+                "Relay", "PeerClient", "RTP", "STUN",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RelayBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
 
         .testTarget(name: "STUNTests", dependencies: ["STUN"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"]),
