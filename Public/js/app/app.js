@@ -61,9 +61,10 @@ async function route() {
     render(main, h("h1", {}, "Something went wrong"), alertBox("error", error.message),
       h("p", {}, h("a", { href: "#/" }, "Back to the start page")));
   }
-  // Move focus to the new page's heading so keyboard and screen-reader users start at the top.
+  // After a navigation, move focus to the new page's heading so keyboard and screen-reader users start
+  // at the top (on the first load the browser's own order applies: the skip link first).
   const heading = main.querySelector("h1");
-  if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: false }); }
+  if (heading && thisRender > 1) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: false }); }
   refreshUnread();
 }
 

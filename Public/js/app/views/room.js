@@ -116,7 +116,10 @@ export async function roomView(main, { args, navigate }) {
     figure.classList.toggle("host", Boolean(host));
     const muted = isMe ? state.muted : (p?.muted || {});
     const video = figure.querySelector("video");
-    const hasVideo = video.srcObject && video.srcObject.getVideoTracks().length > 0 && !(isMe && state.audioOnly);
+    // A subscription always has a video track; whether it carries anything is what the publisher announced.
+    const hasVideo = isMe
+      ? Boolean(state.stream && state.stream.getVideoTracks().length > 0)
+      : Boolean(video.srcObject) && (p?.publishing || []).includes("video");
     const cameraOff = !hasVideo || muted.video;
     figure.querySelector(".no-video").hidden = !cameraOff;
     figure.querySelector(".no-video").textContent = hasVideo ? "Camera off" : "Audio only";
