@@ -44,12 +44,15 @@ enum DemoData {
         var maxParticipants: Int
         var skills: [String]
         var priceCents: Int64
+        /// The demo learner holds a seat, so their dashboard has a room to open straight away.
+        var bookedByDemoLearner = false
     }
 
     static let sessions = [
         SessionSeed(title: "Swift concurrency in practice",
                     description: "Actors, tasks and Sendable, with live questions. Bring a project.",
-                    startsIn: 10 * 60, duration: 60, maxParticipants: 8, skills: ["swift"], priceCents: 0),
+                    startsIn: 10 * 60, duration: 60, maxParticipants: 8, skills: ["swift"], priceCents: 0,
+                    bookedByDemoLearner: true),
         SessionSeed(title: "How a WebRTC SFU forwards media",
                     description: "ICE, DTLS-SRTP and RTP rewriting, drawn on a whiteboard and shown in Wireshark.",
                     startsIn: 26 * 3600, duration: 90, maxParticipants: 12, skills: ["webrtc", "networking"],
@@ -68,7 +71,7 @@ enum DemoData {
         }
         try await db.transaction { tx in
             let mentorRow = try await create(mentor, on: tx)
-            _ = try await create(learner, on: tx)
+            let learnerRow = try await create(learner, on: tx)
             for seed in sessions {
                 let session = LearningSession()
                 session.id = UUID()
@@ -78,20 +81,27 @@ enum DemoData {
                 session.schedule = now.addingTimeInterval(seed.startsIn)
                 session.duration = seed.duration
                 session.maxParticipants = seed.maxParticipants
-                session.currentParticipants = 0
+                session.currentParticipants = seed.bookedByDemoLearner ? 1 : 0
                 session.status = .scheduled
                 session.meetingRoomID = newRoomID()
                 session.skillsRequired = seed.skills
                 session.priceCents = seed.priceCents
                 session.isPublic = true
                 try await session.create(on: tx)
-                try await PopularityMetrics(sessionID: session.id!).create(on: tx)
+                let metrics = PopularityMetrics(sessionID: session.id!)
+                if seed.bookedByDemoLearner {
+                    try await book(learnerRow, into: session, at: now, on: tx)
+                    metrics.bookingCount = 1
+                    metrics.popularityScore = PopularityFormula.score(
+                        viewCount: 0, bookingCount: 1, completionRate: 0, ratingAverage: 0)
+                }
+                try await metrics.create(on: tx)
             }
         }
         for account in [mentor, learner] {
             logger.notice("--demo: \(account.role.rawValue) account \(account.username) / password \(account.password)")
         }
-        logger.notice("--demo: \(sessions.count) public sessions scheduled by \(mentor.username)")
+        logger.notice("--demo: \(sessions.count) public sessions scheduled by \(mentor.username); \(learner.username) is booked into the first, which opens now")
     }
 
     private static func create(_ account: Account, on db: any Database) async throws -> User {
@@ -104,6 +114,20 @@ enum DemoData {
         user.interests = []
         try await user.create(on: db)
         return user
+    }
+
+    /// A confirmed booking of a free session, as the booking flow leaves it (no charge: the price is 0).
+    private static func book(_ learner: User, into session: LearningSession, at now: Date, on db: any Database) async throws {
+        precondition(session.priceCents == 0, "demo bookings are only made for free sessions")
+        let booking = Booking()
+        booking.$learner.id = try learner.requireID()
+        booking.$session.id = try session.requireID()
+        booking.status = .confirmed
+        booking.paymentStatus = .paid
+        booking.paymentAmountCents = 0
+        booking.bookingTime = now
+        booking.isReady = false
+        try await booking.create(on: db)
     }
 
     /// 128 random bits, the shape the control plane uses: a room id alone must grant nothing.

@@ -229,6 +229,9 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     expect(mentor.locator(".status").first).to_have_text("active")
     for page in (mentor, first, second):
         join_room(page, session_id)
+    # The learner who found the session full has no seat: the room turns them away.
+    late.goto(server.base_url + f"/#/sessions/{session_id}/room")
+    expect(late.locator("#access-denied")).to_contain_text("Access denied")
     for page in (mentor, first, second):
         result = page.evaluate(DECODING_FROM_ALL, {"count": 2, "timeoutMs": 30000})
         assert result["ok"], f"not every video decoded: {result}\n" + server.log()[-3000:]
@@ -406,3 +409,92 @@ def test_phone_width_375px(server, app):
     expect(page.locator("#leave-button")).to_be_in_viewport()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     shot(page, "18-phone-room")
+
+
+def start_server(data_dir, *extra):
+    """Another `peerlearn serve` on free ports over `data_dir`; returns (process, base_url, log_path)."""
+    import os
+    import socket
+    import subprocess
+    import requests
+    from conftest import BINARY, free_port
+    http_port, relay_port = free_port(), free_port(socket.SOCK_DGRAM)
+    env = dict(os.environ, PEERLEARN_DATA_DIRECTORY=data_dir, PEERLEARN_HTTP_PORT=str(http_port),
+               PEERLEARN_RELAY_PORT=str(relay_port), PEERLEARN_BCRYPT_COST="4", PEERLEARN_DATABASE_URL="")
+    log_path = os.path.join(data_dir, f"server-{http_port}.log")
+    process = subprocess.Popen(
+        [str(BINARY), "serve", "--config", str(ROOT / "config" / "peerlearn.json"), "--public-directory", str(ROOT / "Public"), *extra],
+        cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{http_port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        assert process.poll() is None, open(log_path).read()
+        try:
+            if requests.get(base_url + "/healthz", timeout=1).status_code == 200:
+                return process, base_url, log_path
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not come up:\n" + open(log_path).read())
+
+
+def stop_server(process):
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except Exception:
+        process.kill()
+
+
+def log_in_ui(page, username, password):
+    page.goto(page.url.split("#")[0] + "#/login")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
+
+
+def test_demo_flag_gives_a_first_page_with_something_to_show(browser):
+    """`peerlearn serve --demo` on an empty database: the logged credentials work and the room opens."""
+    import tempfile
+    data_dir = tempfile.mkdtemp(prefix="peerlearn-demo-")
+    process, base_url, log_path = start_server(data_dir, "--demo")
+    contexts = []
+    try:
+        log = open(log_path).read()
+        credentials = dict(re.findall(r"account (\S+) / password (\S+)", log))
+        assert set(credentials) == {"demo_mentor", "demo_learner"}, log
+
+        def open_page():
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            contexts.append(context)
+            page = context.new_page()
+            page.goto(base_url + "/")
+            return page
+
+        visitor = open_page()
+        expect(visitor.locator("main .session-item")).to_have_count(3)
+        shot(visitor, "19-demo-landing")
+        learner, mentor = open_page(), open_page()
+        log_in_ui(learner, "demo_learner", credentials["demo_learner"])
+        log_in_ui(mentor, "demo_mentor", credentials["demo_mentor"])
+        expect(learner.locator("#my-bookings .booking-item")).to_have_count(1)
+        expect(mentor.locator("#my-sessions .session-item")).to_have_count(3)
+        learner.get_by_role("link", name="Open room").click()
+        mentor.locator("#my-sessions .session-item a").first.click()
+        mentor.get_by_role("link", name="Join room").click()
+        for page in (learner, mentor):
+            expect(page.locator("#connection-state")).to_have_text("connected", timeout=20000)
+            assert page.evaluate(DECODING_FROM_ALL, {"count": 1, "timeoutMs": 20000})["ok"]
+    finally:
+        for context in contexts:
+            context.close()
+        stop_server(process)
+    # Restarting with --demo adds nothing: the database is no longer empty.
+    process, base_url, log_path = start_server(data_dir, "--demo")
+    try:
+        import requests
+        assert "already has users" in open(log_path).read()
+        assert requests.get(base_url + "/api/sessions", timeout=5).json()["total"] == 3
+    finally:
+        stop_server(process)
