@@ -71,6 +71,19 @@ def app(browser, server):
         context.close()
 
 
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button, a[href]')].filter(el => {
+  if (el.closest('[hidden]') || el.type === 'hidden') return false;
+  const labelled = el.labels && el.labels.length > 0;
+  return !labelled && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !el.textContent.trim();
+}).map(el => el.outerHTML)"""
+
+
+def assert_controls_named(page):
+    """Every control and link on the page has an accessible name (a label, aria-label or its text)."""
+    unnamed = page.evaluate(UNNAMED_CONTROLS)
+    assert unnamed == [], f"{page.url}: {unnamed}"
+
+
 def unique(prefix):
     return f"{prefix}{int(time.time() * 1000) % 100_000_000}"
 
@@ -124,6 +137,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     expect(password_error).to_be_visible()
     expect(mentor.get_by_label("Password", exact=True)).to_have_attribute("aria-invalid", "true")
     shot(mentor, "02-register-validation")
+    assert_controls_named(mentor)
     mentor.get_by_label("Password", exact=True).fill(PASSWORD)
     mentor.get_by_role("button", name="Create account").click()
     expect(mentor.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
@@ -140,6 +154,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     mentor.get_by_label("Price (USD)").fill("12.50")
     mentor.get_by_label("Skills").fill("webrtc, swift")
     shot(mentor, "03-create-session")
+    assert_controls_named(mentor)
     mentor.get_by_role("button", name="Create draft").click()
     expect(mentor.locator("main h1")).to_have_text(title)
     session_id = mentor.url.split("/sessions/")[1].split("?")[0]
@@ -154,6 +169,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     mentor.get_by_role("button", name="Save changes").click()
     expect(mentor.locator(".description")).to_have_text("Three browsers in one room through the relay, with questions.")
     shot(mentor, "04-session-mentor-tools")
+    assert_controls_named(mentor)
 
     # The first learner registers, finds the session by searching, and books: declined card first.
     first = app("/")
@@ -173,6 +189,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     expect(first.locator("#payment-error")).to_contain_text("Payment declined")
     expect(first.get_by_label("Card token")).to_be_visible()  # back to the form
     shot(first, "06-payment-declined")
+    assert_controls_named(first)
     first.get_by_label("Card token").fill("tok_visa")
     first.get_by_role("button", name="Pay $12.50 and book").click()
     expect(first.locator("#booked")).to_be_visible()
@@ -218,10 +235,12 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     request_item.get_by_role("button", name="Accept").click()
     expect(request_item.locator(".status")).to_have_text("accepted")
     shot(mentor, "08-mentor-dashboard")
+    assert_controls_named(mentor)
     first.goto(server.base_url + "/#/dashboard")
     expect(first.locator("#followed-mentors")).to_contain_text(mentor_name)
     expect(first.locator("#my-bookings")).to_contain_text(title)
     shot(first, "09-learner-dashboard")
+    assert_controls_named(first)
 
     # The mentor starts the session; all three join the room and each decodes the other two's video.
     open_session(mentor, session_id)
@@ -241,6 +260,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     expect(first.locator(".tile.host")).to_have_attribute("data-user-id", mentor_id)
     expect(first.locator("#quality")).to_have_class(re.compile("quality-(good|fair)"), timeout=10000)
     shot(first, "10-room")
+    assert_controls_named(first)
 
     # Mute and camera off reach the others.
     first_id = str(first.evaluate("() => JSON.parse(localStorage.getItem('peerlearn.auth')).user.id"))
@@ -280,6 +300,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     first.get_by_label("Comment").fill("Clear and friendly; the relay held up.")
     first.get_by_label("Post anonymously").check()
     shot(first, "11-feedback-form")
+    assert_controls_named(first)
     first.get_by_role("button", name="Send feedback").click()
     expect(first.locator("#feedback-thanks")).to_be_visible()
     feedback = server.api("GET", f"/api/sessions/{session_id}/feedback").json()
@@ -292,6 +313,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     assert unread >= 2, unread  # at least: request accepted, session started
     expect(first.locator("#notifications")).to_contain_text("started")
     shot(first, "12-notifications")
+    assert_controls_named(first)
     first.get_by_role("button", name="Mark all as read").click()
     expect(first.locator("#unread-count")).to_be_hidden()
     expect(first.locator("#unread-summary")).to_contain_text("0 unread")
@@ -387,12 +409,7 @@ def test_keyboard_only_registration_and_visible_focus(server, app):
     expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
     expect(page.get_by_role("heading", name="Incoming requests")).to_be_visible()  # a mentor's dashboard
     shot(page, "15-keyboard-dashboard")
-    # Every control on the page has an accessible name.
-    unnamed = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')].filter(el => {
-      const labelled = el.labels && el.labels.length > 0;
-      return !labelled && !el.getAttribute('aria-label') && !el.textContent.trim();
-    }).map(el => el.outerHTML)""")
-    assert unnamed == [], unnamed
+    assert_controls_named(page)
 
 
 def test_phone_width_375px(server, app):
@@ -401,6 +418,13 @@ def test_phone_width_375px(server, app):
     page = app("/", viewport=phone)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     shot(page, "16-phone-landing")
+    page = app("/sessions", viewport=phone, init_script=learner_script)
+    expect(page.locator("#session-results")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    page = app("/dashboard", viewport=phone, init_script=learner_script)
+    expect(page.locator("#my-bookings .booking-item")).to_have_count(1)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    shot(page, "16-phone-dashboard")
     page = app(f"/sessions/{session['id']}", viewport=phone, init_script=learner_script)
     expect(page.locator("#join-room")).to_be_visible()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375

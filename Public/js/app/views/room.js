@@ -39,7 +39,9 @@ export async function roomView(main, { args, navigate }) {
   const micButton = h("button", { type: "button", id: "mute-button", "aria-pressed": "false" }, "Mute microphone");
   const cameraButton = h("button", { type: "button", id: "camera-button", "aria-pressed": "false" }, "Turn camera off");
   const leaveButton = h("button", { type: "button", id: "leave-button", class: "danger" }, "Leave");
-  const endButton = isHost && session.status === "active" ? h("button", { type: "button", id: "end-button", class: "secondary" }, "Complete session") : null;
+  // The mentor can open the room before starting, and start and complete the session from it.
+  const startButton = isHost && session.status === "scheduled" ? h("button", { type: "button", id: "start-button", class: "secondary" }, "Start session") : null;
+  const endButton = isHost ? h("button", { type: "button", id: "end-button", class: "secondary", hidden: session.status !== "active" }, "Complete session") : null;
 
   render(main,
     h("h1", {}, session.title),
@@ -48,7 +50,7 @@ export async function roomView(main, { args, navigate }) {
     h("div", { class: "room" },
       h("div", {},
         grid,
-        h("div", { class: "room-controls", role: "toolbar", "aria-label": "Room controls" }, micButton, cameraButton, leaveButton, endButton)),
+        h("div", { class: "room-controls", role: "toolbar", "aria-label": "Room controls" }, micButton, cameraButton, leaveButton, startButton, endButton)),
       h("aside", { class: "card", "aria-labelledby": "participants-title" },
         h("h2", { id: "participants-title" }, "Participants ", h("span", { id: "participant-count" })),
         participantList)));
@@ -276,6 +278,18 @@ export async function roomView(main, { args, navigate }) {
     announce("You left the room");
     navigate(`/sessions/${session.id}`);
   });
+  startButton?.addEventListener("click", async () => {
+    startButton.disabled = true;
+    try {
+      await api("POST", `/api/sessions/${session.id}/start`);
+      startButton.remove();
+      endButton.hidden = false;
+      announce("Session started");
+    } catch (error) {
+      notices.append(alertBox("error", error.message));
+      startButton.disabled = false;
+    }
+  });
   endButton?.addEventListener("click", async () => {
     endButton.disabled = true;
     try {
@@ -293,6 +307,7 @@ export async function roomView(main, { args, navigate }) {
     if (!state.room) return;
     let lost = 0, received = 0, jitter = 0, any = false;
     for (const [userId, pc] of state.room.subscriptions) {
+      if (pc.connectionState === "failed") { scheduleReconnect("a media connection failed"); return; }
       try {
         const summary = await inboundSummary(pc);
         const key = String(userId);

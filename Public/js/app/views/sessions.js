@@ -217,6 +217,7 @@ async function ownerTools(session, navigate) {
       s === "scheduled" ? transition("start", "Start") : null,
       s === "scheduled" || s === "active" ? h("a", { class: "button", href: `#/sessions/${session.id}/room`, id: "join-room" }, "Join room") : null,
       s === "active" ? transition("complete", "Complete") : null,
+      s === "completed" ? h("a", { class: "button secondary", href: `#/sessions/${session.id}/feedback` }, "Leave feedback") : null,
       s === "draft" || s === "scheduled" ? cancelArea : null),
     errors,
     h("h3", {}, `Bookings (${bookings.filter((b) => b.status !== "cancelled").length})`),
