@@ -72,7 +72,7 @@ function mentorCard(mentor, { withFollow }) {
   const followers = h("span", { class: "meta", id: "follower-count" });
   const me = auth.token ? auth.user : null;
   return h("section", { class: "card", "aria-labelledby": "mentor-title" },
-    h("h2", { id: "mentor-title" }, "Your mentor"),
+    h("h2", { id: "mentor-title" }, "Mentor"),
     h("p", {}, h("a", { href: `#/mentors/${mentor.id}` }, h("strong", {}, displayName(mentor)))),
     mentor.bio ? h("p", {}, mentor.bio) : null,
     tagList(mentor.skills),
@@ -169,7 +169,7 @@ async function bookingPanel(panel, session, me, seats) {
         await bookingPanel(panel, fresh, me, seats);
       } catch (error) {
         if (error.status === 409 && error.code === "session_full") { seats.textContent = `All ${session.max_participants} seats are taken`; full(); return; }
-        if (error.status === 402) error.message = `Payment declined: ${error.reason} Nothing was charged and no seat was taken; try another card.`;
+        if (error.status === 402) error.message = `Payment declined: ${error.reason.replace(/\.$/, "")}. Nothing was charged and no seat was taken; try another card.`;
         showErrors(form, error);
         const slot = form.querySelector(".form-error .alert");
         if (slot) slot.id = "payment-error";
