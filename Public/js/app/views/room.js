@@ -175,23 +175,20 @@ export async function roomView(main, { args, navigate }) {
     try {
       token = await api("POST", `/api/sessions/${session.id}/room-token`);
     } catch (error) {
-      if (error.status === 403 || error.status === 404 || error.status === 409) {
-        setState("access denied");
-        render(notices, alertBox("error", `Access denied: ${error.reason || error.message}`, { id: "access-denied" }), h("p", {}, back));
-        state.leaving = true;
-        return;
-      }
+      // The seed's "Authorized? NO → Show access denied → END".
+      if (error.status === 403 || error.status === 404 || error.status === 409) { deny(error.reason || error.message); return; }
       throw error;
     }
-    const room = new Room(location.origin, token.meeting_room_id, token.token, callbacks);
+    // Callbacks of a room that was replaced by a rejoin must not touch the page any more.
+    const holder = {};
+    const guarded = Object.fromEntries(Object.entries(callbacks).map(([name, callback]) =>
+      [name, (...values) => { if (state.room === holder.room) callback(...values); }]));
+    const room = new Room(location.origin, token.meeting_room_id, token.token, guarded);
+    holder.room = room;
     state.room = room;
     room.socket.addEventListener("close", (event) => {
       if (state.room !== room || state.leaving) return;
-      if (event.code >= 4400 && event.code < 4500) {
-        setState("access denied");
-        render(notices, alertBox("error", `The room refused the connection (${event.code - 4000}).`, { id: "access-denied" }));
-        return;
-      }
+      if (event.code >= 4400 && event.code < 4500) { deny(`the room refused the connection (${event.code - 4000})`); return; }
       scheduleReconnect("the room connection closed");
     });
     await withTimeout(room.ready, 10000, "the room did not answer");
@@ -208,6 +205,14 @@ export async function roomView(main, { args, navigate }) {
     state.attempts = 0;
     setState("connected");
     renderParticipants();
+  }
+
+  function deny(reason) {
+    teardown();
+    setState("access denied");
+    render(notices, alertBox("error", `Access denied: ${reason}`, { id: "access-denied" }), h("p", {}, back));
+    grid.replaceChildren();
+    for (const button of [micButton, cameraButton, startButton, endButton]) if (button) button.disabled = true;
   }
 
   function watchConnection(room, pc) {
