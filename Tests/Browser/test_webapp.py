@@ -180,7 +180,17 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     first.get_by_label("Sort by").select_option("popularity")
     first.get_by_role("button", name="Search").click()
     expect(first.locator("#result-count")).to_have_text("1 session found")
+    first.get_by_label("Skill", exact=True).fill("WebRTC")  # tags match case-insensitively
+    first.get_by_label("Date").fill(first.evaluate(LOCAL_INPUT_IN, 5)[:10])
+    first.get_by_role("button", name="Search").click()
+    expect(first.locator("#result-count")).to_have_text("1 session found")
     shot(first, "05-browse")
+    first.get_by_label("Skill", exact=True).fill("cobol")
+    first.get_by_role("button", name="Search").click()
+    expect(first.locator("#result-count")).to_have_text("0 sessions found")
+    first.get_by_label("Skill", exact=True).fill("")
+    first.get_by_role("button", name="Search").click()
+    expect(first.locator("#result-count")).to_have_text("1 session found")
     first.locator("#session-results").get_by_role("link", name=title).click()
     expect(first.locator("#price")).to_have_text("$12.50")
     first.get_by_role("button", name="Book").click()
@@ -327,7 +337,41 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
         assert page.errors == [], page.errors
 
 
-def live_session_with(server, learner_name):
+def test_cancelling_a_booking_a_session_and_declining_a_request(server, app):
+    session, (mentor_auth, mentor_script), (learner_auth, learner_script) = live_session_with(server, unique("undo"), start=False)
+    learner = app(f"/sessions/{session['id']}", init_script=learner_script)
+    mentor = app(f"/sessions/{session['id']}", init_script=mentor_script)
+
+    # The learner gives their seat back; the Book button returns.
+    learner.get_by_role("button", name="Cancel my booking").click()
+    expect(learner.get_by_role("button", name="Book")).to_be_visible()
+    expect(learner.locator("#seats-left")).to_have_text("3 of 3 seats left")
+
+    # A request the mentor declines.
+    learner.get_by_role("link", name="Send a request").click()
+    learner.get_by_label("Subject").fill("Weekend session?")
+    learner.get_by_label("Message").fill("Could you do Saturdays?")
+    learner.get_by_role("button", name="Send request").click()
+    expect(learner.locator("#request-form .alert-success")).to_be_visible()
+    mentor.goto(server.base_url + "/#/dashboard")
+    item = mentor.locator(".request-item").filter(has_text="Weekend session?")
+    item.get_by_role("button", name="Decline").click()
+    expect(item.locator(".status")).to_have_text("declined")
+
+    # The mentor cancels the session after confirming; the learner is told.
+    mentor.goto(server.base_url + f"/#/sessions/{session['id']}")
+    mentor.get_by_role("button", name="Cancel session").click()
+    mentor.get_by_role("button", name="Keep it").click()
+    expect(mentor.locator(".status").first).to_have_text("scheduled")
+    mentor.get_by_role("button", name="Cancel session").click()
+    mentor.get_by_role("button", name="Yes, cancel it").click()
+    expect(mentor.locator(".status").first).to_have_text("cancelled")
+    learner.goto(server.base_url + "/#/notifications")
+    expect(learner.locator("#notifications")).to_contain_text("declined")
+    assert mentor.errors == [] and learner.errors == []
+
+
+def live_session_with(server, learner_name, start=True):
     """A scheduled, started session with one booked learner (set up through the API)."""
     mentor_auth, mentor_script = signed_in_script(server, unique("host"), "mentor")
     learner_auth, learner_script = signed_in_script(server, learner_name, "learner")
@@ -340,7 +384,8 @@ def live_session_with(server, learner_name):
     assert server.api("POST", f"/api/sessions/{session['id']}/schedule", token).status_code == 200
     booked = server.api("POST", f"/api/sessions/{session['id']}/bookings", learner_auth["access_token"], json={"card_token": "tok_visa"})
     assert booked.status_code == 201, booked.text
-    assert server.api("POST", f"/api/sessions/{session['id']}/start", token).status_code == 200
+    if start:
+        assert server.api("POST", f"/api/sessions/{session['id']}/start", token).status_code == 200
     return session, (mentor_auth, mentor_script), (learner_auth, learner_script)
 
 

@@ -50,7 +50,7 @@ export async function roomView(main, { args, navigate }) {
     h("div", { class: "room" },
       h("div", {},
         grid,
-        h("div", { class: "room-controls", role: "toolbar", "aria-label": "Room controls" }, micButton, cameraButton, leaveButton, startButton, endButton)),
+        h("div", { class: "room-controls", role: "group", "aria-label": "Room controls" }, micButton, cameraButton, leaveButton, startButton, endButton)),
       h("aside", { class: "card", "aria-labelledby": "participants-title" },
         h("h2", { id: "participants-title" }, "Participants ", h("span", { id: "participant-count" })),
         participantList)));
