@@ -58,6 +58,11 @@ async function route() {
     if (typeof result === "function") cleanup = result;
   } catch (error) {
     if (thisRender !== renderCount) return;
+    if (error.status === 401) {  // the access token expired: sign in again, then come back here
+      sessionStorage.setItem("peerlearn.afterLogin", path);
+      navigate("/login");
+      return;
+    }
     render(main, h("h1", {}, "Something went wrong"), alertBox("error", error.message),
       h("p", {}, h("a", { href: "#/" }, "Back to the start page")));
   }

@@ -73,6 +73,7 @@ function mentorCard(mentor, { withFollow }) {
   const me = auth.token ? auth.user : null;
   return h("section", { class: "card", "aria-labelledby": "mentor-title" },
     h("h2", { id: "mentor-title" }, "Mentor"),
+    mentor.profile_image_url ? h("img", { class: "avatar", src: mentor.profile_image_url, alt: `Photo of ${displayName(mentor)}`, width: 72, height: 72 }) : null,
     h("p", {}, h("a", { href: `#/mentors/${mentor.id}` }, h("strong", {}, displayName(mentor)))),
     mentor.bio ? h("p", {}, mentor.bio) : null,
     tagList(mentor.skills),
