@@ -421,6 +421,17 @@ def test_audio_only_join_when_the_camera_is_denied(server, app):
     learner_id = str(learner_auth["user"]["id"])
     expect(mentor.locator(f'.tile[data-user-id="{learner_id}"] .flags')).to_contain_text("audio only")
     shot(learner, "14-room-audio-only")
+
+    # The mentor's media connection reports failure (as after a network change): the page rejoins and
+    # the learner decodes the mentor's video again.
+    mentor.evaluate("""() => {
+      const pc = window.peerlearnRoomPage.room.publisher;
+      Object.defineProperty(pc, 'connectionState', { get: () => 'failed' });
+      pc.dispatchEvent(new Event('connectionstatechange'));
+    }""")
+    expect(mentor.locator("#connection-state")).to_have_text("connected", timeout=20000)
+    assert mentor.evaluate("() => window.peerlearnRoomPage.reconnects") == 1
+    assert learner.evaluate(DECODING_FROM_ALL, {"count": 1, "timeoutMs": 20000})["ok"]
     assert mentor.errors == [] and learner.errors == []
 
 
