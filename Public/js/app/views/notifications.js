@@ -21,7 +21,7 @@ export async function notificationsView(main) {
     h("div", { class: "meta" }, `${formatDate(n.created_at)} · ${n.notification_type} · ${n.priority} priority`),
     h("p", {}, n.message),
     h("div", { class: "actions" },
-      n.action_url ? h("a", { href: appLink(n.action_url) }, "Open") : null,
+      n.action_url ? h("a", { class: "button secondary", href: appLink(n.action_url), "aria-label": `Open “${n.title}”` }, "Open") : null,
       n.is_read ? null : h("button", { type: "button", class: "secondary", "aria-label": `Mark “${n.title}” as read`,
         onclick: (e) => busy(e.currentTarget, errors, async () => {
           Object.assign(n, await api("POST", `/api/notifications/${n.id}/read`));

@@ -129,9 +129,11 @@ async function bookingPanel(panel, session, me, seats) {
 
   if (booking) {
     const cancelErrors = h("div");
+    title.textContent = "Your booking";
     render(panel, title,
       alertBox("success", booking.status === "completed" ? "You took part in this session." : "You are booked for this session.", { id: "booked" }),
-      h("p", { class: "meta" }, `Paid ${formatPrice(booking.payment_amount)} · payment ${booking.payment_status}`),
+      h("p", { class: "meta" }, Number(booking.payment_amount) > 0
+        ? `Paid ${formatPrice(booking.payment_amount)} · payment ${booking.payment_status}` : "Free session: nothing to pay"),
       h("div", { class: "actions" },
         session.status === "active" || session.status === "scheduled"
           ? h("a", { class: "button", href: `#/sessions/${session.id}/room`, id: "join-room" }, session.status === "active" ? "Join room" : "Open room") : null,
