@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: String = "info"
 
+    @Flag(help: "On an empty database, add a demo mentor, a demo learner and a few public sessions (credentials are logged).")
+    var demo = false
+
     func run() async throws {
         var logger = Logger(label: "peerlearn")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -35,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         try configuration.validate()
 
         let services = try await ControlPlaneServices(configuration: configuration, logger: logger)
+        if demo { try await DemoData.seedIfEmpty(on: services.database.db, logger: logger) }
         let relaySettings = try RelaySettings.load(path: config)
         var relayConfiguration = RelayService.Configuration(
             bindHost: relaySettings.bindHost,
@@ -66,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger)
         let bridge = AttendanceService(bridge: AttendanceBridge(ledger: ledger, logger: logger), events: relay.events)
         logger.info(
-            "PeerLearn on http://\(configuration.httpHost):\(configuration.httpPort) (demo: /relay-demo.html), relay UDP \(relaySettings.bindHost):\(relaySettings.port), database: \(services.database.backend.rawValue)")
+            "PeerLearn on http://\(configuration.httpHost):\(configuration.httpPort) (web app: /, relay demo: /relay-demo.html), relay UDP \(relaySettings.bindHost):\(relaySettings.port), database: \(services.database.backend.rawValue)")
         // Services stop in reverse order: HTTP first (no new joins), then the relay (every participant
         // gets a `left` event), then the attendance writer drains, then the outbox, then the database.
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: services.database)]

@@ -1,0 +1,362 @@
+// The room: a video grid through the relay with the mentor emphasised, mute / camera off / leave, the live
+// participant list, audio-only mode when there is no camera, connection state and a quality indicator
+// from getStats(), and rejoining by itself after a network blip.
+import { h, render } from "../dom.js";
+import { api, auth, userProfile, displayName } from "../api.js";
+import { Room, inboundSummary } from "../../relay-client.js";
+import { alertBox, announce } from "../ui.js";
+
+const STATS_INTERVAL_MS = 2000;
+const STATUS_POLL_MS = 5000;
+/** `disconnected` often heals by itself (ICE consent); rejoin only if it lasts this long. */
+const DISCONNECTED_GRACE_MS = 4000;
+
+/** Good / fair / poor from one interval's loss ratio and the worst jitter (seconds). */
+export function qualityFrom(lossRatio, jitterSeconds) {
+  if (lossRatio < 0.02 && jitterSeconds < 0.03) return "good";
+  if (lossRatio < 0.08 && jitterSeconds < 0.1) return "fair";
+  return "poor";
+}
+
+export async function roomView(main, { args, navigate }) {
+  const [sessionId] = args;
+  const session = await api("GET", `/api/sessions/${encodeURIComponent(sessionId)}`);
+  const me = auth.user;
+  const back = h("a", { href: `#/sessions/${session.id}` }, "Back to the session");
+  if (session.status !== "scheduled" && session.status !== "active") {
+    render(main, h("h1", {}, session.title), alertBox("info", `The room is closed: this session is ${session.status}.`),
+      h("p", {}, session.status === "completed" ? h("a", { class: "button", href: `#/sessions/${session.id}/feedback` }, "Leave feedback") : null, " ", back));
+    return;
+  }
+  const isHost = String(me.id) === String(session.mentor_id);
+
+  const connectionState = h("output", { id: "connection-state", "aria-live": "polite" }, "connecting");
+  const qualityText = h("span", { id: "quality-text" }, "waiting for others");
+  const quality = h("span", { id: "quality", class: "indicator", title: "Receive quality from getStats()" }, h("span", { class: "dot", "aria-hidden": "true" }), qualityText);
+  const notices = h("div", { id: "room-notices" });
+  const grid = h("div", { class: "video-grid", id: "video-grid", role: "region", "aria-label": "Participants' video" });
+  const participantList = h("ul", { class: "list participants", id: "participants", "aria-live": "polite", "aria-relevant": "additions removals" });
+  const micButton = h("button", { type: "button", id: "mute-button", "aria-pressed": "false" }, "Mute microphone");
+  const cameraButton = h("button", { type: "button", id: "camera-button", "aria-pressed": "false" }, "Turn camera off");
+  const leaveButton = h("button", { type: "button", id: "leave-button", class: "danger" }, "Leave");
+  // The mentor can open the room before starting, and start and complete the session from it.
+  const startButton = isHost && session.status === "scheduled" ? h("button", { type: "button", id: "start-button", class: "secondary" }, "Start session") : null;
+  const endButton = isHost ? h("button", { type: "button", id: "end-button", class: "secondary", hidden: session.status !== "active" }, "Complete session") : null;
+
+  render(main,
+    h("h1", {}, session.title),
+    h("p", { class: "meta" }, "Connection: ", connectionState, " · Quality: ", quality),
+    notices,
+    h("div", { class: "room" },
+      h("div", {},
+        grid,
+        h("div", { class: "room-controls", role: "group", "aria-label": "Room controls" }, micButton, cameraButton, leaveButton, startButton, endButton)),
+      h("aside", { class: "card", "aria-labelledby": "participants-title" },
+        h("h2", { id: "participants-title" }, "Participants ", h("span", { id: "participant-count" })),
+        participantList)));
+
+  // State shared by the handlers below (and exposed for the browser tests).
+  const state = {
+    room: null, stream: null, audioOnly: false, muted: { audio: false, video: false }, leaving: false,
+    attempts: 0, reconnects: 0, stats: {}, previous: {}, quality: null, state: "connecting", timers: [],
+  };
+  window.peerlearnRoomPage = state;
+  const names = new Map();
+  const setState = (text) => { state.state = text; connectionState.textContent = text; };
+
+  // Media first: the seed's "Permission granted? NO → Audio-only mode".
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+  } catch (videoError) {
+    try {
+      state.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      state.audioOnly = true;
+      notices.append(alertBox("warning", "Camera unavailable or not allowed: you are in audio-only mode. Others can hear you.", { id: "audio-only-notice" }));
+      cameraButton.disabled = true;
+      cameraButton.textContent = "No camera";
+    } catch (_) {
+      notices.append(alertBox("warning", "Neither camera nor microphone is available: you can watch and listen only.", { id: "watch-only-notice" }));
+      micButton.disabled = true;
+      cameraButton.disabled = true;
+    }
+  }
+
+  // Tiles.
+  function tile(userId) {
+    let figure = grid.querySelector(`[data-user-id="${CSS.escape(userId)}"]`);
+    if (figure) return figure;
+    const isMe = userId === String(me.id);
+    const video = h("video", { autoplay: true, playsinline: true, muted: isMe });
+    video.muted = isMe;  // a property, not only the attribute: never hear yourself
+    figure = h("figure", { class: "tile", dataset: { userId } },
+      video, h("div", { class: "no-video", hidden: true }, "Audio only"),
+      h("figcaption", {}, h("span", { class: "name" }, isMe ? "You" : `#${userId}`), " ", h("span", { class: "flags" })));
+    grid.append(figure);
+    if (!isMe) nameOf(userId).then((name) => { figure.querySelector(".name").textContent = name; updateTile(userId); });
+    return figure;
+  }
+
+  async function nameOf(userId) {
+    if (!names.has(userId)) {
+      names.set(userId, userProfile(userId).then(displayName).catch(() => `Participant #${userId}`));
+    }
+    return names.get(userId);
+  }
+
+  function participantsNow() {
+    const list = state.room ? [...state.room.participants.values()] : [];
+    const mine = state.room?.me ? { ...state.room.me, muted: state.muted, publishing: state.stream ? state.stream.getTracks().map((t) => t.kind) : [] } : null;
+    return mine ? [mine, ...list.filter((p) => String(p.userId) !== String(mine.userId))] : list;
+  }
+
+  function updateTile(userId) {
+    const figure = grid.querySelector(`[data-user-id="${CSS.escape(userId)}"]`);
+    if (!figure) return;
+    const p = participantsNow().find((x) => String(x.userId) === userId);
+    const isMe = userId === String(me.id);
+    const host = isMe ? isHost : p?.role === "host";
+    figure.classList.toggle("host", Boolean(host));
+    const muted = isMe ? state.muted : (p?.muted || {});
+    const video = figure.querySelector("video");
+    // A subscription always has a video track; whether it carries anything is what the publisher announced.
+    const hasVideo = isMe
+      ? Boolean(state.stream && state.stream.getVideoTracks().length > 0)
+      : Boolean(video.srcObject) && (p?.publishing || []).includes("video");
+    const cameraOff = !hasVideo || muted.video;
+    figure.querySelector(".no-video").hidden = !cameraOff;
+    figure.querySelector(".no-video").textContent = hasVideo ? "Camera off" : "Audio only";
+    const flags = [host ? "mentor" : null, muted.audio ? "muted" : null, cameraOff ? (hasVideo ? "camera off" : "audio only") : null].filter(Boolean);
+    figure.querySelector(".flags").textContent = flags.length ? `(${flags.join(", ")})` : "";
+    figure.setAttribute("aria-label", `${figure.querySelector(".name").textContent}${flags.length ? `, ${flags.join(", ")}` : ""}`);
+    if (host && grid.firstChild !== figure) grid.prepend(figure);
+  }
+
+  async function renderParticipants() {
+    const list = participantsNow();
+    const ids = new Set(list.map((p) => String(p.userId)));
+    for (const li of [...participantList.children]) if (!ids.has(li.dataset.userId)) li.remove();
+    for (const p of list) {
+      const userId = String(p.userId);
+      let li = participantList.querySelector(`[data-user-id="${CSS.escape(userId)}"]`);
+      if (!li) {
+        li = h("li", { dataset: { userId } }, h("span", { class: "who" }, `#${userId}`), h("span", { class: "meta state" }));
+        participantList.append(li);
+        const isMe = userId === String(me.id);
+        (isMe ? Promise.resolve(`${displayName(me)} (you)`) : nameOf(userId)).then((name) => { li.querySelector(".who").textContent = name; });
+      }
+      const muted = p.muted || {};
+      li.querySelector(".state").textContent = [p.role === "host" ? "mentor" : "learner", muted.audio ? "muted" : null, muted.video ? "camera off" : null].filter(Boolean).join(" · ");
+      updateTile(userId);
+    }
+    document.getElementById("participant-count").textContent = `(${list.length})`;
+  }
+
+  // Joining, and rejoining after a blip.
+  const callbacks = {
+    onParticipants: () => renderParticipants(),
+    onStream: (userId, stream) => {
+      const figure = tile(String(userId));
+      const video = figure.querySelector("video");
+      if (video.srcObject !== stream) video.srcObject = stream;
+      video.play().catch(() => { /* autoplay with sound may need a click; the stream still flows */ });
+      updateTile(String(userId));
+    },
+    onStreamEnded: (userId) => {
+      grid.querySelector(`[data-user-id="${CSS.escape(String(userId))}"]`)?.remove();
+      delete state.stats[String(userId)];
+      delete state.previous[String(userId)];
+    },
+    onMuted: (userId) => updateTile(String(userId)),
+  };
+
+  async function connect() {
+    setState(state.attempts ? `reconnecting (attempt ${state.attempts})` : "connecting");
+    let token;
+    try {
+      token = await api("POST", `/api/sessions/${session.id}/room-token`);
+    } catch (error) {
+      // The seed's "Authorized? NO → Show access denied → END".
+      if (error.status === 403 || error.status === 404 || error.status === 409) { deny(error.reason || error.message); return; }
+      throw error;
+    }
+    // Callbacks of a room that was replaced by a rejoin must not touch the page any more.
+    const holder = {};
+    const guarded = Object.fromEntries(Object.entries(callbacks).map(([name, callback]) =>
+      [name, (...values) => { if (state.room === holder.room) callback(...values); }]));
+    const room = new Room(location.origin, token.meeting_room_id, token.token, guarded);
+    holder.room = room;
+    state.room = room;
+    room.socket.addEventListener("close", (event) => {
+      if (state.room !== room || state.leaving) return;
+      if (event.code >= 4400 && event.code < 4500) { deny(`the room refused the connection (${event.code - 4000})`); return; }
+      scheduleReconnect("the room connection closed");
+    });
+    await withTimeout(room.ready, 10000, "the room did not answer");
+    if (state.stream) {
+      const pc = await withTimeout(room.publish(state.stream), 15000, "publishing timed out");
+      watchConnection(room, pc);
+      if (state.muted.audio) room.setMuted("audio", true);
+      if (state.muted.video) room.setMuted("video", true);
+    }
+    const local = tile(String(me.id));
+    const video = local.querySelector("video");
+    if (state.stream && video.srcObject !== state.stream) video.srcObject = state.stream;
+    if (!state.stream) local.remove();
+    state.attempts = 0;
+    setState("connected");
+    renderParticipants();
+  }
+
+  function deny(reason) {
+    teardown();
+    setState("access denied");
+    render(notices, alertBox("error", `Access denied: ${reason}`, { id: "access-denied" }), h("p", {}, back));
+    grid.replaceChildren();
+    for (const button of [micButton, cameraButton, startButton, endButton]) if (button) button.disabled = true;
+  }
+
+  function watchConnection(room, pc) {
+    let graceTimer = null;
+    pc.addEventListener("connectionstatechange", () => {
+      if (state.room !== room || state.leaving) return;
+      const s = pc.connectionState;
+      if (s === "connected") { clearTimeout(graceTimer); setState("connected"); }
+      else if (s === "failed") scheduleReconnect("media connection failed");
+      else if (s === "disconnected") {
+        setState("unstable: reconnecting media…");
+        clearTimeout(graceTimer);
+        graceTimer = setTimeout(() => { if (pc.connectionState !== "connected" && state.room === room) scheduleReconnect("media connection lost"); }, DISCONNECTED_GRACE_MS);
+      }
+    });
+  }
+
+  let reconnectTimer = null;
+  function scheduleReconnect(why) {
+    if (state.leaving || reconnectTimer) return;
+    const old = state.room;
+    state.room = null;
+    if (old) { try { old.leave(); } catch (_) { /* already gone */ } }
+    for (const figure of [...grid.querySelectorAll(".tile")]) if (figure.dataset.userId !== String(me.id)) figure.remove();
+    state.attempts += 1;
+    state.reconnects += 1;
+    const delay = Math.min(10000, 500 * 2 ** (state.attempts - 1));
+    setState(`reconnecting in ${Math.round(delay / 100) / 10} s (${why})`);
+    announce("Connection lost, reconnecting");
+    reconnectTimer = setTimeout(async () => {
+      reconnectTimer = null;
+      try { await connect(); } catch (error) { scheduleReconnect(error.message); }
+    }, delay);
+  }
+
+  // Controls.
+  micButton.addEventListener("click", () => {
+    state.muted.audio = !state.muted.audio;
+    if (state.room) state.room.setMuted("audio", state.muted.audio);
+    else for (const t of state.stream?.getAudioTracks() || []) t.enabled = !state.muted.audio;
+    micButton.setAttribute("aria-pressed", String(state.muted.audio));
+    micButton.textContent = state.muted.audio ? "Unmute microphone" : "Mute microphone";
+    announce(state.muted.audio ? "Microphone muted" : "Microphone on");
+    renderParticipants();
+  });
+  cameraButton.addEventListener("click", () => {
+    state.muted.video = !state.muted.video;
+    if (state.room) state.room.setMuted("video", state.muted.video);
+    else for (const t of state.stream?.getVideoTracks() || []) t.enabled = !state.muted.video;
+    cameraButton.setAttribute("aria-pressed", String(state.muted.video));
+    cameraButton.textContent = state.muted.video ? "Turn camera on" : "Turn camera off";
+    announce(state.muted.video ? "Camera off" : "Camera on");
+    renderParticipants();
+  });
+
+  function teardown() {
+    state.leaving = true;
+    clearTimeout(reconnectTimer);
+    for (const timer of state.timers) clearInterval(timer);
+    if (state.room) { try { state.room.leave(); } catch (_) { /* already closed */ } }
+    state.room = null;
+    for (const track of state.stream?.getTracks() || []) track.stop();
+    setState("left");
+  }
+
+  leaveButton.addEventListener("click", () => {
+    teardown();
+    announce("You left the room");
+    navigate(`/sessions/${session.id}`);
+  });
+  startButton?.addEventListener("click", async () => {
+    startButton.disabled = true;
+    try {
+      await api("POST", `/api/sessions/${session.id}/start`);
+      startButton.remove();
+      endButton.hidden = false;
+      announce("Session started");
+    } catch (error) {
+      notices.append(alertBox("error", error.message));
+      startButton.disabled = false;
+    }
+  });
+  endButton?.addEventListener("click", async () => {
+    endButton.disabled = true;
+    try {
+      await api("POST", `/api/sessions/${session.id}/complete`);
+      teardown();
+      navigate(`/sessions/${session.id}`);
+    } catch (error) {
+      notices.append(alertBox("error", error.message));
+      endButton.disabled = false;
+    }
+  });
+
+  // Quality from getStats(): one interval's loss ratio and the worst jitter over every subscription.
+  state.timers.push(setInterval(async () => {
+    if (!state.room) return;
+    let lost = 0, received = 0, jitter = 0, any = false;
+    for (const [userId, pc] of state.room.subscriptions) {
+      if (pc.connectionState === "failed") { scheduleReconnect("a media connection failed"); return; }
+      try {
+        const summary = await inboundSummary(pc);
+        const key = String(userId);
+        const before = state.previous[key] || { packetsLost: 0, audioPacketsReceived: 0, videoPacketsReceived: 0 };
+        const got = summary.audioPacketsReceived + summary.videoPacketsReceived;
+        lost += Math.max(0, summary.packetsLost - before.packetsLost);
+        received += Math.max(0, got - before.audioPacketsReceived - before.videoPacketsReceived);
+        jitter = Math.max(jitter, summary.jitter);
+        state.previous[key] = summary;
+        state.stats[key] = summary;
+        any = true;
+      } catch (_) { /* the connection closed meanwhile */ }
+    }
+    if (!any) { quality.className = "indicator"; qualityText.textContent = "waiting for others"; state.quality = null; return; }
+    const ratio = lost + received > 0 ? lost / (lost + received) : 1;
+    state.quality = received === 0 ? "poor" : qualityFrom(ratio, jitter);
+    quality.className = `indicator quality-${state.quality}`;
+    qualityText.textContent = `${state.quality} (loss ${(ratio * 100).toFixed(1)}%, jitter ${Math.round(jitter * 1000)} ms)`;
+  }, STATS_INTERVAL_MS));
+
+  // The mentor completing (or cancelling) the session closes the room for the learners. Their booking
+  // follows the session's status, and reading it does not count as a view of the session page.
+  if (!isHost) state.timers.push(setInterval(async () => {
+    try {
+      const booking = (await api("GET", "/api/bookings")).find((b) => b.session_id.toLowerCase() === session.id.toLowerCase());
+      if (booking && (booking.status === "completed" || booking.status === "cancelled")) {
+        const ended = booking.status === "completed" ? "completed" : "cancelled";
+        teardown();
+        render(notices, alertBox("info", `The session is ${ended}.`, { id: "session-ended" }),
+          ended === "completed" ? h("p", {}, h("a", { class: "button", href: `#/sessions/${session.id}/feedback` }, "Leave feedback")) : null);
+      }
+    } catch (_) { /* try again at the next poll */ }
+  }, STATUS_POLL_MS));
+
+  try {
+    await connect();
+  } catch (error) {
+    scheduleReconnect(error.message);
+  }
+  return teardown;
+}
+
+function withTimeout(promise, ms, message) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })])
+    .finally(() => clearTimeout(timer));
+}
