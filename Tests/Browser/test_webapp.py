@@ -371,6 +371,58 @@ def test_cancelling_a_booking_a_session_and_declining_a_request(server, app):
     assert mentor.errors == [] and learner.errors == []
 
 
+def test_dashboards_list_from_the_server_so_every_browser_sees_the_same(server, app):
+    """A mentor's sessions in every status and the mentors a learner follows come from the API, not from
+    one browser's storage: a second browser for the same person shows the same lists."""
+    import datetime
+    mentor_auth, mentor_script = signed_in_script(server, unique("owner"), "mentor")
+    learner_auth, learner_script = signed_in_script(server, unique("reader"), "learner")
+    token = mentor_auth["access_token"]
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def create(title, hours, action=None):
+        session = server.api("POST", "/api/sessions", token, json={
+            "title": title, "description": "Listed by the API", "duration": 30, "price": 0,
+            "schedule": (now + datetime.timedelta(hours=hours)).isoformat()}).json()
+        if action:
+            assert server.api("POST", f"/api/sessions/{session['id']}/{action}", token).status_code == 200
+        return session
+
+    draft, scheduled = create("Draft idea", 3), create("Scheduled talk", 2, "schedule")
+    cancelled = create("Cancelled talk", 1, "schedule")
+    assert server.api("POST", f"/api/sessions/{cancelled['id']}/cancel", token).status_code == 200
+    followed = server.api("POST", f"/api/mentors/{mentor_auth['user']['id']}/follow", learner_auth["access_token"])
+    assert followed.status_code == 200, followed.text
+
+    # The mentor's dashboard, in a browser that never created anything, lists all three, newest first,
+    # without counting a view of any of them.
+    mentor = app("/dashboard", init_script=mentor_script)
+    items = mentor.locator("#my-sessions .session-item")
+    expect(items).to_have_count(3)
+    expect(items.nth(0)).to_contain_text("Draft idea")
+    expect(items.nth(0).locator(".status")).to_have_text("draft")
+    expect(items.nth(1)).to_contain_text("Scheduled talk")
+    expect(items.nth(2)).to_contain_text("Cancelled talk")
+    expect(items.nth(2).locator(".status")).to_have_text("cancelled")
+    for session in (draft, scheduled, cancelled):
+        assert server.api("GET", f"/api/sessions/{session['id']}/metrics").json()["view_count"] == 0
+
+    # The learner's follow shows in a fresh browser; unfollowing there shows in another fresh one.
+    learner = app("/dashboard", init_script=learner_script)
+    expect(learner.locator("#followed-mentors")).to_contain_text(mentor_auth["user"]["username"])
+    open_session(learner, scheduled["id"])
+    expect(learner.locator("#follow-button")).to_have_attribute("aria-pressed", "true")
+    learner.get_by_role("button", name="Unfollow this mentor").click()
+    expect(learner.locator("#follower-count")).to_have_text("0 followers")
+    other = app("/dashboard", init_script=learner_script)
+    expect(other.locator("#followed-mentors")).to_have_text("You do not follow any mentor yet.")
+    open_session(other, scheduled["id"])
+    expect(other.locator("#follow-button")).to_have_attribute("aria-pressed", "false")
+    for page in (mentor, learner, other):
+        assert page.evaluate("() => Object.keys(localStorage)") == ["peerlearn.auth"]
+        assert page.errors == []
+
+
 def live_session_with(server, learner_name, start=True):
     """A scheduled, started session with one booked learner (set up through the API)."""
     mentor_auth, mentor_script = signed_in_script(server, unique("host"), "mentor")
@@ -562,7 +614,7 @@ def test_demo_flag_gives_a_first_page_with_something_to_show(browser):
         expect(learner.locator("#my-bookings .booking-item")).to_have_count(1)
         expect(mentor.locator("#my-sessions .session-item")).to_have_count(3)
         learner.get_by_role("link", name="Open room").click()
-        mentor.locator("#my-sessions .session-item a").first.click()
+        mentor.locator("#my-sessions .session-item").filter(has_text="Swift concurrency in practice").locator("a").first.click()
         mentor.get_by_role("link", name="Join room").click()
         for page in (learner, mentor):
             expect(page.locator("#connection-state")).to_have_text("connected", timeout=20000)

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// `GET /api/sessions`: public and scheduled only, with filters, sorting and pagination.
+/// `GET /api/sessions`: public and scheduled only, with filters, sorting and pagination; and
+/// `GET /api/me/sessions`: a mentor's own sessions in every status.
 @Suite struct SessionCatalogTests {
     func titles(_ result: APIResult) -> [String] {
         (result["items"] as? [[String: Any]] ?? []).compactMap { $0["title"] as? String }
@@ -50,6 +51,55 @@ import Testing
             let result = try await h.call(.get, "/api/sessions?sort=popularity")
             #expect(titles(result) == ["Popular", "Early"])
             #expect(titles(try await h.call(.get, "/api/sessions?sort=schedule")) == ["Early", "Popular"])
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func mySessionsListEveryStatusOfTheCallerOnlyNewestFirst(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mira = try await h.register("mira", role: "mentor")
+            let otto = try await h.register("otto", role: "mentor")
+            let leo = try await h.register("leo")
+            _ = try await h.createSession(mentor: mira, startsIn: 3600, title: "Draft", schedule: false)
+            _ = try await h.createSession(mentor: mira, startsIn: 7200, title: "Private", isPublic: false)
+            _ = try await h.createSession(mentor: mira, startsIn: 86400, title: "Scheduled")
+            let cancelled = try await h.createSession(mentor: mira, startsIn: 1800, title: "Cancelled")
+            #expect(try await h.call(.post, "/api/sessions/\(cancelled)/cancel", token: mira.token).status == .ok)
+            let active = try await h.createSession(mentor: mira, startsIn: 600, title: "Active")
+            #expect(try await h.call(.post, "/api/sessions/\(active)/start", token: mira.token).status == .ok)
+            let completed = try await h.createSession(mentor: mira, startsIn: 300, title: "Completed")
+            #expect(try await h.call(.post, "/api/sessions/\(completed)/start", token: mira.token).status == .ok)
+            #expect(try await h.call(.post, "/api/sessions/\(completed)/complete", token: mira.token).status == .ok)
+            _ = try await h.createSession(mentor: otto, startsIn: 5000, title: "Otto's")
+            _ = try await h.createSession(mentor: otto, startsIn: 4000, title: "Otto's draft", schedule: false)
+
+            let mine = try await h.call(.get, "/api/me/sessions", token: mira.token)
+            #expect(mine.status == .ok)
+            #expect(titles(mine) == ["Scheduled", "Private", "Draft", "Cancelled", "Active", "Completed"],
+                    "every status, newest schedule first, no one else's")
+            #expect(mine["total"] as? Int == 6)
+            #expect(mine["page"] as? Int == 1)
+            #expect(mine["per_page"] as? Int == 20)
+            let items = mine["items"] as? [[String: Any]] ?? []
+            #expect(items.map { $0["status"] as? String } == ["scheduled", "scheduled", "draft", "cancelled", "active", "completed"])
+            #expect(items.allSatisfy { ($0["mentor_id"] as? NSNumber)?.int64Value == mira.id })
+            #expect(items.allSatisfy { $0["meeting_room_id"] is String }, "the same Session shape as elsewhere")
+
+            let page2 = try await h.call(.get, "/api/me/sessions?page=2&per_page=4", token: mira.token)
+            #expect(titles(page2) == ["Active", "Completed"])
+            #expect(page2["total"] as? Int == 6)
+            #expect(titles(try await h.call(.get, "/api/me/sessions?page=3&per_page=4", token: mira.token)).isEmpty)
+            #expect(titles(try await h.call(.get, "/api/me/sessions", token: otto.token)) == ["Otto's", "Otto's draft"])
+            let learners = try await h.call(.get, "/api/me/sessions", token: leo.token)
+            #expect(learners.status == .ok)
+            #expect(titles(learners).isEmpty)
+            #expect(learners["total"] as? Int == 0)
+
+            #expect(try await h.call(.get, "/api/me/sessions").status == .unauthorized)
+            #expect(try await h.call(.get, "/api/me/sessions", token: "not-a-token").status == .unauthorized)
+            #expect(try await h.call(.get, "/api/me/sessions?per_page=0", token: mira.token).status == .badRequest)
+            #expect(try await h.call(.get, "/api/me/sessions?page=zero", token: mira.token).status == .badRequest)
+            #expect(try await h.count("popularity_metrics", where: "view_count > 0") == 0, "listing one's own sessions counts no views")
         }
     }
 }

@@ -77,14 +77,12 @@ export function displayName(user) {
   return full ? `${full} (@${user.username})` : `@${user.username}`;
 }
 
-/**
- * Things the API has no list endpoint for (the mentors I follow, the sessions I created), remembered per
- * user in this browser so the dashboards can show them.
- */
-export const remembered = {
-  key(kind) { return `peerlearn.${kind}.${auth.user?.id}`; },
-  list(kind) { try { return JSON.parse(localStorage.getItem(this.key(kind))) || []; } catch (_) { return []; } },
-  add(kind, value) { const list = this.list(kind).filter((v) => v !== value); list.unshift(value); localStorage.setItem(this.key(kind), JSON.stringify(list)); },
-  remove(kind, value) { localStorage.setItem(this.key(kind), JSON.stringify(this.list(kind).filter((v) => v !== value))); },
-  has(kind, value) { return this.list(kind).includes(value); },
-};
+/** Every item of a paginated list (`{items, page, per_page, total}`), fetched a page at a time. */
+export async function allPages(path, params = {}) {
+  const items = [];
+  for (let page = 1; ; page++) {
+    const result = await api("GET", `${path}${query({ ...params, page, per_page: 100 })}`);
+    items.push(...result.items);
+    if (!result.items.length || items.length >= result.total) return items;
+  }
+}

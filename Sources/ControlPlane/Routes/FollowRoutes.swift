@@ -2,7 +2,7 @@ import FluentKit
 import Foundation
 import Hummingbird
 
-/// Following mentors. Followers hear about a mentor's newly scheduled sessions.
+/// Following mentors, and the caller's list of them. Followers hear about a mentor's newly scheduled sessions.
 struct FollowRoutes: Sendable {
     let services: ControlPlaneServices
 
@@ -17,6 +17,21 @@ struct FollowRoutes: Sendable {
             let mentorID = try context.parameters.require("id", as: Int64.self)
             return try await self.setFollowing(false, mentorID: mentorID, callerID: caller.id)
         }
+        api.get("me/follows") { _, context in
+            let caller = try context.requireCaller()
+            return try BookingRoutes.jsonResponse(try await self.followedMentors(followerID: caller.id))
+        }
+    }
+
+    /// The active mentors the caller actively follows, by username; public profiles, so no emails.
+    func followedMentors(followerID: Int64) async throws -> [UserResponse] {
+        let mentors = try await User.query(on: services.db)
+            .join(Follow.self, on: \Follow.$mentor.$id == \User.$id)
+            .filter(Follow.self, \.$follower.$id == followerID)
+            .filter(Follow.self, \.$isActive == true)
+            .filter(\.$isActive == true)
+            .sort(\.$username).all()
+        return mentors.map { UserResponse($0, includePrivate: false) }
     }
 
     func setFollowing(_ following: Bool, mentorID: Int64, callerID: Int64) async throws -> FollowResponse {

@@ -40,6 +40,12 @@ struct SessionRoutes: Sendable {
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
             return try await SessionCatalog(services: self.services).list(query: query)
         }
+        api.get("me/sessions") { request, context in
+            let caller = try context.requireCaller()
+            var query: [String: String] = [:]
+            for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+            return try await SessionCatalog(services: self.services).listMentored(by: caller.id, query: query)
+        }
         api.get("sessions/:id") { _, context in
             let session = try await self.visibleSession(context)
             try await MetricsService.incrementViews(sessionID: session.id!, on: self.services.db)

@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 
 /// `GET /api/sessions`: public, scheduled sessions filtered by skill, mentor, text and date, sorted by
-/// schedule or popularity, paginated.
+/// schedule or popularity, paginated; and `GET /api/me/sessions`, a mentor's own sessions in every status.
 struct SessionCatalog: Sendable {
     let services: ControlPlaneServices
 
@@ -12,19 +12,18 @@ struct SessionCatalog: Sendable {
 
     func list(query: [String: String]) async throws -> SessionPage {
         var validator = Validator()
-        let page = query["page"].map { Int($0) } ?? 1
-        let perPage = query["per_page"].map { Int($0) } ?? 20
+        let pagination = Pagination(query: query, validator: &validator)
         let mentor = query["mentor"].map { Int64($0) }
         let from = query["from"].map { Self.parseDate(String($0)) }
         let to = query["to"].map { Self.parseDate(String($0)) }
         let sort = query["sort"].map { Sort(rawValue: String($0)) } ?? .schedule
-        validator.require(page.map { $0 >= 1 } ?? false, "page must be an integer >= 1")
-        validator.require(perPage.map { (1...100).contains($0) } ?? false, "per_page must be 1-100")
         validator.require(mentor.map { $0 != nil } ?? true, "mentor must be a user id")
         validator.require(from.map { $0 != nil } ?? true, "from must be an ISO 8601 date-time")
         validator.require(to.map { $0 != nil } ?? true, "to must be an ISO 8601 date-time")
         validator.require(sort != nil, "sort must be schedule or popularity")
-        if !validator.problems.isEmpty { throw APIError.badRequest(validator.problems.joined(separator: "; ")) }
+        guard let pagination, validator.problems.isEmpty else {
+            throw APIError.badRequest(validator.problems.joined(separator: "; "))
+        }
 
         var filter: SQLQueryString = "sessions.is_public = \(bind: true) AND sessions.status = \(bind: SessionStatus.scheduled.rawValue)"
         if let mentor = mentor ?? nil { filter += " AND sessions.mentor_id = \(bind: mentor)" }
@@ -50,10 +49,24 @@ struct SessionCatalog: Sendable {
         let from_: SQLQueryString = " FROM sessions JOIN popularity_metrics ON popularity_metrics.session_id = sessions.id WHERE "
         let rows = try await sql.raw(
             "SELECT sessions.*" + from_ + filter + " ORDER BY " + order
-                + " LIMIT \(bind: perPage!) OFFSET \(bind: (page! - 1) * perPage!)"
+                + " LIMIT \(bind: pagination.perPage) OFFSET \(bind: pagination.offset)"
         ).all(decodingFluent: LearningSession.self)
         let total = try await sql.raw("SELECT COUNT(*) AS total" + from_ + filter).first()?.decode(column: "total", as: Int.self) ?? 0
-        return SessionPage(items: rows.map(SessionResponse.init), page: page!, perPage: perPage!, total: total)
+        return SessionPage(items: rows.map(SessionResponse.init), page: pagination.page, perPage: pagination.perPage, total: total)
+    }
+
+    /// Every session `mentorID` runs, drafts and private ones included, newest schedule first: the
+    /// mentor's own view, so unlike `GET /api/sessions/{id}` it counts no views.
+    func listMentored(by mentorID: Int64, query: [String: String]) async throws -> SessionPage {
+        var validator = Validator()
+        guard let pagination = Pagination(query: query, validator: &validator) else {
+            throw APIError.badRequest(validator.problems.joined(separator: "; "))
+        }
+        let mine = LearningSession.query(on: services.db).filter(\.$mentor.$id == mentorID)
+        let total = try await mine.copy().count()
+        let rows = try await mine.sort(\.$schedule, .descending).sort(\.$id, .ascending)
+            .range(pagination.offset..<(pagination.offset + pagination.perPage)).all()
+        return SessionPage(items: rows.map(SessionResponse.init), page: pagination.page, perPage: pagination.perPage, total: total)
     }
 
     static func parseDate(_ text: String) -> Date? {

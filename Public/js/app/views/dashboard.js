@@ -1,7 +1,7 @@
 // The dashboards: a mentor's sessions, incoming requests and upcoming sessions; a learner's bookings,
 // followed mentors and popular sessions.
 import { h, render, formatDate, formatPrice } from "../dom.js";
-import { api, auth, query, remembered, userProfile, displayName } from "../api.js";
+import { api, auth, query, allPages, userProfile, displayName } from "../api.js";
 import { sessionItem, statusBadge, alertBox, busy, announce } from "../ui.js";
 
 export async function dashboardView(main) {
@@ -9,19 +9,11 @@ export async function dashboardView(main) {
   return user.role === "mentor" ? mentorDashboard(main, user) : learnerDashboard(main, user);
 }
 
-/** The mentor's sessions: the API lists only public scheduled ones, so add the ones created here. */
-async function mentorSessions(user) {
-  const listed = (await api("GET", `/api/sessions${query({ mentor: user.id, per_page: 100 })}`)).items;
-  const byId = new Map(listed.map((s) => [s.id, s]));
-  await Promise.all(remembered.list("sessions").filter((id) => !byId.has(id)).map(async (id) => {
-    try { byId.set(id, await api("GET", `/api/sessions/${id}`)); } catch (_) { remembered.remove("sessions", id); }
-  }));
-  return [...byId.values()].sort((a, b) => Date.parse(a.schedule) - Date.parse(b.schedule));
-}
-
 async function mentorDashboard(main, user) {
-  const [sessions, requests] = await Promise.all([mentorSessions(user), api("GET", "/api/requests")]);
-  const upcoming = sessions.filter((s) => s.status === "scheduled" || s.status === "active");
+  // The mentor's own sessions in every status, newest first (listing them counts no views).
+  const [sessions, requests] = await Promise.all([allPages("/api/me/sessions"), api("GET", "/api/requests")]);
+  const upcoming = sessions.filter((s) => s.status === "scheduled" || s.status === "active")
+    .sort((a, b) => Date.parse(a.schedule) - Date.parse(b.schedule));
   const requestsList = h("ul", { class: "list", id: "incoming-requests" });
   const renderRequests = () => render(requestsList, requests.length
     ? requests.map((r) => requestItem(r, (updated) => { Object.assign(r, updated); renderRequests(); }))
@@ -68,21 +60,19 @@ function requestItem(request, onUpdate) {
 }
 
 async function learnerDashboard(main, user) {
-  const [bookings, popular] = await Promise.all([
+  const [bookings, popular, mentors] = await Promise.all([
     api("GET", "/api/bookings"),
     api("GET", `/api/sessions${query({ sort: "popularity", per_page: 5 })}`),
+    api("GET", "/api/me/follows"),
   ]);
   const sessions = new Map();
   await Promise.all([...new Set(bookings.map((b) => b.session_id))].map(async (id) => {
     try { sessions.set(id, await api("GET", `/api/sessions/${id}`)); } catch (_) { /* deleted or hidden */ }
   }));
   const followed = h("ul", { class: "list", id: "followed-mentors" });
-  const mentorIds = remembered.list("follows");
-  render(followed, mentorIds.length ? mentorIds.map((id) => {
-    const item = h("li", {}, h("a", { href: `#/mentors/${id}` }, `Mentor #${id}`));
-    userProfile(id).then((u) => { item.firstChild.textContent = displayName(u); }).catch(() => {});
-    return item;
-  }) : h("li", {}, "You do not follow any mentor yet."));
+  render(followed, mentors.length
+    ? mentors.map((m) => h("li", {}, h("a", { href: `#/mentors/${m.id}` }, displayName(m))))
+    : h("li", {}, "You do not follow any mentor yet."));
   render(main,
     h("h1", {}, `Welcome, ${user.first_name || user.username}`),
     h("section", { class: "card", "aria-labelledby": "bookings-title" },

@@ -1,7 +1,7 @@
 // Browsing and searching sessions, the session page (booking with its payment step, "Session full",
 // follow, mentor tools), the mentor's profile with the request form, and the create/edit form.
 import { h, render, field, formatDate, formatPrice, localInputValue } from "../dom.js";
-import { api, ApiError, auth, query, remembered, userProfile, displayName } from "../api.js";
+import { api, ApiError, auth, query, userProfile, displayName } from "../api.js";
 import { sessionItem, statusBadge, tagList, alertBox, showErrors, clearErrors, busy, announce } from "../ui.js";
 
 export async function browseView(main, { params, navigate }) {
@@ -43,16 +43,22 @@ export async function browseView(main, { params, navigate }) {
 }
 
 function followButton(mentorId, countSlot) {
-  const button = h("button", { type: "button", class: "secondary", id: "follow-button" });
-  const update = (following) => {
+  const button = h("button", { type: "button", class: "secondary", id: "follow-button", disabled: true });
+  let following = false;
+  const update = (value) => {
+    following = value;
     button.textContent = following ? "Unfollow" : "Follow";
     button.setAttribute("aria-pressed", String(following));
     button.setAttribute("aria-label", following ? "Unfollow this mentor" : "Follow this mentor");
   };
-  update(remembered.has("follows", String(mentorId)));
+  update(false);
   const errors = h("div");
+  // The server knows whom the caller follows, so every browser shows the same state.
+  api("GET", "/api/me/follows")
+    .then((mentors) => { update(mentors.some((m) => String(m.id) === String(mentorId))); })
+    .catch((error) => { errors.replaceChildren(alertBox("error", error.message)); })
+    .finally(() => { button.disabled = false; });
   button.addEventListener("click", () => busy(button, errors, async () => {
-    const following = remembered.has("follows", String(mentorId));
     let state;
     try {
       state = await api(following ? "DELETE" : "POST", `/api/mentors/${mentorId}/follow`);
@@ -60,7 +66,6 @@ function followButton(mentorId, countSlot) {
       if (!(following && error.status === 404)) throw error;
       state = { following: false };  // never followed on the server: already in the wanted state
     }
-    if (state.following) remembered.add("follows", String(mentorId)); else remembered.remove("follows", String(mentorId));
     update(state.following);
     if (countSlot && state.follower_count !== undefined) countSlot.textContent = `${state.follower_count} follower${state.follower_count === 1 ? "" : "s"}`;
     announce(state.following ? "Following" : "Unfollowed");
@@ -331,7 +336,6 @@ export async function sessionFormView(main, { args, navigate }) {
       const saved = existing
         ? await api("PATCH", `/api/sessions/${existing.id}`, body)
         : await api("POST", "/api/sessions", body);
-      remembered.add("sessions", saved.id);
       announce(existing ? "Session saved" : "Draft created");
       navigate(`/sessions/${saved.id}`);
     } catch (error) {
