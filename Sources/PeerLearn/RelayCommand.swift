@@ -106,5 +106,6 @@ struct EventLogService: Service {
                 ])
             }
         }
+        try? await gracefulShutdown()
     }
 }

@@ -52,3 +52,8 @@ public struct ControlPlaneServices: Sendable {
 
     var db: any Database { database.db }
 }
+
+extension ControlPlaneServices: CustomStringConvertible {
+    /// Redacted: error messages that print a service must never print its signing keys.
+    public var description: String { "ControlPlaneServices(database: \(database.backend.rawValue))" }
+}
