@@ -7,6 +7,8 @@ import NIOHTTP1
 /// then WHIP/WHEP. Every simulated participant gets a real room token from the control plane.
 struct ControlPlaneClient: Sendable {
     let baseURL: String
+    /// Where WHIP/WHEP go: the control plane itself, or a standalone `peerlearn relay`.
+    let relayURL: String
     let http: HTTPClient
 
     struct Failure: Error, CustomStringConvertible {
@@ -81,7 +83,7 @@ struct ControlPlaneClient: Sendable {
     func exchange(kind: String, roomID: String, roomToken: String, offer: String, watching: String? = nil)
         async throws -> (answer: String, resource: String)
     {
-        var url = "\(baseURL)/\(kind)/\(roomID)"
+        var url = "\(relayURL)/\(kind)/\(roomID)"
         if let watching { url += "?participant=\(watching)" }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -93,7 +95,7 @@ struct ControlPlaneClient: Sendable {
         guard response.status == .created else {
             throw Failure(description: "\(kind) \(roomID): \(response.status.code) \(String(buffer: body))")
         }
-        return (String(buffer: body), baseURL + (response.headers.first(name: "Location") ?? ""))
+        return (String(buffer: body), relayURL + (response.headers.first(name: "Location") ?? ""))
     }
 
     func delete(_ resource: String, roomToken: String) async throws {

@@ -27,6 +27,8 @@ public final class LoadRunner: @unchecked Sendable {
 
     public struct Configuration: Sendable {
         public var baseURL = "http://127.0.0.1:8080"
+        /// WHIP/WHEP base URL when the relay runs as its own process; nil: `baseURL`.
+        public var relayURL: String?
         public var duration: Duration = .seconds(20)
         public var warmup: Duration = .seconds(3)
         public var width = 640
@@ -62,7 +64,8 @@ public final class LoadRunner: @unchecked Sendable {
     public init(configuration: Configuration) {
         self.configuration = configuration
         self.http = HTTPClient(eventLoopGroupProvider: .singleton)
-        self.client = ControlPlaneClient(baseURL: configuration.baseURL, http: http)
+        self.client = ControlPlaneClient(
+            baseURL: configuration.baseURL, relayURL: configuration.relayURL ?? configuration.baseURL, http: http)
         self.loop = group.next()
         self.mediaLoop = group.next()
     }

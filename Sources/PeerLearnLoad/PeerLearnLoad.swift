@@ -18,6 +18,8 @@ struct PeerLearnLoad: AsyncParsableCommand {
     struct Common: ParsableArguments {
         @Option(help: "The control plane's base URL (WHIP/WHEP are on the same origin).")
         var url = "http://127.0.0.1:8080"
+        @Option(help: "WHIP/WHEP base URL of a standalone `peerlearn relay` (default: --url).")
+        var relayUrl: String?
         @Option(help: "Seconds to measure after everyone joined.")
         var duration = 20
         @Option(help: "Video bitrate in kbps (VP8, 640x360 @ 30 fps).")
@@ -30,6 +32,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var configuration: LoadRunner.Configuration {
             var configuration = LoadRunner.Configuration()
             configuration.baseURL = url
+            configuration.relayURL = relayUrl
             configuration.duration = .seconds(duration)
             configuration.videoKbps = videoKbps
             configuration.serverPID = serverPid

@@ -182,6 +182,7 @@ import Testing
             #expect(abs(left.timeIntervalSince(joined) - 10) < 1, "closed where the last snapshot ended")
             let row = try #require(try await ParticipantStatistics.query(on: h.db).first())
             #expect(row.leftAt != nil && row.audioOnly)
+            #expect(try await SessionStatistics.query(on: h.db).first()?.participantCount == 1, "recovery updates the totals")
         }
     }
 }

@@ -62,5 +62,8 @@ public struct AttendanceLedger: Sendable {
                 .filter(\.$learner.$id == row.$user.id).filter(\.$joinedAt != nil).filter(\.$leftAt == nil)
                 .set(\.$leftAt, to: end).update()
         }
+        for sessionID in Set(open.map { $0.$session.id }) {
+            try await StatisticsRecorder.aggregate(sessionID: sessionID, on: db)
+        }
     }
 }

@@ -79,7 +79,10 @@ public struct StatisticsRecorder: Sendable {
                     .filter(\.$status ~~ [.confirmed, .completed]).set(\.$leftAt, to: left).update()
             }
 
-            try await Self.aggregate(sessionID: sessionID, on: tx)
+            // Totals re-read every row of the session, so periodic snapshots (no left_at) skip them:
+            // with N participants that would be O(N²) work every interval. A departure, or crash
+            // recovery, brings the totals up to date.
+            if report.leftAt != nil { try await Self.aggregate(sessionID: sessionID, on: tx) }
         }
     }
 
