@@ -37,7 +37,7 @@ struct RelayCommand: AsyncParsableCommand {
             bindHost: settings.bindHost,
             announcedAddresses: settings.announcedAddresses.isEmpty ? [settings.bindHost] : settings.announcedAddresses,
             port: settings.port, workers: settings.workerCount)
-        relayConfiguration.engine.defaultRoomCapacity = 100
+        relayConfiguration.engine.defaultRoomCapacity = settings.roomCapacity
         let relay = try RelayService(configuration: relayConfiguration, logger: logger)
 
         let router = Router()

@@ -11,9 +11,11 @@ struct RelaySettings: Decodable {
     var announcedAddresses: [String] = []
     /// UDP workers (event loops with their own socket); 0 means one per core.
     var workers = 1
+    /// Distinct users per room when nothing else says (a standalone relay has no session to ask).
+    var roomCapacity = 1_000
 
     private enum CodingKeys: String, CodingKey {
-        case bindHost, port, announcedAddresses, workers
+        case bindHost, port, announcedAddresses, workers, roomCapacity
     }
 
     private struct File: Decodable {
@@ -28,6 +30,7 @@ struct RelaySettings: Decodable {
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
         announcedAddresses = try c.decodeIfPresent([String].self, forKey: .announcedAddresses) ?? []
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
+        roomCapacity = try c.decodeIfPresent(Int.self, forKey: .roomCapacity) ?? roomCapacity
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -51,6 +54,13 @@ struct RelaySettings: Decodable {
             guard let workers = Int(value) else { throw Invalid(description: "PEERLEARN_RELAY_WORKERS=\(value) is not a number") }
             settings.workers = workers
         }
+        if let value = environment["PEERLEARN_RELAY_ROOM_CAPACITY"] {
+            guard let capacity = Int(value) else {
+                throw Invalid(description: "PEERLEARN_RELAY_ROOM_CAPACITY=\(value) is not a number")
+            }
+            settings.roomCapacity = capacity
+        }
+        guard settings.roomCapacity >= 1 else { throw Invalid(description: "relay.roomCapacity must be >= 1") }
         guard (1...65_535).contains(settings.port) else { throw Invalid(description: "relay.port must be 1...65535") }
         guard settings.workers >= 0 else { throw Invalid(description: "relay.workers must be >= 0") }
         return settings

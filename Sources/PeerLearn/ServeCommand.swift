@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             announcedAddresses: relaySettings.announcedAddresses.isEmpty
                 ? [relaySettings.bindHost] : relaySettings.announcedAddresses,
             port: relaySettings.port, workers: relaySettings.workerCount)
-        relayConfiguration.engine.defaultRoomCapacity = 100
+        relayConfiguration.engine.defaultRoomCapacity = relaySettings.roomCapacity
         let relay = try RelayService(configuration: relayConfiguration, logger: logger)
         // A crash leaves connections without left_at: close them where their last snapshot ended.
         let ledger = AttendanceLedger(services: services)
