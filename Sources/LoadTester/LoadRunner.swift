@@ -211,7 +211,7 @@ public final class LoadRunner: @unchecked Sendable {
 
     // MARK: - The event loop's work
 
-    func received(_ bytes: [UInt8], participant: SimulatedParticipant) {
+    func received(_ bytes: ByteBuffer, participant: SimulatedParticipant) {
         let now = ContinuousClock.now
         if let latency = participant.receive(bytes, now: now, epoch: epoch) { latencies.record(nanoseconds: latency) }
         participant.flush()
@@ -417,7 +417,7 @@ final class ParticipantHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
-        runner.received(Array(envelope.data.readableBytesView), participant: participant)
+        runner.received(envelope.data, participant: participant)
     }
 }
 

@@ -32,25 +32,28 @@ final class SimulatedParticipant {
     }
 
     /// Handles one datagram from the relay; returns a send-time latency sample in nanoseconds if any.
-    func receive(_ bytes: [UInt8], now: ContinuousClock.Instant, epoch: ContinuousClock.Instant) -> Int64? {
-        // RTP with a version-2 first byte and a non-RTCP payload type: read the clear header only.
-        if bytes.count >= 12, bytes[0] & 0xC0 == 0x80, !(64...95).contains(bytes[1] & 0x7F) {
-            var latency: Int64?
-            bytes.withUnsafeBytes { raw in
-                guard let header = try? RTPHeader(parsing: raw) else { return }
-                statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: bytes.count, at: now)
-                if let range = header.extensionValueRange(id: MediaPublisher.sendTimeExtensionID, in: raw), range.count == 8 {
-                    let sent = raw[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                    let elapsed = now - epoch
-                    let received = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-                    latency = received - Int64(sent)
-                }
-            }
+    /// RTP is read in place from the clear header; only sampled and control packets are copied out.
+    func receive(_ buffer: ByteBuffer, now: ContinuousClock.Instant, epoch: ContinuousClock.Instant) -> Int64? {
+        let fastPath = buffer.withUnsafeReadableBytes { raw -> (isRTP: Bool, latency: Int64?) in
+            // RTP: a version-2 first byte and a non-RTCP payload type (RFC 5761 §4).
+            guard raw.count >= 12, raw[0] & 0xC0 == 0x80, !(64...95).contains(raw[1] & 0x7F) else { return (false, nil) }
+            guard let header = try? RTPHeader(parsing: raw) else { return (true, nil) }
+            statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: now)
+            guard let range = header.extensionValueRange(id: MediaPublisher.sendTimeExtensionID, in: raw), range.count == 8
+            else { return (true, nil) }
+            let sent = raw[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let elapsed = now - epoch
+            let received = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            return (true, received - Int64(sent))
+        }
+        if fastPath.isRTP {
             if statistics.packets % Int64(Self.sampleEvery) == 1 {
+                let bytes = Array(buffer.readableBytesView)
                 if case .rtp = peer.handleDatagram(bytes, now: now) { sampledOK += 1 } else { sampledFailed += 1 }
             }
-            return latency
+            return fastPath.latency
         }
+        let bytes = Array(buffer.readableBytesView)
         if case .rtcp(let packet) = peer.handleDatagram(bytes, now: now), let publisher {
             // The relay asks for a keyframe for its subscribers (PLI or FIR).
             let wantsKeyframe = packet.withUnsafeBytes { raw -> Bool in
@@ -75,8 +78,17 @@ final class SimulatedParticipant {
         }
     }
 
+    /// The relay's address, built once: every media packet goes there.
+    private var relayAddress: (TransportAddress, SocketAddress)?
+
     func send(_ bytes: [UInt8], to destination: TransportAddress, on channel: any Channel) {
-        let address = try! SocketAddress(ipAddress: destination.ipDescription, port: Int(destination.port))
+        let address: SocketAddress
+        if let cached = relayAddress, cached.0 == destination {
+            address = cached.1
+        } else {
+            address = try! SocketAddress(ipAddress: destination.ipDescription, port: Int(destination.port))
+            relayAddress = (destination, address)
+        }
         channel.write(AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
     }
 }

@@ -153,23 +153,11 @@ public final class RelayEngine {
         remove(participant, reason: .requested, now: now, output: &output)
     }
 
-    /// Ends every participant of a room (the session completed or was cancelled).
-    public func closeRoom(_ roomID: String, now: ContinuousClock.Instant, output: inout some DatagramOutput) {
-        guard let room = rooms[roomID] else { return }
-        for participant in room.participants {
-            remove(participant, reason: .requested, now: now, output: &output)
-        }
-    }
-
     /// Ends every participant: graceful shutdown sends DTLS close_notify and records who left.
     public func shutdown(now: ContinuousClock.Instant, output: inout some DatagramOutput) {
         for participant in Array(participants.values) {
             remove(participant, reason: .shutdown, now: now, output: &output)
         }
-    }
-
-    public func identities(inRoom roomID: String) -> [ParticipantIdentity] {
-        rooms[roomID]?.participants.map(\.identity) ?? []
     }
 
     public func statistics(participantID: String, now: ContinuousClock.Instant) -> ParticipantStatistics? {
@@ -527,7 +515,7 @@ public final class RelayEngine {
                 if let remote = participant.remote { send(datagram, to: remote, output: &output) }
             }
         }
-        byUfrag = byUfrag.filter { $0.value !== participant }
+        byUfrag[participant.ice.configuration.localUfrag] = nil
         for address in participant.knownAddresses where byAddress[address] === participant {
             byAddress[address] = nil
         }
