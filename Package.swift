@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
+        // sendmmsg(2), which Swift's Glibc module does not expose.
+        .target(name: "CUDPBatch"),
 
         // Sans-IO protocol core.
         .target(name: "STUN"),
@@ -69,7 +71,7 @@ let package = Package(
         .target(
             name: "RelayServer",
             dependencies: [
-                "Relay", "DTLS", "STUN",
+                "Relay", "DTLS", "STUN", "CUDPBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -170,6 +172,7 @@ let package = Package(
         .testTarget(
             name: "RelayTests",
             dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),
+        .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "STUN"]),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [

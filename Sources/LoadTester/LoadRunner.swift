@@ -176,6 +176,10 @@ public final class LoadRunner: @unchecked Sendable {
         let home = role == .publisher ? mediaLoop : loop
         let channel = try await DatagramBootstrap(group: home)
             .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            // One recvmsg per wakeup: a learner's socket rarely holds more than one packet, and
+            // NIO's default of 4 would add a second, empty recvmsg to every packet (epoll is
+            // level-triggered, so nothing waits longer).
+            .channelOption(.maxMessagesPerRead, value: 1)
             .bind(host: "127.0.0.1", port: 0).get()
         let (participant, offer) = try await home.submit { () throws -> (SimulatedParticipantBox, String) in
             let peer = try PeerClient()

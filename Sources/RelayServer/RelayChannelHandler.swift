@@ -2,55 +2,43 @@ import NIOCore
 import Relay
 import STUN
 
-/// The UDP edge of one worker: hands each datagram to the engine and writes what it returns.
-/// Writes are flushed once per read batch (`channelReadComplete`), so NIO sends them with one
-/// `sendmmsg`.
+/// The UDP edge of one worker: hands each datagram to the engine, whose output goes to the
+/// worker's `DatagramBatch` and leaves in one `sendmmsg` at the end of each read batch.
 final class RelayChannelHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     let engine: RelayEngine
-    private var addresses: [TransportAddress: SocketAddress] = [:]
+    let batch: DatagramBatch
+    /// Datagrams are copied here before the engine decrypts them in place: NIO's vector reads hand
+    /// out slices of one shared buffer, and writing to a slice would copy the whole buffer.
+    private let receiveBuffer: UnsafeMutableRawBufferPointer
 
-    init(engine: RelayEngine) {
+    init(engine: RelayEngine, batch: DatagramBatch) {
         self.engine = engine
+        self.batch = batch
+        receiveBuffer = .allocate(byteCount: 65_536, alignment: 16)
     }
 
+    deinit { receiveBuffer.deallocate() }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var envelope = Self.unwrapInboundIn(data)
+        let envelope = Self.unwrapInboundIn(data)
         guard let source = TransportAddress(envelope.remoteAddress) else { return }
-        var output = ChannelOutput(handler: self, channel: context.channel)
-        envelope.data.withUnsafeMutableReadableBytes { bytes in
-            engine.handleDatagram(bytes, from: source, now: .now, output: &output)
+        let length = envelope.data.withUnsafeReadableBytes { bytes in
+            receiveBuffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(receiveBuffer.count)))
+            return min(bytes.count, receiveBuffer.count)
         }
+        var output = batch
+        engine.handleDatagram(
+            UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<length]), from: source, now: .now,
+            output: &output)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        batch.flush()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port-unreachable from a departed peer surfaces as a read error: not fatal for a relay.
-    }
-
-    /// Cached so the hot path does not rebuild a `SocketAddress` per packet; bounded by the peers seen.
-    func socketAddress(_ address: TransportAddress) -> SocketAddress {
-        if let cached = addresses[address] { return cached }
-        let made = SocketAddress(address)
-        if addresses.count > 65_536 { addresses.removeAll(keepingCapacity: true) }
-        addresses[address] = made
-        return made
-    }
-}
-
-/// Writes the engine's datagrams to the channel; the caller flushes.
-struct ChannelOutput: DatagramOutput {
-    let handler: RelayChannelHandler
-    let channel: any Channel
-
-    mutating func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
-        let buffer = channel.allocator.buffer(bytes: datagram)
-        let envelope = AddressedEnvelope(remoteAddress: handler.socketAddress(destination), data: buffer)
-        channel.write(envelope, promise: nil)
     }
 }

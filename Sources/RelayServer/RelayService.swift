@@ -19,6 +19,8 @@ public final class RelayService: Service, Sendable {
         public var announcedAddresses: [String]
         public var port: Int
         public var workers: Int
+        /// Each worker socket's kernel send and receive buffer.
+        public var socketBufferBytes = 4 << 20
         public var engine: RelayConfiguration
 
         public init(bindHost: String = "127.0.0.1", announcedAddresses: [String] = ["127.0.0.1"], port: Int = 40_000,
@@ -35,6 +37,8 @@ public final class RelayService: Service, Sendable {
     struct Worker: Sendable {
         let loop: any EventLoop
         let engine: NIOLoopBound<RelayEngine>
+        /// The send path, made when the socket is bound in `run()`.
+        let batch: NIOLoopBoundBox<DatagramBatch?>
         let port: Int
     }
 
@@ -63,13 +67,17 @@ public final class RelayService: Service, Sendable {
             var engineConfiguration = configuration.engine
             engineConfiguration.port = UInt16(configuration.port + index)
             engineConfiguration.announcedAddresses = configuration.announcedAddresses
+            let workerConfiguration = engineConfiguration
             let certificate = self.certificate
             let engine = try loop.submit {
                 NIOLoopBound(
-                    RelayEngine(configuration: engineConfiguration, certificate: certificate, ntpAtStart: ntp,
+                    RelayEngine(configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp,
                         startInstant: start), eventLoop: loop)
             }.wait()
-            workers.append(Worker(loop: loop, engine: engine, port: configuration.port + index))
+            workers.append(
+                Worker(
+                    loop: loop, engine: engine, batch: .makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop),
+                    port: configuration.port + index))
         }
         self.workers = workers
     }
@@ -80,39 +88,38 @@ public final class RelayService: Service, Sendable {
         var channels: [any Channel] = []
         for worker in workers {
             let engine = worker.engine
+            let batchBox = worker.batch
+            let socket = try RelaySocket.bind(
+                host: configuration.bindHost, port: worker.port, bufferBytes: configuration.socketBufferBytes)
             let channel = try await DatagramBootstrap(group: worker.loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.datagramVectorReadMessageCount, value: 32)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2_048))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(RelayChannelHandler(engine: engine.value))
+                        let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
+                        batchBox.value = batch
+                        try channel.pipeline.syncOperations.addHandler(RelayChannelHandler(engine: engine.value, batch: batch))
                     }
                 }
-                .bind(host: configuration.bindHost, port: worker.port).get()
+                .withBoundSocket(socket.descriptor).get()
             channels.append(channel)
             let sink = eventSink
-            let handlerFuture = channel.pipeline.handler(type: RelayChannelHandler.self)
-            let handler = try await handlerFuture.map { NIOLoopBound($0, eventLoop: worker.loop) }.get()
             worker.loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
-                var output = ChannelOutput(handler: handler.value, channel: channel)
+                guard var output = batchBox.value else { return }
                 engine.value.handleTimeout(now: .now, output: &output)
-                channel.flush()
+                output.flush()
                 while let event = engine.value.pollEvent() { sink.yield(event) }
             }
             logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
         }
         try? await gracefulShutdown()
         for (worker, channel) in zip(workers, channels) {
-            let engine = worker.engine
             let sink = eventSink
-            let handler = try await channel.pipeline.handler(type: RelayChannelHandler.self)
-                .map { NIOLoopBound($0, eventLoop: worker.loop) }.get()
             try await worker.loop.submit {
-                var output = ChannelOutput(handler: handler.value, channel: channel)
-                engine.value.shutdown(now: .now, output: &output)
-                channel.flush()
-                while let event = engine.value.pollEvent() { sink.yield(event) }
+                guard var output = worker.batch.value else { return }
+                worker.engine.value.shutdown(now: .now, output: &output)
+                output.flush()
+                while let event = worker.engine.value.pollEvent() { sink.yield(event) }
             }.get()
             try await channel.close()
         }
@@ -167,6 +174,8 @@ public final class RelayService: Service, Sendable {
         public var counters = RelayCounters()
         public var participants = 0
         public var rooms = 0
+        /// Datagrams the kernel would not take (socket buffer full or destination unreachable).
+        public var sendDropped: UInt64 = 0
     }
 
     /// Counters summed over workers, for `/metrics`.
@@ -174,11 +183,13 @@ public final class RelayService: Service, Sendable {
         var total = Snapshot()
         for worker in workers {
             guard let part = try? await worker.loop.submit({
-                (worker.engine.value.counters, worker.engine.value.participantCount, worker.engine.value.roomCount)
+                (worker.engine.value.counters, worker.engine.value.participantCount, worker.engine.value.roomCount,
+                    worker.batch.value?.dropped ?? 0)
             }).get() else { continue }
             total.counters.add(part.0)
             total.participants += part.1
             total.rooms += part.2
+            total.sendDropped += part.3
         }
         return total
     }

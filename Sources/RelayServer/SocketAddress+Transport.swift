@@ -22,24 +22,3 @@ extension TransportAddress {
         }
     }
 }
-
-extension SocketAddress {
-    init(_ address: TransportAddress) {
-        switch address.ip {
-        case .v4(let ip):
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = address.port.bigEndian
-            sin.sin_addr.s_addr = ip.bigEndian
-            self.init(sin, host: "")
-        case .v6:
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = address.port.bigEndian
-            address.withAddressBytes { bytes in
-                withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyMemory(from: bytes) }
-            }
-            self.init(sin6, host: "")
-        }
-    }
-}

@@ -53,6 +53,10 @@ public struct OperationsRoutes: Sendable {
         metric(
             "peerlearn_relay_drops_total", "counter", "Datagrams dropped, by reason.",
             DropReason.allCases.map { ("{reason=\"\($0.rawValue)\"}", c.drops($0)) })
+        metric(
+            "peerlearn_relay_send_dropped_total", "counter",
+            "Datagrams the kernel would not take (socket buffer full or destination unreachable).",
+            [("", snapshot.sendDropped)])
         return text
     }
 }

@@ -1,0 +1,104 @@
+import STUN
+import Testing
+
+@testable import RelayServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain UDP socket to receive what the batch sends, with a read timeout so a lost datagram fails
+/// the test instead of hanging it.
+private struct Receiver: ~Copyable {
+    let descriptor: CInt
+    let port: UInt16
+
+    init(host: String = "127.0.0.1") throws {
+        let bound = try RelaySocket.bind(host: host, port: 0, bufferBytes: 1 << 20)
+        descriptor = bound.descriptor
+        var flags = fcntl(descriptor, F_GETFL)
+        flags &= ~O_NONBLOCK
+        _ = fcntl(descriptor, F_SETFL, flags)
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        port = boundPort(bound.descriptor)
+    }
+
+    func receive() -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        return count < 0 ? nil : Array(buffer.prefix(count))
+    }
+
+    deinit { close(descriptor) }
+}
+
+/// The port the kernel picked for a socket bound to port 0.
+private func boundPort(_ descriptor: CInt) -> UInt16 {
+    var name = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    withUnsafeMutablePointer(to: &name) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(descriptor, $0, &length) }
+    }
+    // sin_port and sin6_port sit at the same offset, in network order.
+    return withUnsafeBytes(of: name) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
+}
+
+@Suite struct DatagramBatchTests {
+    @Test func sendsEveryDatagramInOrderAcrossSeveralBatches() throws {
+        let receiver = try Receiver()
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        defer { close(sender.descriptor) }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, capacity: 8)
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+        // 20 datagrams through 8 slots: two batches leave while queuing, the rest on flush.
+        let datagrams = (0..<20).map { index in [UInt8](repeating: UInt8(index), count: 100 + index * 50) }
+        for datagram in datagrams {
+            datagram.withUnsafeBytes { batch.send($0, to: destination) }
+        }
+        batch.flush()
+        #expect(batch.sent == 20)
+        #expect(batch.dropped == 0)
+        for datagram in datagrams {
+            #expect(receiver.receive() == datagram)
+        }
+    }
+
+    @Test func dualStackSocketReachesIPv4PeersThroughMappedAddresses() throws {
+        let receiver = try Receiver()
+        let sender = try RelaySocket.bind(host: "::", port: 0, bufferBytes: 1 << 20)
+        defer { close(sender.descriptor) }
+        #expect(sender.family == AF_INET6)
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family)
+        [UInt8]([1, 2, 3]).withUnsafeBytes { batch.send($0, to: TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)) }
+        batch.flush()
+        #expect(receiver.receive() == [1, 2, 3])
+    }
+
+    @Test func undeliverableDatagramsAreCountedNotSent() throws {
+        let receiver = try Receiver()
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        defer { close(sender.descriptor) }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family)
+        let ipv6 = TransportAddress(ip: .v6(high: 0, low: 1), port: receiver.port)
+        let oversized = [UInt8](repeating: 0, count: DatagramBatch.slotSize + 1)
+        [UInt8]([9]).withUnsafeBytes { batch.send($0, to: ipv6) }  // an IPv4 socket cannot reach ::1
+        oversized.withUnsafeBytes { batch.send($0, to: TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)) }
+        [UInt8]([7]).withUnsafeBytes { batch.send($0, to: TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)) }
+        batch.flush()
+        #expect(batch.dropped == 2)
+        #expect(batch.sent == 1)
+        #expect(receiver.receive() == [7])
+    }
+
+    @Test func bindingATakenPortIsAClearError() throws {
+        let first = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        defer { close(first.descriptor) }
+        let port = Int(boundPort(first.descriptor))
+        // A second relay on a configured port must fail loudly, not share it.
+        let error = #expect(throws: RelaySocket.Failure.self) {
+            _ = try RelaySocket.bind(host: "127.0.0.1", port: port, bufferBytes: 1 << 20)
+        }
+        #expect(error?.description.contains("bind 127.0.0.1:\(port)") == true)
+    }
+}
