@@ -225,6 +225,11 @@ public final class LoadRunner: @unchecked Sendable {
     private var mediaTimers: [RepeatedTask] = []
 
     private func reset() async throws {
+        // Leave like a browser (WHIP/WHEP DELETE), so a ramp's next step does not share the relay
+        // with the last step's participants until their consent expires.
+        let departing = try await loop.submit { self.participants.compactMap(Self.resource) }.get()
+            + (try await mediaLoop.submit { self.publishers.compactMap(Self.resource) }.get())
+        try? await forEachConcurrently(departing) { try await self.client.delete($0.url, roomToken: $0.token) }
         try await loop.submit {
             for timer in self.timers { timer.cancel() }
             self.timers.removeAll()
@@ -240,6 +245,11 @@ public final class LoadRunner: @unchecked Sendable {
         }.get()
         try await loop.submit { self.startTimers() }.get()
         try await mediaLoop.submit { self.startMediaTimers() }.get()
+    }
+
+    private static func resource(_ participant: SimulatedParticipant) -> (url: String, token: String)? {
+        guard participant.channel != nil, let url = participant.resourceURL, let token = participant.roomToken else { return nil }
+        return (url, token)
     }
 
     private func startTimers() {
@@ -435,6 +445,8 @@ struct SimulatedParticipantBox: @unchecked Sendable {
 struct LatencyRecorder {
     private var samples: [Int64] = []
     private var seen = 0
+    /// xorshift64: the system generator costs a `getrandom` syscall per sample on the receive path.
+    private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
     static let capacity = 200_000
 
     mutating func record(nanoseconds: Int64) {
@@ -443,7 +455,10 @@ struct LatencyRecorder {
             samples.append(nanoseconds)
         } else {
             // Reservoir sampling keeps a uniform sample however long the run.
-            let slot = Int.random(in: 0..<seen)
+            random ^= random << 13
+            random ^= random >> 7
+            random ^= random << 17
+            let slot = Int(random % UInt64(seen))
             if slot < Self.capacity { samples[slot] = nanoseconds }
         }
     }

@@ -6,91 +6,180 @@ import STUN
 import Glibc
 #endif
 
-/// The relay's send path. Each datagram the engine emits is copied into a preallocated slot, and a
-/// full batch (or the end of a read batch) leaves in one `sendmmsg`, so forwarding allocates
-/// nothing and pays one syscall per batch instead of one per packet. Going through NIO's pipeline
-/// would cost a `ByteBuffer` and a boxed envelope per forwarded packet, and queue without bound
-/// when the kernel pushes back; a relay should rather drop late media, as the network would.
+/// The relay's send path. Each datagram the engine emits is copied into a preallocated slot; at the
+/// end of a read batch (or when the slots run out) they leave in one `sendmmsg`. So forwarding
+/// allocates nothing and pays one syscall per batch. Going through NIO's pipeline would cost a
+/// `ByteBuffer` and a boxed envelope per forwarded packet, and would queue without bound when the
+/// kernel pushes back. A relay should drop late media instead, as the network would.
+///
+/// The engine fans each packet out subscriber by subscriber. When a read batch brings several
+/// packets (a video frame's burst, under load), every subscriber is owed a run of them. Those runs
+/// are regrouped per destination and sent with UDP GSO, as one message the kernel splits. Per
+/// datagram, that costs the kernel far less than separate sends (shared notes: ≈ 3.2 → 1.4 µs).
 ///
 /// Confined to its worker's event loop, which owns the socket.
 final class DatagramBatch: DatagramOutput {
     /// Larger than any datagram the relay emits (RTP is MTU-bounded; the engine's scratch is 2 KiB).
     static let slotSize = 2_048
+    /// The kernel's limits on one GSO message (UDP_MAX_SEGMENTS, and an IP datagram's length).
+    static let maximumSegments = 64
+    static let maximumSegmentedBytes = 65_000
 
     let capacity: Int
+    /// Whether runs to one destination go out as one GSO message; off when the kernel lacks it.
+    private(set) var segmentation: Bool
     /// Datagrams the kernel accepted.
     private(set) var sent: UInt64 = 0
     /// Datagrams dropped at the socket: its buffer was full, or the destination was unreachable.
     private(set) var dropped: UInt64 = 0
+    /// Messages that carried more than one datagram (GSO).
+    private(set) var segmentedMessages: UInt64 = 0
 
     private let socket: CInt
     private let family: sa_family_t
     private var count = 0
     private let payloads: UnsafeMutableRawPointer
+    private let lengths: UnsafeMutablePointer<Int>
     private let names: UnsafeMutablePointer<sockaddr_in6>
+    private let nameLengths: UnsafeMutablePointer<socklen_t>
+    /// Per slot, the next slot queued for the same destination (-1: none), in the order queued.
+    private let nextForDestination: UnsafeMutablePointer<Int>
+    /// First slot of each destination, in order of first appearance.
+    private let heads: UnsafeMutablePointer<Int>
+    private var headCount = 0
+    /// The last slot queued for each destination in this batch.
+    private var tails: DestinationTable
     private let vectors: UnsafeMutablePointer<iovec>
     private let messages: UnsafeMutablePointer<cudpbatch_mmsghdr>
+    private let segmentCounts: UnsafeMutablePointer<Int>
+    private let controlSpace: Int
+    private let controls: UnsafeMutableRawPointer
 
     /// `family` is the socket's (`AF_INET` or `AF_INET6`); IPv4 destinations are v4-mapped on IPv6.
-    init(socket: CInt, family: CInt, capacity: Int = 64) {
+    init(socket: CInt, family: CInt, capacity: Int = 2_048, segmentation: Bool? = nil) {
         self.socket = socket
         self.family = sa_family_t(family)
         self.capacity = capacity
+        self.segmentation = segmentation ?? (cudpbatch_supports_segmentation(socket) != 0)
         payloads = .allocate(byteCount: capacity * Self.slotSize, alignment: 16)
+        lengths = .allocate(capacity: capacity)
         names = .allocate(capacity: capacity)
+        nameLengths = .allocate(capacity: capacity)
+        nextForDestination = .allocate(capacity: capacity)
+        heads = .allocate(capacity: capacity)
+        tails = DestinationTable(minimumCapacity: capacity)
         vectors = .allocate(capacity: capacity)
         messages = .allocate(capacity: capacity)
-        for index in 0..<capacity {
-            vectors[index] = iovec(iov_base: payloads + index * Self.slotSize, iov_len: 0)
-            var message = cudpbatch_mmsghdr()
-            message.msg_hdr.msg_name = UnsafeMutableRawPointer(names + index)
-            message.msg_hdr.msg_iov = vectors + index
-            message.msg_hdr.msg_iovlen = 1
-            messages[index] = message
-        }
+        messages.initialize(repeating: cudpbatch_mmsghdr(), count: capacity)
+        segmentCounts = .allocate(capacity: capacity)
+        controlSpace = cudpbatch_segment_control_space()
+        controls = .allocate(byteCount: capacity * controlSpace, alignment: 16)
     }
 
     deinit {
         payloads.deallocate()
+        lengths.deallocate()
         names.deallocate()
+        nameLengths.deallocate()
+        nextForDestination.deallocate()
+        heads.deallocate()
         vectors.deallocate()
         messages.deallocate()
+        segmentCounts.deallocate()
+        controls.deallocate()
     }
 
     func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
-        guard datagram.count <= Self.slotSize, let base = datagram.baseAddress else { return dropped += 1 }
+        guard datagram.count <= Self.slotSize, let base = datagram.baseAddress else { return dropped &+= 1 }
         if count == capacity { flush() }
-        guard let nameLength = writeName(destination, into: names + count) else { return dropped += 1 }
+        guard let nameLength = writeName(destination, into: names + count) else { return dropped &+= 1 }
         (payloads + count * Self.slotSize).copyMemory(from: base, byteCount: datagram.count)
-        vectors[count].iov_len = datagram.count
-        messages[count].msg_hdr.msg_namelen = nameLength
+        lengths[count] = datagram.count
+        nameLengths[count] = nameLength
+        nextForDestination[count] = -1
+        if let tail = tails.exchange(destination, slot: count) {
+            nextForDestination[tail] = count
+        } else {
+            heads[headCount] = count
+            headCount += 1
+        }
         count += 1
     }
 
-    /// Sends what is queued. A full socket buffer drops the rest of the batch (counted): waiting
-    /// would only deliver stale media later and grow memory without bound.
+    /// Sends what is queued, destination by destination. A full socket buffer drops the rest
+    /// (counted): waiting would only deliver stale media later and grow memory without bound.
     func flush() {
+        guard count > 0 else { return }
+        let messageCount = buildMessages()
         var next = 0
-        while next < count {
-            let result = cudpbatch_sendmmsg(socket, messages + next, UInt32(count - next), 0)
+        while next < messageCount {
+            let result = cudpbatch_sendmmsg(socket, messages + next, UInt32(messageCount - next), 0)
             if result > 0 {
+                for index in next..<(next + Int(result)) { sent &+= UInt64(segmentCounts[index]) }
                 next += Int(result)
-                sent &+= UInt64(result)
                 continue
             }
-            switch errno {
+            let error = errno
+            switch error {
             case EINTR:
                 continue
             case EAGAIN, EWOULDBLOCK, ENOBUFS:
-                dropped &+= UInt64(count - next)
-                next = count
+                for index in next..<messageCount { dropped &+= UInt64(segmentCounts[index]) }
+                next = messageCount
             default:
-                // This message's destination is refused or unroutable; the rest may be fine.
-                dropped &+= 1
+                // This message's destination is refused or unroutable; the rest may be fine. A
+                // device that cannot segment refuses GSO (EIO): stop asking for it.
+                if segmentCounts[next] > 1, error == EIO || error == EINVAL { segmentation = false }
+                dropped &+= UInt64(segmentCounts[next])
                 next += 1
             }
         }
         count = 0
+        headCount = 0
+        tails.removeAll()
+    }
+
+    /// One message per run of datagrams to a destination that GSO can carry: equal sizes, where
+    /// only the last may be shorter. Returns the number of messages.
+    private func buildMessages() -> Int {
+        var messageCount = 0
+        var vectorCount = 0
+        for head in 0..<headCount {
+            var slot = heads[head]
+            while slot >= 0 {
+                let segmentSize = lengths[slot]
+                let firstVector = vectorCount
+                var segments = 0
+                var bytes = 0
+                var member = slot
+                while member >= 0, segments < Self.maximumSegments, lengths[member] <= segmentSize,
+                    bytes + lengths[member] <= Self.maximumSegmentedBytes
+                {
+                    vectors[vectorCount] = iovec(iov_base: payloads + member * Self.slotSize, iov_len: lengths[member])
+                    vectorCount += 1
+                    segments += 1
+                    bytes += lengths[member]
+                    let shorter = lengths[member] < segmentSize
+                    member = nextForDestination[member]
+                    if shorter || !segmentation { break }
+                }
+                var message = cudpbatch_mmsghdr()
+                message.msg_hdr.msg_name = UnsafeMutableRawPointer(names + slot)
+                message.msg_hdr.msg_namelen = nameLengths[slot]
+                message.msg_hdr.msg_iov = vectors + firstVector
+                message.msg_hdr.msg_iovlen = segments
+                if segments > 1 {
+                    cudpbatch_set_segment_size(
+                        &message.msg_hdr, controls + messageCount * controlSpace, UInt16(segmentSize))
+                    segmentedMessages &+= 1
+                }
+                messages[messageCount] = message
+                segmentCounts[messageCount] = segments
+                messageCount += 1
+                slot = member
+            }
+        }
+        return messageCount
     }
 
     private func writeName(_ address: TransportAddress, into name: UnsafeMutablePointer<sockaddr_in6>) -> socklen_t? {

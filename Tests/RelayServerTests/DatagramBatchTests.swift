@@ -64,6 +64,53 @@ private func boundPort(_ descriptor: CInt) -> UInt16 {
         }
     }
 
+    /// Fan-out order (A, B, A, B, …) is regrouped per destination, and each run goes out as one GSO
+    /// message that the kernel splits back into the original datagrams.
+    @Test(arguments: [true, false])
+    func regroupsFanOutPerDestination(segmentation: Bool) throws {
+        let first = try Receiver()
+        let second = try Receiver()
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        defer { close(sender.descriptor) }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, segmentation: segmentation)
+        let a = TransportAddress(ipv4: 127, 0, 0, 1, port: first.port)
+        let b = TransportAddress(ipv4: 127, 0, 0, 1, port: second.port)
+        // A frame's burst: 6 equal packets each, then a shorter one (it may end a GSO run).
+        var toA: [[UInt8]] = []
+        var toB: [[UInt8]] = []
+        for index in 0..<7 {
+            let length = index < 6 ? 1_000 : 400
+            toA.append((0..<length).map { UInt8(truncatingIfNeeded: $0 &+ index) })
+            toB.append((0..<length).map { UInt8(truncatingIfNeeded: $0 &* 3 &+ index) })
+            toA[index].withUnsafeBytes { batch.send($0, to: a) }
+            toB[index].withUnsafeBytes { batch.send($0, to: b) }
+        }
+        batch.flush()
+        #expect(batch.sent == 14)
+        #expect(batch.dropped == 0)
+        #expect(batch.segmentedMessages == (segmentation ? 2 : 0))
+        for datagram in toA { #expect(first.receive() == datagram) }
+        for datagram in toB { #expect(second.receive() == datagram) }
+    }
+
+    /// GSO needs equal segments with only the last shorter: other size patterns split into runs.
+    @Test func runsBreakWhereSizesDoNotFit() throws {
+        let receiver = try Receiver()
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        defer { close(sender.descriptor) }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family)
+        #expect(batch.segmentation, "this kernel supports UDP GSO (Linux 4.18+)")
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+        let sizes = [1_000, 1_001, 999, 1_000, 1_000]
+        let datagrams = sizes.enumerated().map { index, size in [UInt8](repeating: UInt8(index), count: size) }
+        for datagram in datagrams { datagram.withUnsafeBytes { batch.send($0, to: destination) } }
+        batch.flush()
+        // [1000] [1001, 999] [1000, 1000]
+        #expect(batch.segmentedMessages == 2)
+        #expect(batch.sent == 5)
+        for datagram in datagrams { #expect(receiver.receive() == datagram) }
+    }
+
     @Test func dualStackSocketReachesIPv4PeersThroughMappedAddresses() throws {
         let receiver = try Receiver()
         let sender = try RelaySocket.bind(host: "::", port: 0, bufferBytes: 1 << 20)

@@ -1,11 +1,13 @@
 #ifndef PEERLEARN_CUDPBATCH_H
 #define PEERLEARN_CUDPBATCH_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
 /// `struct mmsghdr` needs _GNU_SOURCE, which Swift's Glibc module is not built with; this mirror
-/// has the same layout, and the wrapper below is compiled where the real one is visible.
+/// has the same layout, and the wrappers below are compiled where the real one is visible.
 typedef struct {
     struct msghdr msg_hdr;
     unsigned int msg_len;
@@ -13,5 +15,16 @@ typedef struct {
 
 /// sendmmsg(2): one syscall for a batch of datagrams.
 int cudpbatch_sendmmsg(int fd, cudpbatch_mmsghdr *messages, unsigned int count, int flags);
+
+/// Bytes of control buffer a message needs to carry a UDP GSO segment size.
+size_t cudpbatch_segment_control_space(void);
+
+/// Attaches a UDP_SEGMENT control message (Linux UDP GSO): the kernel splits the message's payload
+/// into datagrams of `segment_size` bytes (the last may be shorter). `control` must hold
+/// `cudpbatch_segment_control_space()` bytes.
+void cudpbatch_set_segment_size(struct msghdr *message, void *control, uint16_t segment_size);
+
+/// Whether this kernel accepts UDP_SEGMENT on the socket (Linux 4.18+).
+int cudpbatch_supports_segmentation(int fd);
 
 #endif
