@@ -152,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "RelayBenchmarks",
             dependencies: [
-                "Relay", "PeerClient", "RTP", "STUN",
+                "Relay", "RelayServer", "PeerClient", "RTP", "STUN",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/RelayBenchmarks",

@@ -2,7 +2,12 @@ import Benchmark
 import PeerClient
 import RTP
 import Relay
+import RelayServer
 import STUN
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The relay's whole per-packet path in-process, no network: one SRTP packet from a publisher in →
 /// unprotect → route → rewrite + protect for each of F subscribers → F datagrams out. Reported per
@@ -28,6 +33,36 @@ let benchmarks: @Sendable () -> Void = {
             precondition(output.datagrams >= benchmark.scaledIterations.count * fanOut, "packets were not forwarded")
         }
     }
+
+    // The same path ending in the relay's real send batches: `sendmmsg`, and UDP GSO when a read
+    // batch brings several packets (a video frame's burst). The subscribers' sockets are bound on
+    // loopback and never read, so the kernel's send side is measured in full and it drops at their
+    // full queues.
+    for burst in [1, 6] {
+        Benchmark("Forward to 16 subscribers through sendmmsg/GSO on loopback, read batches of \(burst)") { benchmark in
+            let room = try! InMemoryRoom(subscribers: 16)
+            let sinks = try! room.subscriberAddresses.map { address in
+                try RelaySocket.bind(host: address.ipDescription, port: Int(address.port), bufferBytes: 4_096)
+            }
+            defer { for sink in sinks { close(sink.descriptor) } }
+            let socket = try! RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 4 << 20)
+            defer { close(socket.descriptor) }
+            let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
+            var packets = (0..<benchmark.scaledIterations.count).map { _ in room.nextProtectedPacket() }
+            var output = batch
+            benchmark.startMeasurement()
+            for index in benchmark.scaledIterations {
+                packets[index].withUnsafeMutableBytes {
+                    room.engine.handleDatagram($0, from: room.publisherAddress, now: .now, output: &output)
+                }
+                if (index + 1) % burst == 0 { batch.flush() }
+            }
+            batch.flush()
+            benchmark.stopMeasurement()
+            precondition(batch.sent >= UInt64(benchmark.scaledIterations.count * 16), "packets were not sent")
+            precondition(burst == 1 || batch.segmentedMessages > 0, "GSO was not used")
+        }
+    }
 }
 
 /// A publisher and subscribers connected to an engine through real ICE, DTLS and SRTP, in memory.
@@ -37,6 +72,7 @@ final class InMemoryRoom {
     let publisherAddress = TransportAddress(ipv4: 127, 0, 0, 1, port: 50_000)
     private let publisher: PeerClient
     private var peers: [(PeerClient, TransportAddress)] = []
+    var subscriberAddresses: [TransportAddress] { peers.dropFirst().map(\.1) }
     private var sequence: UInt16 = 0
     private var timestamp: UInt32 = 0
     private let payload: [UInt8]

@@ -18,22 +18,22 @@ import Glibc
 /// datagram, that costs the kernel far less than separate sends (shared notes: ≈ 3.2 → 1.4 µs).
 ///
 /// Confined to its worker's event loop, which owns the socket.
-final class DatagramBatch: DatagramOutput {
+package final class DatagramBatch: DatagramOutput {
     /// Larger than any datagram the relay emits (RTP is MTU-bounded; the engine's scratch is 2 KiB).
-    static let slotSize = 2_048
+    package static let slotSize = 2_048
     /// The kernel's limits on one GSO message (UDP_MAX_SEGMENTS, and an IP datagram's length).
     static let maximumSegments = 64
     static let maximumSegmentedBytes = 65_000
 
-    let capacity: Int
+    package let capacity: Int
     /// Whether runs to one destination go out as one GSO message; off when the kernel lacks it.
-    private(set) var segmentation: Bool
+    package private(set) var segmentation: Bool
     /// Datagrams the kernel accepted.
-    private(set) var sent: UInt64 = 0
+    package private(set) var sent: UInt64 = 0
     /// Datagrams dropped at the socket: its buffer was full, or the destination was unreachable.
-    private(set) var dropped: UInt64 = 0
+    package private(set) var dropped: UInt64 = 0
     /// Messages that carried more than one datagram (GSO).
-    private(set) var segmentedMessages: UInt64 = 0
+    package private(set) var segmentedMessages: UInt64 = 0
 
     private let socket: CInt
     private let family: sa_family_t
@@ -56,7 +56,7 @@ final class DatagramBatch: DatagramOutput {
     private let controls: UnsafeMutableRawPointer
 
     /// `family` is the socket's (`AF_INET` or `AF_INET6`); IPv4 destinations are v4-mapped on IPv6.
-    init(socket: CInt, family: CInt, capacity: Int = 2_048, segmentation: Bool? = nil) {
+    package init(socket: CInt, family: CInt, capacity: Int = 2_048, segmentation: Bool? = nil) {
         self.socket = socket
         self.family = sa_family_t(family)
         self.capacity = capacity
@@ -89,7 +89,7 @@ final class DatagramBatch: DatagramOutput {
         controls.deallocate()
     }
 
-    func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+    package func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
         guard datagram.count <= Self.slotSize, let base = datagram.baseAddress else { return dropped &+= 1 }
         if count == capacity { flush() }
         guard let nameLength = writeName(destination, into: names + count) else { return dropped &+= 1 }
@@ -108,7 +108,7 @@ final class DatagramBatch: DatagramOutput {
 
     /// Sends what is queued, destination by destination. A full socket buffer drops the rest
     /// (counted): waiting would only deliver stale media later and grow memory without bound.
-    func flush() {
+    package func flush() {
         guard count > 0 else { return }
         let messageCount = buildMessages()
         var next = 0

@@ -6,15 +6,15 @@ import Glibc
 
 /// The worker's UDP socket, made by hand so the send path can `sendmmsg` on it directly while NIO
 /// reads it (`DatagramBootstrap.withBoundSocket` takes ownership and closes it).
-enum RelaySocket {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+package enum RelaySocket {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// A non-blocking UDP socket bound to `host:port`, with kernel buffers of `bufferBytes` so a
     /// burst fanned out to hundreds of subscribers fits (Linux's default is about 200 KiB). No
     /// `SO_REUSEADDR`: on Linux it would let a second relay silently share the port.
-    static func bind(host: String, port: Int, bufferBytes: Int) throws -> (descriptor: CInt, family: CInt) {
+    package static func bind(host: String, port: Int, bufferBytes: Int) throws -> (descriptor: CInt, family: CInt) {
         let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         let family: CInt = switch address {
         case .v4: AF_INET
