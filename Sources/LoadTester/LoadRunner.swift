@@ -5,8 +5,9 @@ import NIOPosix
 import PeerClient
 
 /// Runs a scenario against the relay: signals every participant through the control plane and
-/// WHIP/WHEP, sends real media, and measures what arrives. Publishers encode and send on one event
-/// loop, receivers on another, so encoding a frame never delays the timestamping of arrivals.
+/// WHIP/WHEP (or through Janus's VideoRoom API, `LoadRunner+Janus.swift`), sends real media, and
+/// measures what arrives. Publishers encode and send on one event loop, receivers on another, so
+/// encoding a frame never delays the timestamping of arrivals.
 public final class LoadRunner: @unchecked Sendable {
     public enum Scenario: Sendable, Equatable {
         /// One mentor publishing, `viewers` learners watching.
@@ -25,7 +26,16 @@ public final class LoadRunner: @unchecked Sendable {
         }
     }
 
+    /// The server under test.
+    public enum Target: Sendable, Equatable {
+        /// PeerLearn: accounts, bookings and room tokens from the control plane, then WHIP/WHEP.
+        case peerlearn
+        /// A Janus VideoRoom at this HTTP API URL (e.g. `http://10.0.0.2:8088/janus`); no control plane.
+        case janus(url: String)
+    }
+
     public struct Configuration: Sendable {
+        public var target = Target.peerlearn
         public var baseURL = "http://127.0.0.1:8080"
         /// WHIP/WHEP base URL when the relay runs as its own process; nil: `baseURL`.
         public var relayURL: String?
@@ -39,6 +49,11 @@ public final class LoadRunner: @unchecked Sendable {
         /// Concurrent signaling requests while joining.
         public var joinConcurrency = 8
         public var progress = true
+        /// The address participants' UDP sockets bind (the host side of a veth pair for a server
+        /// in a network namespace).
+        public var localAddress = "127.0.0.1"
+        /// How packets carry their send time; Janus forwards only `.playoutDelay`.
+        public var sendTime = SendTimeCarrier.privateExtension
 
         public init() {}
     }
@@ -51,8 +66,8 @@ public final class LoadRunner: @unchecked Sendable {
     let loop: any EventLoop
     /// Publishers: `publishers`, their encoders and sockets are confined to it.
     let mediaLoop: any EventLoop
-    private var participants: [SimulatedParticipant] = []
-    private var publishers: [SimulatedParticipant] = []
+    var participants: [SimulatedParticipant] = []
+    var publishers: [SimulatedParticipant] = []
     private var latencies = LatencyRecorder()
     private let epoch = ContinuousClock.now
     private var learners: [(token: String, userID: String)] = []
@@ -103,6 +118,30 @@ public final class LoadRunner: @unchecked Sendable {
     /// Runs one scenario and measures a window after everyone joined.
     public func run(_ scenario: Scenario) async throws -> LoadResult {
         try await reset()
+        var janus: JanusScenario?
+        switch configuration.target {
+        case .peerlearn: try await joinPeerLearn(scenario)
+        case .janus(let url): janus = try await joinJanus(scenario, url: url)
+        }
+        try await waitForJoins(timeout: .seconds(30))
+        try await Task.sleep(for: configuration.warmup)
+        var churnTask: Task<Void, any Error>?
+        if case .churn(_, let period) = scenario {
+            if let janus {
+                churnTask = Task { try await self.churn(janus, period: period) }
+            } else if let session = churnSession {
+                churnTask = Task { try await self.churn(session: session, period: period) }
+            }
+        }
+        let result = try await measure(scenario: scenario)
+        churnTask?.cancel()
+        _ = try? await churnTask?.value
+        await janus?.close()
+        return result
+    }
+
+    /// Accounts, a session, bookings and room tokens from the control plane; then WHIP/WHEP.
+    private func joinPeerLearn(_ scenario: Scenario) async throws {
         switch scenario {
         case .lecture(let viewers), .churn(let viewers, _):
             try await ensureLearners(viewers)
@@ -131,16 +170,6 @@ public final class LoadRunner: @unchecked Sendable {
                 }
             }
         }
-        try await waitForJoins(timeout: .seconds(30))
-        try await Task.sleep(for: configuration.warmup)
-        var churnTask: Task<Void, any Error>?
-        if case .churn(_, let period) = scenario, let session = churnSession {
-            churnTask = Task { try await self.churn(session: session, period: period) }
-        }
-        let result = try await measure(scenario: scenario)
-        churnTask?.cancel()
-        _ = try? await churnTask?.value
-        return result
     }
 
     private func bookAll(_ session: ControlPlaneClient.LiveSession, learners: [(token: String, userID: String)]) async throws {
@@ -153,7 +182,7 @@ public final class LoadRunner: @unchecked Sendable {
         try await forEachConcurrently(accounts) { try await self.join(session, account: $0, role: .viewer, watching: watching) }
     }
 
-    private func forEachConcurrently<T: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+    func forEachConcurrently<T: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var iterator = items.makeIterator()
             for _ in 0..<configuration.joinConcurrency {
@@ -173,40 +202,56 @@ public final class LoadRunner: @unchecked Sendable {
         role: SimulatedParticipant.Role, watching: String?
     ) async throws -> Int {
         let roomToken = try await client.roomToken(session, accessToken: account.token)
-        let home = role == .publisher ? mediaLoop : loop
-        let channel = try await DatagramBootstrap(group: home)
-            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let (participant, offer) = try await home.submit { () throws -> (SimulatedParticipantBox, String) in
-            let peer = try PeerClient()
-            let participant = SimulatedParticipant(index: self.participants.count + self.publishers.count, role: role, peer: peer, now: .now)
-            participant.channel = channel
-            if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
-            let offer = role == .publisher
-                ? peer.makeOffer(audio: .sendonly, video: .sendonly) : peer.makeOffer(audio: .recvonly, video: .recvonly)
-            return (SimulatedParticipantBox(participant), offer)
-        }.get()
-        try await channel.pipeline.addHandler(ParticipantHandler(runner: self, participant: participant)).get()
+        let participant = try await makeParticipant(role: role)
+        let offer = try await participant.home.submit { participant.box.value.offer() }.get()
         let (answer, resource) = try await client.exchange(
             kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, roomToken: roomToken, offer: offer,
             watching: watching)
-        try await home.submit {
-            let participant = participant.value
+        try await participant.home.submit {
+            let participant = participant.box.value
             participant.resourceURL = resource
             participant.roomToken = roomToken
             participant.account = account
             try participant.peer.applyAnswer(answer)
-            if role == .publisher {
+        }.get()
+        try await startParticipant(participant)
+        return participant.box.value.index
+    }
+
+    /// A participant with its own socket and peer, registered on the loop that will own it.
+    func makeParticipant(role: SimulatedParticipant.Role) async throws -> (box: SimulatedParticipantBox, home: any EventLoop) {
+        let home = role == .publisher ? mediaLoop : loop
+        let channel = try await DatagramBootstrap(group: home)
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            .bind(host: configuration.localAddress, port: 0).get()
+        let participant = try await home.submit { () throws -> SimulatedParticipantBox in
+            let peer = try PeerClient()
+            let participant = SimulatedParticipant(index: self.participants.count + self.publishers.count, role: role, peer: peer, now: .now)
+            participant.channel = channel
+            participant.sendTime = self.configuration.sendTime
+            if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
+            return SimulatedParticipantBox(participant)
+        }.get()
+        try await channel.pipeline.addHandler(ParticipantHandler(runner: self, participant: participant)).get()
+        return (participant, home)
+    }
+
+    /// After negotiation: a publisher gets its encoders; everyone starts ICE.
+    func startParticipant(_ participant: (box: SimulatedParticipantBox, home: any EventLoop)) async throws {
+        try await participant.home.submit {
+            let participant = participant.box.value
+            participant.sendTimeExtensionID = participant.sendTime.extensionID(negotiated: participant.peer.extensionIDs)
+            if participant.role == .publisher {
                 participant.publisher = try MediaPublisher(
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
                     width: self.configuration.width, height: self.configuration.height,
-                    frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps)
+                    frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
+                    sendTime: participant.sendTime, sendTimeExtensionID: participant.sendTimeExtensionID)
             }
             participant.peer.start(now: .now)
             participant.flush()
-            channel.flush()
+            participant.channel?.flush()
         }.get()
-        return participant.value.index
     }
 
     // MARK: - The event loop's work
@@ -287,7 +332,7 @@ public final class LoadRunner: @unchecked Sendable {
         }
     }
 
-    private func waitForJoins(timeout: Duration) async throws {
+    func waitForJoins(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let (connected, total) = try await loop.submit {

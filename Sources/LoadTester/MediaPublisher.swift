@@ -6,8 +6,6 @@ import VP8
 /// from libopus in 20 ms frames, packetized per RFC 7741 / RFC 7587, each packet stamped with its
 /// send time in an RTP header extension so receivers measure what the relay added.
 final class MediaPublisher {
-    /// One-byte header extension (RFC 8285) carrying nanoseconds since the tester started.
-    static let sendTimeExtensionID: UInt8 = 5
     static let maximumPayload = 1_100
 
     let videoSSRC: UInt32
@@ -25,10 +23,17 @@ final class MediaPublisher {
     private let videoTimestampBase = UInt32.random(in: 0...0xFFFF)
     let frameRate: Int
     private(set) var keyframeRequested = false
+    private let sendTime: SendTimeCarrier
+    private let sendTimeExtensionID: UInt8
 
-    init(videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int) throws {
+    init(
+        videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int,
+        sendTime: SendTimeCarrier = .privateExtension, sendTimeExtensionID: UInt8 = SendTimeCarrier.privateExtensionID
+    ) throws {
         self.videoSSRC = videoSSRC
         self.audioSSRC = audioSSRC
+        self.sendTime = sendTime
+        self.sendTimeExtensionID = sendTimeExtensionID
         self.frameRate = frameRate
         encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: videoKbps))
         source = SyntheticVideoSource(width: width, height: height)
@@ -63,7 +68,7 @@ final class MediaPublisher {
         audioTimestamp &+= 960
         return try? header(
             ssrc: audioSSRC, payloadType: 111, sequenceNumber: audioSequence, timestamp: audioTimestamp, marker: false,
-            sendTime: sendTime
+            sendTime: self.sendTime.stampsAudio ? sendTime : nil
         ).packet(payload: payload)
     }
 
@@ -71,12 +76,10 @@ final class MediaPublisher {
     func requestKeyframe() { keyframeRequested = true }
 
     private func header(
-        ssrc: UInt32, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, sendTime: UInt64
+        ssrc: UInt32, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, sendTime: UInt64?
     ) -> RTPHeaderBuilder {
-        var time = sendTime.bigEndian
-        let bytes = withUnsafeBytes(of: &time) { Array($0) }
-        return RTPHeaderBuilder(
+        RTPHeaderBuilder(
             marker: marker, payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: ssrc,
-            extensions: [RTPHeaderExtension(id: Self.sendTimeExtensionID, value: bytes)])
+            extensions: sendTime.map { [RTPHeaderExtension(id: sendTimeExtensionID, value: self.sendTime.encode(nanoseconds: $0))] } ?? [])
     }
 }

@@ -19,6 +19,9 @@ final class SimulatedParticipant {
     var resourceURL: String?
     var roomToken: String?
     var account: (token: String, userID: String)?
+    /// How this participant's packets carry their send time, and under which extension id.
+    var sendTime = SendTimeCarrier.privateExtension
+    var sendTimeExtensionID = SendTimeCarrier.privateExtensionID
     /// Every `sampleEvery`-th RTP packet is fully unprotected to prove the media is intact.
     static let sampleEvery = 100
     private(set) var sampledOK = 0
@@ -31,6 +34,13 @@ final class SimulatedParticipant {
         self.joinStartedAt = now
     }
 
+    /// A browser-like offer: publishers send (declaring the send-time extension), viewers receive.
+    func offer() -> String {
+        role == .publisher
+            ? peer.makeOffer(audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions)
+            : peer.makeOffer(audio: .recvonly, video: .recvonly)
+    }
+
     /// Handles one datagram from the relay; returns a send-time latency sample in nanoseconds if any.
     /// RTP is read in place from the clear header; only sampled and control packets are copied out.
     func receive(_ buffer: ByteBuffer, now: ContinuousClock.Instant, epoch: ContinuousClock.Instant) -> Int64? {
@@ -39,12 +49,10 @@ final class SimulatedParticipant {
             guard raw.count >= 12, raw[0] & 0xC0 == 0x80, !(64...95).contains(raw[1] & 0x7F) else { return (false, nil) }
             guard let header = try? RTPHeader(parsing: raw) else { return (true, nil) }
             statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: now)
-            guard let range = header.extensionValueRange(id: MediaPublisher.sendTimeExtensionID, in: raw), range.count == 8
-            else { return (true, nil) }
-            let sent = raw[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard let range = header.extensionValueRange(id: sendTimeExtensionID, in: raw) else { return (true, nil) }
             let elapsed = now - epoch
             let received = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            return (true, received - Int64(sent))
+            return (true, sendTime.latency(UnsafeRawBufferPointer(rebasing: raw[range]), received: received))
         }
         if fastPath.isRTP {
             if statistics.packets % Int64(Self.sampleEvery) == 1 {
