@@ -47,10 +47,12 @@ extension LoadRunner {
     /// Publishes with our offer and waits for `webrtcup`: Janus refuses subscriptions to a feed
     /// whose PeerConnection is not up yet ("No such feed").
     private func janusPublish(_ client: JanusClient, room: UInt64) async throws -> UInt64 {
-        let participant = try await makeParticipant(role: .publisher)
         let handle = try await client.attach()
+        let sendLog = configuration.sendTime.makeLog()
+        let participant = try await makeParticipant(role: .publisher, sendLog: sendLog)
         let offer = try await participant.home.submit { participant.box.value.offer() }.get()
         let (feed, answer) = try await client.publish(room: room, handle: handle, offer: offer)
+        sendLogs.register(sendLog, as: "janus-feed:\(feed)")
         try await trickle(client, handle: handle, participant: participant)
         let resource = client.handleURL(handle)
         try await participant.home.submit {
@@ -64,13 +66,14 @@ extension LoadRunner {
 
     /// Subscribes to one feed: Janus offers, the tester answers receive-only as the DTLS client.
     private func janusWatch(_ client: JanusClient, room: UInt64, feed: UInt64) async throws {
-        let participant = try await makeParticipant(role: .viewer)
+        let participant = try await makeParticipant(role: .viewer, sendLog: sendLogs["janus-feed:\(feed)"])
         let handle = try await client.attach()
         let offer = try await client.subscribe(room: room, feed: feed, handle: handle)
         let resource = client.handleURL(handle)
         let answer = try await participant.home.submit { () throws -> String in
             participant.box.value.resourceURL = resource
-            return try participant.box.value.peer.answer(offer: offer, acceptingExtensions: [SendTimeCarrier.playoutDelayURI])
+            return try participant.box.value.peer.answer(
+                offer: offer, acceptingExtensions: [SendTimeCarrier.audioLevelURI, SendTimeCarrier.videoOrientationURI])
         }.get()
         try await client.start(handle: handle, answer: answer)
         try await trickle(client, handle: handle, participant: participant)
@@ -97,7 +100,7 @@ extension LoadRunner {
                 else { return nil }
                 victim.channel?.close(promise: nil)
                 victim.channel = nil
-                victim.statistics = ReceiverStatistics()
+                self.retire(victim)
                 return resource
             }.get()
             guard let leaving else { continue }

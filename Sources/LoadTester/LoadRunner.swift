@@ -52,7 +52,7 @@ public final class LoadRunner: @unchecked Sendable {
         /// The address participants' UDP sockets bind (the host side of a veth pair for a server
         /// in a network namespace).
         public var localAddress = "127.0.0.1"
-        /// How packets carry their send time; Janus forwards only `.playoutDelay`.
+        /// How packets carry their send time; through Janus only `.packetIndex` arrives.
         public var sendTime = SendTimeCarrier.privateExtension
 
         public init() {}
@@ -74,6 +74,8 @@ public final class LoadRunner: @unchecked Sendable {
     private var mentor: (token: String, userID: String)?
     private var userSerial = 0
     private var churnSession: ControlPlaneClient.LiveSession?
+    /// Publishers' send times by user id (or Janus feed), for `SendTimeCarrier.packetIndex`.
+    let sendLogs = SendTimeLogs()
     private let runID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
     public init(configuration: Configuration) {
@@ -202,7 +204,10 @@ public final class LoadRunner: @unchecked Sendable {
         role: SimulatedParticipant.Role, watching: String?
     ) async throws -> Int {
         let roomToken = try await client.roomToken(session, accessToken: account.token)
-        let participant = try await makeParticipant(role: role)
+        // A lecture's viewers watch the mentor.
+        let sendLog = role == .publisher ? configuration.sendTime.makeLog() : sendLogs[watching ?? mentor?.userID ?? ""]
+        if role == .publisher { sendLogs.register(sendLog, as: account.userID) }
+        let participant = try await makeParticipant(role: role, sendLog: sendLog)
         let offer = try await participant.home.submit { participant.box.value.offer() }.get()
         let (answer, resource) = try await client.exchange(
             kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, roomToken: roomToken, offer: offer,
@@ -219,7 +224,9 @@ public final class LoadRunner: @unchecked Sendable {
     }
 
     /// A participant with its own socket and peer, registered on the loop that will own it.
-    func makeParticipant(role: SimulatedParticipant.Role) async throws -> (box: SimulatedParticipantBox, home: any EventLoop) {
+    func makeParticipant(role: SimulatedParticipant.Role, sendLog: SendTimeLog?) async throws
+        -> (box: SimulatedParticipantBox, home: any EventLoop)
+    {
         let home = role == .publisher ? mediaLoop : loop
         let channel = try await DatagramBootstrap(group: home)
             .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
@@ -229,6 +236,7 @@ public final class LoadRunner: @unchecked Sendable {
             let participant = SimulatedParticipant(index: self.participants.count + self.publishers.count, role: role, peer: peer, now: .now)
             participant.channel = channel
             participant.sendTime = self.configuration.sendTime
+            participant.sendLog = sendLog
             if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
             return SimulatedParticipantBox(participant)
         }.get()
@@ -240,13 +248,13 @@ public final class LoadRunner: @unchecked Sendable {
     func startParticipant(_ participant: (box: SimulatedParticipantBox, home: any EventLoop)) async throws {
         try await participant.home.submit {
             let participant = participant.box.value
-            participant.sendTimeExtensionID = participant.sendTime.extensionID(negotiated: participant.peer.extensionIDs)
+            participant.extensionIDs = participant.sendTime.extensionIDs(negotiated: participant.peer.extensionIDs)
             if participant.role == .publisher {
                 participant.publisher = try MediaPublisher(
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
                     width: self.configuration.width, height: self.configuration.height,
                     frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
-                    sendTime: participant.sendTime, sendTimeExtensionID: participant.sendTimeExtensionID)
+                    sendTime: participant.sendTime, extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
             }
             participant.peer.start(now: .now)
             participant.flush()
@@ -272,6 +280,7 @@ public final class LoadRunner: @unchecked Sendable {
             for participant in self.participants { participant.channel?.close(promise: nil) }
             self.participants.removeAll()
             self.latencies = LatencyRecorder()
+            self.departed = Snapshot()
         }.get()
         try await mediaLoop.submit {
             for timer in self.mediaTimers { timer.cancel() }
@@ -355,13 +364,25 @@ public final class LoadRunner: @unchecked Sendable {
                 else { return nil }
                 victim.channel?.close(promise: nil)
                 victim.channel = nil
-                victim.statistics = ReceiverStatistics()
+                self.retire(victim)
                 return (victim.index, resource, token, account)
             }.get()
             guard let (_, resource, token, account) = leaving else { continue }
             try await client.delete(resource, roomToken: token)
             try await join(session, account: account, role: .viewer, watching: nil)
         }
+    }
+
+    /// What viewers that left during churn had received, so totals never go backwards.
+    private var departed = Snapshot()
+
+    /// A churned viewer's counts move to `departed`; its own restart for the join it no longer is.
+    func retire(_ victim: SimulatedParticipant) {
+        departed.packets += victim.statistics.packets
+        departed.bytes += victim.statistics.bytes
+        departed.lost += victim.statistics.lost
+        departed.expected += victim.statistics.expected
+        victim.statistics = ReceiverStatistics()
     }
 
     private struct Snapshot {
@@ -391,6 +412,10 @@ public final class LoadRunner: @unchecked Sendable {
                     snapshot.joins.append(Double(join.components.seconds) * 1_000 + Double(join.components.attoseconds) / 1e15)
                 }
             }
+            snapshot.packets += self.departed.packets
+            snapshot.bytes += self.departed.bytes
+            snapshot.lost += self.departed.lost
+            snapshot.expected += self.departed.expected
             return snapshot
         }.get()
     }

@@ -1,64 +1,91 @@
-/// Where publishers stamp each packet's send time, so receivers measure what the server added.
-/// The tester is both ends, so one monotonic clock serves: no clock synchronisation involved.
+import Foundation
+import RTP
+
+/// How a packet tells its receiver when it was sent, so receivers measure what the server added.
+/// The tester is both ends, so one monotonic clock serves: no clock synchronisation is involved.
 public enum SendTimeCarrier: String, Sendable, Equatable, CaseIterable {
     /// 8 bytes of nanoseconds since the tester started, in a one-byte header extension (RFC 8285
-    /// §4.2) with id 5 on every packet. Our relay forwards header extensions untouched.
+    /// §4.2, id 5) on every packet. Our relay forwards header extensions untouched.
     case privateExtension = "private"
-    /// Janus 1.1 rebuilds each forwarded packet's header extensions from the few it understands,
-    /// so a private extension never arrives. Of those, only playout-delay (3 bytes: two 12-bit
-    /// fields) is copied from publisher to subscriber and wide enough for a clock: it carries
-    /// microseconds modulo 2^24 (wraps every 16.7 s, far above any relay delay). Janus negotiates
-    /// it for video only, so only video packets carry a send time.
-    case playoutDelay = "playout-delay"
+    /// Janus 1.1 rebuilds every forwarded packet's header extensions from the few it parses, so a
+    /// private extension never arrives, and it rewrites playout-delay to zero. It does copy two
+    /// values per packet: audio-level (RFC 6464, 7 bits) and video-orientation (3GPP TS 26.114,
+    /// 4 bits). Those carry a packet index: the audio sequence number mod 128, the video frame
+    /// number mod 16. The publisher logs its recent send times by index (`SendTimeLog`) and the
+    /// receiver looks its packet's up, which is unambiguous while the server delays a packet less
+    /// than 2.56 s (audio) or 0.53 s (video).
+    case packetIndex = "index"
 
-    static let playoutDelayURI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
     static let privateExtensionID: UInt8 = 5
-    /// What publishers offer for playout-delay (echoed in answers; subscribers read the server's id).
-    static let playoutDelayOfferedID: UInt8 = 6
-    static let microsecondWrap: Int64 = 1 << 24
+    static let audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+    static let videoOrientationURI = "urn:3gpp:video-orientation"
 
-    /// Header extensions a publisher's offer declares for this carrier (URI → id).
+    /// Header extensions a publisher's offer declares (URI → id); the ids Chromium uses.
     var offeredExtensions: [String: UInt8] {
         switch self {
         case .privateExtension: [:]
-        case .playoutDelay: [Self.playoutDelayURI: Self.playoutDelayOfferedID]
+        case .packetIndex: [Self.audioLevelURI: 1, Self.videoOrientationURI: 13]
         }
     }
 
-    /// Whether audio packets carry a stamp too.
-    var stampsAudio: Bool { self == .privateExtension }
-
-    /// The extension id a participant's packets use, given what its negotiation settled.
-    func extensionID(negotiated: [String: UInt8]) -> UInt8 {
-        switch self {
-        case .privateExtension: Self.privateExtensionID
-        case .playoutDelay: negotiated[Self.playoutDelayURI] ?? Self.playoutDelayOfferedID
-        }
+    /// The extension ids one participant's packets use, from what its negotiation settled (a
+    /// subscriber's ids come from the server's offer); the offered ones otherwise.
+    func extensionIDs(negotiated: [String: UInt8]) -> SendTimeExtensionIDs {
+        let offered = offeredExtensions
+        return SendTimeExtensionIDs(
+            sendTime: Self.privateExtensionID,
+            audioLevel: negotiated[Self.audioLevelURI] ?? offered[Self.audioLevelURI] ?? 0,
+            videoOrientation: negotiated[Self.videoOrientationURI] ?? offered[Self.videoOrientationURI] ?? 0)
     }
 
-    /// The extension value for `nanoseconds` since the tester's epoch.
-    func encode(nanoseconds: UInt64) -> [UInt8] {
-        switch self {
-        case .privateExtension:
-            return (0..<8).map { UInt8(truncatingIfNeeded: nanoseconds >> (56 - 8 * $0)) }
-        case .playoutDelay:
-            let micros = nanoseconds / 1_000
-            return (0..<3).map { UInt8(truncatingIfNeeded: micros >> (16 - 8 * $0)) }
-        }
-    }
+    /// A publisher's send-time log, when stamps are indices to resolve.
+    func makeLog() -> SendTimeLog? { self == .packetIndex ? SendTimeLog() : nil }
 
-    /// Nanoseconds between the stamp in `value` and `received` (nanoseconds since the same epoch),
-    /// or nil when `value` is not this carrier's size.
-    func latency(_ value: UnsafeRawBufferPointer, received: Int64) -> Int64? {
+    /// The extension a publisher adds to a packet sent at `nanoseconds` (since the tester's epoch);
+    /// `index` is the audio sequence number or the video frame number.
+    func stamp(video: Bool, index: Int, nanoseconds: UInt64, ids: SendTimeExtensionIDs) -> RTPHeaderExtension {
         switch self {
         case .privateExtension:
-            guard value.count == 8 else { return nil }
-            return received - Int64(bitPattern: value.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-        case .playoutDelay:
-            guard value.count == 3 else { return nil }
-            let sent = value.reduce(Int64(0)) { $0 << 8 | Int64($1) }
-            let elapsed = (received / 1_000 - sent) & (Self.microsecondWrap - 1)
-            return elapsed * 1_000
+            return RTPHeaderExtension(
+                id: ids.sendTime, value: (0..<8).map { UInt8(truncatingIfNeeded: nanoseconds >> (56 - 8 * $0)) })
+        case .packetIndex:
+            // Audio level: V bit clear, the level field carries the index. Orientation: C F R1 R0.
+            return video
+                ? RTPHeaderExtension(id: ids.videoOrientation, value: [UInt8(index % SendTimeLog.videoSlots)])
+                : RTPHeaderExtension(id: ids.audioLevel, value: [UInt8(index % SendTimeLog.audioSlots)])
         }
     }
+
+    /// Nanoseconds from a received packet's send time to `received`, or nil when it carries none.
+    func latency(
+        header: RTPHeader, in packet: UnsafeRawBufferPointer, ids: SendTimeExtensionIDs, log: SendTimeLog?,
+        received: Int64
+    ) -> Int64? {
+        switch self {
+        case .privateExtension:
+            guard let range = header.extensionValueRange(id: ids.sendTime, in: packet), range.count == 8 else { return nil }
+            return received - Int64(bitPattern: packet[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        case .packetIndex:
+            guard let log else { return nil }
+            let sent: Int64?
+            if let range = header.extensionValueRange(id: ids.audioLevel, in: packet), range.count == 1 {
+                sent = log.audioSendTime(index: Int(packet[range.lowerBound] & 0x7F))
+            } else if let range = header.extensionValueRange(id: ids.videoOrientation, in: packet), range.count == 1 {
+                sent = log.videoSendTime(index: Int(packet[range.lowerBound] & 0x0F))
+            } else {
+                sent = nil
+            }
+            guard let sent else { return nil }
+            let latency = received - sent
+            // Older than a slot's reuse: the index named a later packet; not a sample.
+            return latency >= 0 ? latency : nil
+        }
+    }
+}
+
+/// Extension ids in one participant's packets.
+struct SendTimeExtensionIDs: Sendable, Equatable {
+    var sendTime: UInt8
+    var audioLevel: UInt8
+    var videoOrientation: UInt8
 }

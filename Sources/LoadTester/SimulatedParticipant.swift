@@ -19,9 +19,11 @@ final class SimulatedParticipant {
     var resourceURL: String?
     var roomToken: String?
     var account: (token: String, userID: String)?
-    /// How this participant's packets carry their send time, and under which extension id.
+    /// How this participant's packets carry their send time, and under which extension ids.
     var sendTime = SendTimeCarrier.privateExtension
-    var sendTimeExtensionID = SendTimeCarrier.privateExtensionID
+    var extensionIDs = SendTimeCarrier.privateExtension.extensionIDs(negotiated: [:])
+    /// The send times of the publisher this participant watches (or its own, for a publisher).
+    var sendLog: SendTimeLog?
     /// Every `sampleEvery`-th RTP packet is fully unprotected to prove the media is intact.
     static let sampleEvery = 100
     private(set) var sampledOK = 0
@@ -49,10 +51,9 @@ final class SimulatedParticipant {
             guard raw.count >= 12, raw[0] & 0xC0 == 0x80, !(64...95).contains(raw[1] & 0x7F) else { return (false, nil) }
             guard let header = try? RTPHeader(parsing: raw) else { return (true, nil) }
             statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: now)
-            guard let range = header.extensionValueRange(id: sendTimeExtensionID, in: raw) else { return (true, nil) }
             let elapsed = now - epoch
             let received = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            return (true, sendTime.latency(UnsafeRawBufferPointer(rebasing: raw[range]), received: received))
+            return (true, sendTime.latency(header: header, in: raw, ids: extensionIDs, log: sendLog, received: received))
         }
         if fastPath.isRTP {
             if statistics.packets % Int64(Self.sampleEvery) == 1 {

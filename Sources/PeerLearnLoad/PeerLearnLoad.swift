@@ -30,7 +30,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var janusUrl = "http://127.0.0.1:8088/janus"
         @Option(help: "The local address the simulated browsers' UDP sockets bind.")
         var localAddress = "127.0.0.1"
-        @Option(help: "Where packets carry their send time: private (8-byte extension, every packet) or playout-delay (video only; the one Janus forwards). Default: private, playout-delay for janus.")
+        @Option(help: "How packets carry their send time: private (8-byte extension) or index (a packet index in the audio-level and video-orientation extensions, which Janus forwards). Default: private; index for janus.")
         var sendTime: SendTimeCarrier?
         @Option(help: "The control plane's base URL (WHIP/WHEP are on the same origin).")
         var url = "http://127.0.0.1:8080"
@@ -59,7 +59,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
                 configuration.sendTime = sendTime ?? .privateExtension
             case .janus:
                 configuration.target = .janus(url: janusUrl)
-                configuration.sendTime = sendTime ?? .playoutDelay
+                configuration.sendTime = sendTime ?? .packetIndex
             }
             return configuration
         }

@@ -41,7 +41,7 @@ def test_both_servers_forward_every_scenario():
             assert result["lossPercent"] < 2.0, (spec, target, result)
             assert result["sampledUnprotectFailed"] == 0, (spec, target, result)
             assert result["serverCPUSecondsPer1000Packets"] is not None, (spec, target, result)
-            # The send time crosses both servers (playout-delay extension, video packets).
+            # Send times resolve through both servers (packet index in audio-level / video-orientation).
             assert 0 < result["latencyP50Milliseconds"] < 100, (spec, target, result)
             if spec != "churn:4":
                 assert result["joined"] == expected_viewers[spec], (spec, target, result)
