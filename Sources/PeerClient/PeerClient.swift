@@ -6,9 +6,11 @@ import SDP
 import SRTP
 import STUN
 
-/// A minimal WebRTC endpoint that talks to the relay the way a browser does: it offers, runs ICE as
-/// the controlling agent, is the DTLS client, and protects/unprotects SRTP. Sans-IO like the relay
-/// itself, so tests and the load tester drive it with whatever transport they like.
+/// A minimal WebRTC endpoint that talks to an SFU the way a browser does: it offers (or answers a
+/// server's offer, `PeerClient+Answer.swift`), runs ICE as the controlling agent, takes the DTLS role
+/// the other side leaves it (client against our relay, server for Janus's answers), and
+/// protects/unprotects SRTP. Sans-IO like the relay itself, so tests and the load tester drive it
+/// with whatever transport they like.
 ///
 /// Not thread-safe; one owner at a time.
 public final class PeerClient {
