@@ -48,6 +48,9 @@ public final class PeerClient {
     private var inbound: SRTPContext?
     private var outbound: SRTPContext?
     private var pendingCheck: STUNTransactionID?
+    private var checkSentAt: ContinuousClock.Instant?
+    /// A DTLS client waits for the first check's round trip to time its retransmissions.
+    private var pendingClientConfiguration: DTLSConnection.Configuration?
     private var outgoing: [(bytes: [UInt8], to: TransportAddress)] = []
     private let tieBreaker = UInt64.random(in: 0...UInt64.max)
     private let srtpProfiles: [DTLSSRTPProfile]
@@ -141,7 +144,12 @@ public final class PeerClient {
         var configuration = DTLSConnection.Configuration(
             role: role, certificate: certificate, remoteFingerprint: remoteFingerprint)
         configuration.srtpProfiles = srtpProfiles
-        dtls = try DTLSConnection(configuration: configuration)
+        if role == .server {
+            // The remote's ClientHello may come as soon as its side of ICE is done.
+            dtls = try DTLSConnection(configuration: configuration)
+        } else {
+            pendingClientConfiguration = configuration
+        }
         state = .checking
     }
 
@@ -150,6 +158,7 @@ public final class PeerClient {
         guard let remote else { return }
         let transaction = STUNTransactionID.random()
         pendingCheck = transaction
+        checkSentAt = now
         let request = ICEConnectivityCheck.makeBindingRequest(
             username: "\(remoteUfrag):\(localUfrag)", password: remotePassword, priority: 1_853_824_767,
             useCandidate: true, tieBreaker: tieBreaker, transactionID: transaction)
@@ -188,6 +197,14 @@ public final class PeerClient {
             self.pendingCheck = nil
             if state == .checking {
                 state = .connecting
+                if var configuration = pendingClientConfiguration {
+                    pendingClientConfiguration = nil
+                    configuration.initialRetransmitTimeout = Self.dtlsInitialTimeout(roundTrip: now - (checkSentAt ?? now))
+                    do { dtls = try DTLSConnection(configuration: configuration) } catch {
+                        state = .failed("dtls \(error)")
+                        return .control
+                    }
+                }
                 dtls?.start(now: now)
             }
             return .control
@@ -250,6 +267,13 @@ public final class PeerClient {
         var packet = packet
         try outbound.protectRTCP(&packet)
         return packet
+    }
+
+    /// The ClientHello's first retransmission: twice the ICE round trip, within 50 ms...3 s, as
+    /// libwebrtc times it. A server that is not ready for it yet (Janus drops a ClientHello that
+    /// beats its own ICE completion) then costs a browser-like 50 ms on a LAN, not a fixed 200 ms.
+    static func dtlsInitialTimeout(roundTrip: Duration) -> Duration {
+        min(max(roundTrip * 2, .milliseconds(50)), .seconds(3))
     }
 
     private static let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/".utf8)

@@ -166,4 +166,12 @@ final class FakeJanus {
         }
         #expect(peer.pollTransmit() == nil)
     }
+
+    @Test(arguments: [
+        (Duration.microseconds(300), Duration.milliseconds(50)), (.milliseconds(40), .milliseconds(80)),
+        (.milliseconds(900), .milliseconds(1_800)), (.seconds(5), .seconds(3)),
+    ])
+    func clientHelloRetransmitsAfterTwiceTheICERoundTrip(_ pair: (roundTrip: Duration, expected: Duration)) {
+        #expect(PeerClient.dtlsInitialTimeout(roundTrip: pair.roundTrip) == pair.expected)
+    }
 }
