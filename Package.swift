@@ -169,6 +169,7 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs"]),
+        .testTarget(name: "PeerClientTests", dependencies: ["PeerClient", "SDP", "DTLS", "ICE", "STUN", "SRTP", "RTP"]),
         .testTarget(
             name: "RelayTests",
             dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),

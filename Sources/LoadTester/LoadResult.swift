@@ -21,6 +21,25 @@ public struct LoadResult: Codable, Sendable {
     /// Sampled packets fully unprotected by receivers: failures mean corrupted or misrouted media.
     public var sampledUnprotectOK: Int
     public var sampledUnprotectFailed: Int
+    /// What the decoding viewers made of the media, over the whole run.
+    public var decoded: Decoded
+
+    public struct Decoded: Codable, Sendable {
+        public var videoFrames: Int
+        public var videoFailures: Int
+        /// Frames incomplete on arrival (a packet lost), so never given to the decoder.
+        public var videoFramesDropped: Int
+        public var audioFrames: Int
+        public var audioFailures: Int
+
+        init(_ counts: SampleDecoder.Counts) {
+            videoFrames = counts.videoFrames
+            videoFailures = counts.videoFailures
+            videoFramesDropped = counts.videoFramesDropped
+            audioFrames = counts.audioFrames
+            audioFailures = counts.audioFailures
+        }
+    }
 
     static let header = [
         "scenario", "N", "joined", "fwd pkt/s", "Mbit/s", "loss %", "lat p50", "p95", "p99 ms", "join p50", "p99 ms",
@@ -44,8 +63,15 @@ public struct LoadResult: Codable, Sendable {
     public static func table(_ results: [LoadResult]) -> String {
         let rows = [header] + results.map(\.row)
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
+        let table = rows.map { row in
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        }
+        let decoding = results.map {
+            "\($0.scenario) N=\($0.participants): decoded \($0.decoded.videoFrames) VP8 frames "
+                + "(\($0.decoded.videoFailures) failed, \($0.decoded.videoFramesDropped) incomplete) and "
+                + "\($0.decoded.audioFrames) Opus frames (\($0.decoded.audioFailures) failed); "
+                + "sampled unprotect \($0.sampledUnprotectOK) ok, \($0.sampledUnprotectFailed) failed"
+        }
+        return (table + decoding).joined(separator: "\n")
     }
 }

@@ -5,8 +5,9 @@ import NIOPosix
 import PeerClient
 
 /// Runs a scenario against the relay: signals every participant through the control plane and
-/// WHIP/WHEP, sends real media, and measures what arrives. Publishers encode and send on one event
-/// loop, receivers on another, so encoding a frame never delays the timestamping of arrivals.
+/// WHIP/WHEP (or through Janus's VideoRoom API, `LoadRunner+Janus.swift`), sends real media, and
+/// measures what arrives. Publishers encode and send on one event loop, receivers on another, so
+/// encoding a frame never delays the timestamping of arrivals.
 public final class LoadRunner: @unchecked Sendable {
     public enum Scenario: Sendable, Equatable {
         /// One mentor publishing, `viewers` learners watching.
@@ -25,7 +26,16 @@ public final class LoadRunner: @unchecked Sendable {
         }
     }
 
+    /// The server under test.
+    public enum Target: Sendable, Equatable {
+        /// PeerLearn: accounts, bookings and room tokens from the control plane, then WHIP/WHEP.
+        case peerlearn
+        /// A Janus VideoRoom at this HTTP API URL (e.g. `http://10.0.0.2:8088/janus`); no control plane.
+        case janus(url: String)
+    }
+
     public struct Configuration: Sendable {
+        public var target = Target.peerlearn
         public var baseURL = "http://127.0.0.1:8080"
         /// WHIP/WHEP base URL when the relay runs as its own process; nil: `baseURL`.
         public var relayURL: String?
@@ -39,6 +49,14 @@ public final class LoadRunner: @unchecked Sendable {
         /// Concurrent signaling requests while joining.
         public var joinConcurrency = 8
         public var progress = true
+        /// Viewers that unprotect and decode (libvpx, libopus) everything they receive; the rest
+        /// read headers and unprotect one packet in 100.
+        public var decodingViewers = 1
+        /// The address participants' UDP sockets bind (the host side of a veth pair for a server
+        /// in a network namespace).
+        public var localAddress = "127.0.0.1"
+        /// How packets carry their send time; through Janus only `.packetIndex` arrives.
+        public var sendTime = SendTimeCarrier.privateExtension
 
         public init() {}
     }
@@ -51,14 +69,16 @@ public final class LoadRunner: @unchecked Sendable {
     let loop: any EventLoop
     /// Publishers: `publishers`, their encoders and sockets are confined to it.
     let mediaLoop: any EventLoop
-    private var participants: [SimulatedParticipant] = []
-    private var publishers: [SimulatedParticipant] = []
+    var participants: [SimulatedParticipant] = []
+    var publishers: [SimulatedParticipant] = []
     private var latencies = LatencyRecorder()
     private let epoch = ContinuousClock.now
     private var learners: [(token: String, userID: String)] = []
     private var mentor: (token: String, userID: String)?
     private var userSerial = 0
     private var churnSession: ControlPlaneClient.LiveSession?
+    /// Publishers' send times by user id (or Janus feed), for `SendTimeCarrier.packetIndex`.
+    let sendLogs = SendTimeLogs()
     private let runID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
     public init(configuration: Configuration) {
@@ -103,6 +123,30 @@ public final class LoadRunner: @unchecked Sendable {
     /// Runs one scenario and measures a window after everyone joined.
     public func run(_ scenario: Scenario) async throws -> LoadResult {
         try await reset()
+        var janus: JanusScenario?
+        switch configuration.target {
+        case .peerlearn: try await joinPeerLearn(scenario)
+        case .janus(let url): janus = try await joinJanus(scenario, url: url)
+        }
+        try await waitForJoins(timeout: .seconds(30))
+        try await Task.sleep(for: configuration.warmup)
+        var churnTask: Task<Void, any Error>?
+        if case .churn(_, let period) = scenario {
+            if let janus {
+                churnTask = Task { try await self.churn(janus, period: period) }
+            } else if let session = churnSession {
+                churnTask = Task { try await self.churn(session: session, period: period) }
+            }
+        }
+        let result = try await measure(scenario: scenario)
+        churnTask?.cancel()
+        _ = try? await churnTask?.value
+        await janus?.close()
+        return result
+    }
+
+    /// Accounts, a session, bookings and room tokens from the control plane; then WHIP/WHEP.
+    private func joinPeerLearn(_ scenario: Scenario) async throws {
         switch scenario {
         case .lecture(let viewers), .churn(let viewers, _):
             try await ensureLearners(viewers)
@@ -131,16 +175,6 @@ public final class LoadRunner: @unchecked Sendable {
                 }
             }
         }
-        try await waitForJoins(timeout: .seconds(30))
-        try await Task.sleep(for: configuration.warmup)
-        var churnTask: Task<Void, any Error>?
-        if case .churn(_, let period) = scenario, let session = churnSession {
-            churnTask = Task { try await self.churn(session: session, period: period) }
-        }
-        let result = try await measure(scenario: scenario)
-        churnTask?.cancel()
-        _ = try? await churnTask?.value
-        return result
     }
 
     private func bookAll(_ session: ControlPlaneClient.LiveSession, learners: [(token: String, userID: String)]) async throws {
@@ -153,7 +187,7 @@ public final class LoadRunner: @unchecked Sendable {
         try await forEachConcurrently(accounts) { try await self.join(session, account: $0, role: .viewer, watching: watching) }
     }
 
-    private func forEachConcurrently<T: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+    func forEachConcurrently<T: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var iterator = items.makeIterator()
             for _ in 0..<configuration.joinConcurrency {
@@ -173,6 +207,29 @@ public final class LoadRunner: @unchecked Sendable {
         role: SimulatedParticipant.Role, watching: String?
     ) async throws -> Int {
         let roomToken = try await client.roomToken(session, accessToken: account.token)
+        // A lecture's viewers watch the mentor.
+        let sendLog = role == .publisher ? configuration.sendTime.makeLog() : sendLogs[watching ?? mentor?.userID ?? ""]
+        if role == .publisher { sendLogs.register(sendLog, as: account.userID) }
+        let participant = try await makeParticipant(role: role, sendLog: sendLog)
+        let offer = try await participant.home.submit { participant.box.value.offer() }.get()
+        let (answer, resource) = try await client.exchange(
+            kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, roomToken: roomToken, offer: offer,
+            watching: watching)
+        try await participant.home.submit {
+            let participant = participant.box.value
+            participant.resourceURL = resource
+            participant.roomToken = roomToken
+            participant.account = account
+            try participant.peer.applyAnswer(answer)
+        }.get()
+        try await startParticipant(participant)
+        return participant.box.value.index
+    }
+
+    /// A participant with its own socket and peer, registered on the loop that will own it.
+    func makeParticipant(role: SimulatedParticipant.Role, sendLog: SendTimeLog?) async throws
+        -> (box: SimulatedParticipantBox, home: any EventLoop)
+    {
         let home = role == .publisher ? mediaLoop : loop
         let channel = try await DatagramBootstrap(group: home)
             .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
@@ -180,37 +237,39 @@ public final class LoadRunner: @unchecked Sendable {
             // NIO's default of 4 would add a second, empty recvmsg to every packet (epoll is
             // level-triggered, so nothing waits longer).
             .channelOption(.maxMessagesPerRead, value: 1)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let (participant, offer) = try await home.submit { () throws -> (SimulatedParticipantBox, String) in
+            .bind(host: configuration.localAddress, port: 0).get()
+        let participant = try await home.submit { () throws -> SimulatedParticipantBox in
             let peer = try PeerClient()
             let participant = SimulatedParticipant(index: self.participants.count + self.publishers.count, role: role, peer: peer, now: .now)
             participant.channel = channel
+            participant.sendTime = self.configuration.sendTime
+            participant.sendLog = sendLog
+            if role == .viewer, self.participants.count < self.configuration.decodingViewers {
+                participant.decoder = try SampleDecoder()
+            }
             if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
-            let offer = role == .publisher
-                ? peer.makeOffer(audio: .sendonly, video: .sendonly) : peer.makeOffer(audio: .recvonly, video: .recvonly)
-            return (SimulatedParticipantBox(participant), offer)
+            return SimulatedParticipantBox(participant)
         }.get()
         try await channel.pipeline.addHandler(ParticipantHandler(runner: self, participant: participant)).get()
-        let (answer, resource) = try await client.exchange(
-            kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, roomToken: roomToken, offer: offer,
-            watching: watching)
-        try await home.submit {
-            let participant = participant.value
-            participant.resourceURL = resource
-            participant.roomToken = roomToken
-            participant.account = account
-            try participant.peer.applyAnswer(answer)
-            if role == .publisher {
+        return (participant, home)
+    }
+
+    /// After negotiation: a publisher gets its encoders; everyone starts ICE.
+    func startParticipant(_ participant: (box: SimulatedParticipantBox, home: any EventLoop)) async throws {
+        try await participant.home.submit {
+            let participant = participant.box.value
+            participant.extensionIDs = participant.sendTime.extensionIDs(negotiated: participant.peer.extensionIDs)
+            if participant.role == .publisher {
                 participant.publisher = try MediaPublisher(
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
                     width: self.configuration.width, height: self.configuration.height,
-                    frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps)
+                    frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
+                    sendTime: participant.sendTime, extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
             }
             participant.peer.start(now: .now)
             participant.flush()
-            channel.flush()
+            participant.channel?.flush()
         }.get()
-        return participant.value.index
     }
 
     // MARK: - The event loop's work
@@ -236,6 +295,7 @@ public final class LoadRunner: @unchecked Sendable {
             for participant in self.participants { participant.channel?.close(promise: nil) }
             self.participants.removeAll()
             self.latencies = LatencyRecorder()
+            self.departed = Snapshot()
         }.get()
         try await mediaLoop.submit {
             for timer in self.mediaTimers { timer.cancel() }
@@ -273,10 +333,15 @@ public final class LoadRunner: @unchecked Sendable {
         return loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
             tick += 1
             let now = ContinuousClock.now
+            let consentTick = tick % 500 == 0
             for participant in members() {
+                // A connected peer's DTLS is done (the server's Finished came last), so it only
+                // needs consent freshness (RFC 7675): a check every 5 s keeps the relay from
+                // timing it out. Skipping it the rest of the time keeps hundreds of learners cheap.
+                let connected = participant.peer.isConnected
+                if connected && !consentTick { continue }
                 participant.peer.handleTimeout(now: now)
-                // Consent freshness (RFC 7675): a check every 5 s keeps the relay from timing us out.
-                if tick % 500 == 0, participant.peer.isConnected { participant.peer.start(now: now) }
+                if connected { participant.peer.start(now: now) }
                 participant.flush()
                 participant.channel?.flush()
             }
@@ -301,7 +366,7 @@ public final class LoadRunner: @unchecked Sendable {
         }
     }
 
-    private func waitForJoins(timeout: Duration) async throws {
+    func waitForJoins(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let (connected, total) = try await loop.submit {
@@ -324,13 +389,25 @@ public final class LoadRunner: @unchecked Sendable {
                 else { return nil }
                 victim.channel?.close(promise: nil)
                 victim.channel = nil
-                victim.statistics = ReceiverStatistics()
+                self.retire(victim)
                 return (victim.index, resource, token, account)
             }.get()
             guard let (_, resource, token, account) = leaving else { continue }
             try await client.delete(resource, roomToken: token)
             try await join(session, account: account, role: .viewer, watching: nil)
         }
+    }
+
+    /// What viewers that left during churn had received, so totals never go backwards.
+    private var departed = Snapshot()
+
+    /// A churned viewer's counts move to `departed`; its own restart for the join it no longer is.
+    func retire(_ victim: SimulatedParticipant) {
+        departed.packets += victim.statistics.packets
+        departed.bytes += victim.statistics.bytes
+        departed.lost += victim.statistics.lost
+        departed.expected += victim.statistics.expected
+        victim.statistics = ReceiverStatistics()
     }
 
     private struct Snapshot {
@@ -342,6 +419,7 @@ public final class LoadRunner: @unchecked Sendable {
         var joined = 0
         var sampledOK = 0
         var sampledFailed = 0
+        var decoded = SampleDecoder.Counts()
     }
 
     private func snapshot() async throws -> Snapshot {
@@ -354,12 +432,17 @@ public final class LoadRunner: @unchecked Sendable {
                 snapshot.expected += participant.statistics.expected
                 snapshot.sampledOK += participant.sampledOK
                 snapshot.sampledFailed += participant.sampledFailed
+                if let decoder = participant.decoder { snapshot.decoded.add(decoder.results) }
                 if let first = participant.statistics.firstPacketAt {
                     snapshot.joined += 1
                     let join = first - participant.joinStartedAt
                     snapshot.joins.append(Double(join.components.seconds) * 1_000 + Double(join.components.attoseconds) / 1e15)
                 }
             }
+            snapshot.packets += self.departed.packets
+            snapshot.bytes += self.departed.bytes
+            snapshot.lost += self.departed.lost
+            snapshot.expected += self.departed.expected
             return snapshot
         }.get()
     }
@@ -414,7 +497,7 @@ public final class LoadRunner: @unchecked Sendable {
             joinP50Milliseconds: quantile(0.5), joinP99Milliseconds: quantile(0.99), joined: after.joined,
             serverCPUSecondsPer1000Packets: cpuPer1000, serverCPUPercent: cpuPercent,
             serverResidentMegabytes: sampler?.residentMegabytes(), sampledUnprotectOK: after.sampledOK,
-            sampledUnprotectFailed: after.sampledFailed)
+            sampledUnprotectFailed: after.sampledFailed, decoded: .init(after.decoded))
     }
 }
 

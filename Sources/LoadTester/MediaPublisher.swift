@@ -6,8 +6,6 @@ import VP8
 /// from libopus in 20 ms frames, packetized per RFC 7741 / RFC 7587, each packet stamped with its
 /// send time in an RTP header extension so receivers measure what the relay added.
 final class MediaPublisher {
-    /// One-byte header extension (RFC 8285) carrying nanoseconds since the tester started.
-    static let sendTimeExtensionID: UInt8 = 5
     static let maximumPayload = 1_100
 
     let videoSSRC: UInt32
@@ -25,10 +23,20 @@ final class MediaPublisher {
     private let videoTimestampBase = UInt32.random(in: 0...0xFFFF)
     let frameRate: Int
     private(set) var keyframeRequested = false
+    private let sendTime: SendTimeCarrier
+    private let extensionIDs: SendTimeExtensionIDs
+    /// Where `.packetIndex` stamps are resolved back into send times.
+    let sendLog: SendTimeLog?
 
-    init(videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int) throws {
+    init(
+        videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int,
+        sendTime: SendTimeCarrier = .privateExtension, extensionIDs: SendTimeExtensionIDs, sendLog: SendTimeLog? = nil
+    ) throws {
         self.videoSSRC = videoSSRC
         self.audioSSRC = audioSSRC
+        self.sendTime = sendTime
+        self.extensionIDs = extensionIDs
+        self.sendLog = sendLog
         self.frameRate = frameRate
         encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: videoKbps))
         source = SyntheticVideoSource(width: width, height: height)
@@ -42,6 +50,7 @@ final class MediaPublisher {
     func nextVideoPackets(sendTime: UInt64) -> [[UInt8]] {
         source.render(frameIndex: frameIndex, into: &frame)
         let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
+        let stamp = stamp(video: true, index: frameIndex, sendTime: sendTime)
         frameIndex += 1
         guard let encoded = try? encoder.encode(frame, forceKeyframe: keyframeRequested) else { return [] }
         keyframeRequested = false
@@ -50,7 +59,7 @@ final class MediaPublisher {
             videoSequence &+= 1
             return try? header(
                 ssrc: videoSSRC, payloadType: 96, sequenceNumber: videoSequence, timestamp: timestamp,
-                marker: index == payloads.count - 1, sendTime: sendTime
+                marker: index == payloads.count - 1, stamp: stamp
             ).packet(payload: payload)
         }
     }
@@ -63,7 +72,7 @@ final class MediaPublisher {
         audioTimestamp &+= 960
         return try? header(
             ssrc: audioSSRC, payloadType: 111, sequenceNumber: audioSequence, timestamp: audioTimestamp, marker: false,
-            sendTime: sendTime
+            stamp: stamp(video: false, index: Int(audioSequence), sendTime: sendTime)
         ).packet(payload: payload)
     }
 
@@ -71,12 +80,16 @@ final class MediaPublisher {
     func requestKeyframe() { keyframeRequested = true }
 
     private func header(
-        ssrc: UInt32, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, sendTime: UInt64
+        ssrc: UInt32, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, stamp: RTPHeaderExtension
     ) -> RTPHeaderBuilder {
-        var time = sendTime.bigEndian
-        let bytes = withUnsafeBytes(of: &time) { Array($0) }
-        return RTPHeaderBuilder(
+        RTPHeaderBuilder(
             marker: marker, payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: ssrc,
-            extensions: [RTPHeaderExtension(id: Self.sendTimeExtensionID, value: bytes)])
+            extensions: [stamp])
+    }
+
+    /// The send-time extension for a packet, logging its time first when the stamp is an index.
+    private func stamp(video: Bool, index: Int, sendTime: UInt64) -> RTPHeaderExtension {
+        sendLog?.record(video: video, index: index, nanoseconds: Int64(sendTime))
+        return self.sendTime.stamp(video: video, index: index, nanoseconds: sendTime, ids: extensionIDs)
     }
 }

@@ -19,16 +19,30 @@ final class SimulatedParticipant {
     var resourceURL: String?
     var roomToken: String?
     var account: (token: String, userID: String)?
+    /// How this participant's packets carry their send time, and under which extension ids.
+    var sendTime = SendTimeCarrier.privateExtension
+    var extensionIDs = SendTimeCarrier.privateExtension.extensionIDs(negotiated: [:])
+    /// The send times of the publisher this participant watches (or its own, for a publisher).
+    var sendLog: SendTimeLog?
     /// Every `sampleEvery`-th RTP packet is fully unprotected to prove the media is intact.
     static let sampleEvery = 100
     private(set) var sampledOK = 0
     private(set) var sampledFailed = 0
+    /// Set on the viewers chosen to decode everything they receive (`SampleDecoder`).
+    var decoder: SampleDecoder?
 
     init(index: Int, role: Role, peer: PeerClient, now: ContinuousClock.Instant) {
         self.index = index
         self.role = role
         self.peer = peer
         self.joinStartedAt = now
+    }
+
+    /// A browser-like offer: publishers send (declaring the send-time extension), viewers receive.
+    func offer() -> String {
+        role == .publisher
+            ? peer.makeOffer(audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions)
+            : peer.makeOffer(audio: .recvonly, video: .recvonly)
     }
 
     /// Handles one datagram from the relay; returns a send-time latency sample in nanoseconds if any.
@@ -39,15 +53,21 @@ final class SimulatedParticipant {
             guard raw.count >= 12, raw[0] & 0xC0 == 0x80, !(64...95).contains(raw[1] & 0x7F) else { return (false, nil) }
             guard let header = try? RTPHeader(parsing: raw) else { return (true, nil) }
             statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: now)
-            guard let range = header.extensionValueRange(id: MediaPublisher.sendTimeExtensionID, in: raw), range.count == 8
-            else { return (true, nil) }
-            let sent = raw[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let elapsed = now - epoch
             let received = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            return (true, received - Int64(sent))
+            return (true, sendTime.latency(header: header, in: raw, ids: extensionIDs, log: sendLog, received: received))
         }
         if fastPath.isRTP {
-            if statistics.packets % Int64(Self.sampleEvery) == 1 {
+            if let decoder {
+                if case .rtp(_, let packet) = peer.handleDatagram(Array(buffer.readableBytesView), now: now) {
+                    sampledOK += 1
+                    decoder.decode(
+                        packet, videoPayloadType: peer.remotePayloadTypes["video"] ?? PeerClient.vp8PayloadType,
+                        audioPayloadType: peer.remotePayloadTypes["audio"] ?? PeerClient.opusPayloadType)
+                } else {
+                    sampledFailed += 1
+                }
+            } else if statistics.packets % Int64(Self.sampleEvery) == 1 {
                 let bytes = Array(buffer.readableBytesView)
                 if case .rtp = peer.handleDatagram(bytes, now: now) { sampledOK += 1 } else { sampledFailed += 1 }
             }

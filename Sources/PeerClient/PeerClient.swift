@@ -6,9 +6,11 @@ import SDP
 import SRTP
 import STUN
 
-/// A minimal WebRTC endpoint that talks to the relay the way a browser does: it offers, runs ICE as
-/// the controlling agent, is the DTLS client, and protects/unprotects SRTP. Sans-IO like the relay
-/// itself, so tests and the load tester drive it with whatever transport they like.
+/// A minimal WebRTC endpoint that talks to an SFU the way a browser does: it offers (or answers a
+/// server's offer, `PeerClient+Answer.swift`), runs ICE as the controlling agent, takes the DTLS role
+/// the other side leaves it (client against our relay, server for Janus's answers), and
+/// protects/unprotects SRTP. Sans-IO like the relay itself, so tests and the load tester drive it
+/// with whatever transport they like.
 ///
 /// Not thread-safe; one owner at a time.
 public final class PeerClient {
@@ -30,7 +32,15 @@ public final class PeerClient {
     public private(set) var state: State = .new
     public private(set) var remote: TransportAddress?
     /// The relay's SSRCs for what it sends us, by kind, from the answer.
-    public private(set) var remoteSSRCs: [String: UInt32] = [:]
+    public internal(set) var remoteSSRCs: [String: UInt32] = [:]
+    /// Negotiated RTP header extension ids by URI (RFC 8285 §5), from the answer or the remote offer.
+    public internal(set) var extensionIDs: [String: UInt8] = [:]
+    /// Payload types by kind (`audio`, `video`) the remote side uses towards us.
+    public internal(set) var remotePayloadTypes: [String: UInt8] = [:]
+    /// Which side of the DTLS handshake we are; decided by the remote `a=setup` (RFC 8842 §5.1).
+    public private(set) var dtlsRole: DTLSConnection.Role = .client
+    /// The SRTP profile the DTLS handshake agreed on, once connected.
+    public private(set) var srtpProfile: SRTPProfile?
 
     private var remoteUfrag = ""
     private var remotePassword = ""
@@ -38,9 +48,14 @@ public final class PeerClient {
     private var inbound: SRTPContext?
     private var outbound: SRTPContext?
     private var pendingCheck: STUNTransactionID?
+    private var checkSentAt: ContinuousClock.Instant?
+    /// A DTLS client waits for the first check's round trip to time its retransmissions.
+    private var pendingClientConfiguration: DTLSConnection.Configuration?
     private var outgoing: [(bytes: [UInt8], to: TransportAddress)] = []
     private let tieBreaker = UInt64.random(in: 0...UInt64.max)
     private let srtpProfiles: [DTLSSRTPProfile]
+    /// Authenticates checks sent to us (keyed with our ice-pwd, RFC 8445 §7.2.2).
+    let localIntegrityKey: STUNIntegrityKey
 
     public init(srtpProfiles: [DTLSSRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]) throws {
         localUfrag = Self.token(8)
@@ -49,10 +64,12 @@ public final class PeerClient {
         audioSSRC = UInt32.random(in: 1...UInt32.max)
         videoSSRC = UInt32.random(in: 1...UInt32.max)
         self.srtpProfiles = srtpProfiles
+        localIntegrityKey = STUNIntegrityKey(shortTermPassword: localPassword)
     }
 
-    /// An offer shaped like Chromium's (BUNDLE, rtcp-mux, mid extension, Opus/111 and VP8/96).
-    public func makeOffer(audio: Direction?, video: Direction?) -> String {
+    /// An offer shaped like Chromium's (BUNDLE, rtcp-mux, mid extension, Opus/111 and VP8/96), plus
+    /// `headerExtensions` (URI → id) in every section.
+    public func makeOffer(audio: Direction?, video: Direction?, headerExtensions: [String: UInt8] = [:]) -> String {
         var lines = [
             "v=0", "o=- \(UInt32.random(in: 1...UInt32.max)) 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
         ]
@@ -67,9 +84,10 @@ public final class PeerClient {
                 "m=\(kind) 9 UDP/TLS/RTP/SAVPF \(pt)", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
                 "a=ice-ufrag:\(localUfrag)", "a=ice-pwd:\(localPassword)", "a=ice-options:trickle",
                 "a=fingerprint:\(certificate.fingerprint.sdpValue)", "a=setup:actpass", "a=mid:\(mid)",
-                "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=\(direction.rawValue)", "a=rtcp-mux",
-                "a=rtcp-rsize",
+                "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
             ]
+            section += headerExtensions.sorted { $0.value < $1.value }.map { "a=extmap:\($0.value) \($0.key)" }
+            section += ["a=\(direction.rawValue)", "a=rtcp-mux", "a=rtcp-rsize"]
             if kind == "audio" {
                 section += ["a=rtpmap:\(pt) opus/48000/2", "a=fmtp:\(pt) minptime=10;useinbandfec=1"]
             } else {
@@ -93,26 +111,45 @@ public final class PeerClient {
         case invalid(String)
     }
 
-    /// Reads the relay's answer: credentials, fingerprint, host candidate and SSRCs.
+    /// Reads the relay's answer: credentials, fingerprint, host candidate, SSRCs, extension ids and
+    /// the DTLS role (`a=setup:active` in the answer makes us the DTLS server, as Janus answers).
     public func applyAnswer(_ text: String) throws {
         let answer = try SessionDescription(parsing: text)
-        guard let first = answer.media.first(where: { !$0.isRejected }),
-            let ufrag = answer.iceUfrag(of: first), let password = answer.icePwd(of: first),
-            let fingerprint = answer.fingerprints(of: first).first,
-            let remoteFingerprint = DTLSFingerprint(sdpValue: fingerprint.attributeValue),
-            let candidate = first.candidates.first,
-            let address = TransportAddress(ip: candidate.address, port: candidate.port)
-        else { throw AnswerError.invalid("answer lacks ICE credentials, fingerprint or candidate") }
+        let sections = answer.media.filter { !$0.isRejected }
+        guard let first = sections.first else { throw AnswerError.invalid("answer accepts no media") }
+        for section in sections {
+            if let ssrc = section.ssrcs.first { remoteSSRCs[section.type.token] = ssrc }
+            for map in section.extensionMaps where map.id <= 255 { extensionIDs[map.uri] = UInt8(map.id) }
+            if let pt = section.payloadTypes.first { remotePayloadTypes[section.type.token] = pt }
+        }
+        try configureTransport(answer, first: first, role: answer.setup(of: first) == .active ? .server : .client)
+    }
+
+    /// Takes the remote ICE credentials, fingerprint and first usable host candidate, and prepares
+    /// DTLS in `role`. Shared by the offerer and the answerer paths.
+    func configureTransport(_ description: SessionDescription, first: MediaDescription, role: DTLSConnection.Role) throws {
+        guard let ufrag = description.iceUfrag(of: first), let password = description.icePwd(of: first),
+            let fingerprint = description.fingerprints(of: first).first,
+            let remoteFingerprint = DTLSFingerprint(sdpValue: fingerprint.attributeValue)
+        else { throw AnswerError.invalid("no ICE credentials or fingerprint") }
+        // RFC 8839 §5.1: a UDP candidate for RTP (component 1); the first one that parses as an address.
+        let candidates = description.media.filter { !$0.isRejected }.flatMap(\.candidates)
+        guard let address = candidates.lazy.filter({ $0.component == 1 && $0.transport.lowercased() == "udp" })
+            .compactMap({ TransportAddress(ip: $0.address, port: $0.port) }).first
+        else { throw AnswerError.invalid("no usable UDP candidate") }
         remoteUfrag = ufrag
         remotePassword = password
         remote = address
-        for section in answer.media where !section.isRejected {
-            if let ssrc = section.ssrcs.first { remoteSSRCs[section.type.token] = ssrc }
-        }
+        dtlsRole = role
         var configuration = DTLSConnection.Configuration(
-            role: .client, certificate: certificate, remoteFingerprint: remoteFingerprint)
+            role: role, certificate: certificate, remoteFingerprint: remoteFingerprint)
         configuration.srtpProfiles = srtpProfiles
-        dtls = try DTLSConnection(configuration: configuration)
+        if role == .server {
+            // The remote's ClientHello may come as soon as its side of ICE is done.
+            dtls = try DTLSConnection(configuration: configuration)
+        } else {
+            pendingClientConfiguration = configuration
+        }
         state = .checking
     }
 
@@ -121,6 +158,7 @@ public final class PeerClient {
         guard let remote else { return }
         let transaction = STUNTransactionID.random()
         pendingCheck = transaction
+        checkSentAt = now
         let request = ICEConnectivityCheck.makeBindingRequest(
             username: "\(remoteUfrag):\(localUfrag)", password: remotePassword, priority: 1_853_824_767,
             useCandidate: true, tieBreaker: tieBreaker, transactionID: transaction)
@@ -146,6 +184,12 @@ public final class PeerClient {
         let kind = datagram.withUnsafeBytes { PacketClass.classify($0) }
         switch kind {
         case .stun:
+            if let remote, datagram.withUnsafeBytes({ STUNMessage.peekHeader($0)?.type == .bindingRequest }) {
+                // The remote agent checking us.
+                guard let response = respondToCheck(datagram, from: remote) else { return .dropped("stun request") }
+                outgoing.append((response, remote))
+                return .control
+            }
             guard let pendingCheck,
                 case .success? = try? ICEConnectivityCheck.parseBindingResponse(
                     datagram, transactionID: pendingCheck, password: remotePassword)
@@ -153,6 +197,14 @@ public final class PeerClient {
             self.pendingCheck = nil
             if state == .checking {
                 state = .connecting
+                if var configuration = pendingClientConfiguration {
+                    pendingClientConfiguration = nil
+                    configuration.initialRetransmitTimeout = Self.dtlsInitialTimeout(roundTrip: now - (checkSentAt ?? now))
+                    do { dtls = try DTLSConnection(configuration: configuration) } catch {
+                        state = .failed("dtls \(error)")
+                        return .control
+                    }
+                }
                 dtls?.start(now: now)
             }
             return .control
@@ -166,6 +218,7 @@ public final class PeerClient {
                         state = .failed("profile")
                         break
                     }
+                    srtpProfile = profile
                     inbound = try? SRTPContext(
                         profile: profile, direction: .inbound, masterKey: keys.remoteMasterKey,
                         masterSalt: keys.remoteMasterSalt)
@@ -214,6 +267,13 @@ public final class PeerClient {
         var packet = packet
         try outbound.protectRTCP(&packet)
         return packet
+    }
+
+    /// The ClientHello's first retransmission: twice the ICE round trip, within 50 ms...3 s, as
+    /// libwebrtc times it. A server that is not ready for it yet (Janus drops a ClientHello that
+    /// beats its own ICE completion) then costs a browser-like 50 ms on a LAN, not a fixed 200 ms.
+    static func dtlsInitialTimeout(roundTrip: Duration) -> Duration {
+        min(max(roundTrip * 2, .milliseconds(50)), .seconds(3))
     }
 
     private static let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/".utf8)

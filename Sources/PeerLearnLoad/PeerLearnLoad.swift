@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LoadTester
 
+extension SendTimeCarrier: ExpressibleByArgument {}
+
 /// `peerlearn-load`: measures the relay the way load-testers do, with simulated browsers.
 @main
 struct PeerLearnLoad: AsyncParsableCommand {
@@ -12,10 +14,24 @@ struct PeerLearnLoad: AsyncParsableCommand {
             Start the server first (for many participants, with cheap password hashing):
               PEERLEARN_BCRYPT_COST=4 .build/release/peerlearn serve
             then e.g.:  peerlearn-load lecture --viewers 100 --server-pid $(pgrep -f 'peerlearn serve')
+            Against a Janus VideoRoom instead (scripts/compare-janus runs both):
+              peerlearn-load lecture --target janus --janus-url http://10.0.0.2:8088/janus --local-address 10.0.0.1
             """,
         subcommands: [Lecture.self, Seminar.self, Churn.self, Ramp.self])
 
+    enum TargetName: String, ExpressibleByArgument, CaseIterable {
+        case peerlearn, janus
+    }
+
     struct Common: ParsableArguments {
+        @Option(help: "The server under test: peerlearn (control plane + WHIP/WHEP) or janus (VideoRoom).")
+        var target = TargetName.peerlearn
+        @Option(help: "Janus's HTTP API URL, for --target janus.")
+        var janusUrl = "http://127.0.0.1:8088/janus"
+        @Option(help: "The local address the simulated browsers' UDP sockets bind.")
+        var localAddress = "127.0.0.1"
+        @Option(help: "How packets carry their send time: private (8-byte extension) or index (a packet index in the audio-level and video-orientation extensions, which Janus forwards). Default: private; index for janus.")
+        var sendTime: SendTimeCarrier?
         @Option(help: "The control plane's base URL (WHIP/WHEP are on the same origin).")
         var url = "http://127.0.0.1:8080"
         @Option(help: "WHIP/WHEP base URL of a standalone `peerlearn relay` (default: --url).")
@@ -36,6 +52,15 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.duration = .seconds(duration)
             configuration.videoKbps = videoKbps
             configuration.serverPID = serverPid
+            configuration.localAddress = localAddress
+            switch target {
+            case .peerlearn:
+                configuration.target = .peerlearn
+                configuration.sendTime = sendTime ?? .privateExtension
+            case .janus:
+                configuration.target = .janus(url: janusUrl)
+                configuration.sendTime = sendTime ?? .packetIndex
+            }
             return configuration
         }
 

@@ -1,0 +1,51 @@
+"""scripts/compare-janus end to end: the same scenarios on our relay and on Debian's Janus VideoRoom.
+
+Tiny sizes keep it quick; it runs the debug build that `swift build` (scripts/test) made. Needs root
+for the network namespace the servers run in, and the `janus` package (scripts/setup installs it).
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import ROOT
+
+SCRIPT = ROOT / "scripts" / "compare-janus"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="compare-janus needs root for its network namespace")
+@pytest.mark.skipif(shutil.which("janus") is None, reason="Debian's janus package is not installed")
+def test_both_servers_forward_every_scenario():
+    out = pathlib.Path(tempfile.mkdtemp()) / "compare.json"
+    # Ports away from the other fixtures' and the usual 8080/40000.
+    env = dict(os.environ, COMPARE_HTTP_PORT="18380", COMPARE_RELAY_HTTP_PORT="18381", COMPARE_RELAY_PORT="41300",
+               COMPARE_NETNS="plcmpci", COMPARE_SUBNET="10.79.0", COMPARE_RTP_PORTS="23000-23999")
+    completed = subprocess.run(
+        [str(SCRIPT), "lecture:3", "seminar:1x3", "churn:4", "--duration", "4", "--video-kbps", "500", "--debug",
+         "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    print(completed.stdout[-4000:])
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "ours/Janus" in completed.stdout
+    report = {entry["scenario"]: entry for entry in json.loads(out.read_text())}
+    assert set(report) == {"lecture:3", "seminar:1x3", "churn:4"}
+    expected_viewers = {"lecture:3": 3, "seminar:1x3": 6, "churn:4": 4}
+    for spec, entry in report.items():
+        for target in ("ours", "janus"):
+            result = entry[target]
+            assert result["forwardedPacketsPerSecond"] > 50, (spec, target, result)
+            assert result["lossPercent"] < 2.0, (spec, target, result)
+            assert result["sampledUnprotectFailed"] == 0, (spec, target, result)
+            assert result["serverCPUSecondsPer1000Packets"] is not None, (spec, target, result)
+            # Send times resolve through both servers (packet index in audio-level / video-orientation).
+            assert 0 < result["latencyP50Milliseconds"] < 100, (spec, target, result)
+            if spec != "churn:4":
+                assert result["joined"] == expected_viewers[spec], (spec, target, result)
+        assert entry["metrics"]["serverCPUSecondsPer1000Packets"]["ratio"] > 0
+    # Nothing left behind: the namespace is gone.
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "plcmpci" not in namespaces
