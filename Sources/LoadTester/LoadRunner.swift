@@ -353,9 +353,12 @@ public final class LoadRunner: @unchecked Sendable {
             guard let publisher = participant.publisher, let channel = participant.channel,
                 let relay = participant.peer.remote
             else { continue }
-            let elapsed = ContinuousClock.now - epoch
-            let sendTime = UInt64(elapsed.components.seconds) * 1_000_000_000
-                + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+            let epoch = epoch
+            let sendTime = { () -> UInt64 in
+                let elapsed = ContinuousClock.now - epoch
+                return UInt64(elapsed.components.seconds) * 1_000_000_000
+                    + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+            }
             let packets = video
                 ? publisher.nextVideoPackets(sendTime: sendTime) : publisher.nextAudioPacket(sendTime: sendTime).map { [$0] } ?? []
             for packet in packets {

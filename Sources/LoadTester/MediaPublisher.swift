@@ -47,13 +47,15 @@ final class MediaPublisher {
     }
 
     /// The next video frame's RTP packets (unprotected).
-    func nextVideoPackets(sendTime: UInt64) -> [[UInt8]] {
+    /// `sendTime` is read once the frame is encoded, so the encoder's time is not counted as the relay's.
+    func nextVideoPackets(sendTime: () -> UInt64) -> [[UInt8]] {
         source.render(frameIndex: frameIndex, into: &frame)
         let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
-        let stamp = stamp(video: true, index: frameIndex, sendTime: sendTime)
+        let index = frameIndex
         frameIndex += 1
         guard let encoded = try? encoder.encode(frame, forceKeyframe: keyframeRequested) else { return [] }
         keyframeRequested = false
+        let stamp = stamp(video: true, index: index, sendTime: sendTime())
         let payloads = packetizer.packetize(encoded.data)
         return payloads.enumerated().compactMap { index, payload in
             videoSequence &+= 1
@@ -65,14 +67,14 @@ final class MediaPublisher {
     }
 
     /// The next 20 ms of Opus as one RTP packet (unprotected).
-    func nextAudioPacket(sendTime: UInt64) -> [UInt8]? {
+    func nextAudioPacket(sendTime: () -> UInt64) -> [UInt8]? {
         let pcm = tone.nextFrame(samplesPerChannel: 960)
         guard let payload = try? opus.encode(pcm) else { return nil }
         audioSequence &+= 1
         audioTimestamp &+= 960
         return try? header(
             ssrc: audioSSRC, payloadType: 111, sequenceNumber: audioSequence, timestamp: audioTimestamp, marker: false,
-            stamp: stamp(video: false, index: Int(audioSequence), sendTime: sendTime)
+            stamp: stamp(video: false, index: Int(audioSequence), sendTime: sendTime())
         ).packet(payload: payload)
     }
 
