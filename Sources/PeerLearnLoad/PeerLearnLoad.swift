@@ -131,7 +131,15 @@ struct PeerLearnLoad: AsyncParsableCommand {
             var n = start
             var knee: Int?
             while n <= max {
-                let result = try await runner.run(.lecture(viewers: n))
+                let result: LoadResult
+                do {
+                    result = try await runner.run(.lecture(viewers: n))
+                } catch {
+                    // A step that cannot even be set up (e.g. more seats than a session allows)
+                    // ends the ramp; the steps measured so far still count.
+                    print("N=\(n): \(error)")
+                    break
+                }
                 results.append(result)
                 let ok = result.lossPercent <= maxLoss && result.latencyP99Milliseconds <= maxP99 && result.joined == n
                 print("N=\(n): \(ok ? "within bounds" : "over the bounds")")
