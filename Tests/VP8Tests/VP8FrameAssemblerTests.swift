@@ -1,6 +1,23 @@
 import Testing
 import VP8
 
+/// Feeds one frame's payloads with consecutive sequence numbers (the marker on the last), leaving
+/// out the positions in `lost`; returns the frames that came out.
+private func feed(
+    _ payloads: [[UInt8]], to assembler: inout VP8FrameAssembler, sequence: inout UInt16, losing lost: Set<Int> = []
+) -> [[UInt8]] {
+    var completed: [[UInt8]] = []
+    for (position, payload) in payloads.enumerated() {
+        defer { sequence &+= 1 }
+        if lost.contains(position) { continue }
+        let marker = position == payloads.count - 1
+        if let done = payload.withUnsafeBytes({ assembler.append(payload: $0, sequenceNumber: sequence, marker: marker) }) {
+            completed.append(done)
+        }
+    }
+    return completed
+}
+
 @Suite struct VP8FrameAssemblerTests {
     /// Three frames packetized, numbered and fed in order: each comes out whole at its marker.
     @Test func reassemblesConsecutiveFrames() throws {
@@ -11,16 +28,7 @@ import VP8
         for index in 0..<3 {
             let frame = vp8FrameHeader(keyframe: index == 0, firstPartitionSize: 100, width: 320, height: 180)
                 + (0..<900).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            let payloads = packetizer.packetize(frame)
-            var output: [[UInt8]] = []
-            for (position, payload) in payloads.enumerated() {
-                let marker = position == payloads.count - 1
-                if let done = payload.withUnsafeBytes({ assembler.append(payload: $0, sequenceNumber: sequence, marker: marker) }) {
-                    output.append(done)
-                }
-                sequence &+= 1
-            }
-            #expect(output == [frame])
+            #expect(feed(packetizer.packetize(frame), to: &assembler, sequence: &sequence) == [frame])
         }
         #expect(assembler.framesDropped == 0)
     }
@@ -34,18 +42,9 @@ import VP8
         let second = vp8FrameHeader(keyframe: false, firstPartitionSize: 50, width: 320, height: 180)
             + [UInt8](repeating: 2, count: 500)
         var sequence: UInt16 = 100
-        var completed: [[UInt8]] = []
-        for frame in [first, second] {
-            let payloads = packetizer.packetize(frame)
-            for (position, payload) in payloads.enumerated() {
-                defer { sequence &+= 1 }
-                if frame == first && position == 1 { continue }  // lost on the way
-                let marker = position == payloads.count - 1
-                if let done = payload.withUnsafeBytes({ assembler.append(payload: $0, sequenceNumber: sequence, marker: marker) }) {
-                    completed.append(done)
-                }
-            }
-        }
+        // The first frame's second packet is lost on the way.
+        let completed = feed(packetizer.packetize(first), to: &assembler, sequence: &sequence, losing: [1])
+            + feed(packetizer.packetize(second), to: &assembler, sequence: &sequence)
         #expect(completed == [second])
         #expect(assembler.framesDropped == 1)
     }
