@@ -165,6 +165,8 @@ def test_malformed_datagrams_are_counted_and_do_not_hurt_the_relay(server):
         return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                    if line.startswith("peerlearn_relay_drops_total{"))
     assert total_drops(after) - total_drops(before) >= 4
+    # What the kernel refused to take is its own counter, present from the start.
+    assert any(line.startswith("peerlearn_relay_send_dropped_total ") for line in after.splitlines())
 
 
 JOIN_ROOM = """async ({room, token}) => {
