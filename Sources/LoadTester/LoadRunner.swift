@@ -57,6 +57,8 @@ public final class LoadRunner: @unchecked Sendable {
         public var localAddress = "127.0.0.1"
         /// How packets carry their send time; through Janus only `.packetIndex` arrives.
         public var sendTime = SendTimeCarrier.privateExtension
+        /// Video leaves through a browser-like pacer (`VideoPacer`) instead of a frame at a time.
+        public var pacing = false
 
         public init() {}
     }
@@ -325,6 +327,11 @@ public final class LoadRunner: @unchecked Sendable {
         mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
             self.sendMedia(video: false)
         })
+        if configuration.pacing {
+            mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(5), delay: .milliseconds(5)) { _ in
+                self.sendPaced()
+            })
+        }
     }
 
     /// DTLS retransmissions and consent freshness for the participants a loop owns.
@@ -348,6 +355,24 @@ public final class LoadRunner: @unchecked Sendable {
         }
     }
 
+    /// A pacer tick: each publisher's due video packets, stamped with the time they really leave.
+    private func sendPaced() {
+        for participant in publishers where participant.peer.isConnected && participant.pacer?.isEmpty == false {
+            guard let channel = participant.channel, let relay = participant.peer.remote, let due = participant.pacer?.due()
+            else { continue }
+            for var packet in due {
+                let elapsed = ContinuousClock.now - epoch
+                let now = UInt64(elapsed.components.seconds) * 1_000_000_000
+                    + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+                participant.sendTime.restamp(&packet, nanoseconds: now, ids: participant.extensionIDs)
+                guard let protected = try? participant.peer.protectRTP(packet) else { continue }
+                participant.send(protected, to: relay, on: channel)
+                // One datagram per send, as a pacer's burst leaves the socket.
+                channel.flush()
+            }
+        }
+    }
+
     private func sendMedia(video: Bool) {
         for participant in publishers where participant.peer.isConnected {
             guard let publisher = participant.publisher, let channel = participant.channel,
@@ -361,6 +386,11 @@ public final class LoadRunner: @unchecked Sendable {
             }
             let packets = video
                 ? publisher.nextVideoPackets(sendTime: sendTime) : publisher.nextAudioPacket(sendTime: sendTime).map { [$0] } ?? []
+            if video && configuration.pacing {
+                if participant.pacer == nil { participant.pacer = VideoPacer(videoKbps: configuration.videoKbps) }
+                participant.pacer?.enqueue(packets)
+                continue
+            }
             for packet in packets {
                 guard let protected = try? participant.peer.protectRTP(packet) else { continue }
                 participant.send(protected, to: relay, on: channel)

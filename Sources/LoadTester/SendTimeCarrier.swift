@@ -56,6 +56,18 @@ public enum SendTimeCarrier: String, Sendable, Equatable, CaseIterable {
         }
     }
 
+    /// Rewrites a built packet's send time to when it really leaves (a paced packet waits after it
+    /// is built). Only the private extension carries a time; an index stays as it is.
+    func restamp(_ packet: inout [UInt8], nanoseconds: UInt64, ids: SendTimeExtensionIDs) {
+        guard self == .privateExtension else { return }
+        packet.withUnsafeMutableBytes { raw in
+            guard let header = try? RTPHeader(parsing: UnsafeRawBufferPointer(raw)),
+                let range = header.extensionValueRange(id: ids.sendTime, in: UnsafeRawBufferPointer(raw)), range.count == 8
+            else { return }
+            for (offset, index) in range.enumerated() { raw[index] = UInt8(truncatingIfNeeded: nanoseconds >> (56 - 8 * offset)) }
+        }
+    }
+
     /// Nanoseconds from a received packet's send time to `received`, or nil when it carries none.
     func latency(
         header: RTPHeader, in packet: UnsafeRawBufferPointer, ids: SendTimeExtensionIDs, log: SendTimeLog?,

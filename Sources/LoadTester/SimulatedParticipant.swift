@@ -16,6 +16,8 @@ final class SimulatedParticipant {
     var statistics = ReceiverStatistics()
     var joinStartedAt: ContinuousClock.Instant
     var publisher: MediaPublisher?
+    /// Set on publishers when the run paces video like a browser.
+    var pacer: VideoPacer?
     var resourceURL: String?
     var roomToken: String?
     var account: (token: String, userID: String)?

@@ -40,10 +40,19 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var duration = 20
         @Option(help: "Video bitrate in kbps (VP8, 640x360 @ 30 fps).")
         var videoKbps = 1_450
+        @Flag(help: "Pace video like a browser (bursts every 5 ms at 2.5x the bitrate) instead of sending each frame at once. Needs --send-time private.")
+        var pace = false
         @Option(help: "The relay's process id, to report its CPU and memory.")
         var serverPid: Int32?
         @Option(help: "Write the results as JSON here.")
         var json: String?
+
+        func validate() throws {
+            // A paced packet's send time is rewritten as it leaves; an index names a whole frame.
+            if pace, (sendTime ?? (target == .janus ? .packetIndex : .privateExtension)) == .packetIndex {
+                throw ValidationError("--pace needs --send-time private")
+            }
+        }
 
         var configuration: LoadRunner.Configuration {
             var configuration = LoadRunner.Configuration()
@@ -53,6 +62,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.videoKbps = videoKbps
             configuration.serverPID = serverPid
             configuration.localAddress = localAddress
+            configuration.pacing = pace
             switch target {
             case .peerlearn:
                 configuration.target = .peerlearn

@@ -30,6 +30,29 @@ def test_lecture_delivers_every_packet_to_every_viewer(server):
     assert 0 < result["latencyP50Milliseconds"] < 100
 
 
+def test_decoding_viewer_decodes_what_the_relay_forwards(server):
+    (result,), table = run_load(server, "lecture", "--viewers", "2", "--video-kbps", "400")
+    decoded = result["decoded"]
+    # 3 s at 30 fps and 50 Opus frames/s reach the decoding viewer, and all of them decode.
+    assert decoded["videoFrames"] > 30 and decoded["videoFailures"] == 0
+    assert decoded["audioFrames"] > 50 and decoded["audioFailures"] == 0
+    assert "decoded" in table
+
+
+def test_paced_video_arrives_whole_with_send_times_taken_as_it_leaves(server):
+    (result,), _ = run_load(server, "lecture", "--viewers", "2", "--video-kbps", "600", "--pace")
+    assert result["joined"] == 2 and result["lossPercent"] < 1.0
+    assert result["decoded"]["videoFrames"] > 30 and result["decoded"]["videoFailures"] == 0
+    # Restamped at the pacer's send, so its queueing is not counted as the relay's latency.
+    assert 0 < result["latencyP50Milliseconds"] < 20
+
+
+def test_pacing_refuses_an_index_send_time():
+    completed = subprocess.run([str(LOAD), "lecture", "--pace", "--send-time", "index"], capture_output=True, text=True,
+                               timeout=60)
+    assert completed.returncode != 0 and "--pace needs --send-time private" in completed.stderr
+
+
 def test_seminar_everyone_receives_everyone(server):
     (result,), _ = run_load(server, "seminar", "--rooms", "1", "--size", "3", "--video-kbps", "300")
     # 3 members, each watching the 2 others: 6 viewer connections, all receiving.
