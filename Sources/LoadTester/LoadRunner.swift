@@ -355,16 +355,19 @@ public final class LoadRunner: @unchecked Sendable {
         }
     }
 
+    /// The tester's clock for send times: nanoseconds since the run's epoch.
+    static func nanoseconds(since epoch: ContinuousClock.Instant) -> UInt64 {
+        let elapsed = ContinuousClock.now - epoch
+        return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+    }
+
     /// A pacer tick: each publisher's due video packets, stamped with the time they really leave.
     private func sendPaced() {
         for participant in publishers where participant.peer.isConnected && participant.pacer?.isEmpty == false {
             guard let channel = participant.channel, let relay = participant.peer.remote, let due = participant.pacer?.due()
             else { continue }
             for var packet in due {
-                let elapsed = ContinuousClock.now - epoch
-                let now = UInt64(elapsed.components.seconds) * 1_000_000_000
-                    + UInt64(elapsed.components.attoseconds / 1_000_000_000)
-                participant.sendTime.restamp(&packet, nanoseconds: now, ids: participant.extensionIDs)
+                participant.sendTime.restamp(&packet, nanoseconds: Self.nanoseconds(since: epoch), ids: participant.extensionIDs)
                 guard let protected = try? participant.peer.protectRTP(packet) else { continue }
                 participant.send(protected, to: relay, on: channel)
                 // One datagram per send, as a pacer's burst leaves the socket.
@@ -379,11 +382,7 @@ public final class LoadRunner: @unchecked Sendable {
                 let relay = participant.peer.remote
             else { continue }
             let epoch = epoch
-            let sendTime = { () -> UInt64 in
-                let elapsed = ContinuousClock.now - epoch
-                return UInt64(elapsed.components.seconds) * 1_000_000_000
-                    + UInt64(elapsed.components.attoseconds / 1_000_000_000)
-            }
+            let sendTime = { Self.nanoseconds(since: epoch) }
             let packets = video
                 ? publisher.nextVideoPackets(sendTime: sendTime) : publisher.nextAudioPacket(sendTime: sendTime).map { [$0] } ?? []
             if video && configuration.pacing {
