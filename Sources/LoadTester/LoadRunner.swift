@@ -34,6 +34,10 @@ public final class LoadRunner: @unchecked Sendable {
         case janus(url: String)
     }
 
+    public struct InvalidConfiguration: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public struct Configuration: Sendable {
         public var target = Target.peerlearn
         public var baseURL = "http://127.0.0.1:8080"
@@ -124,6 +128,10 @@ public final class LoadRunner: @unchecked Sendable {
 
     /// Runs one scenario and measures a window after everyone joined.
     public func run(_ scenario: Scenario) async throws -> LoadResult {
+        // A paced packet's send time is rewritten as it leaves; an index stamps a whole frame.
+        guard !(configuration.pacing && configuration.sendTime == .packetIndex) else {
+            throw InvalidConfiguration(description: "pacing needs the private send-time extension, not an index")
+        }
         try await reset()
         var janus: JanusScenario?
         switch configuration.target {
@@ -435,10 +443,7 @@ public final class LoadRunner: @unchecked Sendable {
 
     /// A churned viewer's counts move to `departed`; its own restart for the join it no longer is.
     func retire(_ victim: SimulatedParticipant) {
-        departed.packets += victim.statistics.packets
-        departed.bytes += victim.statistics.bytes
-        departed.lost += victim.statistics.lost
-        departed.expected += victim.statistics.expected
+        departed.add(victim.statistics)
         victim.statistics = ReceiverStatistics()
     }
 
@@ -452,16 +457,29 @@ public final class LoadRunner: @unchecked Sendable {
         var sampledOK = 0
         var sampledFailed = 0
         var decoded = SampleDecoder.Counts()
+
+        mutating func add(_ statistics: ReceiverStatistics) {
+            packets += statistics.packets
+            bytes += statistics.bytes
+            lost += statistics.lost
+            expected += statistics.expected
+        }
+
+        /// The departed viewers' packet counts (their joins and samples are not carried over).
+        mutating func add(_ other: Snapshot) {
+            packets += other.packets
+            bytes += other.bytes
+            lost += other.lost
+            expected += other.expected
+        }
     }
 
     private func snapshot() async throws -> Snapshot {
         try await loop.submit {
             var snapshot = Snapshot()
+            snapshot.add(self.departed)
             for participant in self.participants where participant.role == .viewer {
-                snapshot.packets += participant.statistics.packets
-                snapshot.bytes += participant.statistics.bytes
-                snapshot.lost += participant.statistics.lost
-                snapshot.expected += participant.statistics.expected
+                snapshot.add(participant.statistics)
                 snapshot.sampledOK += participant.sampledOK
                 snapshot.sampledFailed += participant.sampledFailed
                 if let decoder = participant.decoder { snapshot.decoded.add(decoder.results) }
@@ -471,10 +489,6 @@ public final class LoadRunner: @unchecked Sendable {
                     snapshot.joins.append(Double(join.components.seconds) * 1_000 + Double(join.components.attoseconds) / 1e15)
                 }
             }
-            snapshot.packets += self.departed.packets
-            snapshot.bytes += self.departed.bytes
-            snapshot.lost += self.departed.lost
-            snapshot.expected += self.departed.expected
             return snapshot
         }.get()
     }
