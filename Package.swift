@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PeerClient", targets: ["PeerClient"]),
         .library(name: "RelayServer", targets: ["RelayServer"]),
         .library(name: "RoomToken", targets: ["RoomToken"]),
+        .library(name: "RoomMessages", targets: ["RoomMessages"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .executable(name: "peerlearn", targets: ["PeerLearn"]),
         .executable(name: "peerlearn-load", targets: ["PeerLearnLoad"]),
@@ -78,11 +79,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The room WebSocket's client messages, decoded with Foundation alone so Fuzz/ can fuzz them.
+        .target(name: "RoomMessages"),
         // WHIP/WHEP signaling over Hummingbird, authorized by room tokens.
         .target(
             name: "Signaling",
             dependencies: [
-                "Relay", "RelayServer", "RoomToken",
+                "Relay", "RelayServer", "RoomToken", "RoomMessages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -174,6 +177,7 @@ let package = Package(
             name: "RelayTests",
             dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),
         .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "STUN"]),
+        .testTarget(name: "RoomMessagesTests", dependencies: ["RoomMessages"]),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [

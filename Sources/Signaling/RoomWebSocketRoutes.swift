@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Relay
 import RelayServer
+import RoomMessages
 import RoomToken
 
 /// `GET /ws/rooms/{roomId}?token=<room token>`: the group experience over one WebSocket. Media
@@ -105,48 +106,33 @@ actor RoomConnection {
 
     enum Outcome { case `continue`, leave }
 
-    struct Message: Decodable {
-        var type: String
-        var sdp: String?
-        var participant: String?
-        var kind: String?
-        var muted: Bool?
-    }
-
     func handle(_ text: String) async -> Outcome {
-        guard let message = try? JSONDecoder().decode(Message.self, from: Data(text.utf8)) else {
-            send(SignalingError.badRequest("messages are JSON objects with a `type`").json)
+        let message: RoomClientMessage
+        switch RoomClientMessage.decode(text) {
+        case .success(let decoded): message = decoded
+        case .failure(let refusal):
+            send(SignalingError.badRequest(refusal.reason).json)
             return .continue
         }
         do {
-            switch message.type {
-            case "publish":
-                guard let sdp = message.sdp else { throw SignalingError.badRequest("publish needs `sdp` (an offer)") }
+            switch message {
+            case .publish(let sdp):
                 let answer = try await replace("publish", intent: .publish, offer: sdp)
-                let kinds = ["audio", "video"].filter { sdp.contains("m=\($0) ") }
+                let kinds = RoomClientMessage.publishedKinds(in: sdp)
                 send(RoomDirectory.encode(["type": "answer", "for": "publish", "sdp": answer]))
                 await directory.setPublishing(room: room, connection: connection, kinds: kinds)
-            case "subscribe":
-                guard let sdp = message.sdp, let user = message.participant else {
-                    throw SignalingError.badRequest("subscribe needs `participant` (a user id) and `sdp` (an offer)")
-                }
+            case .subscribe(let user, let sdp):
                 let answer = try await replace("watch:\(user)", intent: .subscribe(userID: user), offer: sdp)
                 send(RoomDirectory.encode(["type": "answer", "for": "subscribe", "participant": user, "sdp": answer]))
-            case "unsubscribe":
-                guard let user = message.participant else { throw SignalingError.badRequest("unsubscribe needs `participant`") }
+            case .unsubscribe(let user):
                 await end("watch:\(user)")
-            case "unpublish":
+            case .unpublish:
                 await end("publish")
                 await directory.setPublishing(room: room, connection: connection, kinds: [])
-            case "mute":
-                guard let kind = message.kind, ["audio", "video"].contains(kind), let muted = message.muted else {
-                    throw SignalingError.badRequest("mute needs `kind` (audio|video) and `muted` (true|false)")
-                }
-                await directory.setMuted(room: room, connection: connection, kind: kind, muted: muted)
-            case "leave":
+            case .mute(let kind, let muted):
+                await directory.setMuted(room: room, connection: connection, kind: kind.rawValue, muted: muted)
+            case .leave:
                 return .leave
-            default:
-                throw SignalingError.badRequest("unknown message type `\(message.type)`")
             }
         } catch let error as SignalingError {
             send(error.json)
