@@ -63,6 +63,9 @@ public final class LoadRunner: @unchecked Sendable {
         public var sendTime = SendTimeCarrier.privateExtension
         /// Video leaves through a browser-like pacer (`VideoPacer`) instead of a frame at a time.
         public var pacing = false
+        /// Lecture seats booked beyond the viewers but not joined, for participants a scenario adds
+        /// itself (the attack scenario's hostile subscriber needs a booking like anyone else).
+        public var reservedSeats = 0
 
         public init() {}
     }
@@ -79,10 +82,10 @@ public final class LoadRunner: @unchecked Sendable {
     var publishers: [SimulatedParticipant] = []
     private var latencies = LatencyRecorder()
     private let epoch = ContinuousClock.now
-    private var learners: [(token: String, userID: String)] = []
+    private(set) var learners: [(token: String, userID: String)] = []
     private var mentor: (token: String, userID: String)?
     private var userSerial = 0
-    private var churnSession: ControlPlaneClient.LiveSession?
+    private(set) var churnSession: ControlPlaneClient.LiveSession?
     /// Publishers' send times by user id (or Janus feed), for `SendTimeCarrier.packetIndex`.
     let sendLogs = SendTimeLogs()
     private let runID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
@@ -132,14 +135,7 @@ public final class LoadRunner: @unchecked Sendable {
         guard !(configuration.pacing && configuration.sendTime == .packetIndex) else {
             throw InvalidConfiguration(description: "pacing needs the private send-time extension, not an index")
         }
-        try await reset()
-        var janus: JanusScenario?
-        switch configuration.target {
-        case .peerlearn: try await joinPeerLearn(scenario)
-        case .janus(let url): janus = try await joinJanus(scenario, url: url)
-        }
-        try await waitForJoins(timeout: .seconds(30))
-        try await Task.sleep(for: configuration.warmup)
+        let janus = try await setUp(scenario)
         var churnTask: Task<Void, any Error>?
         if case .churn(_, let period) = scenario {
             if let janus {
@@ -155,14 +151,28 @@ public final class LoadRunner: @unchecked Sendable {
         return result
     }
 
+    /// Everyone joins and the warm-up passes; nothing is measured yet.
+    func setUp(_ scenario: Scenario) async throws -> JanusScenario? {
+        try await reset()
+        var janus: JanusScenario?
+        switch configuration.target {
+        case .peerlearn: try await joinPeerLearn(scenario)
+        case .janus(let url): janus = try await joinJanus(scenario, url: url)
+        }
+        try await waitForJoins(timeout: .seconds(30))
+        try await Task.sleep(for: configuration.warmup)
+        return janus
+    }
+
     /// Accounts, a session, bookings and room tokens from the control plane; then WHIP/WHEP.
     private func joinPeerLearn(_ scenario: Scenario) async throws {
         switch scenario {
         case .lecture(let viewers), .churn(let viewers, _):
-            try await ensureLearners(viewers)
-            let session = try await client.liveSession(mentorToken: mentor!.token, seats: viewers)
+            let seats = viewers + configuration.reservedSeats
+            try await ensureLearners(seats)
+            let session = try await client.liveSession(mentorToken: mentor!.token, seats: seats)
             churnSession = session
-            try await bookAll(session, learners: Array(learners.prefix(viewers)))
+            try await bookAll(session, learners: Array(learners.prefix(seats)))
             try await client.start(session, mentorToken: mentor!.token)
             try await join(session, account: mentor!, role: .publisher, watching: nil)
             try await joinAll(session, accounts: Array(learners.prefix(viewers)), watching: nil)
@@ -229,6 +239,7 @@ public final class LoadRunner: @unchecked Sendable {
             let participant = participant.box.value
             participant.resourceURL = resource
             participant.roomToken = roomToken
+            participant.answer = answer
             participant.account = account
             try participant.peer.applyAnswer(answer)
         }.get()
@@ -493,7 +504,7 @@ public final class LoadRunner: @unchecked Sendable {
         }.get()
     }
 
-    private func measure(scenario: Scenario) async throws -> LoadResult {
+    func measure(scenario: Scenario) async throws -> LoadResult {
         let sampler = configuration.serverPID.map(ProcessSampler.init)
         try await loop.submit { self.latencies = LatencyRecorder() }.get()
         let before = try await snapshot()

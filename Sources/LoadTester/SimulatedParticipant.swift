@@ -20,6 +20,8 @@ final class SimulatedParticipant {
     var pacer: VideoPacer?
     var resourceURL: String?
     var roomToken: String?
+    /// The relay's SDP answer (its ICE ufrag is what a forged check would claim, `AttackFlood`).
+    var answer: String?
     var account: (token: String, userID: String)?
     /// How this participant's packets carry their send time, and under which extension ids.
     var sendTime = SendTimeCarrier.privateExtension

@@ -17,7 +17,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             Against a Janus VideoRoom instead (scripts/compare-janus runs both):
               peerlearn-load lecture --target janus --janus-url http://10.0.0.2:8088/janus --local-address 10.0.0.1
             """,
-        subcommands: [Lecture.self, Seminar.self, Churn.self, Ramp.self])
+        subcommands: [Lecture.self, Seminar.self, Churn.self, Ramp.self, Attack.self])
 
     enum TargetName: String, ExpressibleByArgument, CaseIterable {
         case peerlearn, janus
@@ -120,6 +120,74 @@ struct PeerLearnLoad: AsyncParsableCommand {
         func run() async throws {
             let runner = LoadRunner(configuration: common.configuration)
             try common.report([try await runner.run(.churn(viewers: viewers, period: .milliseconds(periodMs)))])
+            await runner.shutdown()
+        }
+    }
+
+    struct Attack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A lecture measured quiet, then again while hostile traffic hits the same room.",
+            discussion: """
+                The attack phase floods the relay's UDP port with garbage, forged STUN checks (a viewer's \
+                real ICE username, wrong MESSAGE-INTEGRITY) and DTLS ClientHellos from many source ports; a \
+                connected subscriber storms NACKs and PLIs/FIRs over SRTCP; one viewer's room token is \
+                replayed at WHEP/WHIP. A rate of 0 leaves that attack out. --duration is each phase's length.
+                """)
+        @OptionGroup var common: Common
+        @Option(help: "Learners watching.") var viewers = 10
+        @Option(help: "Garbage datagrams per second (random, and STUN/DTLS/RTP/RTCP-looking).") var garbagePps = 10_000
+        @Option(help: "Forged STUN Binding requests per second.") var stunPps = 2_000
+        @Option(help: "DTLS ClientHellos per second.") var helloPps = 1_000
+        @Option(help: "Source ports (sockets) the garbage, STUN and ClientHellos come from.") var sourcePorts = 256
+        @Option(help: "SRTCP NACKs per second from the hostile subscriber.") var nackPps = 50
+        @Option(help: "Sequence numbers each NACK lists (17...5100).") var nackSpan = 4_096
+        @Option(help: "PLIs/FIRs per second from the hostile subscriber.") var pliPps = 200
+        @Option(help: "Joins per second with one viewer's replayed room token (WHEP and WHIP, launched together).")
+        var replayJoins = 10
+        @Option(help: "The relay's /metrics URL (default: /metrics on the WHIP/WHEP origin).") var metricsUrl: String?
+
+        func validate() throws {
+            guard common.target == .peerlearn else { throw ValidationError("attack runs against PeerLearn only") }
+            guard viewers >= 1 else { throw ValidationError("--viewers must be at least 1") }
+            for (name, value) in [
+                ("--garbage-pps", garbagePps), ("--stun-pps", stunPps), ("--hello-pps", helloPps),
+                ("--nack-pps", nackPps), ("--pli-pps", pliPps), ("--replay-joins", replayJoins),
+            ] where !(0...1_000_000).contains(value) {
+                throw ValidationError("\(name) must be 0...1000000")
+            }
+            guard (1...4_096).contains(sourcePorts) else { throw ValidationError("--source-ports must be 1...4096") }
+            guard (17...5_100).contains(nackSpan) else { throw ValidationError("--nack-span must be 17...5100") }
+        }
+
+        func run() async throws {
+            var configuration = common.configuration
+            configuration.reservedSeats = 1
+            let runner = LoadRunner(configuration: configuration)
+            var attack = AttackConfiguration()
+            attack.viewers = viewers
+            attack.garbagePPS = garbagePps
+            attack.stunPPS = stunPps
+            attack.helloPPS = helloPps
+            attack.sourcePorts = sourcePorts
+            attack.nackPPS = nackPps
+            attack.nackSpan = nackSpan
+            attack.pliPPS = pliPps
+            attack.replayJoinsPerSecond = replayJoins
+            attack.metricsURL = metricsUrl
+            let report: AttackReport
+            do {
+                report = try await runner.runAttack(attack)
+            } catch {
+                await runner.shutdown()
+                throw error
+            }
+            print(report.table)
+            if let json = common.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+                print("wrote \(json)")
+            }
             await runner.shutdown()
         }
     }
