@@ -1,4 +1,5 @@
 import Foundation
+import Relay
 
 /// The relay's part of `config/peerlearn.json` (its `relay` object), each key overridable by a
 /// `PEERLEARN_RELAY_*` environment variable like the control plane's keys.
@@ -13,9 +14,13 @@ struct RelaySettings: Decodable {
     var workers = 1
     /// Distinct users per room when nothing else says (a standalone relay has no session to ask).
     var roomCapacity = 1_000
+    /// Simultaneous connections of one user (and of one room token) per worker; see `RelayLimits`.
+    var connectionsPerUser = 16
+    /// Participants, connected or connecting, one worker accepts.
+    var participantsPerWorker = 4_000
 
     private enum CodingKeys: String, CodingKey {
-        case bindHost, port, announcedAddresses, workers, roomCapacity
+        case bindHost, port, announcedAddresses, workers, roomCapacity, connectionsPerUser, participantsPerWorker
     }
 
     private struct File: Decodable {
@@ -31,6 +36,8 @@ struct RelaySettings: Decodable {
         announcedAddresses = try c.decodeIfPresent([String].self, forKey: .announcedAddresses) ?? []
         workers = try c.decodeIfPresent(Int.self, forKey: .workers) ?? workers
         roomCapacity = try c.decodeIfPresent(Int.self, forKey: .roomCapacity) ?? roomCapacity
+        connectionsPerUser = try c.decodeIfPresent(Int.self, forKey: .connectionsPerUser) ?? connectionsPerUser
+        participantsPerWorker = try c.decodeIfPresent(Int.self, forKey: .participantsPerWorker) ?? participantsPerWorker
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -60,10 +67,30 @@ struct RelaySettings: Decodable {
             }
             settings.roomCapacity = capacity
         }
+        for (key, name) in [("PEERLEARN_RELAY_CONNECTIONS_PER_USER", \RelaySettings.connectionsPerUser),
+            ("PEERLEARN_RELAY_PARTICIPANTS_PER_WORKER", \RelaySettings.participantsPerWorker)] {
+            guard let value = environment[key] else { continue }
+            guard let number = Int(value) else { throw Invalid(description: "\(key)=\(value) is not a number") }
+            settings[keyPath: name] = number
+        }
+        guard (1...1_000).contains(settings.connectionsPerUser) else {
+            throw Invalid(description: "relay.connectionsPerUser must be 1...1000")
+        }
+        guard (1...1_000_000).contains(settings.participantsPerWorker) else {
+            throw Invalid(description: "relay.participantsPerWorker must be 1...1000000")
+        }
         guard settings.roomCapacity >= 1 else { throw Invalid(description: "relay.roomCapacity must be >= 1") }
         guard (1...65_535).contains(settings.port) else { throw Invalid(description: "relay.port must be 1...65535") }
         guard settings.workers >= 0 else { throw Invalid(description: "relay.workers must be >= 0") }
         return settings
+    }
+
+    /// The engine's limits from these settings (a token names one user, so it shares the user's bound).
+    func apply(to engine: inout RelayConfiguration) {
+        engine.defaultRoomCapacity = roomCapacity
+        engine.limits.connectionsPerUser = connectionsPerUser
+        engine.limits.connectionsPerToken = connectionsPerUser
+        engine.limits.participantsPerWorker = participantsPerWorker
     }
 
     var workerCount: Int { workers == 0 ? ProcessInfo.processInfo.activeProcessorCount : workers }

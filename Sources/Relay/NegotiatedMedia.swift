@@ -22,4 +22,20 @@ public struct NegotiatedMedia: Sendable, Equatable {
     public let remoteSSRC: UInt32?
     /// For `subscribe`: the SSRC the relay sends with. For `publish`: unused (0).
     public let localSSRC: UInt32
+    /// Generic NACK was offered and answered (RFC 4585 §4.2); a NACK on a leg without it is ignored.
+    public var acceptsNack = false
+
+    public init(
+        mid: String, kind: Kind, flow: Flow, payloadType: UInt8, clockRate: UInt32, remoteSSRC: UInt32?,
+        localSSRC: UInt32, acceptsNack: Bool = false
+    ) {
+        self.mid = mid
+        self.kind = kind
+        self.flow = flow
+        self.payloadType = payloadType
+        self.clockRate = clockRate
+        self.remoteSSRC = remoteSSRC
+        self.localSSRC = localSSRC
+        self.acceptsNack = acceptsNack
+    }
 }

@@ -29,8 +29,13 @@ struct OfferNegotiator {
     /// CNAME and stream id the relay uses for what it sends (RFC 7022: random per session).
     var cname: String
     var makeSSRC: () -> UInt32
+    /// m-lines an offer may have; more is refused before any per-section work.
+    var maximumMediaSections = 16
 
     func negotiate(_ offer: SessionDescription, intent: Intent) throws(RelayError) -> Result {
+        guard offer.media.count <= maximumMediaSections else {
+            throw .invalidOffer("the offer has \(offer.media.count) m-lines; the relay accepts at most \(maximumMediaSections)")
+        }
         guard let ufrag = offer.media.lazy.compactMap({ offer.iceUfrag(of: $0) }).first,
             let password = offer.media.lazy.compactMap({ offer.icePwd(of: $0) }).first
         else { throw .invalidOffer("the offer has no ice-ufrag/ice-pwd") }
@@ -47,7 +52,11 @@ struct OfferNegotiator {
         var answerMedia: [MediaDescription] = []
         var negotiated: [NegotiatedMedia] = []
         for section in offer.media {
-            if let (answer, media) = try accept(section, of: offer, intent: intent, bundled: bundled) {
+            // One audio and one video section each way: a second one would attach the same source again
+            // and double what the relay sends this participant.
+            if let (answer, media) = try accept(section, of: offer, intent: intent, bundled: bundled),
+                !negotiated.contains(where: { $0.kind == media.kind && $0.flow == media.flow })
+            {
                 answerMedia.append(answer)
                 negotiated.append(media)
             } else {
@@ -103,7 +112,7 @@ struct OfferNegotiator {
         default:
             return nil
         }
-        guard let codec = section.codecs.first(where: { Self.isSupported($0, kind: kind) }) else { return nil }
+        guard let codec = section.firstCodec(matching: { Self.isSupported($0, kind: kind) }) else { return nil }
 
         var answer = MediaDescription(type: section.type, port: 9, proto: section.proto, formats: [])
         answer.mid = mid
@@ -137,7 +146,8 @@ struct OfferNegotiator {
         }
         let media = NegotiatedMedia(
             mid: mid, kind: kind, flow: flow, payloadType: codec.payloadType, clockRate: codec.rtpMap.clockRate,
-            remoteSSRC: remoteSSRC, localSSRC: localSSRC)
+            remoteSSRC: remoteSSRC, localSSRC: localSSRC,
+            acceptsNack: feedback.contains { $0.type == "nack" && $0.parameter == nil })
         return (answer, media)
     }
 
@@ -150,11 +160,11 @@ struct OfferNegotiator {
         return rejected
     }
 
-    static func isSupported(_ codec: Codec, kind: NegotiatedMedia.Kind) -> Bool {
-        let name = codec.rtpMap.encodingName.lowercased()
+    static func isSupported(_ map: RTPMap, kind: NegotiatedMedia.Kind) -> Bool {
+        let name = map.encodingName.lowercased()
         switch kind {
-        case .audio: return name == "opus" && codec.rtpMap.clockRate == 48_000
-        case .video: return name == "vp8" && codec.rtpMap.clockRate == 90_000
+        case .audio: return name == "opus" && map.clockRate == 48_000
+        case .video: return name == "vp8" && map.clockRate == 90_000
         }
     }
 

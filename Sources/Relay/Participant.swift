@@ -43,14 +43,20 @@ public struct ParticipantStatistics: Sendable, Equatable {
 /// publishes and the legs the relay sends it. Confined to its engine's event loop.
 final class Participant {
     let identity: ParticipantIdentity
+    /// The room token's id (`jti`), to bound how many connections one token makes.
+    let tokenID: String?
     var ice: ICELiteAgent
     let dtls: DTLSConnection
     var inbound: SRTPContext?
     var outbound: SRTPContext?
     /// Where media goes: the nominated ICE pair's remote address.
     var remote: TransportAddress?
-    /// Every address that passed a connectivity check, so stray packets from them can be routed.
+    /// Every address that passed a connectivity check, so stray packets from them can be routed. Kept
+    /// to the ICE agent's bounded pair list.
     var knownAddresses: Set<TransportAddress> = []
+    /// SSRCs this participant sends RTCP from besides its published tracks' (a receive-only browser
+    /// uses a local one). Bounded, so SRTCP never keeps stream state for arbitrary SSRCs.
+    var rtcpSenders: [UInt32] = []
     var published: [PublishedTrack] = []
     var legs: [DownstreamLeg] = []
     /// Whose tracks this participant watches: a user id, or nil for the room's host.
@@ -64,10 +70,11 @@ final class Participant {
     var statistics = ParticipantStatistics()
 
     init(
-        identity: ParticipantIdentity, ice: ICELiteAgent, dtls: DTLSConnection, watching: String?,
+        identity: ParticipantIdentity, tokenID: String?, ice: ICELiteAgent, dtls: DTLSConnection, watching: String?,
         relaySSRC: UInt32, now: ContinuousClock.Instant
     ) {
         self.identity = identity
+        self.tokenID = tokenID
         self.ice = ice
         self.dtls = dtls
         self.watching = watching
@@ -78,6 +85,27 @@ final class Participant {
     }
 
     var isConnected: Bool { outbound != nil }
+
+    /// Whether RTP with this clear-header SSRC and payload type can belong to a published track, checked
+    /// before SRTP so packets for other SSRCs never make libsrtp create stream state.
+    func mayPublish(ssrc: UInt32, payloadType: UInt8) -> Bool {
+        for track in published where track.ssrc == ssrc || (track.ssrc == nil && track.media.payloadType == payloadType) {
+            return true
+        }
+        return false
+    }
+
+    /// Whether SRTCP from this sender SSRC is accepted: a published track's, a known RTCP sender, or a
+    /// new one while there is room for it.
+    func mayReport(from ssrc: UInt32, limit: Int) -> Bool {
+        for track in published where track.ssrc == ssrc { return true }
+        return rtcpSenders.contains(ssrc) || rtcpSenders.count < limit
+    }
+
+    func recordReporter(_ ssrc: UInt32) {
+        for track in published where track.ssrc == ssrc { return }
+        if !rtcpSenders.contains(ssrc) { rtcpSenders.append(ssrc) }
+    }
 
     func track(ssrc: UInt32, payloadType: UInt8) -> PublishedTrack? {
         for track in published where track.ssrc == ssrc { return track }

@@ -41,13 +41,27 @@ final class DownstreamLeg {
     var lastSentAt: ContinuousClock.Instant?
     var packetsSent: UInt32 = 0
     var octetsSent: UInt32 = 0
+    /// Bytes of first transmissions (not retransmissions), which earn the leg its retransmission budget.
+    var mediaBytesSent: UInt64 = 0
+    /// Video legs that negotiated NACK: which lost packets are resent.
+    var nack: NackResponder?
+    /// From the subscriber's receiver reports about the relay's sender reports (RFC 3550 §6.4.1).
+    var roundTripTime: Duration?
     /// The subscriber's own view of its loss and jitter, from its receiver reports.
     var reportedFractionLost: UInt8 = 0
     var reportedJitter: UInt32 = 0
 
-    init(subscriber: Participant, media: NegotiatedMedia, initialSequence: UInt16, initialTimestamp: UInt32) {
+    init(
+        subscriber: Participant, media: NegotiatedMedia, initialSequence: UInt16, initialTimestamp: UInt32,
+        limits: RelayLimits
+    ) {
         self.subscriber = subscriber
         self.media = media
+        if media.kind == .video && media.acceptsNack {
+            nack = NackResponder(
+                capacity: RetransmissionBuffer.defaultCapacity, share: limits.retransmissionShare,
+                burstBytes: limits.retransmissionBurstBytes)
+        }
         self.lastSequenceNumber = initialSequence
         self.lastTimestamp = initialTimestamp
     }

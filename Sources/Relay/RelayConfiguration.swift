@@ -18,6 +18,8 @@ public struct RelayConfiguration: Sendable {
     public var maximumVideoBitrate: UInt64 = 2_500_000
     /// Participants per room, when the signaling layer does not say otherwise.
     public var defaultRoomCapacity = 100
+    /// Limits that keep one client from making the relay do N× work (issue: hostile peers).
+    public var limits = RelayLimits()
 
     public init(announcedAddresses: [String] = ["127.0.0.1"], port: UInt16) {
         self.announcedAddresses = announcedAddresses

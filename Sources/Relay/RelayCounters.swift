@@ -11,6 +11,20 @@ public enum DropReason: String, CaseIterable, Sendable {
     case malformedRTP = "malformed_rtp"
     case malformedRTCP = "malformed_rtcp"
     case unknownSSRC = "unknown_ssrc"
+    /// A connectivity check from an address another participant already owns.
+    case addressInUse = "address_in_use"
+}
+
+/// Why a NACKed packet was not resent.
+public enum RetransmissionRefusal: String, CaseIterable, Sendable {
+    /// The leg did not negotiate generic NACK.
+    case notNegotiated = "not_negotiated"
+    /// The packet was resent less than a window ago.
+    case duplicate
+    /// The leg's retransmission budget was spent.
+    case overBudget = "over_budget"
+    /// No longer (or never) in the history.
+    case notBuffered = "not_buffered"
 }
 
 /// Per-engine counters. Plain integers: the engine is confined to one event loop, so no atomics.
@@ -24,6 +38,7 @@ public struct RelayCounters: Sendable, Equatable {
     public var keyframeRequests: UInt64 = 0
     public var dtlsFailures: UInt64 = 0
     public var drops: [UInt64] = Array(repeating: 0, count: DropReason.allCases.count)
+    public var retransmissionsRefused: [UInt64] = Array(repeating: 0, count: RetransmissionRefusal.allCases.count)
 
     public init() {}
 
@@ -33,6 +48,14 @@ public struct RelayCounters: Sendable, Equatable {
 
     mutating func drop(_ reason: DropReason) {
         drops[reason.index] &+= 1
+    }
+
+    public func refused(_ reason: RetransmissionRefusal) -> UInt64 {
+        retransmissionsRefused[reason.index]
+    }
+
+    mutating func refuse(_ reason: RetransmissionRefusal, count: UInt64 = 1) {
+        retransmissionsRefused[reason.index] &+= count
     }
 
     /// Adds another engine's counters: the metrics endpoint sums over workers.
@@ -46,6 +69,7 @@ public struct RelayCounters: Sendable, Equatable {
         keyframeRequests &+= other.keyframeRequests
         dtlsFailures &+= other.dtlsFailures
         for i in drops.indices { drops[i] &+= other.drops[i] }
+        for i in retransmissionsRefused.indices { retransmissionsRefused[i] &+= other.retransmissionsRefused[i] }
     }
 }
 
@@ -62,6 +86,18 @@ extension DropReason {
         case .malformedRTP: 7
         case .malformedRTCP: 8
         case .unknownSSRC: 9
+        case .addressInUse: 10
+        }
+    }
+}
+
+extension RetransmissionRefusal {
+    var index: Int {
+        switch self {
+        case .notNegotiated: 0
+        case .duplicate: 1
+        case .overBudget: 2
+        case .notBuffered: 3
         }
     }
 }

@@ -22,6 +22,9 @@ public final class RelayEngine {
     private var byUfrag: [String: Participant] = [:]
     private var byAddress: [TransportAddress: Participant] = [:]
     private var rooms: [String: Room] = [:]
+    /// Live connections per user id and per room-token id, for `RelayLimits`.
+    private var connectionsByUser: [String: Int] = [:]
+    private var connectionsByToken: [String: Int] = [:]
     private var events: [RelayEvent] = []
     private var random: SystemRandomNumberGenerator
     private let scratch: UnsafeMutableRawBufferPointer
@@ -65,10 +68,12 @@ public final class RelayEngine {
         public var offer: String
         /// The room's capacity from the token; nil uses the configured default.
         public var roomCapacity: Int?
+        /// The room token's id (`jti`): connections made with one token are bounded.
+        public var tokenID: String?
 
         public init(
             roomID: String, userID: String, role: ParticipantIdentity.Role, intent: Intent, offer: String,
-            roomCapacity: Int? = nil
+            roomCapacity: Int? = nil, tokenID: String? = nil
         ) {
             self.roomID = roomID
             self.userID = userID
@@ -76,6 +81,7 @@ public final class RelayEngine {
             self.intent = intent
             self.offer = offer
             self.roomCapacity = roomCapacity
+            self.tokenID = tokenID
         }
     }
 
@@ -84,32 +90,80 @@ public final class RelayEngine {
         public var answer: String
     }
 
-    /// Negotiates a participant's offer and adds them to the room; media flows once ICE and DTLS
-    /// complete on the UDP port.
-    public func join(_ request: JoinRequest, now: ContinuousClock.Instant) throws(RelayError) -> JoinResult {
+    /// An offer parsed and answered away from the media event loop: a hostile 64 KB offer costs the
+    /// signaling thread, never every room on the worker.
+    public struct PreparedJoin: Sendable {
+        let request: JoinRequest
+        let localUfrag: String
+        let localPassword: String
+        let remoteUfrag: String
+        let remoteFingerprint: DTLSFingerprint
+        let media: [NegotiatedMedia]
+        public let answer: String
+    }
+
+    /// Parses and negotiates an offer. Pure: call it on any thread, then `join(_:now:)` on the engine's.
+    public static func prepare(
+        _ request: JoinRequest, configuration: RelayConfiguration, fingerprint: DTLSFingerprint
+    ) throws(RelayError) -> PreparedJoin {
+        let limit = configuration.limits.mediaSectionsPerOffer
+        // Counted on the raw text first, so an offer of thousands of m-lines is refused before parsing.
+        let sections = mediaLineCount(request.offer)
+        guard sections <= limit else {
+            throw .invalidOffer("the offer has \(sections) m-lines; the relay accepts at most \(limit)")
+        }
         let offer: SessionDescription
         do {
             offer = try SessionDescription(parsing: request.offer)
         } catch {
             throw .invalidOffer("SDP: \(error)")
         }
+        var random = SystemRandomNumberGenerator()
+        let ufrag = randomToken(length: 8, using: &random)
+        var negotiator = OfferNegotiator(
+            localUfrag: ufrag, localPassword: randomToken(length: 24, using: &random), localFingerprint: fingerprint,
+            candidates: configuration.announcedAddresses.map { ($0, configuration.port) },
+            cname: randomToken(length: 16, using: &random),
+            makeSSRC: { var random = SystemRandomNumberGenerator(); return randomSSRC(using: &random) })
+        negotiator.maximumMediaSections = limit
+        let result = try negotiator.negotiate(offer, intent: request.intent == .publish ? .publish : .subscribe)
+        return PreparedJoin(
+            request: request, localUfrag: ufrag, localPassword: negotiator.localPassword,
+            remoteUfrag: result.remoteUfrag, remoteFingerprint: result.remoteFingerprint, media: result.media,
+            answer: result.answer.serialized())
+    }
+
+    /// Negotiates a participant's offer and adds them to the room; media flows once ICE and DTLS
+    /// complete on the UDP port.
+    public func join(_ request: JoinRequest, now: ContinuousClock.Instant) throws(RelayError) -> JoinResult {
+        try join(Self.prepare(request, configuration: configuration, fingerprint: certificate.fingerprint), now: now)
+    }
+
+    /// Adds a participant whose offer `prepare` answered, after the room's and the relay's limits.
+    public func join(_ prepared: PreparedJoin, now: ContinuousClock.Instant) throws(RelayError) -> JoinResult {
+        let request = prepared.request
+        let limits = configuration.limits
+        guard participants.count < limits.participantsPerWorker else {
+            throw .relayFull("this relay worker holds its maximum of \(limits.participantsPerWorker) participants")
+        }
+        guard rooms[request.roomID] != nil || rooms.count < limits.roomsPerWorker else {
+            throw .relayFull("this relay worker holds its maximum of \(limits.roomsPerWorker) rooms")
+        }
+        if connectionsByUser[request.userID, default: 0] >= limits.connectionsPerUser {
+            throw .tooManyConnections("this user already has \(limits.connectionsPerUser) connections to the relay")
+        }
+        if let token = request.tokenID, connectionsByToken[token, default: 0] >= limits.connectionsPerToken {
+            throw .tooManyConnections("this room token already made \(limits.connectionsPerToken) connections")
+        }
         let room = rooms[request.roomID] ?? Room(id: request.roomID)
         let capacity = request.roomCapacity ?? configuration.defaultRoomCapacity
         let distinctUsers = Set(room.participants.map(\.identity.userID))
         if !distinctUsers.contains(request.userID) && distinctUsers.count >= capacity { throw .roomFull }
 
-        let ufrag = randomToken(length: 8)
-        let negotiator = OfferNegotiator(
-            localUfrag: ufrag, localPassword: randomToken(length: 24), localFingerprint: certificate.fingerprint,
-            candidates: configuration.announcedAddresses.map { ($0, configuration.port) },
-            cname: randomToken(length: 16), makeSSRC: { [self] in randomSSRC() })
-        let result = try negotiator.negotiate(
-            offer, intent: request.intent == .publish ? .publish : .subscribe)
-
         let dtls: DTLSConnection
         do {
             var dtlsConfiguration = DTLSConnection.Configuration(
-                role: .server, certificate: certificate, remoteFingerprint: result.remoteFingerprint)
+                role: .server, certificate: certificate, remoteFingerprint: prepared.remoteFingerprint)
             dtlsConfiguration.handshakeTimeout = configuration.connectTimeout
             dtls = try DTLSConnection(configuration: dtlsConfiguration)
         } catch {
@@ -117,16 +171,19 @@ public final class RelayEngine {
         }
         let ice = ICELiteAgent(
             configuration: ICELiteConfiguration(
-                localUfrag: ufrag, localPassword: negotiator.localPassword, remoteUfrag: result.remoteUfrag,
-                consentTimeout: configuration.consentTimeout, software: "PeerLearn Relay"))
+                localUfrag: prepared.localUfrag, localPassword: prepared.localPassword,
+                remoteUfrag: prepared.remoteUfrag, consentTimeout: configuration.consentTimeout,
+                software: "PeerLearn Relay"))
         var watching: String?
         if case .subscribe(let userID) = request.intent { watching = userID }
         let identity = ParticipantIdentity(
-            participantID: randomToken(length: 20), roomID: request.roomID, userID: request.userID, role: request.role)
+            participantID: Self.randomToken(length: 20, using: &random), roomID: request.roomID,
+            userID: request.userID, role: request.role)
         let participant = Participant(
-            identity: identity, ice: ice, dtls: dtls, watching: watching, relaySSRC: randomSSRC(), now: now)
+            identity: identity, tokenID: request.tokenID, ice: ice, dtls: dtls, watching: watching,
+            relaySSRC: Self.randomSSRC(using: &random), now: now)
 
-        for media in result.media {
+        for media in prepared.media {
             switch media.flow {
             case .publish:
                 participant.published.append(PublishedTrack(publisher: participant, media: media))
@@ -134,15 +191,22 @@ public final class RelayEngine {
                 participant.legs.append(
                     DownstreamLeg(
                         subscriber: participant, media: media, initialSequence: UInt16.random(in: 0...0x7FFF),
-                        initialTimestamp: UInt32.random(in: 0...UInt32.max)))
+                        initialTimestamp: UInt32.random(in: 0...UInt32.max), limits: limits))
             }
         }
         participants[identity.participantID] = participant
-        byUfrag[ufrag] = participant
+        byUfrag[prepared.localUfrag] = participant
+        connectionsByUser[request.userID, default: 0] += 1
+        if let token = request.tokenID { connectionsByToken[token, default: 0] += 1 }
         rooms[request.roomID] = room
         room.participants.append(participant)
         room.connect(participant)
-        return JoinResult(participantID: identity.participantID, answer: result.answer.serialized())
+        return JoinResult(participantID: identity.participantID, answer: prepared.answer)
+    }
+
+    /// Who a participant is, for authorizing a DELETE: nil when there is no such participant.
+    public func identity(participantID: String) -> ParticipantIdentity? {
+        participants[participantID]?.identity
     }
 
     /// Removes a participant (WHIP/WHEP DELETE, or the room closing).
@@ -199,11 +263,16 @@ public final class RelayEngine {
             let colon = username.firstIndex(of: UInt8(ascii: ":")),
             let participant = byUfrag[String(decoding: UnsafeRawBufferPointer(rebasing: username[..<colon]), as: UTF8.self)]
         else { return counters.drop(.malformedSTUN) }
+        let address = source.canonicalized
+        // Another participant's address is never taken over, whatever credentials the check carries.
+        if let owner = byAddress[address], owner !== participant { return counters.drop(.addressInUse) }
         let outcome = participant.ice.handle(bytes, from: source, now: now)
         switch outcome {
         case .accepted(let response, let event):
-            let address = source.canonicalized
-            if participant.knownAddresses.insert(address).inserted { byAddress[address] = participant }
+            if participant.knownAddresses.insert(address).inserted {
+                byAddress[address] = participant
+                forgetStaleAddresses(of: participant)
+            }
             send(response, to: source, output: &output)
             switch event {
             case .pairSelected(let remote)?, .selectedPairChanged(_, let remote)?:
@@ -216,6 +285,16 @@ public final class RelayEngine {
             send(response, to: source, output: &output)
         case .dropped:
             counters.drop(.rejectedSTUN)
+        }
+    }
+
+    /// Keeps a participant's routable addresses to the ICE agent's bounded pairs, so a peer checking from
+    /// ever new ports cannot grow the address table.
+    private func forgetStaleAddresses(of participant: Participant) {
+        guard participant.knownAddresses.count > participant.ice.pairs.count else { return }
+        for address in participant.knownAddresses where !participant.ice.pairs.contains(where: { $0.remote == address }) {
+            participant.knownAddresses.remove(address)
+            if byAddress[address] === participant { byAddress[address] = nil }
         }
     }
 
@@ -264,6 +343,11 @@ public final class RelayEngine {
         output: inout some DatagramOutput
     ) {
         guard let inbound = publisher.inbound else { return counters.drop(.notConnected) }
+        // The SSRC and payload type are in the clear: an SSRC no track can take is dropped before SRTP,
+        // which would otherwise keep replay state for every SSRC a peer invents.
+        guard packet.count >= 12,
+            publisher.mayPublish(ssrc: Self.readUInt32(packet, at: 8), payloadType: packet[1] & 0x7F)
+        else { return counters.drop(.unknownSSRC) }
         let length: Int
         do {
             length = try inbound.unprotectRTP(packet, length: packet.count)
@@ -276,7 +360,12 @@ public final class RelayEngine {
         }
         guard let track = publisher.track(ssrc: header.ssrc, payloadType: header.payloadType),
             header.payloadType == track.media.payloadType
-        else { return counters.drop(.unknownSSRC) }
+        else {
+            if publisher.track(ssrc: header.ssrc, payloadType: header.payloadType) == nil {
+                _ = inbound.removeStream(ssrc: header.ssrc)
+            }
+            return counters.drop(.unknownSSRC)
+        }
         publisher.statistics.packetsIn &+= 1
         publisher.statistics.bytesIn &+= UInt64(packet.count)
         track.statistics.record(
@@ -302,7 +391,7 @@ public final class RelayEngine {
     /// Rewrites one decrypted packet into the leg's numbering, protects it for the subscriber and sends it.
     private func forward(
         _ plain: UnsafeRawBufferPointer, header: RTPHeader, on leg: DownstreamLeg, now: ContinuousClock.Instant,
-        output: inout some DatagramOutput
+        retransmission: Bool = false, output: inout some DatagramOutput
     ) {
         let subscriber = leg.subscriber
         guard let outbound = subscriber.outbound, let remote = subscriber.remote else { return }
@@ -323,6 +412,7 @@ public final class RelayEngine {
         }
         leg.packetsSent &+= 1
         leg.octetsSent &+= UInt32(truncatingIfNeeded: header.payloadRange.count)
+        if !retransmission { leg.mediaBytesSent &+= UInt64(protected) }
         subscriber.statistics.packetsOut &+= 1
         subscriber.statistics.bytesOut &+= UInt64(protected)
         counters.rtpForwarded &+= 1
@@ -336,12 +426,18 @@ public final class RelayEngine {
         output: inout some DatagramOutput
     ) {
         guard let inbound = participant.inbound else { return counters.drop(.notConnected) }
+        guard packet.count >= 8 else { return counters.drop(.malformedRTCP) }
+        let sender = Self.readUInt32(packet, at: 4)
+        guard participant.mayReport(from: sender, limit: configuration.limits.rtcpSendersPerParticipant) else {
+            return counters.drop(.unknownSSRC)
+        }
         let length: Int
         do {
             length = try inbound.unprotectRTCP(packet, length: packet.count)
         } catch {
             return counters.drop(error == .replayed ? .srtpReplay : .srtpAuthentication)
         }
+        participant.recordReporter(sender)
         participant.statistics.packetsIn &+= 1
         participant.statistics.bytesIn &+= UInt64(packet.count)
         guard let compound = try? RTCPCompoundPacket(validating: UnsafeRawBufferPointer(rebasing: packet[0..<length]))
@@ -357,6 +453,10 @@ public final class RelayEngine {
                     guard let leg = participant.leg(localSSRC: block.ssrc) else { continue }
                     leg.reportedFractionLost = block.fractionLost
                     leg.reportedJitter = block.jitter
+                    if block.lastSenderReport != 0 {
+                        leg.roundTripTime = roundTrip(
+                            lastSenderReport: block.lastSenderReport, delay: block.delaySinceLastSenderReport, now: now)
+                    }
                 }
             case .pictureLossIndication(let pli):
                 if let source = participant.leg(localSSRC: pli.mediaSSRC)?.source {
@@ -369,22 +469,49 @@ public final class RelayEngine {
                     }
                 }
             case .genericNack(let nack):
-                guard let leg = participant.leg(localSSRC: nack.mediaSSRC), let source = leg.source,
-                    let history = source.history
-                else { continue }
-                for pair in nack.pairs {
-                    for lost in pair.lostSequenceNumbers {
-                        guard let stored = history.packet(sequenceNumber: lost &- leg.sequenceDelta),
-                            let header = try? RTPHeader(parsing: stored)
-                        else { continue }
-                        counters.retransmissions &+= 1
-                        forward(stored, header: header, on: leg, now: now, output: &output)
-                    }
-                }
+                guard let leg = participant.leg(localSSRC: nack.mediaSSRC) else { continue }
+                answer(nack, on: leg, now: now, output: &output)
             case .malformed:
                 counters.drop(.malformedRTCP)
             default:
                 break
+            }
+        }
+    }
+
+    /// Resends what a subscriber NACKed from the track's history, as its `NackResponder` allows. Stops at
+    /// the first packet over budget: the rest of the NACK costs nothing.
+    private func answer(
+        _ nack: GenericNack, on leg: DownstreamLeg, now: ContinuousClock.Instant, output: inout some DatagramOutput
+    ) {
+        guard leg.nack != nil, let history = leg.source?.history else {
+            return counters.refuse(.notNegotiated)
+        }
+        let window = leg.roundTripTime.map { min(max($0, .milliseconds(20)), .milliseconds(500)) }
+            ?? configuration.limits.retransmissionWindow
+        let windowNanoseconds = window.components.seconds * 1_000_000_000 + window.components.attoseconds / 1_000_000_000
+        let clock = nanoseconds(since: now)
+        for pair in nack.pairs {
+            for lost in pair.lostSequenceNumbers {
+                guard let stored = history.packet(sequenceNumber: lost &- leg.sequenceDelta),
+                    let header = try? RTPHeader(parsing: stored)
+                else {
+                    counters.refuse(.notBuffered)
+                    continue
+                }
+                switch leg.nack!.admit(
+                    sequenceNumber: lost, bytes: stored.count, now: clock, window: windowNanoseconds,
+                    mediaBytesSent: leg.mediaBytesSent)
+                {
+                case .resend:
+                    counters.retransmissions &+= 1
+                    forward(stored, header: header, on: leg, now: now, retransmission: true, output: &output)
+                case .duplicate:
+                    counters.refuse(.duplicate)
+                case .overBudget:
+                    counters.refuse(.overBudget)
+                    return
+                }
             }
         }
     }
@@ -422,12 +549,15 @@ public final class RelayEngine {
                 drainDTLS(participant, now: now, output: &output)
                 guard participants[participant.identity.participantID] != nil else { continue }
             }
-            if !participant.isConnected {
+            // DTLS can finish over any checked address; without a nominated pair no media is ever sent,
+            // so such a participant times out like one that never connected.
+            if !participant.isConnected || participant.remote == nil {
                 if now - participant.joinedAt > configuration.connectTimeout {
                     remove(participant, reason: .connectFailed, now: now, output: &output)
                 }
-                continue
+                if !participant.isConnected { continue }
             }
+            guard participants[participant.identity.participantID] != nil else { continue }
             while let event = participant.ice.poll(now: now) {
                 if case .consentExpired = event {
                     remove(participant, reason: .consentExpired, now: now, output: &output)
@@ -516,6 +646,8 @@ public final class RelayEngine {
             }
         }
         byUfrag[participant.ice.configuration.localUfrag] = nil
+        Self.release(participant.identity.userID, from: &connectionsByUser)
+        if let token = participant.tokenID { Self.release(token, from: &connectionsByToken) }
         for address in participant.knownAddresses where byAddress[address] === participant {
             byAddress[address] = nil
         }
@@ -553,14 +685,49 @@ public final class RelayEngine {
         return ntpReference.ntp &+ (seconds << 32) &+ fraction
     }
 
-    private func randomSSRC() -> UInt32 {
+    private static func release(_ key: String, from counts: inout [String: Int]) {
+        guard let count = counts[key] else { return }
+        counts[key] = count > 1 ? count - 1 : nil
+    }
+
+    /// RFC 3550 §6.4.1: RTT = A - LSR - DLSR in 1/65536 s; nil when the report is not plausible.
+    private func roundTrip(lastSenderReport: UInt32, delay: UInt32, now: ContinuousClock.Instant) -> Duration? {
+        let arrival = UInt32(truncatingIfNeeded: ntpTime(now) >> 16)
+        let rtt = arrival &- lastSenderReport &- delay
+        guard rtt < 10 * 65_536 else { return nil }
+        return .nanoseconds(Int64(rtt) * 1_000_000_000 / 65_536)
+    }
+
+    private static func readUInt32(_ bytes: UnsafeMutableRawBufferPointer, at offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
+            | UInt32(bytes[offset + 3])
+    }
+
+    /// `m=` lines in raw SDP text, without parsing it.
+    static func mediaLineCount(_ text: String) -> Int {
+        enum State { case lineStart, sawM, elsewhere }
+        var count = 0
+        var state = State.lineStart
+        for byte in text.utf8 {
+            switch (state, byte) {
+            case (.sawM, UInt8(ascii: "=")): count += 1; state = .elsewhere
+            case (_, UInt8(ascii: "\n")): state = .lineStart
+            case (.lineStart, UInt8(ascii: "m")): state = .sawM
+            default: state = .elsewhere
+            }
+        }
+        return count
+    }
+
+    private static func randomSSRC(using random: inout some RandomNumberGenerator) -> UInt32 {
         UInt32.random(in: 1...UInt32.max, using: &random)
     }
 
     private static let tokenAlphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
 
     /// ICE credentials need ≥ 24 bits (ufrag) and ≥ 128 bits (password) of randomness (RFC 8839 §5.4).
-    private func randomToken(length: Int) -> String {
-        String(decoding: (0..<length).map { _ in Self.tokenAlphabet.randomElement(using: &random)! }, as: UTF8.self)
+    private static func randomToken(length: Int, using random: inout some RandomNumberGenerator) -> String {
+        String(decoding: (0..<length).map { _ in tokenAlphabet[Int.random(in: 0..<tokenAlphabet.count, using: &random)] },
+            as: UTF8.self)
     }
 }

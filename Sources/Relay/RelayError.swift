@@ -6,6 +6,10 @@ public enum RelayError: Error, Sendable, Equatable {
     case noUsableMedia
     /// The room already holds its capacity of participants.
     case roomFull
+    /// This user, or this room token, already has as many connections as the relay allows.
+    case tooManyConnections(String)
+    /// The relay worker holds as many participants or rooms as it is configured for.
+    case relayFull(String)
     /// No participant with that id (a DELETE for someone already gone).
     case unknownParticipant
     /// The relay could not set up DTLS (an OpenSSL failure; not the client's fault).

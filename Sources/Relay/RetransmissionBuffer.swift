@@ -5,6 +5,7 @@
 /// One allocation at creation; storing and looking up never allocate. Packets are stored decrypted.
 final class RetransmissionBuffer {
     static let slotSize = 1_500
+    static let defaultCapacity = 512
 
     private let storage: UnsafeMutableRawBufferPointer
     private var sequenceNumbers: [UInt16]
@@ -12,7 +13,7 @@ final class RetransmissionBuffer {
     private let mask: Int
 
     /// `capacity` is rounded up to a power of two so a sequence number maps to a slot with a mask.
-    init(capacity: Int = 512) {
+    init(capacity: Int = defaultCapacity) {
         var size = 1
         while size < capacity { size <<= 1 }
         storage = .allocate(byteCount: size * Self.slotSize, alignment: 16)

@@ -40,6 +40,8 @@ public final class RelayService: Service, Sendable {
         /// The send path, made when the socket is bound in `run()`.
         let batch: NIOLoopBoundBox<DatagramBatch?>
         let port: Int
+        /// The engine's configuration (its port in candidates), for negotiating offers off its loop.
+        let configuration: RelayConfiguration
     }
 
     public let configuration: Configuration
@@ -77,7 +79,7 @@ public final class RelayService: Service, Sendable {
             workers.append(
                 Worker(
                     loop: loop, engine: engine, batch: .makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop),
-                    port: configuration.port + index))
+                    port: configuration.port + index, configuration: workerConfiguration))
         }
         self.workers = workers
     }
@@ -133,14 +135,17 @@ public final class RelayService: Service, Sendable {
         return workers[Int(hash % UInt32(workers.count))]
     }
 
-    /// Negotiates an offer on the room's worker.
+    /// Negotiates an offer on the caller's thread, then admits it on the room's worker: parsing a large
+    /// offer never holds up the media loop.
     public func join(_ request: RelayEngine.JoinRequest) async throws(RelayError) -> RelayEngine.JoinResult {
         let worker = worker(forRoom: request.roomID)
+        let prepared = try RelayEngine.prepare(
+            request, configuration: worker.configuration, fingerprint: certificate.fingerprint)
         let sink = eventSink
         let result: Result<RelayEngine.JoinResult, RelayError>
         do {
             result = try await worker.loop.submit {
-                let outcome = Result { () throws(RelayError) in try worker.engine.value.join(request, now: .now) }
+                let outcome = Result { () throws(RelayError) in try worker.engine.value.join(prepared, now: .now) }
                 while let event = worker.engine.value.pollEvent() { sink.yield(event) }
                 return outcome
             }.get()
@@ -168,6 +173,16 @@ public final class RelayService: Service, Sendable {
             throw .internalFailure("relay worker unavailable: \(error)")
         }
         try result.get()
+    }
+
+    /// Who owns a participant id in a room, so only they (or the room's host) may end it.
+    public func identity(roomID: String, participantID: String) async -> ParticipantIdentity? {
+        let worker = worker(forRoom: roomID)
+        let identity = try? await worker.loop.submit {
+            worker.engine.value.identity(participantID: participantID)
+        }.get()
+        guard let identity, identity.roomID == roomID else { return nil }
+        return identity
     }
 
     public struct Snapshot: Sendable {

@@ -109,15 +109,18 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
 
     /// Every payload type in `m=` line order (the offerer's preference, RFC 3264 §5.1) that has an rtpmap.
     public var codecs: [Codec] {
-        let maps = rtpMaps
-        let parameters = formatParameters
-        let feedback = rtcpFeedback
-        return payloadTypes.compactMap { pt in
-            guard let map = maps.first(where: { $0.payloadType == pt }) else { return nil }
-            return Codec(
-                rtpMap: map, parameters: parameters.first { $0.payloadType == pt }?.parameters,
-                feedback: feedback.filter { $0.applies(to: pt) })
+        let index = CodecIndex(self)
+        return payloadTypes.compactMap { index.codec($0) }
+    }
+
+    /// The first codec in preference order whose rtpmap matches. Linear in the section's size, so a
+    /// hostile offer with thousands of formats and rtpmaps costs thousands of steps, not millions.
+    public func firstCodec(matching predicate: (RTPMap) -> Bool) -> Codec? {
+        let index = CodecIndex(self)
+        for pt in payloadTypes {
+            if let map = index.maps[pt], predicate(map) { return index.codec(pt) }
         }
+        return nil
     }
 
     /// Adds a codec: its payload type to the `m=` line if missing, then `rtpmap`, `rtcp-fb` and `fmtp`
@@ -158,5 +161,47 @@ public struct MediaDescription: AttributeContainer, Equatable, Hashable, Sendabl
     /// The value of `a=ssrc:<ssrc> <attribute>:...`, e.g. `cname`.
     public func ssrcAttribute(_ attribute: String, of ssrc: UInt32) -> String? {
         ssrcAttributes.first { $0.ssrc == ssrc && $0.attribute == attribute }?.value
+    }
+}
+
+/// rtpmap, fmtp and rtcp-fb lines by payload type, read in one pass over the attributes.
+private struct CodecIndex {
+    var maps: [UInt8: RTPMap] = [:]
+    var parameters: [UInt8: String] = [:]
+    /// Each with its position among the section's rtcp-fb lines, to merge wildcards back in order.
+    var feedback: [UInt8: [(Int, RTCPFeedback)]] = [:]
+    var wildcardFeedback: [(Int, RTCPFeedback)] = []
+
+    init(_ section: MediaDescription) {
+        for map in section.rtpMaps where maps[map.payloadType] == nil { maps[map.payloadType] = map }
+        for fmtp in section.formatParameters {
+            if let pt = fmtp.payloadType, parameters[pt] == nil { parameters[pt] = fmtp.parameters }
+        }
+        for (position, item) in section.rtcpFeedback.enumerated() {
+            if let pt = item.payloadType {
+                feedback[pt, default: []].append((position, item))
+            } else {
+                wildcardFeedback.append((position, item))
+            }
+        }
+    }
+
+    /// Feedback keeps the section's line order, wildcards included.
+    func codec(_ pt: UInt8) -> Codec? {
+        guard let map = maps[pt] else { return nil }
+        let own = feedback[pt] ?? []
+        var items: [RTCPFeedback] = []
+        items.reserveCapacity(own.count + wildcardFeedback.count)
+        var (i, j) = (0, 0)
+        while i < own.count || j < wildcardFeedback.count {
+            if j == wildcardFeedback.count || (i < own.count && own[i].0 < wildcardFeedback[j].0) {
+                items.append(own[i].1)
+                i += 1
+            } else {
+                items.append(wildcardFeedback[j].1)
+                j += 1
+            }
+        }
+        return Codec(rtpMap: map, parameters: parameters[pt], feedback: items)
     }
 }

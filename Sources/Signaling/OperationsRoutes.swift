@@ -48,6 +48,10 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_retransmissions_total", "counter", "RTP packets resent from the NACK buffer.",
             [("", c.retransmissions)])
         metric(
+            "peerlearn_relay_retransmissions_refused_total", "counter",
+            "NACKed packets not resent: NACK not negotiated, resent within the window, over the leg's budget, or no longer buffered.",
+            RetransmissionRefusal.allCases.map { ("{reason=\"\($0.rawValue)\"}", c.refused($0)) })
+        metric(
             "peerlearn_relay_keyframe_requests_total", "counter", "PLIs sent to publishers.", [("", c.keyframeRequests)])
         metric("peerlearn_relay_dtls_failures_total", "counter", "DTLS handshakes that failed.", [("", c.dtlsFailures)])
         metric(

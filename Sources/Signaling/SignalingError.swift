@@ -8,6 +8,8 @@ struct SignalingError: HTTPResponseError {
     let status: HTTPResponse.Status
     let code: String
     let reason: String
+    /// Seconds, for 429 and 503 (RFC 9110 §10.2.3).
+    var retryAfter: Int? = nil
 
     static func badRequest(_ reason: String) -> Self { .init(status: .badRequest, code: "bad_request", reason: reason) }
     static func unauthorized(_ reason: String) -> Self { .init(status: .unauthorized, code: "unauthorized", reason: reason) }
@@ -16,6 +18,9 @@ struct SignalingError: HTTPResponseError {
     static func conflict(_ code: String, _ reason: String) -> Self { .init(status: .conflict, code: code, reason: reason) }
     static func unsupportedMediaType(_ reason: String) -> Self {
         .init(status: .unsupportedMediaType, code: "unsupported_media_type", reason: reason)
+    }
+    static func tooManyRequests(_ code: String, _ reason: String, retryAfter: Int? = nil) -> Self {
+        .init(status: .tooManyRequests, code: code, reason: reason, retryAfter: retryAfter)
     }
     static func unavailable(_ reason: String) -> Self {
         .init(status: .serviceUnavailable, code: "service_unavailable", reason: reason)
@@ -26,6 +31,7 @@ struct SignalingError: HTTPResponseError {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

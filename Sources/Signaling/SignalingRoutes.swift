@@ -90,7 +90,7 @@ public struct SignalingRoutes: Sendable {
     ) async throws -> RelayEngine.JoinResult {
         let request = RelayEngine.JoinRequest(
             roomID: roomID, userID: claims.subject.value, role: claims.role == .host ? .host : .participant,
-            intent: intent, offer: offer, roomCapacity: capacity)
+            intent: intent, offer: offer, roomCapacity: capacity, tokenID: claims.tokenID.value)
         do {
             return try await relay.join(request)
         } catch {
@@ -151,3 +151,5 @@ public struct SignalingRoutes: Sendable {
         }
     }
 }
+        case .tooManyConnections(let reason): .tooManyRequests("too_many_connections", reason)
+        case .relayFull(let reason): .conflict("relay_full", reason)

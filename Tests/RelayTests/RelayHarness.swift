@@ -15,9 +15,10 @@ final class RelayHarness {
     /// Simulates loss on the relay → peer path: return true to drop a datagram.
     var lose: ((TransportAddress, [UInt8]) -> Bool)?
 
-    init(capacity: Int = 100) throws {
+    init(capacity: Int = 100, configure: (inout RelayConfiguration) -> Void = { _ in }) throws {
         var configuration = RelayConfiguration(announcedAddresses: ["127.0.0.1"], port: 40_000)
         configuration.defaultRoomCapacity = capacity
+        configure(&configuration)
         engine = RelayEngine(
             configuration: configuration, certificate: try .init(), ntpAtStart: 0xE000_0000_0000_0000,
             startInstant: .now)
@@ -27,12 +28,13 @@ final class RelayHarness {
     /// Joins a new peer through signaling and returns it with its participant id.
     func join(
         user: String, role: ParticipantIdentity.Role = .participant, intent: RelayEngine.JoinRequest.Intent,
-        audio: PeerClient.Direction? = nil, video: PeerClient.Direction? = nil, room: String = "room-1"
+        audio: PeerClient.Direction? = nil, video: PeerClient.Direction? = nil, room: String = "room-1",
+        tokenID: String? = nil, editOffer: (String) -> String = { $0 }
     ) throws -> (peer: PeerClient, participantID: String, address: TransportAddress) {
         let peer = try PeerClient()
-        let offer = peer.makeOffer(audio: audio, video: video)
+        let offer = editOffer(peer.makeOffer(audio: audio, video: video))
         let result = try engine.join(
-            .init(roomID: room, userID: user, role: role, intent: intent, offer: offer), now: .now)
+            .init(roomID: room, userID: user, role: role, intent: intent, offer: offer, tokenID: tokenID), now: .now)
         try peer.applyAnswer(result.answer)
         let address = TransportAddress(ipv4: 127, 0, 0, 1, port: UInt16(50_000 + peers.count))
         peers.append((peer, address))
