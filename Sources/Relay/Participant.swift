@@ -57,6 +57,8 @@ final class Participant {
     /// SSRCs this participant sends RTCP from besides its published tracks' (a receive-only browser
     /// uses a local one). Bounded, so SRTCP never keeps stream state for arbitrary SSRCs.
     var rtcpSenders: [UInt32] = []
+    /// STUN error responses sent in the current second (see `RelayLimits.stunErrorResponsesPerSecond`).
+    var errorResponses: (second: Int64, count: Int) = (0, 0)
     var published: [PublishedTrack] = []
     var legs: [DownstreamLeg] = []
     /// Whose tracks this participant watches: a user id, or nil for the room's host.

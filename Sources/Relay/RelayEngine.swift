@@ -282,6 +282,12 @@ public final class RelayEngine {
             }
         case .rejected(let response, _):
             counters.drop(.rejectedSTUN)
+            // Forged checks carry a ufrag seen on the wire and any source address: answering each would
+            // make the relay a reflector, so error responses are rationed per participant.
+            let second = nanoseconds(since: now) / 1_000_000_000
+            if participant.errorResponses.second != second { participant.errorResponses = (second, 0) }
+            guard participant.errorResponses.count < configuration.limits.stunErrorResponsesPerSecond else { return }
+            participant.errorResponses.count += 1
             send(response, to: source, output: &output)
         case .dropped:
             counters.drop(.rejectedSTUN)

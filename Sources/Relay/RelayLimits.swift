@@ -22,6 +22,9 @@ public struct RelayLimits: Sendable, Equatable {
     /// A lost packet is resent at most once per this window however often it is NACKed (roughly one
     /// round trip: a second NACK sooner is the same loss reported again).
     public var retransmissionWindow: Duration = .milliseconds(100)
+    /// STUN error responses (bad integrity, role conflicts) per participant per second; the rest of a
+    /// flood of forged checks is dropped unanswered.
+    public var stunErrorResponsesPerSecond = 10
 
     public init() {}
 }

@@ -1,4 +1,5 @@
 import DTLS
+import ICE
 import Foundation
 import PeerClient
 import RTCP
@@ -276,6 +277,26 @@ import Testing
             from: host.peer, at: host.address, ssrc: host.peer.audioSSRC, payloadType: 111, sequenceNumber: 1,
             timestamp: 0, payload: [1, 2, 3])
         #expect(harness.engine.counters.drops(.unknownSource) == 0)
+    }
+
+    @Test func forgedChecksFromAnywhereGetFewAnswers() throws {
+        let (harness, _, viewer) = try connectedPair()
+        let participant = try #require(harness.engine.participants[viewer.participantID])
+        // The real ufrag pair (it travels in the clear), a wrong password: a forged check.
+        let forged = ICEConnectivityCheck.makeBindingRequest(
+            username: "\(participant.ice.configuration.localUfrag):\(viewer.peer.localUfrag)", password: "not-the-password",
+            priority: 1, useCandidate: true, tieBreaker: 7, transactionID: .random())
+        var output = CollectingOutput()
+        for port in UInt16(30_000)..<30_200 {
+            var bytes = forged
+            bytes.withUnsafeMutableBytes {
+                harness.engine.handleDatagram(
+                    $0, from: TransportAddress(ipv4: 10, 0, 0, 1, port: port), now: .now, output: &output)
+            }
+        }
+        #expect(harness.engine.counters.drops(.rejectedSTUN) == 200)
+        #expect(output.datagrams.count <= 10)
+        #expect(participant.knownAddresses.count == 1)
     }
 
     @Test func checksFromEverNewPortsKeepTheAddressTableBounded() throws {
