@@ -13,6 +13,8 @@ public enum DropReason: String, CaseIterable, Sendable {
     case unknownSSRC = "unknown_ssrc"
     /// A connectivity check from an address another participant already owns.
     case addressInUse = "address_in_use"
+    /// RTP larger than the relay forwards (beyond any path MTU).
+    case oversized
 }
 
 /// Why a NACKed packet was not resent.
@@ -87,6 +89,7 @@ extension DropReason {
         case .malformedRTCP: 8
         case .unknownSSRC: 9
         case .addressInUse: 10
+        case .oversized: 11
         }
     }
 }

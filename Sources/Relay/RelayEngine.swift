@@ -45,6 +45,9 @@ public final class RelayEngine {
 
     deinit { scratch.deallocate() }
 
+    /// The largest RTP datagram forwarded: the scratch buffer less the largest SRTP tag and some room.
+    static let maximumMediaPacket = 1_984
+
     public var participantCount: Int { participants.count }
     public var roomCount: Int { rooms.count }
 
@@ -349,6 +352,9 @@ public final class RelayEngine {
         output: inout some DatagramOutput
     ) {
         guard let inbound = publisher.inbound else { return counters.drop(.notConnected) }
+        // Forwarding rewrites into the 2 KiB scratch buffer, plus the SRTP tag; no WebRTC stack sends
+        // packets near that size (they stay under the path MTU).
+        guard packet.count <= Self.maximumMediaPacket else { return counters.drop(.oversized) }
         // The SSRC and payload type are in the clear: an SSRC no track can take is dropped before SRTP,
         // which would otherwise keep replay state for every SSRC a peer invents.
         guard packet.count >= 12,

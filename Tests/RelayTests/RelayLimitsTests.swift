@@ -251,6 +251,18 @@ import Testing
         #expect(harness.engine.counters.drops(.srtpAuthentication) == 0)
     }
 
+    @Test func rtpLargerThanTheRelayForwardsIsDroppedNotCopiedPastItsBuffer() throws {
+        let (harness, host, viewer) = try connectedPair()
+        for size in [1_900, 3_000, 9_000, 60_000] {
+            try harness.send(
+                from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96,
+                sequenceNumber: UInt16(size / 100), timestamp: 0,
+                payload: RelayHarness.vp8Payload(keyframe: true, pictureID: 1, size: size))
+        }
+        #expect(harness.engine.counters.drops(.oversized) == 3)
+        #expect(harness.rtp(to: viewer.address).count == 1)
+    }
+
     @Test func rtcpFromManySenderSSRCsIsBounded() throws {
         let (harness, _, viewer) = try connectedPair { $0.limits.rtcpSendersPerParticipant = 4 }
         let videoSSRC = try #require(viewer.peer.remoteSSRCs["video"])
