@@ -177,6 +177,15 @@ let package = Package(
             name: "RelayTests",
             dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),
         .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "STUN"]),
+        .testTarget(
+            name: "SignalingTests",
+            dependencies: [
+                "Signaling", "RelayServer", "RoomToken",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            ]),
         .testTarget(name: "RoomMessagesTests", dependencies: ["RoomMessages"]),
         .testTarget(
             name: "ControlPlaneTests",

@@ -13,10 +13,32 @@ import RoomToken
 public struct RoomWebSocketRoutes: Sendable {
     let signaling: SignalingRoutes
     let directory = RoomDirectory()
+    let limits: Limits
     static let maximumMessageSize = 256 * 1024
 
-    public init(signaling: SignalingRoutes) {
+    /// What one member's socket may cost the server. Over `messagesPerSecond` (with `burst`), the member
+    /// gets an `error` message `rate_limited` and close code 4429; an outbox over `outboxMessages`
+    /// (it reads slower than the room talks) closes with 4408 `slow_reader`.
+    public struct Limits: Sendable {
+        public var outboxMessages: Int
+        public var messagesPerSecond: Double
+        /// A joining member subscribes to every publisher at once, so a burst well above the rate is normal.
+        public var burst: Double
+
+        public init(outboxMessages: Int = 256, messagesPerSecond: Double = 20, burst: Double = 100) {
+            self.outboxMessages = max(1, outboxMessages)
+            self.messagesPerSecond = max(0.001, messagesPerSecond)
+            self.burst = max(1, burst)
+        }
+    }
+
+    /// Close codes beyond the 4000 + HTTP status refusals of the upgrade.
+    static let slowReaderCloseCode: UInt16 = 4408
+    static let rateLimitedCloseCode: UInt16 = 4429
+
+    public init(signaling: SignalingRoutes, limits: Limits = Limits()) {
         self.signaling = signaling
+        self.limits = limits
     }
 
     /// A plain GET (no upgrade, or a refused one) gets the reason: 401, 403, 409, else 426.
@@ -56,29 +78,118 @@ public struct RoomWebSocketRoutes: Sendable {
                 return
             }
             let connection = UUID()
-            let (outbox, continuation) = AsyncStream.makeStream(of: String.self)
+            let (outbox, continuation) = RoomDirectory.Member.makeOutbox(limit: limits.outboxMessages)
+            let (disconnects, disconnect) = RoomDirectory.Member.makeDisconnect()
             let session = RoomConnection(
                 signaling: signaling, directory: directory, room: room, claims: claims, connection: connection,
                 outbox: continuation)
             await directory.join(
                 room: room, connection: connection,
-                member: .init(userID: claims.subject.value, role: claims.role.rawValue, outbox: continuation))
-            await withTaskGroup(of: Void.self) { group in
+                member: .init(
+                    userID: claims.subject.value, role: claims.role.rawValue, outbox: continuation, disconnect: disconnect))
+            let limits = self.limits
+            // Three children; the first to finish decides how the socket ends and the others are cancelled:
+            // the reader (the member left, closed, or sent too fast), the writer (the socket failed), and
+            // the directory's disconnect (a slow reader). Cancelling also unblocks a writer stuck on a
+            // socket the peer no longer reads.
+            let ending = await withTaskGroup(of: Ending.self) { group in
                 group.addTask {
-                    for await text in outbox { try? await outbound.write(.text(text)) }
-                }
-                do {
-                    for try await message in inbound.messages(maxSize: Self.maximumMessageSize) {
-                        guard case .text(let text) = message else { continue }
-                        if await session.handle(text) == .leave { break }
+                    for await text in outbox {
+                        do { try await outbound.write(.text(text)) } catch { return .closed }
                     }
-                } catch {
-                    context.logger.debug("room socket closed: \(error)")
+                    // Finished by the directory: either the socket is ending anyway or it was a slow reader.
+                    return Task.isCancelled ? .closed : .outboxFinished
                 }
-                await session.close()
-                await directory.leave(room: room, connection: connection)
+                group.addTask {
+                    for await reason in disconnects {
+                        switch reason { case .slowReader: return .slowReader }
+                    }
+                    return .outboxFinished
+                }
+                group.addTask {
+                    var rate = MessageRate(perSecond: limits.messagesPerSecond, burst: limits.burst)
+                    do {
+                        for try await message in inbound.messages(maxSize: Self.maximumMessageSize) {
+                            guard rate.admit(now: .now) else { return .rateLimited }
+                            guard case .text(let text) = message else { continue }
+                            if await session.handle(text) == .leave { return .left }
+                        }
+                    } catch {
+                        context.logger.debug("room socket closed: \(error)")
+                    }
+                    return .closed
+                }
+                var ending = Ending.closed
+                while let next = await group.next() {
+                    // The outbox finishing only means the directory let go; wait for the reason.
+                    if next == .outboxFinished { continue }
+                    ending = next
+                    break
+                }
+                group.cancelAll()
+                return ending
+            }
+            await session.close()
+            await directory.leave(room: room, connection: connection)
+            switch ending {
+            case .slowReader:
+                await Self.close(outbound, code: Self.slowReaderCloseCode, reason: "slow_reader")
+            case .rateLimited:
+                await Self.close(
+                    outbound, code: Self.rateLimitedCloseCode, reason: "rate_limited",
+                    message: SignalingError.tooManyRequests(
+                        "rate_limited",
+                        "more than \(Int(limits.messagesPerSecond)) messages/s (burst \(Int(limits.burst))) on one room socket"
+                    ).json)
+            case .left, .closed, .outboxFinished:
+                break
             }
         }
+    }
+
+    /// How a member's socket ended.
+    enum Ending: Sendable, Equatable { case left, closed, rateLimited, slowReader, outboxFinished }
+
+    /// Sends an optional last message and a close frame, giving up after two seconds: a peer that does not
+    /// read may leave the socket unwritable, and Hummingbird's close timeout then drops the connection.
+    static func close(
+        _ outbound: WebSocketOutboundWriter, code: UInt16, reason: String, message: String? = nil
+    ) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                if let message { try? await outbound.write(.text(message)) }
+                try? await outbound.close(.unknown(code), reason: reason)
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// A token bucket over one socket's inbound messages: `burst` at once, then `perSecond`.
+struct MessageRate: Sendable {
+    let perSecond: Double
+    let burst: Double
+    private var tokens: Double
+    private var last: ContinuousClock.Instant?
+
+    init(perSecond: Double, burst: Double) {
+        self.perSecond = perSecond
+        self.burst = burst
+        self.tokens = burst
+    }
+
+    mutating func admit(now: ContinuousClock.Instant) -> Bool {
+        if let last {
+            let elapsed = last.duration(to: now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            tokens = min(burst, tokens + max(0, seconds) * perSecond)
+        }
+        last = now
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
     }
 }
 
