@@ -3,11 +3,15 @@ import Logging
 
 /// Builds the control plane's HTTP application.
 public enum ControlPlaneApplication {
-    /// Every route under its middleware: JSON errors outermost, so even authentication failures are JSON.
+    /// Every route under its middleware: security headers outermost (every answer gets them, errors too),
+    /// then the request log (with secret query values redacted), then JSON errors, so even authentication
+    /// failures are JSON, then the per-address rate limits, before any handler spends bcrypt or SQL on a flood.
     public static func makeRouter(services: ControlPlaneServices) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: RedactingLogRequestsMiddleware(.info))
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: services.rateLimitMiddleware(context: AppRequestContext.self))
         OpenAPIRoutes().register(on: router)
         // API access tokens authenticate /api only: signaling routes carry room tokens in the same header.
         let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: services.accessTokens))

@@ -40,18 +40,36 @@ struct RelayCommand: AsyncParsableCommand {
         relayConfiguration.engine.defaultRoomCapacity = settings.roomCapacity
         let relay = try RelayService(configuration: relayConfiguration, logger: logger)
 
-        let router = Router()
+        let router = Router(context: AppRequestContext.self)  // carries the TCP peer for per-address limits
+        router.add(middleware: SecurityHeadersMiddleware())
+        // Per-address and per-account limits on joins, as in `serve` (this process has no login routes).
+        let limiter = RateLimiter(maximumKeys: configuration.rateLimit.maxTracked)
+        let limits = configuration.rateLimit
+        let joinRules: [RateLimitRule] = limits.enabled ? [
+            .init(.post, "/whip/", bucket: "join", limit: .perMinute(limits.joinsPerMinute)),
+            .init(.post, "/whep/", bucket: "join", limit: .perMinute(limits.joinsPerMinute)),
+            .init(.get, "/ws/rooms/", bucket: "join", limit: .perMinute(limits.joinsPerMinute)),
+        ] : []
+        let clients = ClientAddressPolicy(exemptLoopback: limits.exemptLoopback, trustForwardedFor: limits.trustForwardedFor)
+        router.add(middleware: RateLimitMiddleware(limiter: limiter, rules: joinRules, clients: clients))
         // Pages are served by the control plane's origin, so the relay's signaling is cross-origin
         // (RFC 9725 §4.1 expects WHIP endpoints to answer CORS). Location must be readable for DELETE.
         router.add(middleware: CORSMiddleware(
             allowOrigin: .originBased, allowHeaders: [.contentType, .authorization],
             allowMethods: [.post, .delete, .patch, .options, .get], exposedHeaders: ["Location"]))
-        let signaling = SignalingRoutes(relay: relay, verifier: try await RoomTokenVerifier(secret: key))
+        let signaling = SignalingRoutes(
+            relay: relay, verifier: try await RoomTokenVerifier(secret: key),
+            joinThrottle: { user in
+                guard limits.enabled else { return nil }
+                let decision = limiter.take("join|user|\(user)", limit: .perMinute(limits.accountPerMinute))
+                return decision.allowed ? nil : decision.retryAfter
+            })
         signaling.register(on: router)
         OperationsRoutes(relay: relay).register(on: router)
         let rooms = RoomWebSocketRoutes(signaling: signaling)
         rooms.registerRefusals(on: router)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let webSocketRouter = Router(context: RoomSocketRequestContext.self)
+        webSocketRouter.add(middleware: RateLimitMiddleware(limiter: limiter, rules: joinRules, clients: clients))
         rooms.register(on: webSocketRouter)
         let httpPort = port ?? configuration.httpPort + 1
         let app = Application(

@@ -6,6 +6,7 @@ import RelayServer
 import RoomToken
 import Signaling
 import Hummingbird
+import NIOCore
 import Logging
 import ServiceLifecycle
 
@@ -51,14 +52,21 @@ struct ServeCommand: AsyncParsableCommand {
         let ledger = AttendanceLedger(services: services)
         try await ledger.closeDangling()
 
+        // The API router already carries security headers, the redacting request log and the per-address
+        // rate limits (their rules name /whip, /whep and /ws/rooms too), so the pages and signaling added
+        // here get them as well.
         let router = ControlPlaneApplication.makeRouter(services: services)
         router.add(middleware: FileMiddleware(publicDirectory, searchForIndexHtml: true, logger: logger))
         let signaling = SignalingRoutes(
             relay: relay, verifier: try await RoomTokenVerifier(secret: services.roomTokenSecret),
-            admission: DatabaseRoomAdmission(database: services.database.db))
+            admission: DatabaseRoomAdmission(database: services.database.db),
+            joinThrottle: { [services] in services.joinThrottle(userID: $0) })
         signaling.register(on: router)
         OperationsRoutes(relay: relay).register(on: router)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        // A WebSocket upgrade is decided by this router alone; one it refuses (429 here) falls through to
+        // the API router's GET /ws/rooms route, which limits again and answers the refusal in JSON.
+        let webSocketRouter = Router(context: RoomSocketRequestContext.self)
+        webSocketRouter.add(middleware: services.rateLimitMiddleware(context: RoomSocketRequestContext.self))
         let rooms = RoomWebSocketRoutes(signaling: signaling)
         rooms.register(on: webSocketRouter)
         rooms.registerRefusals(on: router)
@@ -87,5 +95,19 @@ struct ServeCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+}
+
+/// The room WebSocket's request context: Hummingbird's WebSocket context plus the TCP peer, so upgrades
+/// are rate-limited per client address like every other join.
+struct RoomSocketRequestContext: WebSocketRequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.remoteAddress = source.channel.remoteAddress
     }
 }

@@ -58,7 +58,7 @@ public struct RoomWebSocketRoutes: Sendable {
         }
     }
 
-    public func register(on router: Router<BasicWebSocketRequestContext>) {
+    public func register<Context: WebSocketRequestContext>(on router: Router<Context>) {
         router.ws("ws/rooms/:room") { _, _ in
             // Hummingbird answers any refused upgrade with a bare 400, so the checks run after it:
             // a refusal is an error message and close code 4000 + the HTTP status (4401, 4403, 4409).

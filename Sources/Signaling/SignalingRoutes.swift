@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Relay
 import RelayServer
 import RoomToken
@@ -18,12 +19,22 @@ public struct SignalingRoutes: Sendable {
     let relay: RelayService
     let verifier: RoomTokenVerifier
     let admission: any RoomAdmission
+    let joinThrottle: JoinThrottle?
     static let maximumOfferSize = 64 * 1024
 
-    public init(relay: RelayService, verifier: RoomTokenVerifier, admission: any RoomAdmission = TokenOnlyAdmission()) {
+    /// A per-account rate limit on WHIP/WHEP joins: given the token's user id, nil to let the join through or
+    /// the seconds to wait (answered 429 with `Retry-After`). Passed in by the command that owns the limiter
+    /// (the control plane's buckets in `serve`), so Signaling needs no dependency on it.
+    public typealias JoinThrottle = @Sendable (_ userID: String) -> Int?
+
+    public init(
+        relay: RelayService, verifier: RoomTokenVerifier, admission: any RoomAdmission = TokenOnlyAdmission(),
+        joinThrottle: JoinThrottle? = nil
+    ) {
         self.relay = relay
         self.verifier = verifier
         self.admission = admission
+        self.joinThrottle = joinThrottle
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -49,8 +60,13 @@ public struct SignalingRoutes: Sendable {
             return try await body()
         } catch let error as SignalingError {
             return error.response
+        } catch let error as any HTTPResponseError where error.status.code < 500 {
+            return SignalingError(
+                status: error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
+                reason: error.status.reasonPhrase
+            ).response
         } catch {
-            return SignalingError(status: .internalServerError, code: "internal_error", reason: "\(error)").response
+            return SignalingError(status: .internalServerError, code: "internal_error", reason: "internal error").response
         }
     }
 
@@ -60,7 +76,19 @@ public struct SignalingRoutes: Sendable {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/sdp") == true else {
             throw SignalingError.unsupportedMediaType("the body must be an SDP offer (Content-Type: application/sdp)")
         }
-        let body = try await request.body.collect(upTo: Self.maximumOfferSize)
+        if let retryAfter = joinThrottle?(claims.subject.value) {
+            throw SignalingError.tooManyRequests(
+                "rate_limited", "too many joins for this user; retry in \(retryAfter) s", retryAfter: retryAfter)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumOfferSize)
+        } catch is NIOTooManyBytesError {
+            // A hostile or broken client's oversized offer is its error, not the server's.
+            throw SignalingError(
+                status: .contentTooLarge, code: "payload_too_large",
+                reason: "the SDP offer is larger than \(Self.maximumOfferSize) bytes")
+        }
         let offer = String(buffer: body)
         guard !offer.isEmpty else { throw SignalingError.badRequest("empty SDP offer") }
         let capacity = try await admit(claims)

@@ -7,6 +7,8 @@ export function h(tag, attributes = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on") && typeof value === "function") element.addEventListener(key.slice(2), value);
     else if (key === "class") element.className = value;
+    // Through the CSSOM: the Content-Security-Policy (style-src 'self') refuses style="" attributes.
+    else if (key === "style") element.style.cssText = value;
     else if (key === "dataset") Object.assign(element.dataset, value);
     else if (key in element && typeof value !== "string") element[key] = value;
     else element.setAttribute(key, value === true ? "" : value);

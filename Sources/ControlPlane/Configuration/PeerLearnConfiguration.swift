@@ -41,6 +41,13 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
     public var emailFrom: String = "PeerLearn <no-reply@peerlearn.invalid>"
     /// How often the outbox is scanned for pending mail.
     public var outboxPollSeconds: Int = 10
+    /// Threads of the password hasher's own pool (bcrypt never runs on the event loops or on the pool the
+    /// database and file IO use).
+    public var passwordHashThreads: Int = 2
+    /// Hashes allowed in flight or waiting for that pool; one more is answered 503 with `Retry-After`
+    /// instead of queueing without bound.
+    public var passwordHashQueue: Int = 256
+    public var rateLimit: RateLimitSettings = RateLimitSettings()
 
     public init() {}
 
@@ -67,6 +74,9 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         smtpPort = try c.decodeIfPresent(Int.self, forKey: .smtpPort) ?? defaults.smtpPort
         emailFrom = try c.decodeIfPresent(String.self, forKey: .emailFrom) ?? defaults.emailFrom
         outboxPollSeconds = try c.decodeIfPresent(Int.self, forKey: .outboxPollSeconds) ?? defaults.outboxPollSeconds
+        passwordHashThreads = try c.decodeIfPresent(Int.self, forKey: .passwordHashThreads) ?? defaults.passwordHashThreads
+        passwordHashQueue = try c.decodeIfPresent(Int.self, forKey: .passwordHashQueue) ?? defaults.passwordHashQueue
+        rateLimit = try c.decodeIfPresent(RateLimitSettings.self, forKey: .rateLimit) ?? defaults.rateLimit
     }
 
     /// Reads `path` if it exists (a missing file means all defaults), then applies `environment` overrides.
@@ -95,6 +105,14 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
             guard let parsed = Int(value) else { throw ConfigurationError.invalidEnvironment(name: "PEERLEARN_" + key, value: value) }
             target = parsed
         }
+        func bool(_ key: String, _ target: inout Bool) throws {
+            guard let value = environment["PEERLEARN_" + key] else { return }
+            switch value.lowercased() {
+            case "1", "true", "yes", "on": target = true
+            case "0", "false", "no", "off": target = false
+            default: throw ConfigurationError.invalidEnvironment(name: "PEERLEARN_" + key, value: value)
+            }
+        }
         func ints(_ key: String, _ target: inout [Int]) throws {
             guard let value = environment["PEERLEARN_" + key] else { return }
             let parts = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -122,6 +140,15 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try int("SMTP_PORT", &smtpPort)
         string("EMAIL_FROM", &emailFrom)
         try int("OUTBOX_POLL_SECONDS", &outboxPollSeconds)
+        try int("PASSWORD_HASH_THREADS", &passwordHashThreads)
+        try int("PASSWORD_HASH_QUEUE", &passwordHashQueue)
+        try bool("RATE_LIMIT_ENABLED", &rateLimit.enabled)
+        try bool("RATE_LIMIT_EXEMPT_LOOPBACK", &rateLimit.exemptLoopback)
+        try bool("RATE_LIMIT_TRUST_FORWARDED_FOR", &rateLimit.trustForwardedFor)
+        try int("RATE_LIMIT_AUTH_PER_MINUTE", &rateLimit.authPerMinute)
+        try int("RATE_LIMIT_JOINS_PER_MINUTE", &rateLimit.joinsPerMinute)
+        try int("RATE_LIMIT_ACCOUNT_PER_MINUTE", &rateLimit.accountPerMinute)
+        try int("RATE_LIMIT_MAX_TRACKED", &rateLimit.maxTracked)
         if let tokens = environment["PEERLEARN_PAYMENT_DECLINE_CARD_TOKENS"] {
             payment.declineCardTokens = tokens.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -143,6 +170,12 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try check(!dataDirectory.isEmpty, "dataDirectory", "must not be empty")
         try check((1...65535).contains(smtpPort), "smtpPort", "must be 1...65535")
         try check(outboxPollSeconds > 0, "outboxPollSeconds", "must be > 0")
+        try check((1...64).contains(passwordHashThreads), "passwordHashThreads", "must be 1...64")
+        try check((1...100_000).contains(passwordHashQueue), "passwordHashQueue", "must be 1...100000")
+        try check((1...1_000_000).contains(rateLimit.authPerMinute), "rateLimit.authPerMinute", "must be 1...1000000")
+        try check((1...1_000_000).contains(rateLimit.joinsPerMinute), "rateLimit.joinsPerMinute", "must be 1...1000000")
+        try check((1...1_000_000).contains(rateLimit.accountPerMinute), "rateLimit.accountPerMinute", "must be 1...1000000")
+        try check((16...10_000_000).contains(rateLimit.maxTracked), "rateLimit.maxTracked", "must be 16...10000000")
         try check(!emailFrom.contains("\r") && !emailFrom.contains("\n") && emailFrom.contains("@"), "emailFrom", "must be one mailbox")
         try check(databaseSchema.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") },
                   "databaseSchema", "may hold only ASCII letters, digits and _")
@@ -150,4 +183,41 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
 
     /// The SQLite file used when no database URL is configured.
     public var sqlitePath: String { (dataDirectory as NSString).appendingPathComponent("peerlearn.sqlite") }
+}
+
+/// Token-bucket limits on the routes a stranger can use to burn CPU or guess passwords: login and
+/// registration (`auth`), room tokens, WHIP/WHEP joins and the room WebSocket (`joins`). Each bucket holds a
+/// minute's allowance and refills continuously; a refusal is 429 JSON with `Retry-After`.
+public struct RateLimitSettings: Codable, Sendable, Equatable {
+    /// Off: nothing is limited (benchmarks on a private network).
+    public var enabled = true
+    /// Clients on 127.0.0.0/8 and ::1 are not limited per address (the load tester and browser tests sign up
+    /// hundreds of users from loopback). Per-account buckets still apply. Behind a proxy on this machine set
+    /// `trustForwardedFor`, else every client looks like loopback.
+    public var exemptLoopback = true
+    /// Take the client address from the last `X-Forwarded-For` entry when the peer is loopback (a local proxy
+    /// that appends it). Off by default: a header is not an address unless a proxy you run wrote it.
+    public var trustForwardedFor = false
+    /// Login + registration attempts per client address per minute.
+    public var authPerMinute = 30
+    /// Room tokens + WHIP/WHEP joins + room WebSocket upgrades per client address per minute.
+    public var joinsPerMinute = 120
+    /// Login attempts per username/email, and room tokens and WHIP/WHEP joins per user, per minute.
+    public var accountPerMinute = 30
+    /// Buckets remembered at most (older, refilled ones are evicted first).
+    public var maxTracked = 100_000
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let defaults = RateLimitSettings()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? defaults.enabled
+        exemptLoopback = try c.decodeIfPresent(Bool.self, forKey: .exemptLoopback) ?? defaults.exemptLoopback
+        trustForwardedFor = try c.decodeIfPresent(Bool.self, forKey: .trustForwardedFor) ?? defaults.trustForwardedFor
+        authPerMinute = try c.decodeIfPresent(Int.self, forKey: .authPerMinute) ?? defaults.authPerMinute
+        joinsPerMinute = try c.decodeIfPresent(Int.self, forKey: .joinsPerMinute) ?? defaults.joinsPerMinute
+        accountPerMinute = try c.decodeIfPresent(Int.self, forKey: .accountPerMinute) ?? defaults.accountPerMinute
+        maxTracked = try c.decodeIfPresent(Int.self, forKey: .maxTracked) ?? defaults.maxTracked
+    }
 }

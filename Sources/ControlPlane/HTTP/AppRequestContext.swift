@@ -9,14 +9,17 @@ public struct AuthenticatedUser: Sendable, Equatable {
     public var role: UserRole
 }
 
-/// The request context: Hummingbird's core storage plus the authenticated caller, if any.
-public struct AppRequestContext: RequestContext {
+/// The request context: Hummingbird's core storage plus the authenticated caller, if any, and the TCP peer
+/// (per-address rate limits key on it; nil in in-process tests).
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: AuthenticatedUser?
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.caller = nil
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     /// Image uploads are the largest bodies; everything else is small JSON.

@@ -11,6 +11,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as RateLimitedError {
+            throw error  // already JSON, and its Retry-After must survive
+        } catch let error as PasswordHasher.Busy {
+            throw error
         } catch let error as HTTPError {
             throw Self.translate(error)
         } catch let error as any HTTPResponseError {

@@ -60,11 +60,21 @@ struct AuthRoutes: Sendable {
         try validator.check()
 
         let db = services.db
+        // Account enumeration. Usernames are public (profiles and sessions show them), but email addresses
+        // are not, so the answer never says which one collided: one `account_exists` 409 for both. The
+        // address's owner is told by email, and the per-address rate limit bounds how many addresses one
+        // client can try. (Hiding even that a collision happened needs e-mail verification before the first
+        // token is handed out, a different sign-up flow.)
         if try await User.query(on: db).filter(\.$username == username).first() != nil {
-            throw APIError.conflict("username_taken", "username is already taken")
+            throw APIError.conflict("account_exists", "that username is taken, or that email address cannot be used")
         }
-        if try await User.query(on: db).filter(\.$email == email).first() != nil {
-            throw APIError.conflict("email_taken", "email is already registered")
+        if let owner = try await User.query(on: db).filter(\.$email == email).first() {
+            try await EmailOutbox.enqueue(
+                to: owner.email, subject: "Someone tried to sign up with your address",
+                body: "Someone tried to create a PeerLearn account with this address. If it was you, log in as "
+                    + "\(owner.username) instead; if not, you can ignore this message.",
+                kind: "signup_attempt", on: db)
+            throw APIError.conflict("account_exists", "that username is taken, or that email address cannot be used")
         }
         let user = User(username: username, email: email, passwordHash: try await services.passwords.hash(input.password), role: role!)
         user.firstName = input.firstName
@@ -90,12 +100,16 @@ struct AuthRoutes: Sendable {
 
     func login(_ input: LoginInput) async throws -> AuthResponse {
         let identifier = input.username.trimmingCharacters(in: .whitespaces)
+        // Guessing one account's password from many addresses still meets this bucket.
+        try services.limitAccount("login", identifier.lowercased())
         let db = services.db
         let user = try await User.query(on: db).group(.or) {
             $0.filter(\.$username == identifier).filter(\.$email == identifier.lowercased())
         }.first()
-        // Same answer for unknown user and wrong password: no account enumeration.
-        guard let user, try await services.passwords.verify(input.password, hash: user.passwordHash) else {
+        // Same answer and the same bcrypt work for an unknown user and a wrong password: no account
+        // enumeration by status or by timing (an unknown user is checked against a dummy hash of equal cost).
+        let matches = try await services.passwords.verify(input.password, hash: user?.passwordHash ?? services.passwords.dummyHash)
+        guard let user, matches else {
             throw APIError.unauthorized("invalid username or password")
         }
         guard user.isActive else { throw APIError.forbidden("account is deactivated") }

@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import Hummingbird
 import Logging
 import RoomToken
 
@@ -13,6 +14,8 @@ public struct ControlPlaneServices: Sendable {
     public let roomTokenSecret: [UInt8]
     let accessTokens: AccessTokenService
     let passwords: PasswordHasher
+    /// Token buckets for login, registration, room tokens and joins; shared with signaling by `serve`.
+    public let rateLimiter: RateLimiter
     /// The clock; tests move it to cross join windows and request expiry.
     let now: @Sendable () -> Date
     let logger: Logger
@@ -37,7 +40,10 @@ public struct ControlPlaneServices: Sendable {
         self.accessTokens = await AccessTokenService(
             secret: accessSecret, lifetime: TimeInterval(configuration.accessTokenLifetimeSeconds))
         self.roomTokens = try await RoomTokenSigner(secret: roomTokenSecret)
-        self.passwords = PasswordHasher(cost: UInt8(configuration.bcryptCost))
+        self.passwords = try await PasswordHasher(
+            cost: UInt8(configuration.bcryptCost), threads: configuration.passwordHashThreads,
+            queueLimit: configuration.passwordHashQueue)
+        self.rateLimiter = RateLimiter(maximumKeys: configuration.rateLimit.maxTracked)
         self.payments = payments ?? SandboxPaymentProvider(rules: configuration.payment)
         self.database = try PeerLearnDatabase(
             url: configuration.databaseURL, sqlitePath: configuration.sqlitePath,
@@ -51,6 +57,58 @@ public struct ControlPlaneServices: Sendable {
     }
 
     var db: any Database { database.db }
+
+    /// Takes a token from an account's bucket (`what`: login, room-token, join), or throws 429.
+    /// Unlike the per-address buckets this applies to loopback too: it is what stops one account being
+    /// guessed at or one token being replayed from anywhere.
+    func limitAccount(_ what: String, _ account: String) throws {
+        guard configuration.rateLimit.enabled else { return }
+        let decision = rateLimiter.take(
+            "\(what)|user|\(account)", limit: .perMinute(configuration.rateLimit.accountPerMinute))
+        if !decision.allowed { throw RateLimitedError(retryAfter: decision.retryAfter) }
+    }
+
+    /// The per-account bucket on WHIP/WHEP joins, for `SignalingRoutes(joinThrottle:)`: nil to admit, else
+    /// the seconds to wait.
+    public func joinThrottle(userID: String) -> Int? {
+        do {
+            try limitAccount("join", userID)
+            return nil
+        } catch let error as RateLimitedError {
+            return error.retryAfter
+        } catch {
+            return nil
+        }
+    }
+
+    /// The per-address rules for every limited route `serve` has: `auth` (login, registration) and `join`
+    /// (room tokens, WHIP/WHEP, the room WebSocket). Empty when rate limiting is off.
+    public var rateLimitRules: [RateLimitRule] {
+        let settings = configuration.rateLimit
+        guard settings.enabled else { return [] }
+        let auth = RateLimit.perMinute(settings.authPerMinute)
+        let join = RateLimit.perMinute(settings.joinsPerMinute)
+        return [
+            .init(.post, "/api/auth/login", bucket: "auth", limit: auth),
+            .init(.post, "/api/auth/register", bucket: "auth", limit: auth),
+            .init(.post, "/api/sessions/", suffix: "/room-token", bucket: "join", limit: join),
+            .init(.post, "/whip/", bucket: "join", limit: join),
+            .init(.post, "/whep/", bucket: "join", limit: join),
+            .init(.get, "/ws/rooms/", bucket: "join", limit: join),
+        ]
+    }
+
+    /// Whose address a bucket is keyed by.
+    public var clientAddresses: ClientAddressPolicy {
+        ClientAddressPolicy(
+            exemptLoopback: configuration.rateLimit.exemptLoopback,
+            trustForwardedFor: configuration.rateLimit.trustForwardedFor)
+    }
+
+    /// The per-address limiter for a router of any context (the API's, or the WebSocket upgrade router's).
+    public func rateLimitMiddleware<Context: RequestContext>(context: Context.Type = Context.self) -> RateLimitMiddleware<Context> {
+        RateLimitMiddleware(limiter: rateLimiter, rules: rateLimitRules, clients: clientAddresses)
+    }
 }
 
 extension ControlPlaneServices: CustomStringConvertible {

@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RelayServer
+import RoomToken
+import Synchronization
+import Testing
+
+@testable import Signaling
+
+/// Issue 10 on WHIP/WHEP: an oversized offer is a 413 JSON error (it was a 500), and a per-account join
+/// limit answers 429 with `Retry-After`.
+@Suite struct SignalingHardeningTests {
+    static let secret = Array("0123456789abcdef0123456789abcdef".utf8)
+    static let room = "room-hardening"
+
+    static func token(user: Int64, room: String = room, role: RoomRole = .participant) async throws -> String {
+        let now = Date()
+        let claims = RoomClaims(
+            userID: user, sessionID: "s", roomID: room, role: role, issuedAt: now,
+            expiresAt: now.addingTimeInterval(600), tokenID: "t\(user)-\(UUID().uuidString)")
+        return try await RoomTokenSigner(secret: secret).sign(claims)
+    }
+
+    static func withServer(
+        joinThrottle: SignalingRoutes.JoinThrottle? = nil,
+        _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let relay = try RelayService(configuration: .init(port: 0))
+        let signaling = SignalingRoutes(
+            relay: relay, verifier: try await RoomTokenVerifier(secret: secret), joinThrottle: joinThrottle)
+        let router = Router()
+        signaling.register(on: router)
+        try await Application(router: router).test(.router) { client in try await body(client) }
+    }
+
+    static func offer(_ name: String) throws -> String {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../SDPTests/Fixtures/\(name)")
+        return try String(contentsOf: file, encoding: .utf8)
+    }
+
+    @Test(arguments: ["whip", "whep"])
+    func anOversizedOfferIs413JSON(kind: String) async throws {
+        try await Self.withServer { client in
+            // 92 KB: a real offer padded with attribute lines, as in the report.
+            var offer = try Self.offer("chromium-sendrecv-offer.sdp")
+            while offer.utf8.count < 92 * 1024 { offer += "a=x-padding:" + String(repeating: "p", count: 1000) + "\r\n" }
+            let response = try await client.execute(
+                uri: "/\(kind)/\(Self.room)", method: .post,
+                headers: [.authorization: "Bearer \(try await Self.token(user: 1))", .contentType: "application/sdp"],
+                body: ByteBuffer(string: offer))
+            #expect(response.status == .contentTooLarge)
+            let body = String(buffer: response.body)
+            #expect(body.contains(#""error":"payload_too_large""#), "\(body)")
+            #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+        }
+    }
+
+    @Test func joinsAreLimitedPerAccount() async throws {
+        let asked = Mutex<[String]>([])
+        try await Self.withServer(joinThrottle: { user in
+            asked.withLock { $0.append(user) }
+            return 7
+        }) { client in
+            let response = try await client.execute(
+                uri: "/whip/\(Self.room)", method: .post,
+                headers: [.authorization: "Bearer \(try await Self.token(user: 42))", .contentType: "application/sdp"],
+                body: ByteBuffer(string: try Self.offer("chromium-sendrecv-offer.sdp")))
+            #expect(response.status == .tooManyRequests)
+            #expect(response.headers[.retryAfter] == "7")
+            #expect(String(buffer: response.body).contains(#""error":"rate_limited""#))
+        }
+        #expect(asked.withLock { $0 } == ["42"])
+    }
+}
