@@ -14,7 +14,7 @@ public enum ControlPlaneApplication {
         router.add(middleware: services.rateLimitMiddleware(context: AppRequestContext.self))
         OpenAPIRoutes().register(on: router)
         // API access tokens authenticate /api only: signaling routes carry room tokens in the same header.
-        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: services.accessTokens))
+        let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: services.accessTokens, database: services.db))
         AuthRoutes(services: services).register(on: api)
         ProfileRoutes(services: services).register(on: api)
         SessionRoutes(services: services).register(on: api)

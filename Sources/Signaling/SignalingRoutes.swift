@@ -128,9 +128,18 @@ public struct SignalingRoutes: Sendable {
 
     private func leave(_ request: Request, context: some RequestContext) async throws -> Response {
         let roomID = try room(context)
-        _ = try await authorize(request, roomID: roomID)
+        let claims = try await authorize(request, roomID: roomID)
         guard let participantID = context.parameters.get("participant") else {
             throw SignalingError.notFound("no such participant")
+        }
+        // A room token proves only that its holder may be in the room. Ending a connection is for its own
+        // user or the room's host, and only in this room: a participant of another room reads as not found
+        // here, so a token for room A can neither end nor probe connections in room B.
+        guard let owner = await relay.identity(roomID: roomID, participantID: participantID) else {
+            throw SignalingError.notFound("no such participant in this room")
+        }
+        guard owner.userID == claims.subject.value || claims.role == .host else {
+            throw SignalingError.forbidden("only the participant's own user or the room's host may end it")
         }
         do {
             try await relay.leave(roomID: roomID, participantID: participantID)

@@ -342,3 +342,33 @@ import Testing
         }
     }
 }
+
+/// Issue 10 point 5: a deactivated account's access token stops working on the next request, on every
+/// authenticated route, not only those that happen to load the user.
+@Suite struct DeactivationTests {
+    @Test(arguments: TestBackend.all)
+    func aDeactivatedUsersTokenIsRefusedAtOnce(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("soonGone", role: "mentor")
+            let session = try await h.createSession(mentor: mentor, startsIn: 60)
+            let routes: [(HTTPRequest.Method, String)] = [
+                (.get, "/api/notifications"), (.get, "/api/bookings"), (.get, "/api/me/sessions"),
+                (.post, "/api/sessions/\(session)/room-token"), (.get, "/api/me"),
+            ]
+            for (method, path) in routes {
+                let before = try await h.call(method, path, token: mentor.token)
+                #expect(before.status == .ok, "\(method) \(path) before: \(before.raw.prefix(200))")
+            }
+            try await h.sql.raw("UPDATE users SET is_active = \(bind: false) WHERE id = \(bind: mentor.id)").run()
+            for (method, path) in routes {
+                let after = try await h.call(method, path, token: mentor.token)
+                #expect(after.status == .unauthorized, "\(method) \(path) after: \(after.status) \(after.raw.prefix(200))")
+                #expect(after.error == "unauthorized")
+            }
+            // Anonymous routes are unaffected, and so is everyone else.
+            #expect(try await h.call(.get, "/api/sessions").status == .ok)
+            let other = try await h.register("stillHere")
+            #expect(try await h.call(.get, "/api/notifications", token: other.token).status == .ok)
+        }
+    }
+}

@@ -75,3 +75,53 @@ import Testing
         #expect(asked.withLock { $0 } == ["42"])
     }
 }
+
+/// Issue 10 point 5: `DELETE /whip|whep/{room}/{participant}` only by the participant's own user or the
+/// room's host, and only in the participant's room.
+@Suite struct SignalingDeleteAuthorizationTests {
+    typealias H = SignalingHardeningTests
+
+    /// Publishes `user`'s Chromium offer into `room` and returns the Location path.
+    static func publish(_ client: any TestClientProtocol, user: Int64, room: String = H.room) async throws -> String {
+        let response = try await client.execute(
+            uri: "/whip/\(room)", method: .post,
+            headers: [.authorization: "Bearer \(try await H.token(user: user, room: room))", .contentType: "application/sdp"],
+            body: ByteBuffer(string: try H.offer("chromium-sendrecv-offer.sdp")))
+        try #require(response.status == .created, "\(String(buffer: response.body))")
+        return try #require(response.headers[.location])
+    }
+
+    static func delete(_ client: any TestClientProtocol, _ location: String, token: String) async throws -> TestResponse {
+        try await client.execute(uri: location, method: .delete, headers: [.authorization: "Bearer \(token)"])
+    }
+
+    @Test func onlyTheOwnerOrTheHostEndsAParticipant() async throws {
+        try await H.withServer { client in
+            let location = try await Self.publish(client, user: 1)
+            let participantID = try #require(location.split(separator: "/").last.map(String.init))
+
+            // Another learner in the same room: refused, and the participant is still there.
+            let stranger = try await Self.delete(client, location, token: try await H.token(user: 2))
+            #expect(stranger.status == .forbidden, "\(String(buffer: stranger.body))")
+            #expect(String(buffer: stranger.body).contains(#""error":"forbidden""#))
+
+            // The owner's token for another room, aimed at this participant through that room: not found.
+            let otherRoom = "room-elsewhere"
+            let crossRoom = try await Self.delete(
+                client, "/whip/\(otherRoom)/\(participantID)", token: try await H.token(user: 1, room: otherRoom))
+            #expect(crossRoom.status == .notFound, "\(String(buffer: crossRoom.body))")
+            // Through this room's path with the other room's token: that token is not for this room.
+            let wrongToken = try await Self.delete(client, location, token: try await H.token(user: 1, room: otherRoom))
+            #expect(wrongToken.status == .forbidden)
+
+            // The owner ends it; a second DELETE finds nothing.
+            #expect(try await Self.delete(client, location, token: try await H.token(user: 1)).status == .ok)
+            #expect(try await Self.delete(client, location, token: try await H.token(user: 1)).status == .notFound)
+
+            // The room's host may end anyone's connection in the room.
+            let second = try await Self.publish(client, user: 3)
+            let host = try await H.token(user: 9, role: .host)
+            #expect(try await Self.delete(client, second, token: host).status == .ok)
+        }
+    }
+}
