@@ -37,7 +37,7 @@ struct RelayCommand: AsyncParsableCommand {
             bindHost: settings.bindHost,
             announcedAddresses: settings.announcedAddresses.isEmpty ? [settings.bindHost] : settings.announcedAddresses,
             port: settings.port, workers: settings.workerCount)
-        relayConfiguration.engine.defaultRoomCapacity = settings.roomCapacity
+        settings.apply(to: &relayConfiguration.engine)
         let relay = try RelayService(configuration: relayConfiguration, logger: logger)
 
         let router = Router(context: AppRequestContext.self)  // carries the TCP peer for per-address limits
