@@ -51,6 +51,8 @@ struct ServeCommand: AsyncParsableCommand {
         // A crash leaves connections without left_at: close them where their last snapshot ended.
         let ledger = AttendanceLedger(services: services)
         try await ledger.closeDangling()
+        // A crash between a charge and its booking's commit leaves a pending payment: ask the processor.
+        try await PaymentRecovery(services: services).reconcile()
 
         // The API router already carries security headers, the redacting request log and the per-address
         // rate limits (their rules name /whip, /whep and /ws/rooms too), so the pages and signaling added
@@ -81,7 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
             "PeerLearn on http://\(configuration.httpHost):\(configuration.httpPort) (web app: /, relay demo: /relay-demo.html), relay UDP \(relaySettings.bindHost):\(relaySettings.port), database: \(services.database.backend.rawValue)")
         // Services stop in reverse order: HTTP first (no new joins), then the relay (every participant
         // gets a `left` event), then the attendance writer drains, then the outbox, then the database.
-        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: services.database)]
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: services.database), .init(service: RefundDispatcher(services: services)),
+        ]
         if !configuration.smtpHost.isEmpty {
             members.append(.init(service: OutboxDispatcher(
                 database: services.database,

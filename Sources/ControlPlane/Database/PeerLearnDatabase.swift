@@ -59,6 +59,12 @@ public final class PeerLearnDatabase: Sendable {
         if backend == .sqlite {
             // WAL lets readers proceed during a write; the setting is stored in the file.
             _ = try await db.sql.raw("PRAGMA journal_mode = WAL").all()
+            // FULL: every commit fsyncs the WAL before it returns, so a committed booking, payment or
+            // attendance row survives a power cut, not only a killed process (NORMAL would sync only at
+            // checkpoints, and a power cut could roll back the last commits). The cost is one fsync per
+            // write transaction. Per connection, not stored: SQLite here has exactly one connection
+            // (one event loop), opened here before any request.
+            _ = try await db.sql.raw("PRAGMA synchronous = FULL").all()
         }
         let migrations = Migrations()
         migrations.add(PeerLearnMigrations.all)

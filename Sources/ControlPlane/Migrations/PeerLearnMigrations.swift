@@ -14,5 +14,6 @@ public enum PeerLearnMigrations {
         CreateSessionStatistics(),
         CreateEmailOutbox(),
         CreateIdempotencyKeys(),
+        CreatePayments(),
     ]
 }

@@ -7,8 +7,17 @@ import Foundation
 /// Capacity holds under concurrency because the seat is taken by one conditional statement,
 /// `UPDATE sessions SET current_participants = current_participants + 1 WHERE … < max_participants`,
 /// in the same transaction as the booking insert: of N racers for the last seat exactly one sees a row come
-/// back. The charge happens before that transaction (a processor call must not hold a database lock) and is
-/// refunded if the seat is lost.
+/// back.
+///
+/// No money is lost or taken twice across a crash (`kill -9` at any point), because every step that talks
+/// to the processor is bracketed by committed rows:
+/// 1. one transaction takes the seat, inserts the booking as `pending` and a `payments` row as `pending`
+///    with the idempotency key the processor will know the charge by;
+/// 2. the processor is called (no database lock is held meanwhile);
+/// 3. one transaction confirms the booking and the payment, or, when declined, removes the pending
+///    booking, frees the seat and marks the payment `failed`.
+/// A crash between 1 and 3 leaves a `pending` payment, which `PaymentRecovery` resolves at start-up by
+/// asking the processor what became of that key. Refunds go through the refund outbox (`RefundOutbox`).
 struct BookingService: Sendable {
     let services: ControlPlaneServices
 
@@ -28,24 +37,13 @@ struct BookingService: Sendable {
             throw APIError.conflict("session_full", "session is full")
         }
 
-        var charge: PaymentCharge?
-        if session.priceCents > 0 {
-            do {
-                charge = try await services.payments.charge(
-                    amountCents: session.priceCents, cardToken: cardToken,
-                    idempotencyKey: "booking:\(learnerID):\(sessionID):\(idempotencyKey ?? UUID().uuidString)")
-            } catch {
-                switch error {
-                case .declined(let reason): throw APIError.paymentRequired(reason)
-                case .unknownCharge(let id): throw APIError.paymentRequired("payment processor error (\(id))")
-                }
-            }
-        }
-
+        let paid = session.priceCents > 0
+        let key = "booking:\(learnerID):\(sessionID):\(idempotencyKey ?? UUID().uuidString)"
         let now = services.now()
-        let paid = charge
+        // Step 1: the seat, the pending booking and the pending payment, committed before the processor call.
+        let (booking, payment): (Booking, Payment)
         do {
-            return try await db.transaction { tx in
+            (booking, payment) = try await db.transaction { tx in
                 let seat = try await tx.sql.raw("""
                     UPDATE sessions SET current_participants = current_participants + 1, updated_at = \(bind: now) \
                     WHERE id = \(bind: sessionID) AND status = \(bind: SessionStatus.scheduled.rawValue) \
@@ -56,44 +54,160 @@ struct BookingService: Sendable {
                 let booking = Booking()
                 booking.$learner.id = learnerID
                 booking.$session.id = sessionID
-                booking.status = .confirmed
-                booking.paymentStatus = .paid
-                booking.paymentID = paid?.id
-                booking.paymentAmountCents = paid?.amountCents ?? 0
+                booking.status = paid ? .pending : .confirmed
+                booking.paymentStatus = paid ? .pending : .paid
+                booking.paymentID = nil
+                booking.paymentAmountCents = session.priceCents
                 booking.bookingTime = now
                 booking.isReady = false
                 try await booking.create(on: tx)
 
-                try await MetricsService.incrementBookings(sessionID: sessionID, on: tx)
-                if let learner = try await User.find(learnerID, on: tx) {
-                    try await EmailOutbox.enqueue(
-                        to: learner.email, subject: "Booked: \(session.title)",
-                        body: "You are booked for \"\(session.title)\" at \(session.schedule.formatted(.iso8601)). "
-                            + "Amount paid: \(Money.decimal(booking.paymentAmountCents)).",
-                        kind: "booking_confirmation", on: tx)
-                    try await Notifier.notify(
-                        session.$mentor.id, title: "New booking",
-                        message: "\(learner.username) booked \"\(session.title)\".", type: .success,
-                        actionURL: "/api/sessions/\(sessionID)", on: tx)
-                }
-                return booking
+                let payment = try await Self.claimPayment(key: key, on: tx) ?? Payment()
+                payment.bookingID = booking.id
+                payment.learnerID = learnerID
+                payment.sessionID = sessionID
+                payment.amountCents = session.priceCents
+                payment.idempotencyKey = key
+                // A free seat needs no processor: its (zero) payment is settled in this transaction.
+                payment.status = paid ? .pending : .confirmed
+                payment.failureReason = nil
+                try await payment.save(on: tx)
+                if !paid { try await Self.announce(booking, session: session, on: tx) }
+                return (booking, payment)
             }
         } catch {
-            // Seat lost (or any failure after the charge): give the money back before answering.
-            if let charge {
-                do { try await services.payments.refund(chargeID: charge.id) } catch {
-                    services.logger.error("refund of \(charge.id) failed: \(error)")
-                }
-            }
             if let error = error as? any DatabaseError, error.isConstraintFailure {
-                // The partial unique index caught a double booking racing this one.
+                // The partial unique index caught a double booking racing this one (or its payment key).
                 throw APIError.conflict("already_booked", "you already hold a booking for this session")
             }
             throw error
         }
+        guard paid else { return booking }
+
+        // Step 2: the processor. A failure here leaves the pending rows; only a definite answer settles them.
+        let charge: PaymentCharge
+        do {
+            charge = try await services.payments.charge(
+                amountCents: session.priceCents, cardToken: cardToken, idempotencyKey: key)
+        } catch {
+            switch error {
+            case .declined(let reason):
+                try await fail(payment, reason: reason)
+                throw APIError.paymentRequired(reason)
+            case .unknownCharge(let id):
+                try await fail(payment, reason: "processor error (\(id))")
+                throw APIError.paymentRequired("payment processor error (\(id))")
+            case .unavailable(let reason):
+                // Unknown whether money moved: the payment stays pending for PaymentRecovery to resolve.
+                services.logger.error("charge for payment \(payment.id ?? 0) undetermined: \(reason)")
+                throw APIError(.serviceUnavailable, "payment_unavailable", "the payment processor did not answer; try again later")
+            }
+        }
+        // Step 3.
+        guard let confirmed = try await confirm(payment, charge: charge) else {
+            throw APIError.conflict("session_not_bookable", "the session was cancelled while the payment was processed; it is refunded")
+        }
+        return confirmed
     }
 
-    /// Cancels the learner's booking: the seat is freed and a paid booking refunded.
+    /// A payment row with this key that may be reused: a failed earlier attempt (e.g. a retried request
+    /// after a 5xx). A pending or confirmed one makes the insert below fail on the unique key instead.
+    private static func claimPayment(key: String, on db: any Database) async throws -> Payment? {
+        try await Payment.query(on: db).filter(\.$idempotencyKey == key).filter(\.$status == .failed).first()
+    }
+
+    /// Settles a payment the processor charged: the booking becomes confirmed and paid, or, if its session
+    /// was cancelled (or the booking removed) meanwhile, the charge is queued for refund. Returns the
+    /// confirmed booking, or nil when refunded. Idempotent: a payment no longer pending is left alone.
+    @discardableResult
+    func confirm(_ payment: Payment, charge: PaymentCharge) async throws -> Booking? {
+        let now = services.now()
+        let (booking, refund) = try await services.db.transaction { tx -> (Booking?, Int64?) in
+            let claimed = try await tx.sql.raw("""
+                UPDATE payments SET status = \(bind: PaymentRecordStatus.confirmed.rawValue), \
+                charge_id = \(bind: charge.id), amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
+                WHERE id = \(bind: payment.id!) AND status = \(bind: PaymentRecordStatus.pending.rawValue) RETURNING id
+                """).all()
+            guard !claimed.isEmpty else {
+                return (try await payment.bookingID.asyncFlatMap { try await Booking.find($0, on: tx) }, nil)
+            }
+            let session = try await LearningSession.find(payment.sessionID, on: tx)
+            var booking: Booking?
+            if let bookingID = payment.bookingID, let session, session.status != .cancelled {
+                let rows = try await tx.sql.raw("""
+                    UPDATE bookings SET status = \(bind: BookingStatus.confirmed.rawValue), \
+                    payment_status = \(bind: PaymentStatus.paid.rawValue), payment_id = \(bind: charge.id), \
+                    payment_amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
+                    WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) RETURNING id
+                    """).all()
+                if !rows.isEmpty { booking = try await Booking.find(bookingID, on: tx) }
+            }
+            guard let booking, let session else {
+                // Nothing to pay for any more: the booking is cancelled (its seat went with the session)
+                // and the money goes back through the outbox.
+                if let bookingID = payment.bookingID {
+                    try await tx.sql.raw("""
+                        UPDATE bookings SET status = \(bind: BookingStatus.cancelled.rawValue), \
+                        payment_status = \(bind: PaymentStatus.refunded.rawValue), payment_id = \(bind: charge.id), \
+                        updated_at = \(bind: now) \
+                        WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue)
+                        """).run()
+                }
+                let refund = try await RefundOutbox.enqueue(
+                    chargeID: charge.id, amountCents: charge.amountCents, paymentID: payment.id, now: now, on: tx)
+                return (nil, refund)
+            }
+            try await Self.announce(booking, session: session, on: tx)
+            return (booking, nil)
+        }
+        if let refund { await RefundDispatcher(services: services).dispatch(ids: [refund]) }
+        return booking
+    }
+
+    /// Settles a payment that was not charged: the pending booking is removed (the seed's "payment error →
+    /// return to form" leaves no booking behind), its seat freed, and the payment marked failed.
+    func fail(_ payment: Payment, reason: String) async throws {
+        let now = services.now()
+        try await services.db.transaction { tx in
+            let claimed = try await tx.sql.raw("""
+                UPDATE payments SET status = \(bind: PaymentRecordStatus.failed.rawValue), \
+                failure_reason = \(bind: String(reason.prefix(500))), booking_id = NULL, updated_at = \(bind: now) \
+                WHERE id = \(bind: payment.id!) AND status = \(bind: PaymentRecordStatus.pending.rawValue) RETURNING id
+                """).all()
+            guard !claimed.isEmpty, let bookingID = payment.bookingID else { return }
+            let removed = try await tx.sql.raw("""
+                DELETE FROM bookings WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) \
+                RETURNING session_id
+                """).all()
+            guard !removed.isEmpty else { return }
+            // A cancelled session already reset its count; decrementing again would undercount.
+            try await tx.sql.raw("""
+                UPDATE sessions SET current_participants = current_participants - 1, updated_at = \(bind: now) \
+                WHERE id = \(bind: payment.sessionID) AND current_participants > 0 \
+                AND status <> \(bind: SessionStatus.cancelled.rawValue)
+                """).run()
+        }
+    }
+
+    /// The side effects of a confirmed booking, in its transaction: metrics, the learner's email, the
+    /// mentor's notification.
+    private static func announce(_ booking: Booking, session: LearningSession, on tx: any Database) async throws {
+        try await MetricsService.incrementBookings(sessionID: session.id!, on: tx)
+        if let learner = try await User.find(booking.$learner.id, on: tx) {
+            try await EmailOutbox.enqueue(
+                to: learner.email, subject: "Booked: \(session.title)",
+                body: "You are booked for \"\(session.title)\" at \(session.schedule.formatted(.iso8601)). "
+                    + "Amount paid: \(Money.decimal(booking.paymentAmountCents)).",
+                kind: "booking_confirmation", on: tx)
+            try await Notifier.notify(
+                session.$mentor.id, title: "New booking",
+                message: "\(learner.username) booked \"\(session.title)\".", type: .success,
+                actionURL: "/api/sessions/\(session.id!)", on: tx)
+        }
+    }
+
+    /// Cancels the learner's booking: the seat is freed and a paid booking refunded (through the outbox,
+    /// written in the same transaction, then attempted at once).
     func cancel(bookingID: Int64, learnerID: Int64) async throws -> Booking {
         let db = services.db
         guard let booking = try await Booking.find(bookingID, on: db) else { throw APIError.notFound("booking") }
@@ -103,13 +217,13 @@ struct BookingService: Sendable {
             throw APIError.conflict("session_not_cancellable", "bookings of a \(session.status.rawValue) session cannot be cancelled")
         }
         let now = services.now()
-        let refund = booking.paymentStatus == .paid && booking.paymentAmountCents > 0 ? booking.paymentID : nil
-        try await db.transaction { tx in
+        let charge = booking.paymentStatus == .paid && booking.paymentAmountCents > 0 ? booking.paymentID : nil
+        let refund = try await db.transaction { tx -> Int64? in
             let sql = tx.sql
             // Conditional, so a double cancel frees one seat, not two.
             let rows = try await sql.raw("""
                 UPDATE bookings SET status = \(bind: BookingStatus.cancelled.rawValue), \
-                payment_status = \(bind: (refund == nil ? booking.paymentStatus : .refunded).rawValue), \
+                payment_status = \(bind: (charge == nil ? booking.paymentStatus : .refunded).rawValue), \
                 updated_at = \(bind: now) \
                 WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.confirmed.rawValue) RETURNING id
                 """).all()
@@ -121,14 +235,17 @@ struct BookingService: Sendable {
             if let learner = try await User.find(learnerID, on: tx) {
                 try await EmailOutbox.enqueue(
                     to: learner.email, subject: "Cancelled: \(session.title)",
-                    body: "Your booking for \"\(session.title)\" is cancelled\(refund == nil ? "" : " and refunded").",
+                    body: "Your booking for \"\(session.title)\" is cancelled\(charge == nil ? "" : " and refunded").",
                     kind: "booking_cancelled", on: tx)
                 try await Notifier.notify(
                     session.$mentor.id, title: "Booking cancelled",
                     message: "\(learner.username) cancelled their booking for \"\(session.title)\".", on: tx)
             }
+            guard let charge else { return nil }
+            return try await RefundOutbox.enqueue(
+                chargeID: charge, amountCents: booking.paymentAmountCents, now: now, on: tx)
         }
-        if let refund { try? await services.payments.refund(chargeID: refund) }
+        if let refund { await RefundDispatcher(services: services).dispatch(ids: [refund]) }
         return try await Booking.find(bookingID, on: db) ?? booking
     }
 
@@ -136,5 +253,12 @@ struct BookingService: Sendable {
         try await Booking.query(on: db)
             .filter(\.$session.$id == sessionID).filter(\.$learner.$id == learnerID)
             .filter(\.$status ~~ [.pending, .confirmed]).first()
+    }
+}
+
+extension Optional {
+    fileprivate func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

@@ -44,7 +44,10 @@ public struct ControlPlaneServices: Sendable {
             cost: UInt8(configuration.bcryptCost), threads: configuration.passwordHashThreads,
             queueLimit: configuration.passwordHashQueue)
         self.rateLimiter = RateLimiter(maximumKeys: configuration.rateLimit.maxTracked)
-        self.payments = payments ?? SandboxPaymentProvider(rules: configuration.payment)
+        // The sandbox keeps its ledger in the data directory so it outlives a crash, as a real processor's does.
+        self.payments = payments ?? SandboxPaymentProvider(
+            rules: configuration.payment,
+            journalPath: (dataDirectory as NSString).appendingPathComponent("payment-sandbox.jsonl"))
         self.database = try PeerLearnDatabase(
             url: configuration.databaseURL, sqlitePath: configuration.sqlitePath,
             postgresSchema: configuration.databaseSchema, logger: logger)

@@ -18,7 +18,7 @@ struct SessionLifecycle: Sendable {
             // Publishing a session nobody can attend any more helps no one: move its date first.
             throw APIError.unprocessable("schedule is in the past; update it before publishing")
         }
-        let refunds = try await db.transaction { tx -> [String] in
+        let refunds = try await db.transaction { tx -> [Int64] in
             let allowed = transition.allowedFrom.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let rows = try await tx.sql.raw("""
                 UPDATE sessions SET status = \(bind: transition.target.rawValue), updated_at = \(bind: now) \
@@ -37,12 +37,8 @@ struct SessionLifecycle: Sendable {
             }
             return []
         }
-        // Money moves back only once the cancellation is committed.
-        for chargeID in refunds {
-            do { try await services.payments.refund(chargeID: chargeID) } catch {
-                services.logger.error("refund of \(chargeID) failed: \(error)")
-            }
-        }
+        // Money moves back only once the cancellation is committed (the refund outbox retries failures).
+        await RefundDispatcher(services: services).dispatch(ids: refunds)
         return try await LearningSession.find(sessionID, on: db) ?? session
     }
 
@@ -90,14 +86,15 @@ struct SessionLifecycle: Sendable {
         try await MetricsService.setCompletionRate(rate, sessionID: session.id!, on: db)
     }
 
-    /// Cancels every live booking, frees the seats and returns the charges to refund after commit.
-    private func cancel(_ session: LearningSession, now: Date, on db: any Database) async throws -> [String] {
-        var refunds: [String] = []
+    /// Cancels every live booking, frees the seats and queues their refunds (refund outbox ids).
+    private func cancel(_ session: LearningSession, now: Date, on db: any Database) async throws -> [Int64] {
+        var refunds: [Int64] = []
         for booking in try await confirmedBookings(session, on: db) {
             booking.status = .cancelled
             if booking.paymentStatus == .paid, let charge = booking.paymentID, booking.paymentAmountCents > 0 {
                 booking.paymentStatus = .refunded
-                refunds.append(charge)
+                refunds.append(try await RefundOutbox.enqueue(
+                    chargeID: charge, amountCents: booking.paymentAmountCents, now: now, on: db))
             }
             try await booking.save(on: db)
             try await Notifier.notify(

@@ -46,7 +46,9 @@ public struct StatisticsRecorder: Sendable {
 
     public enum RecordError: Error, Equatable { case unknownSession, invalidReport(String) }
 
-    public func record(sessionID: UUID, _ report: ParticipantStatisticsReport) async throws {
+    /// Writes one connection's row: the row `rowID` when the join created it (`AttendanceLedger.joined`),
+    /// else the row of the same user and `joinedAt`, else a new one.
+    public func record(sessionID: UUID, _ report: ParticipantStatisticsReport, rowID: Int64? = nil) async throws {
         guard [report.bytesIn, report.bytesOut, report.packetsIn, report.packetsOut, report.packetsLost].allSatisfy({ $0 >= 0 }),
               (0...1).contains(report.lossFraction), report.jitterMs >= 0, report.secondsInRoom >= 0
         else { throw RecordError.invalidReport("counters must be >= 0 and loss within 0...1") }
@@ -55,7 +57,11 @@ public struct StatisticsRecorder: Sendable {
         try await db.transaction { tx in
             // One row per connection: a periodic snapshot of the same connection (same joined_at) rewrites it.
             var existing: ParticipantStatistics?
-            if let joinedAt = report.joinedAt {
+            if let rowID {
+                existing = try await ParticipantStatistics.query(on: tx).filter(\.$id == rowID)
+                    .filter(\.$session.$id == sessionID).filter(\.$user.$id == report.userID).first()
+            }
+            if existing == nil, let joinedAt = report.joinedAt {
                 existing = try await ParticipantStatistics.query(on: tx).filter(\.$session.$id == sessionID)
                     .filter(\.$user.$id == report.userID).filter(\.$joinedAt == joinedAt).first()
             }
