@@ -259,6 +259,17 @@ import Testing
         }
     }
 
+    /// Fetch and WebSocket may reach this host on any port (a standalone relay listens on httpPort + 1 of
+    /// the same host), and no other host.
+    @Test func connectSourcesAreThisHostOnAnyPort() async throws {
+        try await Self.live { client, _ in
+            // The test client's requests name `localhost` as their authority.
+            let response = try await client.execute(uri: "/health", method: .get)
+            let csp = response.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+            #expect(csp.contains("connect-src 'self' http://localhost:* https://localhost:* ws://localhost:* wss://localhost:*;"), "\(csp)")
+        }
+    }
+
     /// The pages themselves: served with the headers, and with no inline script or style for the policy to
     /// block (the web app and the relay demo load theirs from files).
     @Test func pagesHaveTheHeadersAndNoInlineScript() async throws {

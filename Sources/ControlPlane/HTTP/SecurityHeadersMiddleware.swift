@@ -5,10 +5,12 @@ import Logging
 
 /// Adds the browser-hardening headers to every answer, pages, API and errors alike:
 ///
-/// - `Content-Security-Policy`: scripts, styles, images, media and connections from this origin only, no
-///   inline script (so an injected `<script>` or `onclick=` does nothing), no plugins, no framing, no
-///   `<base>` tricks. `connect-src` lists `ws://`/`wss://` to this host as well as `'self'`, because browsers
-///   older than CSP 3 do not count a WebSocket to the same host as `'self'`.
+/// - `Content-Security-Policy`: scripts, styles, images and media from this origin only, no inline script
+///   (so an injected `<script>` or `onclick=` does nothing), no plugins, no framing, no `<base>` tricks.
+///   `connect-src` (fetch, WebSocket) allows this host on any port, over http(s) and ws(s): a standalone
+///   `peerlearn relay` serves WHIP/WHEP on its own port of the same host (by default `httpPort + 1`), and
+///   browsers older than CSP 3 do not count a WebSocket to the same host as `'self'`. Other hosts stay
+///   unreachable, so injected code could not send anything elsewhere.
 /// - `X-Content-Type-Options: nosniff`: a JSON or uploaded-image answer is never run as script or HTML.
 /// - `X-Frame-Options: DENY` (and `frame-ancestors 'none'`): no clickjacking of the booking page.
 /// - `Referrer-Policy: no-referrer`: room and session ids in our URLs never leak to other sites.
@@ -26,12 +28,23 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
         return response
     }
 
+    /// `example.org` from `example.org:8080`, `[::1]` from `[::1]:8080`; nil for anything unusual.
+    static func hostName(_ authority: String) -> String? {
+        guard !authority.isEmpty, authority.count <= 255,
+              authority.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) }) else { return nil }
+        if authority.hasPrefix("[") {
+            guard let end = authority.firstIndex(of: "]") else { return nil }
+            return String(authority[...end])
+        }
+        let name = authority.split(separator: ":", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        return name.isEmpty || authority.filter({ $0 == ":" }).count > 1 ? nil : name
+    }
+
     static func apply(to headers: inout HTTPFields, host: String?) {
         var connect = "'self'"
-        // Only a plain host[:port] goes into the policy (the Host header is the client's to choose).
-        if let host, !host.isEmpty, host.count <= 255,
-           host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) }) {
-            connect += " ws://\(host) wss://\(host)"
+        // Only a plain host name or address goes into the policy (the Host header is the client's to choose).
+        if let name = host.flatMap(Self.hostName) {
+            connect += ["http", "https", "ws", "wss"].map { " \($0)://\(name):*" }.joined()
         }
         headers[.contentSecurityPolicy] = [
             "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
