@@ -93,11 +93,16 @@ actor RoomDirectory {
         guard let member = rooms[room]?[connection] else { return }
         switch member.outbox.yield(text) {
         case .enqueued, .terminated: return
-        case .dropped:
-            member.disconnect.yield(.slowReader)
-            leave(room: room, connection: connection)
+        case .dropped: dropSlowReader(room: room, connection: connection)
         @unknown default: return
         }
+    }
+
+    /// Removes a member whose outbox overflowed and tells its connection to close (close code 4408).
+    func dropSlowReader(room: String, connection: UUID) {
+        guard let member = rooms[room]?[connection] else { return }
+        member.disconnect.yield(.slowReader)
+        leave(room: room, connection: connection)
     }
 
     static func encode(_ object: [String: Any]) -> String {

@@ -271,7 +271,11 @@ actor RoomConnection {
         try? await signaling.relay.leave(roomID: room, participantID: participantID)
     }
 
+    /// Answers go through the same bounded outbox as the room's broadcasts, so they count against the
+    /// same limit: a full outbox makes this member a slow reader too.
     private func send(_ text: String) {
-        outbox.yield(text)
+        if case .dropped = outbox.yield(text) {
+            Task { [directory, room, connection] in await directory.dropSlowReader(room: room, connection: connection) }
+        }
     }
 }
