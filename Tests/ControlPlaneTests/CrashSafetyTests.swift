@@ -1,4 +1,4 @@
-import ControlPlane
+@testable import ControlPlane
 import FluentKit
 import FluentSQL
 import Foundation
@@ -77,6 +77,27 @@ import Testing
             #expect(try await h.session(id)["current_participants"] as? Int == 0)
             #expect(await h.payments.allCharges.isEmpty)
             #expect(try await h.book(id, learner: other).status == .created, "the released seat is bookable")
+        }
+    }
+
+    /// The processor answered only after a recovery pass had given up on the payment: the late charge is
+    /// given back, not kept without a booking.
+    @Test(arguments: TestBackend.all)
+    func aChargeLandingAfterRecoveryFailedThePaymentIsRefunded(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor")
+            let learner = try await h.register("leo")
+            let id = try await h.createSession(mentor: mentor, maxParticipants: 2, price: 10)
+            let (_, paymentID) = try await Self.pendingBooking(h, session: id, learner: learner, key: "k-late")
+            #expect(try await PaymentRecovery(services: h.services).reconcile() == .init(failed: 1))
+            let charge = try await h.payments.charge(amountCents: 1_000, cardToken: "tok_visa", idempotencyKey: "k-late")
+            let payment = try #require(try await Payment.find(paymentID, on: h.db))
+            #expect(try await BookingService(services: h.services).confirm(payment, charge: charge) == nil)
+            #expect(try await h.count("bookings") == 0)
+            #expect(try await h.count("refund_outbox", where: "status = 'done'") == 1)
+            #expect(try await Payment.find(paymentID, on: h.db)?.status == .refunded)
+            #expect(await h.payments.capturedCharges.isEmpty)
+            #expect(try await h.session(id)["current_participants"] as? Int == 0)
         }
     }
 

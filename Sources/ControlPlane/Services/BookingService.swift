@@ -129,6 +129,16 @@ struct BookingService: Sendable {
                 WHERE id = \(bind: payment.id!) AND status = \(bind: PaymentRecordStatus.pending.rawValue) RETURNING id
                 """).all()
             guard !claimed.isEmpty else {
+                // Settled by someone else. If recovery already failed it (the processor had not answered
+                // after `stalePendingAfter`) while this charge went through after all, give it back.
+                let current = try await Payment.find(payment.id!, on: tx)
+                if let current, current.status == .failed {
+                    current.chargeID = charge.id
+                    try await current.save(on: tx)
+                    let refund = try await RefundOutbox.enqueue(
+                        chargeID: charge.id, amountCents: charge.amountCents, paymentID: current.id, now: now, on: tx)
+                    return (nil, refund)
+                }
                 return (try await payment.bookingID.asyncFlatMap { try await Booking.find($0, on: tx) }, nil)
             }
             let session = try await LearningSession.find(payment.sessionID, on: tx)
