@@ -69,7 +69,8 @@ struct RelayCommand: AsyncParsableCommand {
         let rooms = RoomWebSocketRoutes(signaling: signaling)
         rooms.registerRefusals(on: router)
         let webSocketRouter = Router(context: RoomSocketRequestContext.self)
-        webSocketRouter.add(middleware: RateLimitMiddleware(limiter: limiter, rules: joinRules, clients: clients))
+        webSocketRouter.add(middleware: UpgradeRateLimitMiddleware(
+            limits: RateLimitMiddleware(limiter: limiter, rules: joinRules, clients: clients)))
         rooms.register(on: webSocketRouter)
         let httpPort = port ?? configuration.httpPort + 1
         let app = Application(

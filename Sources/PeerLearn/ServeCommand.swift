@@ -65,10 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
             joinThrottle: { [services] in services.joinThrottle(userID: $0) })
         signaling.register(on: router)
         OperationsRoutes(relay: relay).register(on: router)
-        // A WebSocket upgrade is decided by this router alone; one it refuses (429 here) falls through to
-        // the API router's GET /ws/rooms route, which limits again and answers the refusal in JSON.
+        // A refused WebSocket upgrade would be a bare 400, so the limiter on the upgrade router only marks the
+        // request; the room socket then refuses in-band (`rate_limited`, close 4429).
         let webSocketRouter = Router(context: RoomSocketRequestContext.self)
-        webSocketRouter.add(middleware: services.rateLimitMiddleware(context: RoomSocketRequestContext.self))
+        webSocketRouter.add(middleware: UpgradeRateLimitMiddleware(limits: services.rateLimitMiddleware()))
         let rooms = RoomWebSocketRoutes(signaling: signaling)
         rooms.register(on: webSocketRouter)
         rooms.registerRefusals(on: router)
@@ -103,15 +103,29 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// The room WebSocket's request context: Hummingbird's WebSocket context plus the TCP peer, so upgrades
-/// are rate-limited per client address like every other join.
-struct RoomSocketRequestContext: WebSocketRequestContext, RemoteAddressRequestContext {
+/// are rate-limited per client address like every other join, and the limiter's verdict.
+struct RoomSocketRequestContext: WebSocketRequestContext, RemoteAddressRequestContext, UpgradeRateLimitContext {
     var coreContext: CoreRequestContextStorage
     let webSocket: WebSocketHandlerReference<Self>
     let remoteAddress: SocketAddress?
+    var upgradeRetryAfter: Int?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// The per-address limiter on the WebSocket upgrade router: it never refuses the upgrade (Hummingbird would
+/// answer a bare 400), it records the refusal for the room socket to answer in-band.
+struct UpgradeRateLimitMiddleware: RouterMiddleware {
+    typealias Context = RoomSocketRequestContext
+    let limits: RateLimitMiddleware<RoomSocketRequestContext>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.upgradeRetryAfter = limits.refusal(request, context: context)
+        return try await next(request, context)
     }
 }

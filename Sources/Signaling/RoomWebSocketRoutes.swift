@@ -67,6 +67,10 @@ public struct RoomWebSocketRoutes: Sendable {
             let claims: RoomClaims
             let room: String
             do {
+                if let retryAfter = (context.requestContext as? any UpgradeRateLimitContext)?.upgradeRetryAfter {
+                    throw SignalingError.tooManyRequests(
+                        "rate_limited", "too many joins from this address; retry in \(retryAfter) s", retryAfter: retryAfter)
+                }
                 room = try signaling.room(context.requestContext)
                 claims = try await signaling.authorize(
                     token: context.request.uri.queryParameters["token"].map(String.init), roomID: room)

@@ -6,6 +6,15 @@ import Relay
 import RelayServer
 import RoomToken
 
+/// A WebSocket request context that can carry a rate-limit refusal made before the upgrade. Hummingbird
+/// answers a refused upgrade with a bare 400, so a limiter on the WebSocket router lets the upgrade happen
+/// and records the refusal here; the room socket then answers in-band, like its other refusals: an `error`
+/// message `rate_limited` and close code 4429.
+public protocol UpgradeRateLimitContext {
+    /// Seconds until the client may try again; nil when it was not limited.
+    var upgradeRetryAfter: Int? { get }
+}
+
 /// WHIP (RFC 9725) to publish and WHEP to watch, each authorized by a room token:
 ///
 /// - `POST /whip/{roomId}` with `Authorization: Bearer <room token>` and an SDP offer →

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import Synchronization
 import Testing
+import Glibc
 
 /// Issue 10 point 4: rate limits, bcrypt on its own bounded pool, 413 for big bodies, security headers,
 /// no room token in logs, and no account enumeration through login or registration.
@@ -96,6 +97,27 @@ import Testing
                 uri: "/api/auth/login", method: .post, headers: [.contentType: "application/json"],
                 body: Self.json(["username": "limited0", "password": "Passw0rd!x"]))
             #expect(login.status == .tooManyRequests)
+            #expect(try await client.execute(uri: "/api/sessions", method: .get).status == .ok)
+        }
+    }
+
+    /// Room tokens, WHIP, WHEP and the room WebSocket share the per-address `join` bucket, checked before
+    /// routing (so even a request for a room that does not exist spends a token).
+    @Test func joinsShareOnePerAddressBucket() async throws {
+        try await Self.live(configure: {
+            $0.rateLimit.exemptLoopback = false
+            $0.rateLimit.joinsPerMinute = 4
+        }) { client, _ in
+            var statuses: [UInt] = []
+            for (method, path) in [
+                (HTTPRequest.Method.post, "/whip/r1"), (.post, "/whep/r1"), (.get, "/ws/rooms/r1?token=x"),
+                (.post, "/api/sessions/00000000-0000-0000-0000-000000000000/room-token"), (.post, "/whip/r1"),
+                (.get, "/ws/rooms/r1"),
+            ] {
+                statuses.append(UInt(try await client.execute(uri: path, method: method).status.code))
+            }
+            #expect(!statuses.prefix(4).contains(429), "\(statuses)")
+            #expect(statuses.suffix(2) == [429, 429], "\(statuses)")
             #expect(try await client.execute(uri: "/api/sessions", method: .get).status == .ok)
         }
     }
@@ -381,5 +403,87 @@ import Testing
             let other = try await h.register("stillHere")
             #expect(try await h.call(.get, "/api/notifications", token: other.token).status == .ok)
         }
+    }
+}
+
+/// The same limits through `peerlearn serve` itself, where the room WebSocket's upgrade goes through a
+/// router of its own: a refused upgrade is a 429 JSON answer, not a socket.
+@Suite struct ServeRateLimitTests {
+    /// Sends one WebSocket upgrade request over a raw socket and returns the response head and body.
+    static func upgrade(_ path: String, port: Int) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array((
+            "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        // The head, then the server's in-band refusal and its close frame, until the server closes.
+        var response = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count <= 0 { break }
+            response += chunk[0..<count]
+        }
+        return response.isEmpty ? nil : String(decoding: response, as: UTF8.self)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ServeCommandTests.binary)))
+    func roomWebSocketUpgradesAreLimitedPerAddress() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("peerlearn-serve-rl-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = ServeCommandTests.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServeCommandTests.binary)
+        process.arguments = ["serve", "--config", "/nonexistent.json", "--port", String(port), "--log-level", "warning"]
+        process.environment = [
+            "PEERLEARN_DATA_DIRECTORY": directory, "PEERLEARN_BCRYPT_COST": "4",
+            "PEERLEARN_RELAY_PORT": String(ServeCommandTests.freePort()),
+            "PEERLEARN_RATE_LIMIT_EXEMPT_LOOPBACK": "false", "PEERLEARN_RATE_LIMIT_JOINS_PER_MINUTE": "3",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        var health: String?
+        for _ in 0..<200 where health == nil {
+            health = ServeCommandTests.get("/health", port: port)
+            if health == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try #require(health?.hasPrefix("HTTP/1.1 200") == true)
+        var answers: [String] = []
+        for _ in 0..<5 { answers.append(Self.upgrade("/ws/rooms/r1?token=forged", port: port) ?? "no answer") }
+        // Every upgrade succeeds (a refused one would be Hummingbird's bare 400); the first three are told
+        // in-band that the token is bad, then the bucket is empty and the refusal is `rate_limited`, close 4429.
+        #expect(answers.allSatisfy { $0.hasPrefix("HTTP/1.1 101") }, "\(answers.map { $0.prefix(40) })")
+        for answer in answers.prefix(3) {
+            #expect(answer.contains(#""error":"unauthorized""#) && !answer.contains("rate_limited"), "\(answer)")
+        }
+        let closeCode4429 = String(decoding: [0x11, 0x4D], as: UTF8.self)  // 4429, big-endian
+        for answer in answers.suffix(2) {
+            #expect(answer.contains(#""error":"rate_limited""#), "\(answer)")
+            #expect(answer.contains("retry in"), "\(answer)")
+            #expect(answer.contains(closeCode4429), "close code 4429")
+        }
+        // A plain GET on the same path meets the API router's limiter: a 429 JSON answer with Retry-After.
+        let plain = ServeCommandTests.get("/ws/rooms/r1?token=forged", port: port) ?? ""
+        #expect(plain.hasPrefix("HTTP/1.1 429"), "\(plain.prefix(300))")
+        #expect(plain.lowercased().contains("retry-after:"))
+        // Pages are served with the security headers.
+        let page = ServeCommandTests.get("/", port: port) ?? ""
+        #expect(page.contains("Content-Security-Policy: default-src 'self'"), "\(page.prefix(500))")
     }
 }

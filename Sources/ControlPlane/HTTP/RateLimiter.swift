@@ -203,12 +203,15 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let rule = rules.first(where: { $0.matches(request) }),
-              let client = clients.key(request: request, context: context) else {
-            return try await next(request, context)
-        }
-        let decision = limiter.take("\(rule.bucket)|ip|\(client)", limit: rule.limit)
-        guard decision.allowed else { return RateLimiter.refusal(retryAfter: decision.retryAfter) }
+        if let retryAfter = refusal(request, context: context) { return RateLimiter.refusal(retryAfter: retryAfter) }
         return try await next(request, context)
+    }
+
+    /// Takes a token for `request` if a rule covers it: nil to proceed, else the seconds to wait.
+    public func refusal(_ request: Request, context: Context) -> Int? {
+        guard let rule = rules.first(where: { $0.matches(request) }),
+              let client = clients.key(request: request, context: context) else { return nil }
+        let decision = limiter.take("\(rule.bucket)|ip|\(client)", limit: rule.limit)
+        return decision.allowed ? nil : decision.retryAfter
     }
 }
