@@ -6,7 +6,10 @@ Tests/SDPTests/Fixtures. RTP/VP8: the Chromium VP8 packet from Tests/RTPTests pl
 two-byte-extension variants. RTCP: the compound packets a browser sends (SR+SDES, RR+REMB, NACK, PLI,
 FIR, transport-cc, BYE). Relay: datagram sequences in FuzzRelay's record format. RoomMessages: every
 client message of Sources/Signaling/README.md. DTLS seeds come from a real handshake:
-FUZZ_DTLS_WRITE_SEEDS=Fuzz/Corpus/FuzzDTLS .build-fuzz/debug/FuzzDTLS
+FUZZ_DTLS_WRITE_SEEDS=Fuzz/Corpus/FuzzDTLS .build-fuzz/release/FuzzDTLS
+
+The other files in each directory, named by their SHA-1, are inputs the fuzzers found that reach new
+coverage, kept by `scripts/fuzz merge TARGET` (libFuzzer -merge=1) so every run starts from there.
 """
 import os, re, struct
 

@@ -16,8 +16,8 @@ import Glibc
 // before the client's i-th datagram, then the rest after the handshake.
 // FUZZ_DTLS_WRITE_SEEDS=<dir> writes a real handshake's client flights there as seeds and exits.
 
-nonisolated(unsafe) let serverCertificate = try! DTLSCertificate()
-nonisolated(unsafe) let clientCertificate = try! DTLSCertificate()
+let serverCertificate = try! DTLSCertificate()
+let clientCertificate = try! DTLSCertificate()
 
 func makeServer() -> DTLSConnection {
     try! DTLSConnection(

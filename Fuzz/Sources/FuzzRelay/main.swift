@@ -21,8 +21,8 @@ import STUN
 //      stranger's), neither protected nor mapped.
 // Set FUZZ_RELAY_TRACE=1 to print what each record did (for turning a crash into a test).
 
-nonisolated(unsafe) let trace = environmentFlag("FUZZ_RELAY_TRACE")
-nonisolated(unsafe) let certificate = try! DTLSCertificateCache.relay()
+let trace = environmentFlag("FUZZ_RELAY_TRACE")
+let certificate = try! DTLSCertificateCache.relay()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

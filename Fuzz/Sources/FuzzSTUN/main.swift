@@ -8,8 +8,8 @@ import STUN
 // the relay parses every STUN datagram a stranger sends to its public port.
 
 /// RFC 5769 §2's password, so its test vectors (the seed corpus) verify.
-nonisolated(unsafe) let rfc5769Key = STUNIntegrityKey(shortTermPassword: "VOkJxbRl1RmTxUk/WvJxBt")
-nonisolated(unsafe) let source = TransportAddress(ipv4: 192, 0, 2, 1, port: 32_853)
+let rfc5769Key = STUNIntegrityKey(shortTermPassword: "VOkJxbRl1RmTxUk/WvJxBt")
+let source = TransportAddress(ipv4: 192, 0, 2, 1, port: 32_853)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
