@@ -74,6 +74,7 @@ public struct RoomWebSocketRoutes: Sendable {
                 room = try signaling.room(context.requestContext)
                 claims = try await signaling.authorize(
                     token: context.request.uri.queryParameters["token"].map(String.init), roomID: room)
+                try signaling.throttleJoin(claims)
                 _ = try await signaling.admit(claims)
             } catch {
                 let refusal = error as? SignalingError ?? .badRequest("\(error)")

@@ -85,10 +85,7 @@ public struct SignalingRoutes: Sendable {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/sdp") == true else {
             throw SignalingError.unsupportedMediaType("the body must be an SDP offer (Content-Type: application/sdp)")
         }
-        if let retryAfter = joinThrottle?(claims.subject.value) {
-            throw SignalingError.tooManyRequests(
-                "rate_limited", "too many joins for this user; retry in \(retryAfter) s", retryAfter: retryAfter)
-        }
+        try throttleJoin(claims)
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maximumOfferSize)
@@ -109,6 +106,14 @@ public struct SignalingRoutes: Sendable {
         headers[.contentType] = "application/sdp"
         headers[.location] = "/\(publish ? "whip" : "whep")/\(roomID)/\(result.participantID)"
         return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answer)))
+    }
+
+    /// The per-account join limit (WHIP, WHEP and the room WebSocket): 429 with `Retry-After` when spent.
+    func throttleJoin(_ claims: RoomClaims) throws {
+        if let retryAfter = joinThrottle?(claims.subject.value) {
+            throw SignalingError.tooManyRequests(
+                "rate_limited", "too many joins for this user; retry in \(retryAfter) s", retryAfter: retryAfter)
+        }
     }
 
     /// The room's capacity, or why the token's holder may not enter now (409 / 403).

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSTesting
+import HummingbirdWebSocket
 import RelayServer
 import RoomToken
 import Synchronization
@@ -73,6 +75,38 @@ import Testing
             #expect(String(buffer: response.body).contains(#""error":"rate_limited""#))
         }
         #expect(asked.withLock { $0 } == ["42"])
+    }
+}
+
+/// The room WebSocket meets the same per-account join limit, refused in-band (close 4429).
+@Suite struct RoomSocketJoinLimitTests {
+    @Test func aThrottledUserIsRefusedInBand() async throws {
+        let relay = try RelayService(configuration: .init(port: 0))
+        let asked = Mutex<[String]>([])
+        let signaling = SignalingRoutes(
+            relay: relay, verifier: try await RoomTokenVerifier(secret: SignalingHardeningTests.secret),
+            joinThrottle: { user in
+                asked.withLock { $0.append(user) }
+                return 9
+            })
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        RoomWebSocketRoutes(signaling: signaling).register(on: webSocketRouter)
+        let app = Application(
+            router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let token = try await SignalingHardeningTests.token(user: 77)
+            let errors = Mutex<[String]>([])
+            let close = try await client.ws("/ws/rooms/\(SignalingHardeningTests.room)?token=\(token)") { inbound, _, _ in
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let text) = message { errors.withLock { $0.append(text) } }
+                }
+            }
+            #expect(close?.closeCode == .unknown(4429))
+            #expect(close?.reason == "rate_limited")
+            #expect(errors.withLock { $0 }.first?.contains("retry in 9 s") == true, "\(errors.withLock { $0 })")
+        }
+        #expect(asked.withLock { $0 } == ["77"])
     }
 }
 
