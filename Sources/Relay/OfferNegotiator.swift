@@ -64,16 +64,18 @@ struct OfferNegotiator {
             }
         }
         guard !negotiated.isEmpty else { throw .noUsableMedia }
-        // RFC 8843 §7.3.1: the first accepted m-line carries the transport (candidates).
-        if let first = answerMedia.firstIndex(where: { !$0.isRejected }) {
-            for (index, candidate) in candidates.enumerated() {
-                answerMedia[first].append(
+        // RFC 8843 §7.3.1 needs the candidates only in the first accepted m-line, but every accepted one
+        // repeats them (as Janus does): stacks that share one transport from the start take the remote
+        // candidates of the last m-section they read (aiortc with max-bundle), and browsers ignore repeats.
+        for index in answerMedia.indices where !answerMedia[index].isRejected {
+            for (number, candidate) in candidates.enumerated() {
+                answerMedia[index].append(
                     Candidate(
-                        foundation: "\(index + 1)", component: 1, transport: "udp",
-                        priority: UInt32(2_130_706_431 - index), address: candidate.address,
+                        foundation: "\(number + 1)", component: 1, transport: "udp",
+                        priority: UInt32(2_130_706_431 - number), address: candidate.address,
                         port: candidate.port, kind: .host))
             }
-            answerMedia[first].append(.endOfCandidates)
+            answerMedia[index].append(.endOfCandidates)
         }
 
         var attributes: [Attribute] = [Attribute(.iceLite)]
