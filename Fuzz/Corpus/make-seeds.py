@@ -9,7 +9,7 @@ client message of Sources/Signaling/README.md. DTLS seeds come from a real hands
 FUZZ_DTLS_WRITE_SEEDS=Fuzz/Corpus/FuzzDTLS .build-fuzz/release/FuzzDTLS
 
 The other files in each directory, named by their SHA-1, are inputs the fuzzers found that reach new
-coverage, kept by `scripts/fuzz merge TARGET` (libFuzzer -merge=1) so every run starts from there.
+coverage, kept by `scripts/fuzz merge TARGET` (libFuzzer -set_cover_merge=1) so every run starts from there.
 """
 import os, re, struct
 
