@@ -111,7 +111,7 @@ write("FuzzRTCP", "transport-cc", twcc)
 write("FuzzRTCP", "sr-bye", sr + bye)
 
 # --- Relay: records (tag & 3: 0 publisher RTP [bit 2 video], 1 publisher RTCP, 2 subscriber RTCP,
-# 3 clock/raw). SSRC values 0/1 map to the real audio/video SSRCs; NACK ids count from the first
+# 3 clock (3), leave (11), raw datagram (7 stranger, 15 publisher address)). SSRC values 0/1 map to the real audio/video SSRCs; NACK ids count from the first
 # packet the subscriber received.
 AUDIO, VIDEO = 0, 1
 opus = b"\xfc" + b"\x42" * 60
@@ -147,6 +147,13 @@ write("FuzzRelay", "timers-and-strangers", records(media[:3] + [
 write("FuzzRelay", "publisher-feedback", records(media + [
     (1, rtcp(1, 201, struct.pack(">I", VIDEO) + block(0x55))),
     (1, remb), (1, twcc), (1, bye), ms(100), (4, rtp(96, 5004, 99000, 0, vp8_inter, True)),
+]))
+
+write("FuzzRelay", "publisher-leaves", records(media + [
+    (11, b"\x00"), (2, sub_nack), (2, sub_pli), ms(700), (2, sub_fir), (4, rtp(96, 5005, 102000, 0, vp8_inter, True)),
+]))
+write("FuzzRelay", "subscriber-leaves", records(media[:3] + [
+    (11, b"\x01"), (4, rtp(96, 5001, 93000, 0, vp8_inter, True)), (2, sub_nack), ms(1200), (1, pub_sr),
 ]))
 
 # --- Room WebSocket messages (Sources/Signaling/README.md).

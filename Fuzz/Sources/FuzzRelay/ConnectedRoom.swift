@@ -24,6 +24,9 @@ final class ConnectedRoom {
     var now: ContinuousClock.Instant
     /// First sequence number the subscriber received on each of the relay's SSRCs.
     var firstReceived: [UInt32: UInt16] = [:]
+    /// The engine's ids for the two, for leaving mid-stream.
+    var publisherID = ""
+    var subscriberID = ""
 
     init(certificate: DTLSCertificate) throws {
         engine = RelayEngine(
@@ -38,12 +41,14 @@ final class ConnectedRoom {
                 offer: publisher.makeOffer(audio: .sendonly, video: .sendonly)),
             now: now)
         try publisher.applyAnswer(published.answer)
+        publisherID = published.participantID
         let watching = try engine.join(
             .init(
                 roomID: "room", userID: "learner", role: .participant, intent: .subscribe(userID: nil),
                 offer: subscriber.makeOffer(audio: .recvonly, video: .recvonly)),
             now: now)
         try subscriber.applyAnswer(watching.answer)
+        subscriberID = watching.participantID
         publisher.start(now: now)
         subscriber.start(now: now)
         for _ in 0..<50 where !(publisher.isConnected && subscriber.isConnected) { pump() }
@@ -104,7 +109,13 @@ final class ConnectedRoom {
             guard packet.count >= 8, let protected = try? subscriber.protectRTCP(packet) else { return }
             deliver(protected, from: subscriberAddress, at: now)
         default:
-            if tag & 0x04 == 0 {
+            if tag & 0x0C == 0x08 {
+                // One of them leaves (WHIP/WHEP DELETE); what follows must find them gone.
+                let leaving = (packet.first ?? 0) & 1 == 0 ? publisherID : subscriberID
+                var output = CollectingOutput()
+                try? engine.leave(participantID: leaving, now: now, output: &output)
+                route(output)
+            } else if tag & 0x04 == 0 {
                 let milliseconds = packet.count >= 2 ? Int(packet[0]) << 8 | Int(packet[1]) : Int(packet.first ?? 10)
                 now += .milliseconds(milliseconds)
                 var output = CollectingOutput()

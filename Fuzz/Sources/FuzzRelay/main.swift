@@ -16,9 +16,10 @@ import STUN
 //   1  RTCP from the publisher         (bit 3: keep SSRCs; otherwise small SSRC values map to real ones)
 //   2  RTCP from the subscriber        (same mapping; NACK sequence numbers count from the first packet
 //                                       the subscriber received on that SSRC, so "0" is a real packet)
-//   3  other: bit 2 clear → advance the engine's clock by the body's first two bytes in ms and run its
-//      timers; bit 2 set → the body as a raw datagram (bit 3: from the publisher's address, else from a
-//      stranger's), neither protected nor mapped.
+//   3  other, by bits 2 and 3: 00 → advance the engine's clock by the body's first two bytes in ms and
+//      run its timers; 10 → the publisher (body[0] even) or the subscriber leaves; 01 → the body as a
+//      raw datagram from a stranger's address, 11 → the same from the publisher's address (neither
+//      protected nor mapped).
 // Set FUZZ_RELAY_TRACE=1 to print what each record did (for turning a crash into a test).
 
 let trace = environmentFlag("FUZZ_RELAY_TRACE")
