@@ -48,6 +48,11 @@ public struct AttackReport: Codable, Sendable {
         public var replayedTokenViewerLossPercent: Double
         /// Counters' change over the phase and gauges at its end, from the relay's `/metrics`.
         public var relayMetrics: [String: Double]?
+        /// Datagrams the kernel dropped for the relay's UDP socket during the phase (its receive
+        /// buffer was full), from `/proc/net/udp`: a flood that fills the buffer while the relay is
+        /// descheduled takes media down with it. Nil when the relay's socket is not visible here
+        /// (another host or network namespace).
+        public var relaySocketDrops: Int?
     }
 
     public struct Rates: Codable, Sendable {
@@ -130,14 +135,16 @@ extension LoadRunner {
         let replay = try AttackReplay(
             relayURL: relayURL, roomID: session.roomID, token: token, rate: attack.replayJoinsPerSecond)
 
-        let quiet = try await measurePhase("quiet", metricsURL: metricsURL, targets: (targets.stun, targets.replay))
+        let quiet = try await measurePhase(
+            "quiet", metricsURL: metricsURL, targets: (targets.stun, targets.replay), relayPort: relay.port)
 
         flood.start()
         try await subscriber.storm(nackRate: attack.nackPPS, pliRate: attack.pliPPS, nackSpan: attack.nackSpan)
         let replays = Task { await replay.run(rate: attack.replayJoinsPerSecond) }
         let underAttack: AttackReport.Phase
         do {
-            underAttack = try await measurePhase("attack", metricsURL: metricsURL, targets: (targets.stun, targets.replay))
+            underAttack = try await measurePhase(
+                "attack", metricsURL: metricsURL, targets: (targets.stun, targets.replay), relayPort: relay.port)
         } catch {
             _ = flood.stop()
             replay.stop()
@@ -171,10 +178,11 @@ extension LoadRunner {
     }
 
     /// One measured window (`measure`), plus what the attack report adds around it.
-    private func measurePhase(_ name: String, metricsURL: String, targets: (stun: Int, replay: Int)) async throws
-        -> AttackReport.Phase
-    {
+    private func measurePhase(
+        _ name: String, metricsURL: String, targets: (stun: Int, replay: Int), relayPort: UInt16
+    ) async throws -> AttackReport.Phase {
         let metricsBefore = await RelayMetrics.scrape(metricsURL, http: http)
+        let dropsBefore = Self.socketDrops(port: relayPort)
         let viewersBefore = try await viewerCounts(targets)
         let tester = ProcessSampler(pid: getpid())
         let testerBefore = tester.cpuSeconds()
@@ -195,6 +203,7 @@ extension LoadRunner {
         let testerAfter = tester.cpuSeconds()
         let viewersAfter = try await viewerCounts(targets)
         let metricsAfter = await RelayMetrics.scrape(metricsURL, http: http)
+        let dropsAfter = Self.socketDrops(port: relayPort)
         result.scenario = name
         func loss(_ i: Int) -> Double {
             let expected = viewersAfter[i].expected - viewersBefore[i].expected
@@ -209,7 +218,29 @@ extension LoadRunner {
         if let metricsBefore, let metricsAfter { relayMetrics = metricsAfter.delta(since: metricsBefore) }
         return AttackReport.Phase(
             result: result, relayPeakResidentMegabytes: relayPeak, testerCPUPercent: testerPercent,
-            forgedUsernameViewerLossPercent: loss(0), replayedTokenViewerLossPercent: loss(1), relayMetrics: relayMetrics)
+            forgedUsernameViewerLossPercent: loss(0), replayedTokenViewerLossPercent: loss(1), relayMetrics: relayMetrics,
+            relaySocketDrops: dropsBefore.flatMap { before in dropsAfter.map { $0 - before } })
+    }
+
+    /// The kernel's drop count for sockets bound to `port` (the `d` of `ss -m`'s skmem, read over
+    /// sock_diag: this VM's `/proc/net/udp` lists only some sockets); nil without `ss` or when no
+    /// such socket is visible from this network namespace.
+    static func socketDrops(port: UInt16) -> Int? {
+        let ss = Process()
+        ss.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
+        ss.arguments = ["-uanmH", "sport = :\(port)"]
+        let pipe = Pipe()
+        ss.standardOutput = pipe
+        ss.standardError = FileHandle.nullDevice
+        guard (try? ss.run()) != nil else { return nil }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ss.waitUntilExit()
+        var total: Int?
+        for field in output.split(whereSeparator: { $0 == "(" || $0 == ")" || $0 == "," || $0.isWhitespace })
+        where field.hasPrefix("d") {
+            if let drops = Int(field.dropFirst()) { total = (total ?? 0) + drops }
+        }
+        return total
     }
 
     /// Lost and expected packets so far of the two targeted viewers.
@@ -251,6 +282,8 @@ extension AttackReport {
                 ratio(q.serverCPUSecondsPer1000Packets, a.serverCPUSecondsPer1000Packets)),
             ("relay RSS MB, end / peak", "\(number(q.serverResidentMegabytes, "%.0f")) / \(number(quiet.relayPeakResidentMegabytes, "%.0f"))",
                 "\(number(a.serverResidentMegabytes, "%.0f")) / \(number(attack.relayPeakResidentMegabytes, "%.0f"))", ""),
+            ("relay socket drops (kernel)", quiet.relaySocketDrops.map { "\($0)" } ?? "-",
+                attack.relaySocketDrops.map { "\($0)" } ?? "-", ""),
             ("tester CPU %", number(quiet.testerCPUPercent, "%.0f"), number(attack.testerCPUPercent, "%.0f"), ""),
             ("forged-username viewer loss %", number(quiet.forgedUsernameViewerLossPercent),
                 number(attack.forgedUsernameViewerLossPercent), ""),
