@@ -44,7 +44,7 @@ struct OfferNegotiator {
             let remoteFingerprint = DTLSFingerprint(sdpValue: fingerprint.attributeValue)
         else { throw .invalidOffer("the offer has no sha-256 DTLS fingerprint") }
         let bundled = Set(offer.bundleGroup?.mids ?? [])
-        let usableCount = offer.media.filter { !$0.isRejected && ($0.type == .audio || $0.type == .video) }.count
+        let usableCount = offer.media.filter { Self.isOffered($0, bundled: bundled) && ($0.type == .audio || $0.type == .video) }.count
         if usableCount > 1 && bundled.isEmpty {
             throw .invalidOffer("the relay needs BUNDLE: offer all media in one a=group:BUNDLE")
         }
@@ -94,7 +94,7 @@ struct OfferNegotiator {
     private func accept(
         _ section: MediaDescription, of offer: SessionDescription, intent: Intent, bundled: Set<String>
     ) throws(RelayError) -> (MediaDescription, NegotiatedMedia)? {
-        guard !section.isRejected, let mid = section.mid else { return nil }
+        guard Self.isOffered(section, bundled: bundled), let mid = section.mid else { return nil }
         let kind: NegotiatedMedia.Kind
         switch section.type {
         case .audio: kind = .audio
@@ -151,6 +151,15 @@ struct OfferNegotiator {
             remoteSSRC: remoteSSRC, localSSRC: localSSRC,
             acceptsNack: feedback.contains { $0.type == "nack" && $0.parameter == nil })
         return (answer, media)
+    }
+
+    /// Whether the offerer wants this m-line: a zero port rejects it, except on a `bundle-only` section
+    /// of the BUNDLE group (RFC 8843 §6), which GStreamer's webrtcbin sends for every section after the
+    /// first. The answer accepts those with full attributes like any other.
+    static func isOffered(_ section: MediaDescription, bundled: Set<String>) -> Bool {
+        guard section.isRejected else { return true }
+        guard let mid = section.mid, bundled.contains(mid) else { return false }
+        return section.attributes.contains { $0.name == "bundle-only" }
     }
 
     /// RFC 8829 §5.3.1: a rejected m-line keeps its type and mid with port 0.
