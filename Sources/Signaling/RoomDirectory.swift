@@ -82,6 +82,9 @@ actor RoomDirectory {
 
     func members(room: String) -> Int { rooms[room]?.count ?? 0 }
 
+    /// False once the connection left or was dropped: what it still sends is ignored.
+    func isMember(room: String, connection: UUID) -> Bool { rooms[room]?[connection] != nil }
+
     private func broadcast(room: String, except connection: UUID, _ message: [String: Any]) {
         let text = Self.encode(message)
         for id in Array((rooms[room] ?? [:]).keys) where id != connection { send(text, to: id, in: room) }

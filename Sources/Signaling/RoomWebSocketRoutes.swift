@@ -93,67 +93,84 @@ public struct RoomWebSocketRoutes: Sendable {
                 member: .init(
                     userID: claims.subject.value, role: claims.role.rawValue, outbox: continuation, disconnect: disconnect))
             let limits = self.limits
-            // Three children; the first to finish decides how the socket ends and the others are cancelled:
-            // the reader (the member left, closed, or sent too fast), the writer (the socket failed), and
-            // the directory's disconnect (a slow reader). Cancelling also unblocks a writer stuck on a
-            // socket the peer no longer reads.
-            let ending = await withTaskGroup(of: Ending.self) { group in
-                group.addTask {
-                    for await text in outbox {
-                        do { try await outbound.write(.text(text)) } catch { return .closed }
-                    }
-                    // Finished by the directory: either the socket is ending anyway or it was a slow reader.
-                    return Task.isCancelled ? .closed : .outboxFinished
+            let refusal = SignalingError.tooManyRequests(
+                "rate_limited",
+                "more than \(Int(limits.messagesPerSecond)) messages/s (burst \(Int(limits.burst))) on one room socket")
+            // The writer on its own, so it alone can be cancelled (it may be stuck on a socket the peer does
+            // not read) while the reader goes on draining the socket.
+            let writer = Task {
+                for await text in outbox {
+                    do { try await outbound.write(.text(text)) } catch { return }
                 }
-                group.addTask {
-                    for await reason in disconnects {
-                        switch reason { case .slowReader: return .slowReader }
-                    }
-                    return .outboxFinished
-                }
+            }
+            // The first reason to end wins: the member left or closed, sent too fast, or read too slowly.
+            let (endings, ending) = AsyncStream.makeStream(of: Ending.self, bufferingPolicy: .bufferingOldest(1))
+            await withTaskGroup(of: Child.self) { group in
                 group.addTask {
                     var rate = MessageRate(perSecond: limits.messagesPerSecond, burst: limits.burst)
+                    var refused = false
                     do {
                         for try await message in inbound.messages(maxSize: Self.maximumMessageSize) {
-                            guard rate.admit(now: .now) else { return .rateLimited }
+                            // Once refused (or dropped as a slow reader), messages are read and ignored until
+                            // the peer answers the close: closing on unread data would reset the connection
+                            // and lose the close frame that says why.
+                            if refused { continue }
+                            guard rate.admit(now: .now) else {
+                                refused = true
+                                ending.yield(.rateLimited)
+                                continue
+                            }
+                            guard await directory.isMember(room: room, connection: connection) else { continue }
                             guard case .text(let text) = message else { continue }
-                            if await session.handle(text) == .leave { return .left }
+                            if await session.handle(text) == .leave {
+                                ending.yield(.left)
+                                return .reader
+                            }
                         }
                     } catch {
                         context.logger.debug("room socket closed: \(error)")
                     }
-                    return .closed
+                    ending.yield(.closed)
+                    return .reader
                 }
-                var ending = Ending.closed
-                while let next = await group.next() {
-                    // The outbox finishing only means the directory let go; wait for the reason.
-                    if next == .outboxFinished { continue }
-                    ending = next
+                group.addTask {
+                    for await reason in disconnects where reason == .slowReader { ending.yield(.slowReader) }
+                    return .watcher
+                }
+                var how = Ending.closed
+                for await first in endings {
+                    how = first
                     break
                 }
+                writer.cancel()
+                _ = await writer.value
+                if how == .slowReader || how == .rateLimited {
+                    await directory.leave(room: room, connection: connection)
+                    if how == .slowReader {
+                        await Self.close(outbound, code: Self.slowReaderCloseCode, reason: "slow_reader")
+                    } else {
+                        await Self.close(
+                            outbound, code: Self.rateLimitedCloseCode, reason: "rate_limited", message: refusal.json)
+                    }
+                    // The reader drains until the peer answers the close; one that never does is cut off.
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(5))
+                        return .timer
+                    }
+                    while let child = await group.next(), child == .watcher {}
+                }
                 group.cancelAll()
-                return ending
             }
             await session.close()
             await directory.leave(room: room, connection: connection)
-            switch ending {
-            case .slowReader:
-                await Self.close(outbound, code: Self.slowReaderCloseCode, reason: "slow_reader")
-            case .rateLimited:
-                await Self.close(
-                    outbound, code: Self.rateLimitedCloseCode, reason: "rate_limited",
-                    message: SignalingError.tooManyRequests(
-                        "rate_limited",
-                        "more than \(Int(limits.messagesPerSecond)) messages/s (burst \(Int(limits.burst))) on one room socket"
-                    ).json)
-            case .left, .closed, .outboxFinished:
-                break
-            }
         }
     }
 
+    /// The tasks of one member's socket.
+    enum Child: Sendable, Equatable { case reader, watcher, timer }
+
     /// How a member's socket ended.
-    enum Ending: Sendable, Equatable { case left, closed, rateLimited, slowReader, outboxFinished }
+    enum Ending: Sendable, Equatable { case left, closed, rateLimited, slowReader }
 
     /// Sends an optional last message and a close frame, giving up after two seconds: a peer that does not
     /// read may leave the socket unwritable, and Hummingbird's close timeout then drops the connection.

@@ -108,6 +108,54 @@ import Testing
         #expect(admitted == [true, true, true, false], "a long pause refills only to the burst")
     }
 
+    /// A real socket that stops reading: the replies it asked for fill the kernel buffers, then its
+    /// outbox; the server drops it from the room instead of buffering the rest, and once it reads again
+    /// it finds close code 4408. (The old unbounded outbox kept all 1,500 replies, 22 MB, for it.)
+    @Test func aSocketThatStopsReadingIsDroppedAndClosedWith4408() async throws {
+        let relay = try RelayService(configuration: .init(port: 0))
+        let signaling = SignalingRoutes(relay: relay, verifier: try await RoomTokenVerifier(secret: Self.secret))
+        let routes = RoomWebSocketRoutes(
+            signaling: signaling, limits: .init(outboxMessages: 4, messagesPerSecond: 10_000, burst: 10_000))
+        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        routes.register(on: webSocketRouter)
+        let app = Application(
+            router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let replies = Log<Int>()
+        let dropped = Log<Bool>()
+        try await app.test(.live) { client in
+            let close = try await client.ws(try await Self.path(user: 1)) { inbound, outbound, _ in
+                // Each unknown type is answered with an error quoting it: 1,500 × 15 KB (one frame each,
+                // under the 16 KB frame limit) owed to this socket, more than the kernel buffers hold.
+                let big = String(repeating: "x", count: 15_000)
+                let writer = Task {
+                    for _ in 0..<1_500 {
+                        do { try await outbound.write(.text(#"{"type":"\#(big)"}"#)) } catch { return }
+                    }
+                }
+                let deadline = ContinuousClock.now + .seconds(60)
+                while await routes.directory.members(room: Self.room) == 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                while await routes.directory.members(room: Self.room) > 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                await dropped.append(await routes.directory.members(room: Self.room) == 0)
+                var count = 0
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text = message { count += 1 }
+                }
+                await replies.append(count)
+                writer.cancel()
+            }
+            #expect(await dropped.values == [true], "removed from the room while not reading")
+            #expect(close?.closeCode == .unknown(4408))
+            #expect(close?.reason == "slow_reader")
+        }
+        let received = await replies.values.first ?? 0
+        #expect(received < 1_500, "the backlog was cut off, not kept")
+    }
+
     /// A member that never reads: its outbox stops at the limit, it is removed from the room (the others
     /// hear it left) and its connection is told to close as a slow reader. The routes turn that into
     /// close code 4408.
