@@ -93,6 +93,10 @@ struct ServeCommand: AsyncParsableCommand {
                 from: configuration.emailFrom, interval: .seconds(configuration.outboxPollSeconds), logger: logger)))
         }
         members += [.init(service: bridge), .init(service: relay), .init(service: app)]
+        // A service that fails (the relay's port is taken, say) shuts the others down gracefully in
+        // reverse order, as SIGTERM does: cancelling them all at once would close the database under
+        // the refund dispatcher's feet, and a force-unwrapped handle there ends the process with a trap.
+        for index in members.indices { members[index].failureTerminationBehavior = .gracefullyShutdownGroup }
         let group = ServiceGroup(
             configuration: .init(
                 services: members,

@@ -87,6 +87,9 @@ public final class RelayService: Service, Sendable {
     /// Binds every worker's socket, then serves until graceful shutdown, when every participant is
     /// ended (DTLS close_notify, a `left` event each) before the sockets close.
     public func run() async throws {
+        // However run ends (a port already taken, say), the event stream ends too, so whoever drains it
+        // (the attendance bridge) can finish its own shutdown.
+        defer { eventSink.finish() }
         var channels: [any Channel] = []
         for worker in workers {
             let engine = worker.engine
