@@ -410,32 +410,12 @@ import Glibc
 /// router of its own: a refused upgrade is a 429 JSON answer, not a socket.
 @Suite struct ServeRateLimitTests {
     /// Sends one WebSocket upgrade request over a raw socket and returns the response head and body.
+    /// The head, then the server's in-band refusal and its close frame, until the server closes.
     static func upgrade(_ path: String, port: Int) -> String? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return nil }
-        var timeout = timeval(tv_sec: 3, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array((
+        ServeCommandTests.exchange(
             "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        // The head, then the server's in-band refusal and its close frame, until the server closes.
-        var response = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(fd, &chunk, chunk.count, 0)
-            if count <= 0 { break }
-            response += chunk[0..<count]
-        }
-        return response.isEmpty ? nil : String(decoding: response, as: UTF8.self)
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+            port: port, timeout: 3)
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ServeCommandTests.binary)))

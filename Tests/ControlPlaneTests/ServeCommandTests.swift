@@ -25,6 +25,12 @@ import Testing
 
     /// One HTTP GET over a blocking socket (the server closes after it); nil while nothing listens.
     static func get(_ path: String, port: Int) -> String? {
+        exchange("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", port: port, timeout: 5)
+    }
+
+    /// Sends `request` raw over a new TCP connection to loopback and reads until the server closes or the
+    /// timeout passes; nil when nothing listens or nothing came back.
+    static func exchange(_ request: String, port: Int, timeout seconds: Int) -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { Glibc.close(fd) }
         var address = sockaddr_in()
@@ -35,10 +41,10 @@ import Testing
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return nil }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -46,7 +52,7 @@ import Testing
             if count <= 0 { break }
             response += chunk[0..<count]
         }
-        return String(decoding: response, as: UTF8.self)
+        return response.isEmpty ? nil : String(decoding: response, as: UTF8.self)
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: binary)))
