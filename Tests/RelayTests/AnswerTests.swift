@@ -42,8 +42,8 @@ extension AnswerTests {
         let viewer = try harness.join(
             user: "learner", intent: .subscribe(userID: nil), audio: .recvonly, video: .recvonly,
             editOffer: Self.bundleOnly)
-        let participant = try #require(harness.engine.participants[host.participantID])
-        #expect(participant.published.map(\.media.kind) == [.audio, .video])
+        let participant = try #require(harness.engine.router.participant(id: host.participantID))
+        #expect(participant.producers.map(\.media.kind) == [.audio, .video])
         harness.pump()
         try #require(host.peer.isConnected && viewer.peer.isConnected)
         try harness.send(

@@ -12,6 +12,8 @@ final class RelayHarness {
     /// Everything each peer received, decoded.
     var received: [TransportAddress: [PeerClient.Received]] = [:]
     var events: [RelayEvent] = []
+    /// Each joined participant's session, to renegotiate it.
+    var continuations: [String: RelayEngine.SessionContinuation] = [:]
     /// Simulates loss on the relay → peer path: return true to drop a datagram.
     var lose: ((TransportAddress, [UInt8]) -> Bool)?
 
@@ -36,10 +38,28 @@ final class RelayHarness {
         let result = try engine.join(
             .init(roomID: room, userID: user, role: role, intent: intent, offer: offer, tokenID: tokenID), now: .now)
         try peer.applyAnswer(result.answer)
+        continuations[result.participantID] = result.continuation
+        return (peer, result.participantID, add(peer))
+    }
+
+    /// Takes part a peer that already has the relay's description (it answered a relay offer).
+    func add(_ peer: PeerClient) -> TransportAddress {
         let address = TransportAddress(ipv4: 127, 0, 0, 1, port: UInt16(50_000 + peers.count))
         peers.append((peer, address))
         peer.start(now: .now)
-        return (peer, result.participantID, address)
+        return address
+    }
+
+    /// The peer's offer again (same ICE credentials and fingerprint), optionally with a second video
+    /// section (mid 2) as a screen share.
+    func reoffer(_ peer: PeerClient, addingVideo: Bool) -> String {
+        var offer = peer.makeOffer(audio: .sendonly, video: .sendonly)
+        guard addingVideo, let videoStart = offer.range(of: "m=video") else { return offer }
+        var video = String(offer[videoStart.lowerBound...])
+        video = video.replacingOccurrences(of: "a=mid:1", with: "a=mid:2")
+            .replacingOccurrences(of: "\(peer.videoSSRC)", with: "\(peer.videoSSRC &+ 1)")
+        offer = offer.replacingOccurrences(of: "a=group:BUNDLE 0 1", with: "a=group:BUNDLE 0 1 2") + video
+        return offer
     }
 
     /// Moves datagrams until nobody has anything left to say.

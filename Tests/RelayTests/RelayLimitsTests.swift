@@ -150,8 +150,8 @@ import Testing
 
     @Test func aSubscriberCannotAttachTheSameSourceTwice() throws {
         let (harness, host, viewer) = try connectedPair(editViewerOffer: { Self.repeatingVideo($0, copies: 10) })
-        let answer = try #require(harness.engine.participants[viewer.participantID])
-        #expect(answer.legs.filter { $0.media.kind == .video }.count == 1)
+        let answer = try #require(harness.engine.router.participant(id: viewer.participantID))
+        #expect(answer.consumers.filter { $0.media.kind == .video }.count == 1)
         try sendVideo(harness, from: host, count: 10)
         #expect(harness.rtp(to: viewer.address).filter { $0.header.payloadType == 96 }.count == 10)
     }
@@ -271,7 +271,7 @@ import Testing
             harness.deliverToRelay(try viewer.peer.protectRTCP(pli), from: viewer.address)
         }
         #expect(harness.engine.counters.drops(.unknownSSRC) == 16)
-        #expect(harness.engine.participants[viewer.participantID]?.rtcpSenders.count == 4)
+        #expect(harness.engine.router.participant(id: viewer.participantID)?.transport.rtcpSenders.count == 4)
     }
 
     @Test func aCheckFromAnotherParticipantsAddressCannotTakeItOver() throws {
@@ -281,9 +281,9 @@ import Testing
         let (check, _) = try #require(intruder.peer.pollTransmit())
         harness.deliverToRelay(check, from: host.address)
         #expect(harness.engine.counters.drops(.addressInUse) == 1)
-        let participant = try #require(harness.engine.participants[intruder.participantID])
-        #expect(participant.knownAddresses.isEmpty)
-        #expect(participant.remote == nil)
+        let participant = try #require(harness.engine.router.participant(id: intruder.participantID))
+        #expect(participant.transport.knownAddresses.isEmpty)
+        #expect(participant.transport.remote == nil)
         // The host's media still flows.
         try harness.send(
             from: host.peer, at: host.address, ssrc: host.peer.audioSSRC, payloadType: 111, sequenceNumber: 1,
@@ -293,10 +293,10 @@ import Testing
 
     @Test func forgedChecksFromAnywhereGetFewAnswers() throws {
         let (harness, _, viewer) = try connectedPair()
-        let participant = try #require(harness.engine.participants[viewer.participantID])
+        let participant = try #require(harness.engine.router.participant(id: viewer.participantID))
         // The real ufrag pair (it travels in the clear), a wrong password: a forged check.
         let forged = ICEConnectivityCheck.makeBindingRequest(
-            username: "\(participant.ice.configuration.localUfrag):\(viewer.peer.localUfrag)", password: "not-the-password",
+            username: "\(participant.transport.ice.configuration.localUfrag):\(viewer.peer.localUfrag)", password: "not-the-password",
             priority: 1, useCandidate: true, tieBreaker: 7, transactionID: .random())
         var output = CollectingOutput()
         for port in UInt16(30_000)..<30_200 {
@@ -308,30 +308,30 @@ import Testing
         }
         #expect(harness.engine.counters.drops(.rejectedSTUN) == 200)
         #expect(output.datagrams.count <= 10)
-        #expect(participant.knownAddresses.count == 1)
+        #expect(participant.transport.knownAddresses.count == 1)
     }
 
     @Test func checksFromEverNewPortsKeepTheAddressTableBounded() throws {
         let (harness, _, viewer) = try connectedPair()
-        let participant = try #require(harness.engine.participants[viewer.participantID])
-        let maximum = participant.ice.configuration.maximumPairs
+        let participant = try #require(harness.engine.router.participant(id: viewer.participantID))
+        let maximum = participant.transport.ice.configuration.maximumPairs
         // Replays the peer's nominating check (valid integrity) from 100 ports.
         viewer.peer.start(now: .now)
         let (check, _) = try #require(viewer.peer.pollTransmit())
         for port in UInt16(20_000)..<20_100 {
             harness.deliverToRelay(check, from: TransportAddress(ipv4: 127, 0, 0, 1, port: port))
         }
-        #expect(participant.knownAddresses.count <= maximum)
+        #expect(participant.transport.knownAddresses.count <= maximum)
     }
 
     @Test func dtlsWithoutANominatedPairTimesOut() throws {
         let (harness, _, viewer) = try connectedPair { $0.connectTimeout = .seconds(2) }
-        let participant = try #require(harness.engine.participants[viewer.participantID])
-        participant.remote = nil  // as if DTLS ran over a checked address that was never nominated
+        let participant = try #require(harness.engine.router.participant(id: viewer.participantID))
+        participant.transport.forgetNomination()  // as if DTLS ran over a checked address that was never nominated
         var output = CollectingOutput()
         harness.engine.handleTimeout(now: .now + .seconds(1), output: &output)
-        #expect(harness.engine.participants[viewer.participantID] != nil)
+        #expect(harness.engine.router.participant(id: viewer.participantID) != nil)
         harness.engine.handleTimeout(now: .now + .seconds(3), output: &output)
-        #expect(harness.engine.participants[viewer.participantID] == nil)
+        #expect(harness.engine.router.participant(id: viewer.participantID) == nil)
     }
 }

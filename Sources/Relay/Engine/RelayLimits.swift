@@ -4,11 +4,14 @@ public struct RelayLimits: Sendable, Equatable {
     /// m-lines in one offer. A WebRTC client uses two (audio, video); a screen share or simulcast a few
     /// more. More is refused before any per-section work is done.
     public var mediaSectionsPerOffer = 16
-    /// Simultaneous connections of one user in one worker. The room WebSocket opens one connection per
-    /// other publisher today, so this must exceed a seminar's publishers.
+    /// Simultaneous connections of one user in one worker. The room socket uses two (publish and
+    /// subscribe); the rest is room for reconnects, several tabs and WHIP/WHEP tools.
     public var connectionsPerUser = 16
     /// Simultaneous connections made with one room token (a leaked token replayed many times).
     public var connectionsPerToken = 16
+    /// m-sections of one subscribe connection the relay offers (the room socket): other members' tracks
+    /// received at once. Slots are reused, so this bounds tracks live at one time, not churn.
+    public var mediaSectionsPerSubscription = 64
     /// Participants (connected or connecting) and rooms one worker accepts.
     public var participantsPerWorker = 4_000
     public var roomsPerWorker = 1_000

@@ -21,16 +21,16 @@ struct OfferNegotiator {
         var remoteFingerprint: DTLSFingerprint
     }
 
-    var localUfrag: String
-    var localPassword: String
-    var localFingerprint: DTLSFingerprint
-    /// Host candidates (address, port) announced to the participant.
-    var candidates: [(address: String, port: UInt16)]
+    var local: LocalTransportDescription
     /// CNAME and stream id the relay uses for what it sends (RFC 7022: random per session).
     var cname: String
+    var sessionID: UInt64
+    var sessionVersion: UInt64 = 1
     var makeSSRC: () -> UInt32
     /// m-lines an offer may have; more is refused before any per-section work.
     var maximumMediaSections = 16
+    /// Video sections one publisher may send: a camera and a screen share.
+    var maximumPublishedVideo = 2
 
     func negotiate(_ offer: SessionDescription, intent: Intent) throws(RelayError) -> Result {
         guard offer.media.count <= maximumMediaSections else {
@@ -52,10 +52,11 @@ struct OfferNegotiator {
         var answerMedia: [MediaDescription] = []
         var negotiated: [NegotiatedMedia] = []
         for section in offer.media {
-            // One audio and one video section each way: a second one would attach the same source again
-            // and double what the relay sends this participant.
+            // A subscriber gets one audio and one video section (a second would attach the same source
+            // again and double what the relay sends it); a publisher may add a screen share to its camera.
             if let (answer, media) = try accept(section, of: offer, intent: intent, bundled: bundled),
-                !negotiated.contains(where: { $0.kind == media.kind && $0.flow == media.flow })
+                negotiated.filter({ $0.kind == media.kind && $0.flow == media.flow }).count
+                    < (media.flow == .publish && media.kind == .video ? maximumPublishedVideo : 1)
             {
                 answerMedia.append(answer)
                 negotiated.append(media)
@@ -64,18 +65,8 @@ struct OfferNegotiator {
             }
         }
         guard !negotiated.isEmpty else { throw .noUsableMedia }
-        // RFC 8843 §7.3.1 needs the candidates only in the first accepted m-line, but every accepted one
-        // repeats them (as Janus does): stacks that share one transport from the start take the remote
-        // candidates of the last m-section they read (aiortc with max-bundle), and browsers ignore repeats.
         for index in answerMedia.indices where !answerMedia[index].isRejected {
-            for (number, candidate) in candidates.enumerated() {
-                answerMedia[index].append(
-                    Candidate(
-                        foundation: "\(number + 1)", component: 1, transport: "udp",
-                        priority: UInt32(2_130_706_431 - number), address: candidate.address,
-                        port: candidate.port, kind: .host))
-            }
-            answerMedia[index].append(.endOfCandidates)
+            local.appendCandidates(to: &answerMedia[index])
         }
 
         var attributes: [Attribute] = [Attribute(.iceLite)]
@@ -83,8 +74,7 @@ struct OfferNegotiator {
         if offer.contains(.extmapAllowMixed) { attributes.append(Attribute(.extmapAllowMixed)) }
         attributes.append(Attribute(name: "msid-semantic", value: " WMS *"))
         let answer = SessionDescription(
-            origin: Origin(sessionID: UInt64(makeSSRC()) << 16 | UInt64(makeSSRC() & 0xFFFF), sessionVersion: 2,
-                address: "127.0.0.1"),
+            origin: Origin(sessionID: sessionID, sessionVersion: sessionVersion, address: "127.0.0.1"),
             sessionName: "-", attributes: attributes, media: answerMedia)
         return Result(
             answer: answer, media: negotiated, remoteUfrag: ufrag, remotePassword: password,
@@ -118,10 +108,7 @@ struct OfferNegotiator {
 
         var answer = MediaDescription(type: section.type, port: 9, proto: section.proto, formats: [])
         answer.mid = mid
-        answer.attributes.append(Attribute(name: "ice-ufrag", value: localUfrag))
-        answer.attributes.append(Attribute(name: "ice-pwd", value: localPassword))
-        answer.attributes.append(Attribute(name: "fingerprint", value: localFingerprint.sdpValue))
-        answer.attributes.append(Attribute(name: "setup", value: "passive"))
+        local.describe(&answer, setup: "passive")
         answer.attributes.append(Attribute(name: answerDirection.rawValue))
         answer.append(.rtcpMux)
         if section.contains(.rtcpReducedSize) { answer.append(.rtcpReducedSize) }
@@ -162,11 +149,14 @@ struct OfferNegotiator {
         return section.attributes.contains { $0.name == "bundle-only" }
     }
 
-    /// RFC 8829 §5.3.1: a rejected m-line keeps its type and mid with port 0.
+    /// RFC 8829 §5.3.1: a rejected m-line keeps its type and mid with port 0. It also carries the
+    /// transport attributes: strict parsers (GStreamer's webrtcbin) refuse an answer with any m-section
+    /// lacking a fingerprint, rejected or not.
     private func rejection(of section: MediaDescription) -> MediaDescription {
         var rejected = MediaDescription(
             type: section.type, port: 0, proto: section.proto, formats: Array(section.formats.prefix(1)))
         if let mid = section.mid { rejected.mid = mid }
+        local.describe(&rejected, setup: "passive")
         rejected.attributes.append(Attribute(name: "inactive"))
         return rejected
     }

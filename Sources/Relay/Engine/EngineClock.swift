@@ -1,0 +1,28 @@
+/// The engine's notion of time, injected: monotonic instants from the caller, mapped to the wall
+/// clock's NTP timestamps (for sender reports) from one reference taken at start-up. The engine never
+/// reads a clock itself, so tests drive it with any instants they like.
+struct EngineClock {
+    let start: ContinuousClock.Instant
+    /// The wall clock as a 64-bit NTP timestamp at `start`.
+    let ntpAtStart: UInt64
+
+    func nanoseconds(since now: ContinuousClock.Instant) -> Int64 {
+        let elapsed = now - start
+        return elapsed.components.seconds &* 1_000_000_000 &+ elapsed.components.attoseconds / 1_000_000_000
+    }
+
+    func ntp(_ now: ContinuousClock.Instant) -> UInt64 {
+        let nanos = UInt64(max(0, nanoseconds(since: now)))
+        let seconds = nanos / 1_000_000_000
+        let fraction = ((nanos % 1_000_000_000) << 32) / 1_000_000_000
+        return ntpAtStart &+ (seconds << 32) &+ fraction
+    }
+
+    /// RFC 3550 §6.4.1: RTT = A - LSR - DLSR in 1/65536 s; nil when the report is not plausible.
+    func roundTrip(lastSenderReport: UInt32, delay: UInt32, now: ContinuousClock.Instant) -> Duration? {
+        let arrival = UInt32(truncatingIfNeeded: ntp(now) >> 16)
+        let rtt = arrival &- lastSenderReport &- delay
+        guard rtt < 10 * 65_536 else { return nil }
+        return .nanoseconds(Int64(rtt) * 1_000_000_000 / 65_536)
+    }
+}

@@ -1,0 +1,93 @@
+/// The relay's sending side of one forwarded track toward one subscriber (mediasoup's Consumer). It
+/// keeps the subscriber's view continuous (its SSRC, sequence numbers and timestamps) when the
+/// source changes.
+final class Consumer {
+    /// How the consumer finds its producer.
+    enum Binding: Equatable {
+        /// WHEP: the newest track of its kind from a user (nil: the room's host), re-bound when they
+        /// reconnect.
+        case watching(userID: String?)
+        /// The room socket's subscribe connection: one producer, chosen when the relay offered it.
+        case assigned
+    }
+
+    unowned let subscriber: Participant
+    private(set) var media: NegotiatedMedia
+    let binding: Binding
+    private(set) weak var source: Producer?
+
+    /// Added (mod 2^16 / 2^32) to the source's numbers; recomputed at each (re)start.
+    var sequenceDelta: UInt16 = 0
+    var timestampDelta: UInt32 = 0
+    /// Set until the first packet of a new source is forwarded; video waits for a keyframe there.
+    var needsRestart = true
+    var lastSequenceNumber: UInt16
+    var lastTimestamp: UInt32
+    var lastSentAt: ContinuousClock.Instant?
+    var packetsSent: UInt32 = 0
+    var octetsSent: UInt32 = 0
+    /// Bytes of first transmissions (not retransmissions), which earn the consumer its retransmission budget.
+    var mediaBytesSent: UInt64 = 0
+    /// Video consumers that negotiated NACK: which lost packets are resent.
+    var nack: NackResponder?
+    /// From the subscriber's receiver reports about the relay's sender reports (RFC 3550 §6.4.1).
+    var roundTripTime: Duration?
+    /// The subscriber's own view of its loss and jitter, from its receiver reports.
+    var reportedFractionLost: UInt8 = 0
+    var reportedJitter: UInt32 = 0
+
+    init(
+        subscriber: Participant, media: NegotiatedMedia, binding: Binding, initialSequence: UInt16,
+        initialTimestamp: UInt32, limits: RelayLimits
+    ) {
+        self.subscriber = subscriber
+        self.media = media
+        self.binding = binding
+        self.lastSequenceNumber = initialSequence
+        self.lastTimestamp = initialTimestamp
+        negotiated(media, limits: limits)
+    }
+
+    var kind: NegotiatedMedia.Kind { media.kind }
+
+    /// Takes what the subscriber's answer accepted (NACK or not) for this consumer.
+    func negotiated(_ media: NegotiatedMedia, limits: RelayLimits) {
+        self.media = media
+        guard media.kind == .video && media.acceptsNack else {
+            nack = nil
+            return
+        }
+        if nack == nil {
+            nack = NackResponder(
+                capacity: RetransmissionBuffer.defaultCapacity, share: limits.retransmissionShare,
+                burstBytes: limits.retransmissionBurstBytes)
+        }
+    }
+
+    func attach(to producer: Producer) {
+        source = producer
+        needsRestart = true
+        producer.consumers.append(self)
+    }
+
+    func detach() {
+        source?.consumers.removeAll { $0 === self }
+        source = nil
+        needsRestart = true
+    }
+
+    /// Continues this consumer's numbering from a new source packet: sequence numbers stay consecutive
+    /// and timestamps advance by the wall time since the last packet sent (RFC 7667 §3.7 switching).
+    func restart(sequenceNumber: UInt16, timestamp: UInt32, now: ContinuousClock.Instant) {
+        sequenceDelta = (lastSequenceNumber &+ 1) &- sequenceNumber
+        var advance: UInt32 = 1
+        if let lastSentAt {
+            let elapsed = now - lastSentAt
+            let ticks = (elapsed.components.seconds * Int64(media.clockRate))
+                + elapsed.components.attoseconds / 1_000_000_000 * Int64(media.clockRate) / 1_000_000_000
+            advance = UInt32(truncatingIfNeeded: max(1, ticks))
+        }
+        timestampDelta = (lastTimestamp &+ advance) &- timestamp
+        needsRestart = false
+    }
+}

@@ -1,0 +1,152 @@
+
+/// Who a participant is, as the room token said. Copied into every event about them.
+public struct ParticipantIdentity: Sendable, Equatable {
+    public enum Role: String, Sendable, Equatable {
+        case host, participant
+    }
+
+    public let participantID: String
+    public let roomID: String
+    public let userID: String
+    public let role: Role
+
+    public init(participantID: String, roomID: String, userID: String, role: Role) {
+        self.participantID = participantID
+        self.roomID = roomID
+        self.userID = userID
+        self.role = role
+    }
+}
+
+/// Traffic and quality figures for one participant, as persisted by the control plane.
+public struct ParticipantStatistics: Sendable, Equatable {
+    public var packetsIn: UInt64 = 0
+    public var bytesIn: UInt64 = 0
+    public var packetsOut: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    /// Packets the participant's uplink lost (RFC 3550 cumulative, over its published tracks).
+    public var packetsLost: Int64 = 0
+    /// Worst interarrival jitter over its published tracks, or as its receiver reports said.
+    public var jitterMilliseconds: Double = 0
+    public var secondsInRoom: Double = 0
+    /// True when the participant published audio but no video (no camera, or camera denied).
+    public var audioOnly = false
+
+    public init() {}
+}
+
+/// One WebRTC peer connection through the relay: its transport, the tracks it publishes (producers)
+/// and the tracks the relay sends it (consumers). Confined to its engine's event loop.
+final class Participant {
+    let identity: ParticipantIdentity
+    /// The room token's id (`jti`), to bound how many connections one token makes.
+    let tokenID: String?
+    let transport: PeerTransport
+    var producers: [Producer] = []
+    var consumers: [Consumer] = []
+    /// What the relay told this peer in SDP, kept for renegotiation.
+    var negotiation: NegotiationState
+    /// The relay's own offers (the room socket's subscribe connection): one slot per m-section.
+    var subscription: SubscriptionPlan?
+    /// The SSRC the relay uses as RTCP sender toward this participant (RR, PLI, REMB).
+    let relaySSRC: UInt32
+    /// Since when ICE and DTLS have had to complete (the connect timeout): the join, or a subscribe
+    /// connection's first answer. Nil while there is nothing to connect yet.
+    var connectingSince: ContinuousClock.Instant?
+    var connectedAt: ContinuousClock.Instant?
+    var nextReportAt: ContinuousClock.Instant
+    var nextStatisticsAt: ContinuousClock.Instant
+    var statistics = ParticipantStatistics()
+    /// The deadline this participant is queued under in the engine's timer queue, if any.
+    var scheduledAt: ContinuousClock.Instant?
+
+    init(
+        identity: ParticipantIdentity, tokenID: String?, transport: PeerTransport, negotiation: NegotiationState,
+        relaySSRC: UInt32, now: ContinuousClock.Instant
+    ) {
+        self.identity = identity
+        self.tokenID = tokenID
+        self.transport = transport
+        self.negotiation = negotiation
+        self.relaySSRC = relaySSRC
+        self.connectingSince = now
+        self.nextReportAt = now + .seconds(1)
+        self.nextStatisticsAt = now + .seconds(5)
+    }
+
+    var isConnected: Bool { transport.isConnected }
+
+    /// Whether RTP with this clear-header SSRC and payload type can belong to a producer, checked before
+    /// SRTP so packets for other SSRCs never make libsrtp create stream state.
+    func mayPublish(ssrc: UInt32, payloadType: UInt8) -> Bool {
+        for producer in producers where producer.ssrc == ssrc || (producer.ssrc == nil && producer.media.payloadType == payloadType) {
+            return true
+        }
+        return false
+    }
+
+    /// Whether SRTCP from this sender SSRC is accepted: a producer's, or one the transport admits.
+    func mayReport(from ssrc: UInt32, limit: Int) -> Bool {
+        for producer in producers where producer.ssrc == ssrc { return true }
+        return transport.mayReport(from: ssrc, limit: limit)
+    }
+
+    func recordReporter(_ ssrc: UInt32) {
+        for producer in producers where producer.ssrc == ssrc { return }
+        transport.recordReporter(ssrc)
+    }
+
+    func producer(ssrc: UInt32, payloadType: UInt8) -> Producer? {
+        for producer in producers where producer.ssrc == ssrc { return producer }
+        // No SSRC in the SDP (rid-only offers): bind the first unbound producer with this payload type.
+        for producer in producers where producer.ssrc == nil && producer.media.payloadType == payloadType {
+            producer.ssrc = ssrc
+            return producer
+        }
+        return nil
+    }
+
+    func consumer(localSSRC: UInt32) -> Consumer? {
+        for consumer in consumers where consumer.media.localSSRC == localSSRC { return consumer }
+        return nil
+    }
+
+    /// The earliest time a timer of this participant is due: DTLS and consent, the connect deadline,
+    /// reports, statistics and postponed keyframe requests.
+    func nextDeadline(configuration: RelayConfiguration) -> ContinuousClock.Instant? {
+        var deadline = transport.nextDeadline
+        func consider(_ instant: ContinuousClock.Instant?) {
+            guard let instant else { return }
+            deadline = deadline.map { min($0, instant) } ?? instant
+        }
+        if !isConnected || transport.remote == nil { consider(connectingSince.map { $0 + configuration.connectTimeout }) }
+        if isConnected {
+            consider(nextReportAt)
+            consider(nextStatisticsAt)
+            for producer in producers { consider(producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval)) }
+        }
+        return deadline
+    }
+
+    func snapshot(now: ContinuousClock.Instant) -> ParticipantStatistics {
+        var result = statistics
+        result.secondsInRoom = connectedAt.map { Self.seconds(now - $0) } ?? 0
+        var lost: Int64 = 0
+        var jitter = 0.0
+        for producer in producers {
+            lost += producer.statistics.cumulativeLost
+            jitter = max(jitter, producer.statistics.jitterMilliseconds)
+        }
+        for consumer in consumers {
+            jitter = max(jitter, Double(consumer.reportedJitter) * 1_000 / Double(consumer.media.clockRate))
+        }
+        result.packetsLost = lost
+        result.jitterMilliseconds = jitter
+        result.audioOnly = producers.contains { $0.kind == .audio } && !producers.contains { $0.kind == .video }
+        return result
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

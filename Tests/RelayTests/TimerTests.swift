@@ -1,0 +1,41 @@
+import Testing
+
+@testable import Relay
+
+/// The engine tells the edge when it next needs the clock, instead of being swept every few milliseconds.
+@Suite struct TimerTests {
+    @Test func anIdleEngineNeedsNoTimer() throws {
+        let harness = try RelayHarness()
+        #expect(harness.engine.pollTimeout() == nil)
+    }
+
+    @Test func aConnectedRoomWakesForReportsAndNothingRunsBeforeIt() throws {
+        let harness = try RelayHarness()
+        _ = try harness.join(user: "mentor", role: .host, intent: .publish, audio: .sendonly, video: .sendonly)
+        _ = try harness.join(user: "learner", intent: .subscribe(userID: nil), audio: .recvonly, video: .recvonly)
+        harness.pump()
+        let start = ContinuousClock.now
+        let deadline = try #require(harness.engine.pollTimeout())
+        #expect(deadline <= start + .seconds(1) + .milliseconds(600))
+        var output = CollectingOutput()
+        // Before the deadline, nothing is due and nothing is sent.
+        harness.engine.handleTimeout(now: deadline - .milliseconds(1), output: &output)
+        #expect(output.datagrams.isEmpty)
+        // Over the next seconds every participant reports once a second.
+        for second in 1...3 {
+            harness.engine.handleTimeout(now: start + .seconds(second) + .milliseconds(500), output: &output)
+        }
+        #expect(output.datagrams.count >= 4)
+        #expect(try #require(harness.engine.pollTimeout()) > start + .seconds(3))
+    }
+
+    @Test func theQueueOrdersDeadlinesAndSkipsNothingDue() {
+        var queue = DeadlineQueue()
+        let now = ContinuousClock.now
+        for offset in [5, 1, 4, 2, 3] { queue.push(now + .seconds(offset), id: "p\(offset)") }
+        #expect(queue.popDue(now: now) == nil)
+        var order: [String] = []
+        while let due = queue.popDue(now: now + .seconds(10)) { order.append(due.id) }
+        #expect(order == ["p1", "p2", "p3", "p4", "p5"])
+    }
+}
