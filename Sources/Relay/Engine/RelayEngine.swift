@@ -157,11 +157,13 @@ public final class RelayEngine {
         remove(participant, reason: .requested, now: now, output: &output)
     }
 
-    /// Ends every participant of a room (the session was completed or cancelled).
+    /// Ends every participant of a room, because its session was completed or cancelled: each gets a DTLS
+    /// close_notify and, if it had joined, a `left` event with reason `sessionEnded`. A room this worker
+    /// does not hold is a no-op. New joins are the control plane's to refuse (the session is not joinable).
     public func closeRoom(_ roomID: String, now: ContinuousClock.Instant, output: inout some DatagramOutput) {
         guard let room = router.room(id: roomID) else { return }
         for participant in room.participants {
-            remove(participant, reason: .requested, now: now, output: &output)
+            remove(participant, reason: .sessionEnded, now: now, output: &output)
         }
     }
 

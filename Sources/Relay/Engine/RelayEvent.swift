@@ -15,4 +15,6 @@ public enum LeaveReason: String, Sendable, Equatable {
     case connectFailed = "connect_failed"
     case closedByPeer = "closed_by_peer"
     case shutdown
+    /// The room's session was completed or cancelled (`RelayEngine.closeRoom`).
+    case sessionEnded = "session_ended"
 }
