@@ -14,12 +14,19 @@ public struct HeaderExtensionElement: Sendable, Equatable, Hashable {
 ///
 /// Both the sequence and its iterator are this struct, which borrows the packet buffer: use it
 /// only while that buffer is valid. A malformed element (length running past the extension block)
-/// ends the iteration, so elements before it are still seen.
+/// ends the iteration, so elements before it are still seen; `malformation` then says why, for
+/// callers that must refuse such a packet rather than forward part of it.
 public struct HeaderExtensionElements: Sequence, IteratorProtocol {
     private let packet: UnsafeRawBufferPointer
     private let form: HeaderExtensionForm
     private var offset: Int
     private let end: Int
+
+    /// Why the walk stopped before the end of the block: `.truncated` when an element's length
+    /// (or a two-byte element's length byte) runs past it, `.invalidExtensionID` for a non-zero
+    /// byte with ID 0 in the one-byte form. Nil while walking, after a well-formed block, and after
+    /// one-byte ID 15, which legitimately ends processing (RFC 8285 §4.2).
+    public private(set) var malformation: RTPError?
 
     init(packet: UnsafeRawBufferPointer, form: HeaderExtensionForm, range: Range<Int>) {
         self.packet = packet
@@ -44,24 +51,26 @@ public struct HeaderExtensionElements: Sequence, IteratorProtocol {
                 id = byte >> 4
                 // RFC 8285 §4.2: ID 15 ends processing; nothing after it is considered. ID 0 is
                 // reserved for padding, so a non-zero byte with ID 0 is malformed.
-                guard id != 15, id != 0 else { return finish() }
+                guard id != 15 else { return finish(nil) }
+                guard id != 0 else { return finish(.invalidExtensionID) }
                 length = Int(byte & 0x0F) + 1
                 valueStart = offset + 1
             case .twoByte:
                 id = byte
-                guard offset + 2 <= end else { return finish() }
+                guard offset + 2 <= end else { return finish(.truncated) }
                 length = Int(packet[offset + 1])
                 valueStart = offset + 2
             }
             let valueEnd = valueStart + length
-            guard valueEnd <= end else { return finish() }
+            guard valueEnd <= end else { return finish(.truncated) }
             offset = valueEnd
             return HeaderExtensionElement(id: id, range: valueStart..<valueEnd)
         }
         return nil
     }
 
-    private mutating func finish() -> HeaderExtensionElement? {
+    private mutating func finish(_ malformation: RTPError?) -> HeaderExtensionElement? {
+        self.malformation = malformation
         offset = end
         return nil
     }
