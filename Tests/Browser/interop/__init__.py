@@ -1,0 +1,1 @@
+"""Helpers for the interop tests: other WebRTC stacks (aiortc, GStreamer, Firefox) as relay clients."""
