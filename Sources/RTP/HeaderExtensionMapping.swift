@@ -21,30 +21,40 @@ public struct HeaderExtensionMapping: Sendable, Hashable {
     public let transportSequenceNumberID: UInt8?
     /// The subscriber's ID for abs-send-time (24-bit 6.18 fixed-point seconds; `AbsoluteSendTime`).
     public let absoluteSendTimeID: UInt8?
+    /// Output never uses the two-byte form: IDs are 1...14, and forwarded values that only the
+    /// two-byte form can carry (empty, or over 16 bytes) are dropped.
+    public let oneByteFormOnly: Bool
 
     /// - Parameters:
     ///   - mid: the subscriber's m-section mid and its ID; a different length from the
     ///     publisher's is fine. At most 255 bytes of UTF-8.
     ///   - transportSequenceNumberID, absoluteSendTimeID: nil when the subscriber did not
     ///     negotiate the extension.
-    /// - Throws: `.invalidExtensionID` for ID 0 or two of these sharing an ID;
-    ///   `.extensionTooLong` for a mid over 255 bytes.
+    ///   - oneByteFormOnly: for a subscriber that did not offer `a=extmap-allow-mixed`
+    ///     (RFC 8285 §6); libwebrtc sends the two-byte form only when it was negotiated.
+    /// - Throws: `.invalidExtensionID` for ID 0, two of these sharing an ID, or an ID over 14 with
+    ///   `oneByteFormOnly`; `.extensionTooLong` for a mid over 255 bytes (over 16, or empty, with
+    ///   `oneByteFormOnly`).
     public init(
         mid: (id: UInt8, value: String)? = nil,
         transportSequenceNumberID: UInt8? = nil,
-        absoluteSendTimeID: UInt8? = nil
+        absoluteSendTimeID: UInt8? = nil,
+        oneByteFormOnly: Bool = false
     ) throws(RTPError) {
         let ids = [mid?.id, transportSequenceNumberID, absoluteSendTimeID].compactMap { $0 }
         guard !ids.contains(0), Set(ids).count == ids.count else { throw .invalidExtensionID }
+        guard !oneByteFormOnly || ids.allSatisfy({ $0 <= 14 }) else { throw .invalidExtensionID }
         if let mid {
             let utf8 = mid.value.utf8
-            guard utf8.count <= 255 else { throw .extensionTooLong }
+            guard utf8.count <= (oneByteFormOnly ? 16 : 255) else { throw .extensionTooLong }
+            guard !oneByteFormOnly || !utf8.isEmpty else { throw .extensionTooLong }
             for (index, byte) in utf8.enumerated() { midBytes[UInt8(index)] = byte }
             midLength = utf8.count
         }
         midID = mid?.id
         self.transportSequenceNumberID = transportSequenceNumberID
         self.absoluteSendTimeID = absoluteSendTimeID
+        self.oneByteFormOnly = oneByteFormOnly
     }
 
     /// Keeps source element `source` in forwarded packets, under ID `destination`, value unchanged
@@ -52,9 +62,11 @@ public struct HeaderExtensionMapping: Sendable, Hashable {
     ///
     /// A destination equal to one of the relay's own IDs is allowed: the source element is
     /// forwarded in packets where `rewrite` is not given that element's value.
-    /// - Throws: `.invalidExtensionID` for ID 0, or a destination another source already uses.
+    /// - Throws: `.invalidExtensionID` for ID 0, a destination another source already uses, or a
+    ///   destination over 14 with `oneByteFormOnly`.
     public mutating func forward(_ source: UInt8, as destination: UInt8) throws(RTPError) {
         guard source != 0, destination != 0 else { throw .invalidExtensionID }
+        guard !oneByteFormOnly || destination <= 14 else { throw .invalidExtensionID }
         guard !destinations.contains(destination, except: source) else { throw .invalidExtensionID }
         destinations[source] = destination
     }
@@ -111,8 +123,10 @@ public struct HeaderExtensionMapping: Sendable, Hashable {
         let timeOut: UInt8 = absoluteSendTime == nil ? 0 : absoluteSendTimeID ?? 0
         let sequenceOut: UInt8 = transportSequenceNumber == nil ? 0 : transportSequenceNumberID ?? 0
         /// The destination ID a source element is written under, or 0 if it is not.
+        let oneByteFormOnly = oneByteFormOnly
         func forwardedID(_ element: HeaderExtensionElement) -> UInt8 {
             let id = destinations[element.id]
+            if oneByteFormOnly, element.range.isEmpty || element.range.count > 16 { return 0 }
             return id == midOut || id == timeOut || id == sequenceOut ? 0 : id
         }
 

@@ -298,8 +298,10 @@ private let audioWithMid: [UInt8] = fixedHeader + [0xBE, 0xDE, 0x00, 0x01, 0x10,
 
         let ownIDs = (0..<3).map { _ in Bool.random(using: &rng) ? UInt8.random(in: 1...20, using: &rng) : nil }
         let midValue = String(repeating: "x", count: Int.random(in: 0...20, using: &rng))
+        let oneByteFormOnly = round % 4 == 0
         guard var leg = try? HeaderExtensionMapping(
-            mid: ownIDs[0].map { (id: $0, value: midValue) }, transportSequenceNumberID: ownIDs[1], absoluteSendTimeID: ownIDs[2])
+            mid: ownIDs[0].map { (id: $0, value: midValue) }, transportSequenceNumberID: ownIDs[1], absoluteSendTimeID: ownIDs[2],
+            oneByteFormOnly: oneByteFormOnly)
         else { continue }
         for source in UInt8(1)...20 where Bool.random(using: &rng) {
             try? leg.forward(source, as: UInt8.random(in: 1...20, using: &rng))
@@ -331,6 +333,7 @@ private let audioWithMid: [UInt8] = fixedHeader + [0xBE, 0xDE, 0x00, 0x01, 0x10,
         if let sequence, let id = leg.transportSequenceNumberID { own.append(Element(id: id, value: [UInt8(sequence >> 8), UInt8(sequence & 0xFF)])) }
         let expected = sourceElements.compactMap { element -> Element? in
             guard let id = leg.destination(for: element.id), !own.contains(where: { $0.id == id }) else { return nil }
+            if oneByteFormOnly, !(1...16).contains(element.range.count) { return nil }
             return Element(id: id, value: Array(bytes[element.range]))
         } + own
 
@@ -346,6 +349,7 @@ private let audioWithMid: [UInt8] = fixedHeader + [0xBE, 0xDE, 0x00, 0x01, 0x10,
         } else {
             let fits = expected.allSatisfy { $0.id <= 14 && (1...16).contains($0.value.count) }
             #expect(outputHeader.extensionForm == (fits ? .oneByte : .twoByte))
+            if oneByteFormOnly { #expect(fits) }
         }
         let prefix = 12 + 4 * header.csrcCount
         #expect(output[0] & 0xEF == bytes[0] & 0xEF)
@@ -353,4 +357,31 @@ private let audioWithMid: [UInt8] = fixedHeader + [0xBE, 0xDE, 0x00, 0x01, 0x10,
         #expect(output[outputHeader.headerLength...] == bytes[header.headerLength...])
     }
     #expect(rewritten > 500)
+}
+
+@Test func oneByteFormOnlyLegNeverWritesTwoBytes() throws {
+    // Forwarding the RFC 8285 §4.3 example to a subscriber without extmap-allow-mixed: the empty
+    // element is dropped rather than forcing the two-byte form.
+    var leg = try HeaderExtensionMapping(transportSequenceNumberID: 14, oneByteFormOnly: true)
+    try leg.forward(1, as: 1)
+    try leg.forward(2, as: 2)
+    try leg.forward(3, as: 3)
+    #expect(rewrite(leg, twoByteExample, transportSequenceNumber: 0x0102) == .success(fixedHeader + [
+        0xBE, 0xDE, 0x00, 0x03,
+        0x20, 0xBB, 0x33, 0xD1,
+        0xD2, 0xD3, 0xD4, 0xE1,
+        0x01, 0x02, 0x00, 0x00,
+    ] + payload))
+    // A 17-byte value is dropped too.
+    let long = fixedHeader + [0x10, 0x00, 0x00, 0x05, 0x01, 0x11] + [UInt8](repeating: 7, count: 17) + [0x00] + payload
+    #expect(rewrite(leg, long) == .success(fixedHeaderWithoutX + payload))
+    #expect(rewrite(try mapping([(1, 1)]), long).map { $0.count } == .success(12 + 4 + 20 + 2))
+
+    #expect(throws: RTPError.invalidExtensionID) { try leg.forward(4, as: 15) }
+    #expect(throws: RTPError.invalidExtensionID) { try HeaderExtensionMapping(absoluteSendTimeID: 15, oneByteFormOnly: true) }
+    #expect(throws: RTPError.extensionTooLong) {
+        try HeaderExtensionMapping(mid: (id: 1, value: String(repeating: "m", count: 17)), oneByteFormOnly: true)
+    }
+    #expect(throws: RTPError.extensionTooLong) { try HeaderExtensionMapping(mid: (id: 1, value: ""), oneByteFormOnly: true) }
+    _ = try HeaderExtensionMapping(mid: (id: 14, value: String(repeating: "m", count: 16)), oneByteFormOnly: true)
 }
