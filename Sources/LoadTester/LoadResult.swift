@@ -23,11 +23,20 @@ public struct LoadResult: Codable, Sendable {
     public var sampledUnprotectFailed: Int
     /// What the decoding viewers made of the media, over the whole run.
     public var decoded: Decoded
+    /// Packet loss of the viewers' video and audio streams alone, in the window. Audio is never
+    /// retransmitted, so on a lossy publisher uplink it shows the uplink's loss; video shows what
+    /// NACKs left unrepaired.
+    public var videoLossPercent: Double? = nil
+    public var audioLossPercent: Double? = nil
+    /// VP8 frames the decoding viewers lost in the window (`FrameLossTracker`); nil without any.
+    public var frameLoss: FrameLoss? = nil
+    /// What the publishers were asked to retransmit and sent again, in the window.
+    public var publisherRepair: PublisherRepair? = nil
 
     public struct Decoded: Codable, Sendable {
         public var videoFrames: Int
         public var videoFailures: Int
-        /// Frames incomplete on arrival (a packet lost), so never given to the decoder.
+        /// Frames still incomplete at the jitter buffer's deadline (`FrameLossTracker`), so never decoded.
         public var videoFramesDropped: Int
         public var audioFrames: Int
         public var audioFailures: Int
@@ -38,6 +47,77 @@ public struct LoadResult: Codable, Sendable {
             videoFramesDropped = counts.videoFramesDropped
             audioFrames = counts.audioFrames
             audioFailures = counts.audioFailures
+        }
+    }
+
+    /// Frame loss as the decoding viewers saw it: a frame counts as lost when it is not complete
+    /// `deadlineMilliseconds` after the viewer first knew of it (`FrameLossTracker`).
+    public struct FrameLoss: Codable, Sendable {
+        public var framesExpected: Int
+        public var framesLost: Int
+        public var frameLossPercent: Double
+        /// Frames complete only thanks to a packet that came out of order: a retransmission.
+        public var framesRepaired: Int
+        /// Packets for frames already given up on (repairs too late) or received twice.
+        public var latePackets: Int
+        public var deadlineMilliseconds: Double
+        public var viewers: [Viewer]
+
+        public struct Viewer: Codable, Sendable {
+            public var viewer: Int
+            public var framesExpected: Int
+            public var framesLost: Int
+            public var frameLossPercent: Double
+            public var framesRepaired: Int
+        }
+
+        init?(before: [Int: FrameLossTracker.Counts], after: [Int: FrameLossTracker.Counts], deadline: Duration) {
+            guard !after.isEmpty else { return nil }
+            var total = FrameLossTracker.Counts()
+            viewers = after.keys.sorted().map { index in
+                let counts = after[index, default: .init()].subtracting(before[index] ?? .init())
+                total.add(counts)
+                return Viewer(
+                    viewer: index, framesExpected: counts.expected, framesLost: counts.lost,
+                    frameLossPercent: Self.percent(counts.lost, of: counts.expected), framesRepaired: counts.repaired)
+            }
+            framesExpected = total.expected
+            framesLost = total.lost
+            frameLossPercent = Self.percent(total.lost, of: total.expected)
+            framesRepaired = total.repaired
+            latePackets = total.latePackets
+            deadlineMilliseconds = Double(deadline.components.seconds) * 1_000 + Double(deadline.components.attoseconds) / 1e15
+        }
+
+        /// 100% when frames were expected and none arrived is right; nothing expected is 100% too,
+        /// so a viewer that saw no video never passes for a lossless one.
+        static func percent(_ lost: Int, of expected: Int) -> Double {
+            expected > 0 ? 100 * Double(lost) / Double(expected) : 100
+        }
+    }
+
+    /// The publishers' side of NACK repair (`NackResponder`).
+    public struct PublisherRepair: Codable, Sendable {
+        /// RTCP Generic NACKs for the publishers' video.
+        public var nacksReceived: Int
+        /// Sequence numbers they listed.
+        public var packetsRequested: Int
+        public var retransmissionsSent: Int
+        public var notInHistory: Int
+        public var requestedAgain: Int
+        /// Video packets sent the first time.
+        public var videoPacketsSent: Int
+        /// Retransmissions went as RTX (the answer accepted it), else as the same packets again.
+        public var rtx: Bool?
+
+        init(_ counts: NackResponder.Counts, rtx: Bool?) {
+            nacksReceived = counts.nacks
+            packetsRequested = counts.requested
+            retransmissionsSent = counts.retransmitted
+            notInHistory = counts.notInHistory
+            requestedAgain = counts.requestedAgain
+            videoPacketsSent = counts.videoPackets
+            self.rtx = rtx
         }
     }
 
@@ -72,6 +152,22 @@ public struct LoadResult: Codable, Sendable {
                 + "\($0.decoded.audioFrames) Opus frames (\($0.decoded.audioFailures) failed); "
                 + "sampled unprotect \($0.sampledUnprotectOK) ok, \($0.sampledUnprotectFailed) failed"
         }
-        return (table + decoding).joined(separator: "\n")
+        let repair = results.compactMap { result -> String? in
+            guard let frames = result.frameLoss else { return nil }
+            let loss = [("video", result.videoLossPercent), ("audio", result.audioLossPercent)].map { kind, value in
+                "\(kind) \(value.map { String(format: "%.2f", $0) } ?? "-")%"
+            }.joined(separator: ", ")
+            var line = "\(result.scenario) N=\(result.participants): frames lost \(frames.framesLost) of "
+                + "\(frames.framesExpected) (\(String(format: "%.2f", frames.frameLossPercent))%, deadline "
+                + "\(String(format: "%.0f", frames.deadlineMilliseconds)) ms, \(frames.framesRepaired) repaired); "
+                + "packet loss at viewers \(loss)"
+            if let repair = result.publisherRepair {
+                line += "; publishers got \(repair.nacksReceived) NACKs for \(repair.packetsRequested) packets, "
+                    + "resent \(repair.retransmissionsSent) (\(repair.rtx == true ? "RTX" : "plain")) of "
+                    + "\(repair.videoPacketsSent) video packets"
+            }
+            return line
+        }
+        return (table + decoding + repair).joined(separator: "\n")
     }
 }

@@ -66,6 +66,15 @@ public final class LoadRunner: @unchecked Sendable {
         /// Lecture seats booked beyond the viewers but not joined, for participants a scenario adds
         /// itself (the attack scenario's hostile subscriber needs a booking like anyone else).
         public var reservedSeats = 0
+        /// Publishers' UDP sockets live in this network namespace (a name under /var/run/netns),
+        /// bound to `publisherAddress`, so their uplink crosses its links (`NamespaceSocket`);
+        /// signaling and the viewers stay on the host. Needs root.
+        public var publisherNamespace: String?
+        public var publisherAddress: String?
+        /// Offer RTX for video, as browsers do; the relay may ignore it.
+        public var rtx = true
+        /// How long a viewer's jitter buffer waits for a frame's missing packets (`FrameLossTracker`).
+        public var frameDeadline = FrameLossTracker.defaultDeadline
 
         public init() {}
     }
@@ -252,21 +261,30 @@ public final class LoadRunner: @unchecked Sendable {
         -> (box: SimulatedParticipantBox, home: any EventLoop)
     {
         let home = role == .publisher ? mediaLoop : loop
-        let channel = try await DatagramBootstrap(group: home)
+        let bootstrap = DatagramBootstrap(group: home)
             .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
             // One recvmsg per wakeup: a learner's socket rarely holds more than one packet, and
             // NIO's default of 4 would add a second, empty recvmsg to every packet (epoll is
             // level-triggered, so nothing waits longer).
             .channelOption(.maxMessagesPerRead, value: 1)
-            .bind(host: configuration.localAddress, port: 0).get()
+        let channel: any Channel
+        if role == .publisher, let namespace = configuration.publisherNamespace {
+            let socket = try NamespaceSocket.udp(
+                namespace: namespace, address: configuration.publisherAddress ?? configuration.localAddress)
+            channel = try await bootstrap.withBoundSocket(socket).get()
+        } else {
+            channel = try await bootstrap.bind(host: configuration.localAddress, port: 0).get()
+        }
         let participant = try await home.submit { () throws -> SimulatedParticipantBox in
-            let peer = try PeerClient()
+            // A publisher answers NACKs; without RTX that resends a sequence number unchanged.
+            let peer = try PeerClient(allowRepeatTransmission: role == .publisher)
             let participant = SimulatedParticipant(index: self.participants.count + self.publishers.count, role: role, peer: peer, now: .now)
             participant.channel = channel
             participant.sendTime = self.configuration.sendTime
             participant.sendLog = sendLog
+            participant.offersRTX = self.configuration.rtx
             if role == .viewer, self.participants.count < self.configuration.decodingViewers {
-                participant.decoder = try SampleDecoder()
+                participant.decoder = try SampleDecoder(frameDeadline: self.configuration.frameDeadline)
             }
             if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
             return SimulatedParticipantBox(participant)
@@ -280,6 +298,7 @@ public final class LoadRunner: @unchecked Sendable {
         try await participant.home.submit {
             let participant = participant.box.value
             participant.extensionIDs = participant.sendTime.extensionIDs(negotiated: participant.peer.extensionIDs)
+            participant.prepareNackResponder()
             if participant.role == .publisher {
                 participant.publisher = try MediaPublisher(
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
@@ -360,6 +379,7 @@ public final class LoadRunner: @unchecked Sendable {
             tick += 1
             let now = ContinuousClock.now
             let consentTick = tick % 500 == 0
+            let checkRetryTick = tick % 20 == 0
             for participant in members() {
                 // A connected peer's DTLS is done (the server's Finished came last), so it only
                 // needs consent freshness (RFC 7675): a check every 5 s keeps the relay from
@@ -367,7 +387,9 @@ public final class LoadRunner: @unchecked Sendable {
                 let connected = participant.peer.isConnected
                 if connected && !consentTick { continue }
                 participant.peer.handleTimeout(now: now)
-                if connected { participant.peer.start(now: now) }
+                // Consent freshness; and a check lost on a lossy uplink is sent again every 200 ms,
+                // as an ICE agent retransmits (RFC 8445 §14.3), or the participant never connects.
+                if connected || (checkRetryTick && participant.peer.state == .checking) { participant.peer.start(now: now) }
                 participant.flush()
                 participant.channel?.flush()
             }
@@ -387,6 +409,7 @@ public final class LoadRunner: @unchecked Sendable {
             else { continue }
             for var packet in due {
                 participant.sendTime.restamp(&packet, nanoseconds: Self.nanoseconds(since: epoch), ids: participant.extensionIDs)
+                participant.sendingVideo(packet)
                 guard let protected = try? participant.peer.protectRTP(packet) else { continue }
                 participant.send(protected, to: relay, on: channel)
                 // One datagram per send, as a pacer's burst leaves the socket.
@@ -410,6 +433,7 @@ public final class LoadRunner: @unchecked Sendable {
                 continue
             }
             for packet in packets {
+                if video { participant.sendingVideo(packet) }
                 guard let protected = try? participant.peer.protectRTP(packet) else { continue }
                 participant.send(protected, to: relay, on: channel)
             }
@@ -454,7 +478,7 @@ public final class LoadRunner: @unchecked Sendable {
 
     /// A churned viewer's counts move to `departed`; its own restart for the join it no longer is.
     func retire(_ victim: SimulatedParticipant) {
-        departed.add(victim.statistics)
+        departed.add(victim.statistics, ssrcs: victim.peer.remoteSSRCs)
         victim.statistics = ReceiverStatistics()
     }
 
@@ -468,12 +492,22 @@ public final class LoadRunner: @unchecked Sendable {
         var sampledOK = 0
         var sampledFailed = 0
         var decoded = SampleDecoder.Counts()
+        /// Video and audio streams alone: uplink loss the relay cannot repair shows in audio.
+        var video = (lost: Int64(0), expected: Int64(0))
+        var audio = (lost: Int64(0), expected: Int64(0))
+        /// Each decoding viewer's frame counts, by participant index.
+        var frames: [Int: FrameLossTracker.Counts] = [:]
 
-        mutating func add(_ statistics: ReceiverStatistics) {
+        /// `ssrcs`: the viewer's remote SSRCs by kind, to split video from audio.
+        mutating func add(_ statistics: ReceiverStatistics, ssrcs: [String: UInt32]) {
             packets += statistics.packets
             bytes += statistics.bytes
             lost += statistics.lost
             expected += statistics.expected
+            let video = statistics.loss(ssrc: ssrcs["video"])
+            let audio = statistics.loss(ssrc: ssrcs["audio"])
+            self.video = (self.video.lost + video.lost, self.video.expected + video.expected)
+            self.audio = (self.audio.lost + audio.lost, self.audio.expected + audio.expected)
         }
 
         /// The departed viewers' packet counts (their joins and samples are not carried over).
@@ -482,18 +516,36 @@ public final class LoadRunner: @unchecked Sendable {
             bytes += other.bytes
             lost += other.lost
             expected += other.expected
+            video = (video.lost + other.video.lost, video.expected + other.video.expected)
+            audio = (audio.lost + other.audio.lost, audio.expected + other.audio.expected)
         }
+    }
+
+    /// What every publisher was asked to retransmit and sent, so far.
+    private func repairCounts() async throws -> NackResponder.Counts {
+        try await mediaLoop.submit {
+            var counts = NackResponder.Counts()
+            for participant in self.publishers {
+                if let responder = participant.nackResponder { counts.add(responder.counts) }
+            }
+            return counts
+        }.get()
     }
 
     private func snapshot() async throws -> Snapshot {
         try await loop.submit {
             var snapshot = Snapshot()
             snapshot.add(self.departed)
+            let now = ContinuousClock.now
             for participant in self.participants where participant.role == .viewer {
-                snapshot.add(participant.statistics)
+                snapshot.add(participant.statistics, ssrcs: participant.peer.remoteSSRCs)
                 snapshot.sampledOK += participant.sampledOK
                 snapshot.sampledFailed += participant.sampledFailed
-                if let decoder = participant.decoder { snapshot.decoded.add(decoder.results) }
+                if let decoder = participant.decoder {
+                    decoder.advance(now: now)
+                    snapshot.decoded.add(decoder.results)
+                    snapshot.frames[participant.index] = decoder.frameLoss
+                }
                 if let first = participant.statistics.firstPacketAt {
                     snapshot.joined += 1
                     let join = first - participant.joinStartedAt
@@ -508,6 +560,7 @@ public final class LoadRunner: @unchecked Sendable {
         let sampler = configuration.serverPID.map(ProcessSampler.init)
         try await loop.submit { self.latencies = LatencyRecorder() }.get()
         let before = try await snapshot()
+        let repairBefore = try await repairCounts()
         let cpuBefore = sampler?.cpuSeconds()
         let start = ContinuousClock.now
         let seconds = Double(configuration.duration.components.seconds)
@@ -527,6 +580,7 @@ public final class LoadRunner: @unchecked Sendable {
         }
         if configuration.progress { FileHandle.standardError.write(Data("\n".utf8)) }
         let after = try await snapshot()
+        let repairAfter = try await repairCounts()
         let window = Double((ContinuousClock.now - start).components.seconds)
             + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
         let cpuAfter = sampler?.cpuSeconds()
@@ -554,7 +608,23 @@ public final class LoadRunner: @unchecked Sendable {
             joinP50Milliseconds: quantile(0.5), joinP99Milliseconds: quantile(0.99), joined: after.joined,
             serverCPUSecondsPer1000Packets: cpuPer1000, serverCPUPercent: cpuPercent,
             serverResidentMegabytes: sampler?.residentMegabytes(), sampledUnprotectOK: after.sampledOK,
-            sampledUnprotectFailed: after.sampledFailed, decoded: .init(after.decoded))
+            sampledUnprotectFailed: after.sampledFailed, decoded: .init(after.decoded),
+            videoLossPercent: Self.percent(after.video.lost - before.video.lost, of: after.video.expected - before.video.expected),
+            audioLossPercent: Self.percent(after.audio.lost - before.audio.lost, of: after.audio.expected - before.audio.expected),
+            frameLoss: LoadResult.FrameLoss(before: before.frames, after: after.frames, deadline: configuration.frameDeadline),
+            publisherRepair: LoadResult.PublisherRepair(repairAfter.subtracting(repairBefore), rtx: try await usesRTX()))
+    }
+
+    /// Nil when nothing was expected (no such stream reached the viewers).
+    private static func percent(_ part: Int64, of whole: Int64) -> Double? {
+        whole > 0 ? 100 * Double(part) / Double(whole) : nil
+    }
+
+    /// Whether the publishers retransmit as RTX (the answers accepted it); nil without publishers.
+    private func usesRTX() async throws -> Bool? {
+        try await mediaLoop.submit {
+            self.publishers.first?.nackResponder.map { $0.mode != .plain }
+        }.get()
     }
 }
 

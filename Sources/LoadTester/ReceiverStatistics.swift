@@ -43,4 +43,11 @@ struct ReceiverStatistics {
     var expected: Int64 {
         streams.values.reduce(0) { $0 + ($1.highest - $1.first + 1) }
     }
+
+    /// One stream's packets lost and expected (zero for a stream never seen), e.g. video alone.
+    func loss(ssrc: UInt32?) -> (lost: Int64, expected: Int64) {
+        guard let ssrc, let stream = streams[ssrc] else { return (0, 0) }
+        let expected = stream.highest - stream.first + 1
+        return (max(0, expected - stream.received), expected)
+    }
 }

@@ -34,6 +34,10 @@ final class SimulatedParticipant {
     private(set) var sampledFailed = 0
     /// Set on the viewers chosen to decode everything they receive (`SampleDecoder`).
     var decoder: SampleDecoder?
+    /// Offers RTX for video as browsers do (`PeerClient.makeOffer(rtx:)`).
+    var offersRTX = true
+    /// A publisher's answers to the relay's NACKs, set once the answer says how (RTX or plain).
+    var nackResponder: NackResponder?
 
     init(index: Int, role: Role, peer: PeerClient, now: ContinuousClock.Instant) {
         self.index = index
@@ -45,8 +49,23 @@ final class SimulatedParticipant {
     /// A browser-like offer: publishers send (declaring the send-time extension), viewers receive.
     func offer() -> String {
         role == .publisher
-            ? peer.makeOffer(audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions)
-            : peer.makeOffer(audio: .recvonly, video: .recvonly)
+            ? peer.makeOffer(
+                audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX)
+            : peer.makeOffer(audio: .recvonly, video: .recvonly, rtx: offersRTX)
+    }
+
+    /// After the answer: RTX when it accepted our RTX payload type for VP8 (we declared the FID
+    /// group in the offer), the same packets again otherwise.
+    func prepareNackResponder() {
+        guard role == .publisher else { return }
+        let mode: NackResponder.Mode = offersRTX
+            ? peer.remoteRTXPayloadType.map { .rtx(payloadType: $0, ssrc: peer.videoRTXSSRC) } ?? .plain : .plain
+        nackResponder = NackResponder(mediaSSRC: peer.videoSSRC, mode: mode)
+    }
+
+    /// A video packet about to be protected and sent the first time; kept for NACKs.
+    func sendingVideo(_ packet: [UInt8]) {
+        nackResponder?.sent(packet)
     }
 
     /// Handles one datagram from the relay; returns a send-time latency sample in nanoseconds if any.
@@ -63,11 +82,18 @@ final class SimulatedParticipant {
         }
         if fastPath.isRTP {
             if let decoder {
-                if case .rtp(_, let packet) = peer.handleDatagram(Array(buffer.readableBytesView), now: now) {
+                if case .rtp(let header, let packet) = peer.handleDatagram(Array(buffer.readableBytesView), now: now) {
                     sampledOK += 1
-                    decoder.decode(
-                        packet, videoPayloadType: peer.remotePayloadTypes["video"] ?? PeerClient.vp8PayloadType,
-                        audioPayloadType: peer.remotePayloadTypes["audio"] ?? PeerClient.opusPayloadType)
+                    let video = peer.remotePayloadTypes["video"] ?? PeerClient.vp8PayloadType
+                    var media: [UInt8]? = packet
+                    if let rtx = peer.remoteRTXPayloadType, header.payloadType == rtx {
+                        media = RTXPacket.unwrap(packet, payloadType: video, ssrc: peer.remoteSSRCs["video"] ?? 0)
+                    }
+                    if let media {
+                        decoder.decode(
+                            media, videoPayloadType: video,
+                            audioPayloadType: peer.remotePayloadTypes["audio"] ?? PeerClient.opusPayloadType, now: now)
+                    }
                 } else {
                     sampledFailed += 1
                 }
@@ -79,6 +105,7 @@ final class SimulatedParticipant {
         }
         let bytes = Array(buffer.readableBytesView)
         if case .rtcp(let packet) = peer.handleDatagram(bytes, now: now), let publisher {
+            answerNacks(packet)
             // The relay asks for a keyframe for its subscribers (PLI or FIR).
             let wantsKeyframe = packet.withUnsafeBytes { raw -> Bool in
                 guard let compound = try? RTCPCompoundPacket(validating: raw) else { return false }
@@ -92,6 +119,17 @@ final class SimulatedParticipant {
             if wantsKeyframe { publisher.requestKeyframe() }
         }
         return nil
+    }
+
+    /// Sends again what the relay's NACKs ask for (`NackResponder`), protected like any packet.
+    private func answerNacks(_ rtcp: [UInt8]) {
+        guard let channel, let relay = peer.remote, let packets = nackResponder?.answer(rtcp: rtcp), !packets.isEmpty
+        else { return }
+        for packet in packets {
+            guard let protected = try? peer.protectRTP(packet) else { continue }
+            send(protected, to: relay, on: channel)
+        }
+        channel.flush()
     }
 
     /// Writes whatever the peer has queued (STUN, DTLS) to the relay.

@@ -27,8 +27,12 @@ public final class PeerClient {
     public let certificate: DTLSCertificate
     public let audioSSRC: UInt32
     public let videoSSRC: UInt32
+    /// Where retransmissions of `videoSSRC` go when RTX is negotiated (RFC 4588 §8.3 FID group).
+    public let videoRTXSSRC: UInt32
     public static let opusPayloadType: UInt8 = 111
     public static let vp8PayloadType: UInt8 = 96
+    /// RTX for VP8 (`apt=96`), the payload type Chromium pairs with it.
+    public static let rtxPayloadType: UInt8 = 97
     public private(set) var state: State = .new
     public private(set) var remote: TransportAddress?
     /// The relay's SSRCs for what it sends us, by kind, from the answer.
@@ -37,6 +41,10 @@ public final class PeerClient {
     public internal(set) var extensionIDs: [String: UInt8] = [:]
     /// Payload types by kind (`audio`, `video`) the remote side uses towards us.
     public internal(set) var remotePayloadTypes: [String: UInt8] = [:]
+    /// The answer's RTX payload type for its video codec (`rtx/90000` with `apt=` that codec), if it took RTX.
+    public internal(set) var remoteRTXPayloadType: UInt8?
+    /// The RTX SSRC the answer pairs with its video SSRC (`a=ssrc-group:FID`), for what it sends us.
+    public internal(set) var remoteRTXSSRC: UInt32?
     /// Which side of the DTLS handshake we are; decided by the remote `a=setup` (RFC 8842 §5.1).
     public private(set) var dtlsRole: DTLSConnection.Role = .client
     /// The SRTP profile the DTLS handshake agreed on, once connected.
@@ -54,22 +62,36 @@ public final class PeerClient {
     private var outgoing: [(bytes: [UInt8], to: TransportAddress)] = []
     private let tieBreaker = UInt64.random(in: 0...UInt64.max)
     private let srtpProfiles: [DTLSSRTPProfile]
+    /// Lets the outbound SRTP context protect a sequence number again, for identical retransmissions.
+    private let allowRepeatTransmission: Bool
     /// Authenticates checks sent to us (keyed with our ice-pwd, RFC 8445 §7.2.2).
     let localIntegrityKey: STUNIntegrityKey
 
-    public init(srtpProfiles: [DTLSSRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80]) throws {
+    /// `allowRepeatTransmission`: a sender that answers NACKs by resending a packet unchanged (same
+    /// SSRC and sequence number, byte-identical) needs libsrtp to protect that index twice.
+    public init(
+        srtpProfiles: [DTLSSRTPProfile] = [.aeadAes128Gcm, .aes128CmHmacSha1_80], allowRepeatTransmission: Bool = false
+    ) throws {
         localUfrag = Self.token(8)
         localPassword = Self.token(24)
         certificate = try DTLSCertificate()
         audioSSRC = UInt32.random(in: 1...UInt32.max)
         videoSSRC = UInt32.random(in: 1...UInt32.max)
+        var rtx = UInt32.random(in: 1...UInt32.max)
+        while rtx == audioSSRC || rtx == videoSSRC { rtx = UInt32.random(in: 1...UInt32.max) }
+        videoRTXSSRC = rtx
         self.srtpProfiles = srtpProfiles
+        self.allowRepeatTransmission = allowRepeatTransmission
         localIntegrityKey = STUNIntegrityKey(shortTermPassword: localPassword)
     }
 
     /// An offer shaped like Chromium's (BUNDLE, rtcp-mux, mid extension, Opus/111 and VP8/96), plus
-    /// `headerExtensions` (URI → id) in every section.
-    public func makeOffer(audio: Direction?, video: Direction?, headerExtensions: [String: UInt8] = [:]) -> String {
+    /// `headerExtensions` (URI → id) in every section. With `rtx`, video also offers RTX/97 for VP8
+    /// (`apt=96`) and, when sending, its SSRC in an `a=ssrc-group:FID` (`PeerClient+RTX.swift`); an
+    /// answerer that does not take RTX simply leaves 97 out of its answer.
+    public func makeOffer(
+        audio: Direction?, video: Direction?, headerExtensions: [String: UInt8] = [:], rtx: Bool = false
+    ) -> String {
         var lines = [
             "v=0", "o=- \(UInt32.random(in: 1...UInt32.max)) 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
         ]
@@ -80,8 +102,9 @@ public final class PeerClient {
             let mid = String(mids.count)
             mids.append(mid)
             let pt = kind == "audio" ? Self.opusPayloadType : Self.vp8PayloadType
+            let withRTX = rtx && kind == "video"
             var section = [
-                "m=\(kind) 9 UDP/TLS/RTP/SAVPF \(pt)", "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
+                "m=\(kind) 9 UDP/TLS/RTP/SAVPF \(pt)" + (withRTX ? " \(Self.rtxPayloadType)" : ""), "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
                 "a=ice-ufrag:\(localUfrag)", "a=ice-pwd:\(localPassword)", "a=ice-options:trickle",
                 "a=fingerprint:\(certificate.fingerprint.sdpValue)", "a=setup:actpass", "a=mid:\(mid)",
                 "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
@@ -95,10 +118,13 @@ public final class PeerClient {
                     "a=rtpmap:\(pt) VP8/90000", "a=rtcp-fb:\(pt) goog-remb", "a=rtcp-fb:\(pt) nack",
                     "a=rtcp-fb:\(pt) nack pli", "a=rtcp-fb:\(pt) ccm fir",
                 ]
+                if withRTX { section += rtxCodecLines }
             }
             if direction != .recvonly {
                 let ssrc = kind == "audio" ? audioSSRC : videoSSRC
-                section += ["a=msid:peer \(kind)", "a=ssrc:\(ssrc) cname:peerclient", "a=ssrc:\(ssrc) msid:peer \(kind)"]
+                section += ["a=msid:peer \(kind)"] + (withRTX ? [rtxGroupLine] : [])
+                section += ["a=ssrc:\(ssrc) cname:peerclient", "a=ssrc:\(ssrc) msid:peer \(kind)"]
+                if withRTX { section += rtxSSRCLines(msid: "peer \(kind)") }
             }
             sections.append(section)
         }
@@ -121,6 +147,7 @@ public final class PeerClient {
             if let ssrc = section.ssrcs.first { remoteSSRCs[section.type.token] = ssrc }
             for map in section.extensionMaps where map.id <= 255 { extensionIDs[map.uri] = UInt8(map.id) }
             if let pt = section.payloadTypes.first { remotePayloadTypes[section.type.token] = pt }
+            if section.type.token == "video" { readRTX(answer: section) }
         }
         try configureTransport(answer, first: first, role: answer.setup(of: first) == .active ? .server : .client)
     }
@@ -224,7 +251,7 @@ public final class PeerClient {
                         masterSalt: keys.remoteMasterSalt)
                     outbound = try? SRTPContext(
                         profile: profile, direction: .outbound, masterKey: keys.localMasterKey,
-                        masterSalt: keys.localMasterSalt)
+                        masterSalt: keys.localMasterSalt, allowRepeatTransmission: allowRepeatTransmission)
                     state = .connected
                 case .failed(let failure):
                     state = .failed("\(failure)")

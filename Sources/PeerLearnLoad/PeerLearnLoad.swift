@@ -46,8 +46,23 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var serverPid: Int32?
         @Option(help: "Write the results as JSON here.")
         var json: String?
+        @Option(help: "Viewers that unprotect and decode everything they receive and count lost VP8 frames (the rest read headers).")
+        var decodingViewers = 1
+        @Option(help: "How long a decoding viewer waits for a frame's missing packets before counting it lost, in ms.")
+        var frameDeadlineMs = 200
+        @Flag(inversion: .prefixedNo, help: "Offer RTX for video (a=ssrc-group:FID) as browsers do; publishers answer NACKs with RTX when the relay accepts it, else resend the packet itself.")
+        var rtx = true
+        @Option(help: "Run the publishers' UDP sockets inside this network namespace (ip netns name), so only their uplink crosses its links; needs root. Signaling and viewers stay on the host.")
+        var publisherNetns: String?
+        @Option(help: "The address the publishers' sockets bind inside --publisher-netns.")
+        var publisherAddress: String?
 
         func validate() throws {
+            guard (0...100_000).contains(decodingViewers) else { throw ValidationError("--decoding-viewers must be 0...100000") }
+            guard (1...10_000).contains(frameDeadlineMs) else { throw ValidationError("--frame-deadline-ms must be 1...10000") }
+            if publisherNetns != nil && publisherAddress == nil {
+                throw ValidationError("--publisher-netns needs --publisher-address (the namespace's own address)")
+            }
             // A paced packet's send time is rewritten as it leaves; an index names a whole frame.
             if pace, (sendTime ?? (target == .janus ? .packetIndex : .privateExtension)) == .packetIndex {
                 throw ValidationError("--pace needs --send-time private")
@@ -63,6 +78,11 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.serverPID = serverPid
             configuration.localAddress = localAddress
             configuration.pacing = pace
+            configuration.decodingViewers = decodingViewers
+            configuration.frameDeadline = .milliseconds(frameDeadlineMs)
+            configuration.rtx = rtx
+            configuration.publisherNamespace = publisherNetns
+            configuration.publisherAddress = publisherAddress
             switch target {
             case .peerlearn:
                 configuration.target = .peerlearn
