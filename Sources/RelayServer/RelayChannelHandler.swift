@@ -9,13 +9,15 @@ final class RelayChannelHandler: ChannelInboundHandler {
 
     let engine: RelayEngine
     let batch: DatagramBatch
+    let timer: EngineTimer
     /// Datagrams are copied here before the engine decrypts them in place: NIO's vector reads hand
     /// out slices of one shared buffer, and writing to a slice would copy the whole buffer.
     private let receiveBuffer: UnsafeMutableRawBufferPointer
 
-    init(engine: RelayEngine, batch: DatagramBatch) {
+    init(engine: RelayEngine, batch: DatagramBatch, timer: EngineTimer) {
         self.engine = engine
         self.batch = batch
+        self.timer = timer
         receiveBuffer = .allocate(byteCount: 65_536, alignment: 16)
     }
 
@@ -36,6 +38,7 @@ final class RelayChannelHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         batch.flush()
+        timer.engineDidWork()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Relay
+import STUN
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -42,6 +43,8 @@ public final class RelayService: Service, Sendable {
         let port: Int
         /// The engine's configuration (its port in candidates), for negotiating offers off its loop.
         let configuration: RelayConfiguration
+        /// Arms the engine's next deadline and hands its events on; call after anything the engine did.
+        let timer: NIOLoopBound<EngineTimer>
     }
 
     public let configuration: Configuration
@@ -71,15 +74,18 @@ public final class RelayService: Service, Sendable {
             engineConfiguration.announcedAddresses = configuration.announcedAddresses
             let workerConfiguration = engineConfiguration
             let certificate = self.certificate
-            let engine = try loop.submit {
-                NIOLoopBound(
-                    RelayEngine(configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp,
-                        startInstant: start), eventLoop: loop)
+            let batch = NIOLoopBoundBox.makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop)
+            let sink = eventSink
+            let (engine, timer) = try loop.submit {
+                let engine = RelayEngine(
+                    configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp, startInstant: start)
+                let timer = EngineTimer(loop: loop, engine: engine, batch: { batch.value }, events: sink)
+                return (NIOLoopBound(engine, eventLoop: loop), NIOLoopBound(timer, eventLoop: loop))
             }.wait()
             workers.append(
                 Worker(
-                    loop: loop, engine: engine, batch: .makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop),
-                    port: configuration.port + index, configuration: workerConfiguration))
+                    loop: loop, engine: engine, batch: batch, port: configuration.port + index,
+                    configuration: workerConfiguration, timer: timer))
         }
         self.workers = workers
     }
@@ -94,6 +100,7 @@ public final class RelayService: Service, Sendable {
         for worker in workers {
             let engine = worker.engine
             let batchBox = worker.batch
+            let timer = worker.timer
             let socket = try RelaySocket.bind(
                 host: configuration.bindHost, port: worker.port, bufferBytes: configuration.socketBufferBytes)
             let channel = try await DatagramBootstrap(group: worker.loop)
@@ -103,24 +110,20 @@ public final class RelayService: Service, Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
                         batchBox.value = batch
-                        try channel.pipeline.syncOperations.addHandler(RelayChannelHandler(engine: engine.value, batch: batch))
+                        try channel.pipeline.syncOperations.addHandler(
+                            RelayChannelHandler(engine: engine.value, batch: batch, timer: timer.value))
                     }
                 }
                 .withBoundSocket(socket.descriptor).get()
             channels.append(channel)
-            let sink = eventSink
-            worker.loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
-                guard var output = batchBox.value else { return }
-                engine.value.handleTimeout(now: .now, output: &output)
-                output.flush()
-                while let event = engine.value.pollEvent() { sink.yield(event) }
-            }
+            try await worker.loop.submit { timer.value.engineDidWork() }.get()
             logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
         }
         try? await gracefulShutdown()
         for (worker, channel) in zip(workers, channels) {
             let sink = eventSink
             try await worker.loop.submit {
+                worker.timer.value.cancel()
                 guard var output = worker.batch.value else { return }
                 worker.engine.value.shutdown(now: .now, output: &output)
                 output.flush()
@@ -144,12 +147,67 @@ public final class RelayService: Service, Sendable {
         let worker = worker(forRoom: request.roomID)
         let prepared = try RelayEngine.prepare(
             request, configuration: worker.configuration, fingerprint: certificate.fingerprint)
-        let sink = eventSink
-        let result: Result<RelayEngine.JoinResult, RelayError>
+        return try await onWorker(worker) { engine, _ throws(RelayError) in try engine.join(prepared, now: .now) }
+    }
+
+    /// A new offer on a connection made by `join` (a screen share added, an ICE restart), negotiated off
+    /// the media loop like a join.
+    public func renegotiate(
+        participantID: String, request: RelayEngine.JoinRequest, continuing: RelayEngine.SessionContinuation
+    ) async throws(RelayError) -> RelayEngine.JoinResult {
+        let worker = worker(forRoom: request.roomID)
+        let prepared = try RelayEngine.prepare(
+            request, configuration: worker.configuration, fingerprint: certificate.fingerprint, continuing: continuing)
+        return try await onWorker(worker) { engine, _ throws(RelayError) in
+            try engine.renegotiate(participantID: participantID, with: prepared, now: .now)
+        }
+    }
+
+    /// Opens the room socket's subscribe connection; the offer is nil while nobody else publishes.
+    public func openSubscription(_ request: RelayEngine.SubscriptionRequest) async throws(RelayError)
+        -> (participantID: String, offer: SubscriptionOffer?)
+    {
+        try await onWorker(worker(forRoom: request.roomID)) { engine, _ throws(RelayError) in
+            try engine.openSubscription(request, now: .now)
+        }
+    }
+
+    /// A new offer for a subscribe connection when the room's tracks changed and none is outstanding.
+    public func refreshSubscription(roomID: String, participantID: String) async -> SubscriptionOffer? {
+        try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            engine.refreshSubscription(participantID: participantID, now: .now)
+        }
+    }
+
+    /// The client's answer to the latest subscribe offer, parsed here rather than on the media loop.
+    public func answerSubscription(roomID: String, participantID: String, answer: String) async throws(RelayError)
+        -> SubscriptionOffer?
+    {
+        let parsed = try SubscriptionAnswer(
+            parsing: answer, maximumSections: configuration.engine.limits.mediaSectionsPerSubscription)
+        return try await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            try engine.answerSubscription(participantID: participantID, answer: parsed, now: .now)
+        }
+    }
+
+    /// What a participant publishes (microphone, camera, screen), for the room's announcements.
+    public func publishedSources(roomID: String, participantID: String) async -> [TrackSource] {
+        (try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            engine.publishedSources(participantID: participantID)
+        }) ?? []
+    }
+
+    /// Runs `body` on the worker's loop, then hands on the engine's events and re-arms its timer.
+    private func onWorker<T: Sendable>(
+        _ worker: Worker, _ body: @escaping @Sendable (RelayEngine, inout WorkerOutput) throws(RelayError) -> T
+    ) async throws(RelayError) -> T {
+        let result: Result<T, RelayError>
         do {
             result = try await worker.loop.submit {
-                let outcome = Result { () throws(RelayError) in try worker.engine.value.join(prepared, now: .now) }
-                while let event = worker.engine.value.pollEvent() { sink.yield(event) }
+                var output = WorkerOutput(batch: worker.batch.value)
+                let outcome = Result { () throws(RelayError) in try body(worker.engine.value, &output) }
+                output.batch?.flush()
+                worker.timer.value.engineDidWork()
                 return outcome
             }.get()
         } catch {
@@ -160,22 +218,21 @@ public final class RelayService: Service, Sendable {
 
     /// Ends a participant (WHIP/WHEP DELETE).
     public func leave(roomID: String, participantID: String) async throws(RelayError) {
-        let worker = worker(forRoom: roomID)
-        let sink = eventSink
-        let result: Result<Void, RelayError>
-        do {
-            result = try await worker.loop.submit {
-                var output = CountingOutput()
-                let outcome = Result { () throws(RelayError) in
-                    try worker.engine.value.leave(participantID: participantID, now: .now, output: &output)
-                }
-                while let event = worker.engine.value.pollEvent() { sink.yield(event) }
-                return outcome
-            }.get()
-        } catch {
-            throw .internalFailure("relay worker unavailable: \(error)")
+        try await onWorker(worker(forRoom: roomID)) { engine, output throws(RelayError) in
+            try engine.leave(participantID: participantID, now: .now, output: &output)
         }
-        try result.get()
+    }
+
+    /// Ends every connection in a room (its session was completed or cancelled), on the room's worker. The
+    /// close_notify datagrams go out through the worker's send path, as at shutdown.
+    public func closeRoom(roomID: String) async {
+        do {
+            try await onWorker(worker(forRoom: roomID)) { engine, output throws(RelayError) in
+                engine.closeRoom(roomID, now: .now, output: &output)
+            }
+        } catch {
+            logger.warning("closing room \(roomID): \(error)")
+        }
     }
 
     /// Who owns a participant id in a room, so only they (or the room's host) may end it.
@@ -210,6 +267,16 @@ public final class RelayService: Service, Sendable {
             total.sendDropped += part.3
         }
         return total
+    }
+
+    /// The worker's send path for signaling calls (a leave's close_notify); nothing is sent before the
+    /// socket is bound.
+    struct WorkerOutput: DatagramOutput {
+        let batch: DatagramBatch?
+
+        mutating func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+            batch?.send(datagram, to: destination)
+        }
     }
 
     /// The wall clock as a 64-bit NTP timestamp (RFC 5905: seconds since 1900 . 2^-32 fraction).

@@ -39,3 +39,21 @@ import Testing
         #expect(order == ["p1", "p2", "p3", "p4", "p5"])
     }
 }
+
+/// A deadline that stays due (here a keyframe request for a publisher without a nominated pair) must not
+/// make `handleTimeout` spin: that would stall the worker's event loop and every room on it.
+@Suite struct TimerSpinTests {
+    @Test func aDeadlineThatStaysDueDoesNotSpin() throws {
+        let harness = try RelayHarness()
+        let host = try harness.join(user: "mentor", role: .host, intent: .publish, audio: .sendonly, video: .sendonly)
+        harness.pump()
+        let publisher = try #require(harness.engine.router.participant(id: host.participantID))
+        publisher.transport.forgetNomination()
+        _ = try harness.join(user: "learner", intent: .subscribe(userID: nil), audio: .recvonly, video: .recvonly)
+        var output = CollectingOutput()
+        let start = ContinuousClock.now
+        for step in 1...20 { harness.engine.handleTimeout(now: start + .milliseconds(100 * step), output: &output) }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(harness.engine.timers.count < 1_000)
+    }
+}

@@ -103,9 +103,14 @@ public final class RelayEngine {
             }
             participant.scheduledAt = nil
             runTimers(of: participant, now: now, output: &output)
-            if router.participant(id: due.id) != nil { schedule(participant) }
+            // A deadline that is still due after its timers ran would spin this loop (and the event loop
+            // with it): it waits for the next tick instead.
+            if router.participant(id: due.id) != nil { schedule(participant, notBefore: now + Self.minimumTick) }
         }
     }
+
+    /// The shortest wait between two visits of one participant's timers.
+    static let minimumTick: Duration = .milliseconds(5)
 
     private func runTimers(of participant: Participant, now: ContinuousClock.Instant, output: inout some DatagramOutput) {
         if let dtls = participant.transport.dtls, let deadline = dtls.pollTimeout(), deadline <= now {
@@ -140,8 +145,9 @@ public final class RelayEngine {
     }
 
     /// Queues the participant under its next deadline when that is earlier than the one it is queued under.
-    func schedule(_ participant: Participant) {
-        guard let deadline = participant.nextDeadline(configuration: configuration) else { return }
+    func schedule(_ participant: Participant, notBefore: ContinuousClock.Instant? = nil) {
+        guard var deadline = participant.nextDeadline(configuration: configuration) else { return }
+        if let notBefore { deadline = max(deadline, notBefore) }
         if let scheduled = participant.scheduledAt, scheduled <= deadline { return }
         participant.scheduledAt = deadline
         timers.push(deadline, id: participant.identity.participantID)

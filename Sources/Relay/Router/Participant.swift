@@ -123,7 +123,13 @@ final class Participant {
         if isConnected {
             consider(nextReportAt)
             consider(nextStatisticsAt)
-            for producer in producers { consider(producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval)) }
+        }
+        // A keyframe request can only go to a publisher that can be reached; one kept for later goes when
+        // it can (`requestKeyframe` at connect), so it never holds a deadline that is already past.
+        if isConnected && transport.remote != nil {
+            for producer in producers where producer.ssrc != nil {
+                consider(producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval))
+            }
         }
         return deadline
     }

@@ -7,6 +7,9 @@ extension RelayEngine {
         _ bytes: UnsafeRawBufferPointer, from source: TransportAddress, now: ContinuousClock.Instant,
         output: inout some DatagramOutput
     ) {
+        // Binding indications are keepalives (libnice sends them every few seconds, RFC 8445 §11): there
+        // is nothing to answer, and they are not malformed.
+        if let header = STUNMessage.peekHeader(bytes), header.type.messageClass == .indication { return }
         guard let message = try? STUNMessage(parsing: bytes), let username = message.usernameBytes(in: bytes),
             let colon = username.firstIndex(of: UInt8(ascii: ":")),
             let participant = router.participant(
