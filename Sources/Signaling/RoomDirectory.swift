@@ -13,6 +13,8 @@ actor RoomDirectory {
     enum Disconnect: Sendable, Equatable {
         /// Its outbox reached `outboxLimit`: it reads slower than the room talks.
         case slowReader
+        /// The room's session was completed or cancelled; `session-ended` is its last message (close code 4410).
+        case sessionEnded
     }
 
     struct Member: Sendable {
@@ -82,6 +84,9 @@ actor RoomDirectory {
 
     func members(room: String) -> Int { rooms[room]?.count ?? 0 }
 
+    /// The connections in a room, and whose they are (for tests).
+    func connections(room: String) -> [UUID: String] { (rooms[room] ?? [:]).mapValues(\.userID) }
+
     /// False once the connection left or was dropped: what it still sends is ignored.
     func isMember(room: String, connection: UUID) -> Bool { rooms[room]?[connection] != nil }
 
@@ -106,6 +111,24 @@ actor RoomDirectory {
         guard let member = rooms[room]?[connection] else { return }
         member.disconnect.yield(.slowReader)
         leave(room: room, connection: connection)
+    }
+
+    /// Ends the room because its session was completed or cancelled: every member gets `session-ended` as
+    /// its last message (the outbox is finished behind it, so the socket writes it before closing) and is
+    /// told to disconnect. Nobody is told anyone left: everyone goes at once. Later joins are refused by
+    /// admission (the session is no longer joinable), not here. Returns how many members it ended.
+    @discardableResult
+    func endSession(room: String, reason: SessionEndReason) -> Int {
+        guard let members = rooms.removeValue(forKey: room) else { return 0 }
+        let text = Self.encode(["type": "session-ended", "reason": reason.rawValue])
+        for member in members.values {
+            // A full outbox (a slow reader) loses the message; the close code still says why.
+            _ = member.outbox.yield(text)
+            member.outbox.finish()
+            member.disconnect.yield(.sessionEnded)
+            member.disconnect.finish()
+        }
+        return members.count
     }
 
     static func encode(_ object: [String: Any]) -> String {

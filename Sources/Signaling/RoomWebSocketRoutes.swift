@@ -134,7 +134,12 @@ public struct RoomWebSocketRoutes: Sendable {
                     return .reader
                 }
                 group.addTask {
-                    for await reason in disconnects where reason == .slowReader { ending.yield(.slowReader) }
+                    for await reason in disconnects {
+                        switch reason {
+                        case .slowReader: ending.yield(.slowReader)
+                        case .sessionEnded: ending.yield(.sessionEnded)
+                        }
+                    }
                     return .watcher
                 }
                 var how = Ending.closed
@@ -142,13 +147,21 @@ public struct RoomWebSocketRoutes: Sendable {
                     how = first
                     break
                 }
-                writer.cancel()
-                _ = await writer.value
-                if how == .slowReader || how == .rateLimited {
+                if how == .sessionEnded {
+                    // `session-ended` is the last message of a finished outbox: the writer sends it, then ends.
+                    await Self.finish(writer, within: .seconds(2))
+                } else {
+                    writer.cancel()
+                    _ = await writer.value
+                }
+                if how == .slowReader || how == .rateLimited || how == .sessionEnded {
                     await directory.leave(room: room, connection: connection)
-                    if how == .slowReader {
+                    switch how {
+                    case .slowReader:
                         await Self.close(outbound, code: Self.slowReaderCloseCode, reason: "slow_reader")
-                    } else {
+                    case .sessionEnded:
+                        await Self.close(outbound, code: Self.sessionEndedCloseCode, reason: "session_ended")
+                    default:
                         await Self.close(
                             outbound, code: Self.rateLimitedCloseCode, reason: "rate_limited", message: refusal.json)
                     }
@@ -170,7 +183,7 @@ public struct RoomWebSocketRoutes: Sendable {
     enum Child: Sendable, Equatable { case reader, watcher, timer }
 
     /// How a member's socket ended.
-    enum Ending: Sendable, Equatable { case left, closed, rateLimited, slowReader }
+    enum Ending: Sendable, Equatable { case left, closed, rateLimited, slowReader, sessionEnded }
 
     /// Sends an optional last message and a close frame, giving up after two seconds: a peer that does not
     /// read may leave the socket unwritable, and Hummingbird's close timeout then drops the connection.
