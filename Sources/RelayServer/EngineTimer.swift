@@ -9,23 +9,26 @@ final class EngineTimer {
     private let engine: RelayEngine
     private let batch: () -> DatagramBatch?
     private let events: AsyncStream<RelayEvent>.Continuation
+    private let roomEvents: AsyncStream<RoomEvent>.Continuation
     private var task: Scheduled<Void>?
     private var armedAt: ContinuousClock.Instant?
 
     init(
         loop: any EventLoop, engine: RelayEngine, batch: @escaping () -> DatagramBatch?,
-        events: AsyncStream<RelayEvent>.Continuation
+        events: AsyncStream<RelayEvent>.Continuation, roomEvents: AsyncStream<RoomEvent>.Continuation
     ) {
         self.loop = loop
         self.engine = engine
         self.batch = batch
         self.events = events
+        self.roomEvents = roomEvents
     }
 
     /// Hands the engine's events on and arms the timer for its next deadline, if that is earlier than the
     /// one already armed.
     func engineDidWork() {
         while let event = engine.pollEvent() { events.yield(event) }
+        while let event = engine.pollRoomEvent() { roomEvents.yield(event) }
         guard let deadline = engine.pollTimeout() else { return }
         if let armedAt, task != nil, armedAt <= deadline { return }
         task?.cancel()

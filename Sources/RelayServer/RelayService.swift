@@ -51,6 +51,9 @@ public final class RelayService: Service, Sendable {
     public let certificate: DTLSCertificate
     public let events: AsyncStream<RelayEvent>
     private let eventSink: AsyncStream<RelayEvent>.Continuation
+    /// Dominant-speaker changes per room, for the room sockets. Newest kept when nobody reads.
+    public let roomEvents: AsyncStream<RoomEvent>
+    private let roomEventSink: AsyncStream<RoomEvent>.Continuation
     private let workers: [Worker]
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -63,6 +66,7 @@ public final class RelayService: Service, Sendable {
         self.group = group
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: RelayEvent.self, bufferingPolicy: .unbounded)
+        (roomEvents, roomEventSink) = AsyncStream.makeStream(of: RoomEvent.self, bufferingPolicy: .bufferingNewest(1_024))
         let ntp = Self.ntpNow()
         let start = ContinuousClock.now
         var loops = group.makeIterator()
@@ -76,10 +80,12 @@ public final class RelayService: Service, Sendable {
             let certificate = self.certificate
             let batch = NIOLoopBoundBox.makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop)
             let sink = eventSink
+            let roomSink = roomEventSink
             let (engine, timer) = try loop.submit {
                 let engine = RelayEngine(
                     configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp, startInstant: start)
-                let timer = EngineTimer(loop: loop, engine: engine, batch: { batch.value }, events: sink)
+                let timer = EngineTimer(
+                    loop: loop, engine: engine, batch: { batch.value }, events: sink, roomEvents: roomSink)
                 return (NIOLoopBound(engine, eventLoop: loop), NIOLoopBound(timer, eventLoop: loop))
             }.wait()
             workers.append(
@@ -95,7 +101,10 @@ public final class RelayService: Service, Sendable {
     public func run() async throws {
         // However run ends (a port already taken, say), the event stream ends too, so whoever drains it
         // (the attendance bridge) can finish its own shutdown.
-        defer { eventSink.finish() }
+        defer {
+            eventSink.finish()
+            roomEventSink.finish()
+        }
         var channels: [any Channel] = []
         for worker in workers {
             let engine = worker.engine
@@ -132,6 +141,7 @@ public final class RelayService: Service, Sendable {
             try await channel.close()
         }
         eventSink.finish()
+        roomEventSink.finish()
     }
 
     /// The worker that owns a room: a stable hash (FNV-1a) so every process agrees.

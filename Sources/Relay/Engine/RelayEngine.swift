@@ -23,6 +23,7 @@ public final class RelayEngine {
     let clock: EngineClock
     var random: any RandomNumberGenerator
     var events: [RelayEvent] = []
+    var roomEvents: [RoomEvent] = []
     var timers = DeadlineQueue()
     let scratch: UnsafeMutableRawBufferPointer
 
@@ -50,6 +51,11 @@ public final class RelayEngine {
 
     public func pollEvent() -> RelayEvent? {
         events.isEmpty ? nil : events.removeFirst()
+    }
+
+    /// Room-level happenings for the room sockets (the dominant speaker).
+    public func pollRoomEvent() -> RoomEvent? {
+        roomEvents.isEmpty ? nil : roomEvents.removeFirst()
     }
 
     /// When `handleTimeout` next has work: DTLS retransmission, a connect or consent deadline, reports,
