@@ -72,6 +72,17 @@ struct ServeCommand: AsyncParsableCommand {
         let rooms = RoomWebSocketRoutes(signaling: signaling)
         rooms.register(on: webSocketRouter)
         rooms.registerRefusals(on: router)
+        // Completing or cancelling a session ends its room in this process: the room sockets hear
+        // `session-ended` (close 4410) and the relay closes every connection in it, WHIP/WHEP ones too.
+        // The sockets are told first, so `session-ended` leads the close_notify their browsers see.
+        services.sessionEnd.connect { [rooms, relay] roomID, reason in
+            let ending: SessionEndReason = switch reason {
+            case .completed: .completed
+            case .cancelled: .cancelled
+            }
+            await rooms.endSession(room: roomID, reason: ending)
+            await relay.closeRoom(roomID: roomID)
+        }
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),

@@ -16,6 +16,8 @@ public struct ControlPlaneServices: Sendable {
     let passwords: PasswordHasher
     /// Token buckets for login, registration, room tokens and joins; shared with signaling by `serve`.
     public let rateLimiter: RateLimiter
+    /// Ends a session's live room after its completion or cancellation commits; `serve` connects it.
+    public let sessionEnd = SessionEndHook()
     /// The clock; tests move it to cross join windows and request expiry.
     let now: @Sendable () -> Date
     let logger: Logger

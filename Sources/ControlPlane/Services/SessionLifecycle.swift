@@ -3,7 +3,8 @@ import FluentSQL
 import Foundation
 
 /// Applies status transitions. Each is one conditional UPDATE (`… WHERE status IN (allowed)`), so two racing
-/// transitions cannot both succeed, with its side effects in the same transaction.
+/// transitions cannot both succeed, with its side effects in the same transaction. Completing or cancelling
+/// then ends the session's live room (`SessionEndHook`), after the commit.
 struct SessionLifecycle: Sendable {
     let services: ControlPlaneServices
 
@@ -39,6 +40,11 @@ struct SessionLifecycle: Sendable {
         }
         // Money moves back only once the cancellation is committed (the refund outbox retries failures).
         await RefundDispatcher(services: services).dispatch(ids: refunds)
+        // The room ends only once the transition is committed: a rolled-back one must not end a live session,
+        // and by now admission refuses new joins to the room.
+        if let reason = transition.endsRoom {
+            await services.sessionEnd.sessionEnded(roomID: session.meetingRoomID, reason: reason)
+        }
         return try await LearningSession.find(sessionID, on: db) ?? session
     }
 

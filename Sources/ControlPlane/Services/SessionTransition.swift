@@ -12,6 +12,15 @@ enum SessionTransition: String, CaseIterable, Sendable {
         }
     }
 
+    /// The transitions that end the session's room, and how they say it.
+    var endsRoom: SessionEndHook.Reason? {
+        switch self {
+        case .complete: .completed
+        case .cancel: .cancelled
+        case .schedule, .start: nil
+        }
+    }
+
     var target: SessionStatus {
         switch self {
         case .schedule: .scheduled
