@@ -141,6 +141,9 @@ export class Room {
         if (this.participants.has(message.userId)) this.participants.get(message.userId).muted[message.kind] = message.muted;
         if (this.callbacks.onMuted) this.callbacks.onMuted(message.userId, message.kind, message.muted);
         break;
+      case "session-ended":
+        this.sessionEnded(message.reason);
+        break;
       case "answer":
       case "error": {
         const index = this.pending.findIndex((p) => p.predicate(message));
@@ -197,6 +200,14 @@ export class Room {
   setMuted(kind, muted) {
     if (this.localStream) for (const track of this.localStream.getTracks()) if (track.kind === kind) track.enabled = !muted;
     this.send({ type: "mute", kind, muted });
+  }
+
+  /** The session was completed or cancelled: tell the page, then close every peer connection (the server closes the socket, code 4410). */
+  sessionEnded(reason) {
+    this.ended = reason;
+    if (this.callbacks.onSessionEnded) this.callbacks.onSessionEnded(reason);
+    for (const userId of [...this.subscriptions.keys()]) this.dropSubscription(userId);
+    if (this.publisher) this.publisher.close();
   }
 
   leave() {

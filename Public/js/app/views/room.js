@@ -7,7 +7,6 @@ import { Room, inboundSummary } from "../../relay-client.js";
 import { alertBox, announce } from "../ui.js";
 
 const STATS_INTERVAL_MS = 2000;
-const STATUS_POLL_MS = 5000;
 /** `disconnected` often heals by itself (ICE consent); rejoin only if it lasts this long. */
 const DISCONNECTED_GRACE_MS = 4000;
 
@@ -57,7 +56,7 @@ export async function roomView(main, { args, navigate }) {
 
   // State shared by the handlers below (and exposed for the browser tests).
   const state = {
-    room: null, stream: null, audioOnly: false, muted: { audio: false, video: false }, leaving: false,
+    room: null, ended: null, stream: null, audioOnly: false, muted: { audio: false, video: false }, leaving: false,
     attempts: 0, reconnects: 0, stats: {}, previous: {}, quality: null, state: "connecting", timers: [],
   };
   window.peerlearnRoomPage = state;
@@ -167,6 +166,8 @@ export async function roomView(main, { args, navigate }) {
       delete state.previous[String(userId)];
     },
     onMuted: (userId) => updateTile(String(userId)),
+    // The server says so on the room socket the moment the mentor completes or cancels: no polling.
+    onSessionEnded: (reason) => sessionEnded(reason),
   };
 
   async function connect() {
@@ -176,6 +177,8 @@ export async function roomView(main, { args, navigate }) {
       token = await api("POST", `/api/sessions/${session.id}/room-token`);
     } catch (error) {
       // The seed's "Authorized? NO → Show access denied → END".
+      // Rejoining a room whose session ended meanwhile (the socket was down when it was announced).
+      if (error.status === 409 && error.code === "room_closed") { await sessionEnded(null); return; }
       if (error.status === 403 || error.status === 404 || error.status === 409) { deny(error.reason || error.message); return; }
       throw error;
     }
@@ -188,6 +191,7 @@ export async function roomView(main, { args, navigate }) {
     state.room = room;
     room.socket.addEventListener("close", (event) => {
       if (state.room !== room || state.leaving) return;
+      if (event.code === 4410) { sessionEnded(room.ended || null); return; }  // session-ended was lost (a full outbox)
       if (event.code >= 4400 && event.code < 4500) { deny(`the room refused the connection (${event.code - 4000})`); return; }
       scheduleReconnect("the room connection closed");
     });
@@ -213,6 +217,25 @@ export async function roomView(main, { args, navigate }) {
     render(notices, alertBox("error", `Access denied: ${reason}`, { id: "access-denied" }), h("p", {}, back));
     grid.replaceChildren();
     for (const button of [micButton, cameraButton, startButton, endButton]) if (button) button.disabled = true;
+  }
+
+  /** The session was completed or cancelled: leave the room and say so. Without a reason, the session says which. */
+  async function sessionEnded(reason) {
+    if (state.ended) return;
+    state.ended = reason || "ended";
+    teardown();
+    if (!reason) {
+      try { reason = (await api("GET", `/api/sessions/${encodeURIComponent(session.id)}`)).status; } catch (_) { /* say "ended" */ }
+      state.ended = reason || "ended";
+    }
+    setState("session ended");
+    grid.replaceChildren();
+    for (const button of [micButton, cameraButton, startButton, endButton]) if (button) button.disabled = true;
+    const text = reason === "cancelled" ? "The session was cancelled." : "The session has ended.";
+    const feedback = reason === "completed" && !isHost
+      ? h("a", { class: "button", href: `#/sessions/${session.id}/feedback` }, "Leave feedback") : null;
+    render(notices, alertBox("info", text, { id: "session-ended" }), h("p", {}, feedback, feedback ? " " : null, back));
+    announce(text);
   }
 
   function watchConnection(room, pc) {
@@ -332,20 +355,6 @@ export async function roomView(main, { args, navigate }) {
     quality.className = `indicator quality-${state.quality}`;
     qualityText.textContent = `${state.quality} (loss ${(ratio * 100).toFixed(1)}%, jitter ${Math.round(jitter * 1000)} ms)`;
   }, STATS_INTERVAL_MS));
-
-  // The mentor completing (or cancelling) the session closes the room for the learners. Their booking
-  // follows the session's status, and reading it does not count as a view of the session page.
-  if (!isHost) state.timers.push(setInterval(async () => {
-    try {
-      const booking = (await api("GET", "/api/bookings")).find((b) => b.session_id.toLowerCase() === session.id.toLowerCase());
-      if (booking && (booking.status === "completed" || booking.status === "cancelled")) {
-        const ended = booking.status === "completed" ? "completed" : "cancelled";
-        teardown();
-        render(notices, alertBox("info", `The session is ${ended}.`, { id: "session-ended" }),
-          ended === "completed" ? h("p", {}, h("a", { class: "button", href: `#/sessions/${session.id}/feedback` }, "Leave feedback")) : null);
-      }
-    } catch (_) { /* try again at the next poll */ }
-  }, STATUS_POLL_MS));
 
   try {
     await connect();
