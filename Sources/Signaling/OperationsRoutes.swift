@@ -48,6 +48,13 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_retransmissions_total", "counter", "RTP packets resent from the NACK buffer.",
             [("", c.retransmissions)])
         metric(
+            "peerlearn_relay_publisher_nacks_total", "counter",
+            "NACKs the relay sent publishers for packets lost on their uplink, and the sequence numbers they named.",
+            [("{unit=\"packets\"}", c.nacksSent), ("{unit=\"sequence_numbers\"}", c.packetsNacked)])
+        metric(
+            "peerlearn_relay_publisher_repairs_total", "counter",
+            "Retransmissions from publishers that filled a gap the relay had NACKed.", [("", c.repairsReceived)])
+        metric(
             "peerlearn_relay_retransmissions_refused_total", "counter",
             "NACKed packets not resent: NACK not negotiated, resent within the window, over the leg's budget, or no longer buffered.",
             RetransmissionRefusal.allCases.map { ("{reason=\"\($0.rawValue)\"}", c.refused($0)) })

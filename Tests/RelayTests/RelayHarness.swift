@@ -31,10 +31,10 @@ final class RelayHarness {
     func join(
         user: String, role: ParticipantIdentity.Role = .participant, intent: RelayEngine.JoinRequest.Intent,
         audio: PeerClient.Direction? = nil, video: PeerClient.Direction? = nil, room: String = "room-1",
-        tokenID: String? = nil, editOffer: (String) -> String = { $0 }
+        tokenID: String? = nil, rtx: Bool = false, editOffer: (String) -> String = { $0 }
     ) throws -> (peer: PeerClient, participantID: String, address: TransportAddress) {
         let peer = try PeerClient()
-        let offer = editOffer(peer.makeOffer(audio: audio, video: video))
+        let offer = editOffer(peer.makeOffer(audio: audio, video: video, rtx: rtx))
         let result = try engine.join(
             .init(roomID: room, userID: user, role: role, intent: intent, offer: offer, tokenID: tokenID), now: .now)
         try peer.applyAnswer(result.answer)
@@ -88,6 +88,11 @@ final class RelayHarness {
         copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: address, now: .now, output: &output) }
         _ = deliver(output)
         while let event = engine.pollEvent() { events.append(event) }
+    }
+
+    /// Hands the engine's output (from a call the test made itself) to the peers.
+    func deliverAll(_ output: CollectingOutput) {
+        deliver(output)
     }
 
     @discardableResult

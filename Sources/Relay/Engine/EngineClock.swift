@@ -11,6 +11,12 @@ struct EngineClock {
         return elapsed.components.seconds &* 1_000_000_000 &+ elapsed.components.attoseconds / 1_000_000_000
     }
 
+    /// The instant `nanoseconds` after start: the inverse of `nanoseconds(since:)`, for deadlines kept as
+    /// integers by the feedback machines.
+    func instant(_ nanoseconds: Int64) -> ContinuousClock.Instant {
+        start + .nanoseconds(nanoseconds)
+    }
+
     func ntp(_ now: ContinuousClock.Instant) -> UInt64 {
         let nanos = UInt64(max(0, nanoseconds(since: now)))
         let seconds = nanos / 1_000_000_000

@@ -37,6 +37,11 @@ public struct RelayCounters: Sendable, Equatable {
     public var bytesOut: UInt64 = 0
     public var rtpForwarded: UInt64 = 0
     public var retransmissions: UInt64 = 0
+    /// NACKs the relay sent to publishers for gaps in their streams, the sequence numbers they named, and
+    /// the repairs (RTX or plain) that came back in time to fill one.
+    public var nacksSent: UInt64 = 0
+    public var packetsNacked: UInt64 = 0
+    public var repairsReceived: UInt64 = 0
     public var keyframeRequests: UInt64 = 0
     public var dtlsFailures: UInt64 = 0
     public var drops: [UInt64] = Array(repeating: 0, count: DropReason.allCases.count)
@@ -68,6 +73,9 @@ public struct RelayCounters: Sendable, Equatable {
         bytesOut &+= other.bytesOut
         rtpForwarded &+= other.rtpForwarded
         retransmissions &+= other.retransmissions
+        nacksSent &+= other.nacksSent
+        packetsNacked &+= other.packetsNacked
+        repairsReceived &+= other.repairsReceived
         keyframeRequests &+= other.keyframeRequests
         dtlsFailures &+= other.dtlsFailures
         for i in drops.indices { drops[i] &+= other.drops[i] }

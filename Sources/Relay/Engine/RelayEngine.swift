@@ -26,6 +26,8 @@ public final class RelayEngine {
     var roomEvents: [RoomEvent] = []
     var timers = DeadlineQueue()
     let scratch: UnsafeMutableRawBufferPointer
+    /// Where a retransmission is wrapped as RTX, next to the rewritten packet in `scratch`.
+    let rtxScratch: UnsafeMutableRawBufferPointer
 
     /// `ntpAtStart` is the wall clock as a 64-bit NTP timestamp at `startInstant`; sender reports
     /// derive their NTP times from it so the engine never reads the clock itself.
@@ -39,9 +41,13 @@ public final class RelayEngine {
         self.clock = EngineClock(start: startInstant, ntpAtStart: ntpAtStart)
         self.random = random
         self.scratch = .allocate(byteCount: 2_048, alignment: 16)
+        self.rtxScratch = .allocate(byteCount: 2_048, alignment: 16)
     }
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        rtxScratch.deallocate()
+    }
 
     /// The largest RTP datagram forwarded: the scratch buffer less the largest SRTP tag and some room.
     static let maximumMediaPacket = 1_984
@@ -139,6 +145,9 @@ public final class RelayEngine {
             if let due = producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval), due <= now {
                 requestKeyframe(producer, now: now, output: &output)
             }
+            if let due = producer.nacks?.pollTimeout(), due <= clock.nanoseconds(since: now) {
+                sendNacks(for: producer, now: now, output: &output)
+            }
         }
         if now >= participant.nextReportAt {
             participant.nextReportAt = now + configuration.reportInterval
@@ -152,7 +161,7 @@ public final class RelayEngine {
 
     /// Queues the participant under its next deadline when that is earlier than the one it is queued under.
     func schedule(_ participant: Participant, notBefore: ContinuousClock.Instant? = nil) {
-        guard var deadline = participant.nextDeadline(configuration: configuration) else { return }
+        guard var deadline = participant.nextDeadline(configuration: configuration, clock: clock) else { return }
         if let notBefore { deadline = max(deadline, notBefore) }
         if let scheduled = participant.scheduledAt, scheduled <= deadline { return }
         participant.scheduledAt = deadline

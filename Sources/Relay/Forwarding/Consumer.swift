@@ -14,6 +14,9 @@ final class Consumer {
     unowned let subscriber: Participant
     private(set) var media: NegotiatedMedia
     let binding: Binding
+    /// The RTX SSRC the relay offered for this consumer (subscribe connections), kept so a later answer
+    /// can take RTX up again after one that declined it.
+    let offeredRTXSSRC: UInt32?
     private(set) weak var source: Producer?
 
     /// Added (mod 2^16 / 2^32) to the source's numbers; recomputed at each (re)start.
@@ -25,6 +28,8 @@ final class Consumer {
     var lastTimestamp: UInt32
     var lastSentAt: ContinuousClock.Instant?
     var packetsSent: UInt32 = 0
+    /// The next sequence number on the RTX stream, when the subscriber negotiated RTX.
+    var rtxSequenceNumber: UInt16
     var octetsSent: UInt32 = 0
     /// Bytes of first transmissions (not retransmissions), which earn the consumer its retransmission budget.
     var mediaBytesSent: UInt64 = 0
@@ -43,8 +48,10 @@ final class Consumer {
         self.subscriber = subscriber
         self.media = media
         self.binding = binding
+        self.offeredRTXSSRC = media.rtxSSRC
         self.lastSequenceNumber = initialSequence
         self.lastTimestamp = initialTimestamp
+        self.rtxSequenceNumber = initialSequence &+ 0x4000
         negotiated(media, limits: limits)
     }
 

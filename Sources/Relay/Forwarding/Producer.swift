@@ -1,3 +1,5 @@
+import RTCP
+
 /// What a published track shows, so subscribers can lay it out (a screen share is shown large).
 public enum TrackSource: String, Sendable, Equatable, CaseIterable {
     case microphone, camera, screen
@@ -16,6 +18,11 @@ final class Producer {
     let history: RetransmissionBuffer?
     var statistics: ReceiveStatistics
     var keyFrames = KeyFrameRequests()
+    /// Gaps in the publisher's stream, NACKed so the uplink is repaired once at the relay rather than by
+    /// every subscriber. Video whose publisher negotiated NACK only.
+    var nacks: NackGenerator?
+    /// Reused for each NACK poll, so polling never allocates.
+    var nackPairs: [NackPair] = []
     /// Middle 32 bits of the last sender report's NTP time and when it arrived, for RR's LSR/DLSR.
     var lastSenderReport: (ntpMiddle: UInt32, arrival: ContinuousClock.Instant)?
 
@@ -26,6 +33,10 @@ final class Producer {
         self.ssrc = media.remoteSSRC
         self.history = media.kind == .video ? RetransmissionBuffer() : nil
         self.statistics = ReceiveStatistics(clockRate: media.clockRate)
+        if media.kind == .video && media.acceptsNack {
+            nacks = NackGenerator()
+            nackPairs.reserveCapacity(NackGenerator.Configuration().maxPairsPerPoll)
+        }
     }
 
     var kind: NegotiatedMedia.Kind { media.kind }

@@ -23,23 +23,49 @@ extension RelayEngine {
         } catch {
             return counters.drop(error == .replayed ? .srtpReplay : .srtpAuthentication)
         }
-        let plain = UnsafeMutableRawBufferPointer(rebasing: packet[0..<length])
-        guard let header = try? RTPHeader(parsing: UnsafeRawBufferPointer(plain)) else {
+        var plain = UnsafeMutableRawBufferPointer(rebasing: packet[0..<length])
+        guard var header = try? RTPHeader(parsing: UnsafeRawBufferPointer(plain)) else {
             return counters.drop(.malformedRTP)
         }
-        guard let producer = publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType),
-            header.payloadType == producer.media.payloadType
-        else {
-            if publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType) == nil {
-                _ = inbound.removeStream(ssrc: header.ssrc)
+        var isRepair = false
+        let producer: Producer
+        if let repaired = publisher.producer(rtxSSRC: header.ssrc), header.payloadType == repaired.media.rtxPayloadType,
+            let ssrc = repaired.ssrc
+        {
+            // RFC 4588: the original packet is inside, after its 2-byte sequence number.
+            switch try? RetransmissionPacket.unwrap(plain, payloadType: repaired.media.payloadType, ssrc: ssrc) {
+            case .original(let originalLength, _)?:
+                plain = UnsafeMutableRawBufferPointer(rebasing: plain[0..<originalLength])
+                guard let original = try? RTPHeader(parsing: UnsafeRawBufferPointer(plain)) else {
+                    return counters.drop(.malformedRTP)
+                }
+                header = original
+                isRepair = true
+                producer = repaired
+            case .paddingOnly?:
+                return  // a bandwidth probe: nothing to forward
+            case nil:
+                return counters.drop(.malformedRTP)
             }
-            return counters.drop(.unknownSSRC)
+        } else {
+            guard let found = publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType),
+                header.payloadType == found.media.payloadType
+            else {
+                if publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType) == nil {
+                    _ = inbound.removeStream(ssrc: header.ssrc)
+                }
+                return counters.drop(.unknownSSRC)
+            }
+            producer = found
         }
         publisher.statistics.packetsIn &+= 1
         publisher.statistics.bytesIn &+= UInt64(packet.count)
-        producer.statistics.record(
-            sequenceNumber: header.sequenceNumber, timestamp: header.timestamp,
-            payloadBytes: header.payloadRange.count, arrivalNanoseconds: clock.nanoseconds(since: now))
+        // Reception statistics describe the uplink as it was: a repair does not undo the loss it repaired.
+        if !isRepair {
+            producer.statistics.record(
+                sequenceNumber: header.sequenceNumber, timestamp: header.timestamp,
+                payloadBytes: header.payloadRange.count, arrivalNanoseconds: clock.nanoseconds(since: now))
+        }
         producer.history?.store(UnsafeRawBufferPointer(plain), sequenceNumber: header.sequenceNumber)
 
         var startsKeyframe = producer.kind == .audio
@@ -47,6 +73,14 @@ extension RelayEngine {
             parsing: UnsafeRawBufferPointer(rebasing: plain[header.payloadRange]))
         {
             startsKeyframe = payload.isKeyframe
+        }
+        if producer.nacks != nil {
+            // A plain retransmission (no RTX negotiated) is just a late packet to the generator.
+            let filled = producer.nacks?.received(
+                sequenceNumber: header.sequenceNumber, isKeyframe: startsKeyframe, isRetransmission: isRepair,
+                now: clock.nanoseconds(since: now)) ?? false
+            if filled { counters.repairsReceived &+= 1 }
+            scheduleNacks(of: producer)
         }
         for consumer in producer.consumers {
             if consumer.needsRestart {
@@ -74,6 +108,19 @@ extension RelayEngine {
         rewriter.sequenceNumber = sequenceNumber
         rewriter.timestamp = timestamp
         if consumer.media.payloadType != header.payloadType { rewriter.payloadType = consumer.media.payloadType }
+        // A subscriber that negotiated RTX gets its repairs on the RTX stream (RFC 4588), which keeps its
+        // loss statistics and jitter buffer for the media stream honest.
+        if retransmission, let rtxSSRC = consumer.media.rtxSSRC, let rtxPayloadType = consumer.media.rtxPayloadType {
+            guard let wrapped = try? RetransmissionPacket.wrap(
+                UnsafeRawBufferPointer(out), payloadType: rtxPayloadType, ssrc: rtxSSRC,
+                sequenceNumber: consumer.rtxSequenceNumber, into: rtxScratch),
+                let protected = try? outbound.protectRTP(rtxScratch, length: wrapped)
+            else { return }
+            consumer.rtxSequenceNumber &+= 1
+            subscriber.statistics.packetsOut &+= 1
+            subscriber.statistics.bytesOut &+= UInt64(protected)
+            return send(UnsafeRawBufferPointer(rebasing: rtxScratch[0..<protected]), to: remote, output: &output)
+        }
         guard let protected = try? outbound.protectRTP(scratch, length: plain.count) else { return }
         if RTPSequenceNumber.isNewer(sequenceNumber, than: consumer.lastSequenceNumber) || consumer.packetsSent == 0 {
             consumer.lastSequenceNumber = sequenceNumber

@@ -24,6 +24,11 @@ public struct NegotiatedMedia: Sendable, Equatable {
     public let localSSRC: UInt32
     /// Generic NACK was offered and answered (RFC 4585 §4.2); a NACK on a leg without it is ignored.
     public var acceptsNack = false
+    /// RFC 4588 retransmission payload type, when both sides negotiated `rtx` for this codec.
+    public var rtxPayloadType: UInt8?
+    /// For `publish`: the SSRC the participant resends on (the FID group's second). For `subscribe`: the
+    /// relay's retransmission SSRC toward the participant.
+    public var rtxSSRC: UInt32?
 
     public init(
         mid: String, kind: Kind, flow: Flow, payloadType: UInt8, clockRate: UInt32, remoteSSRC: UInt32?,

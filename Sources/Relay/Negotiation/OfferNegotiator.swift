@@ -118,25 +118,49 @@ struct OfferNegotiator {
         let offeredFeedback = Set(codec.feedback.map { "\($0.type) \($0.parameter ?? "")" })
         let feedback = Self.feedback(for: kind).filter { offeredFeedback.contains("\($0.type) \($0.parameter ?? "")") }
         answer.addCodec(Codec(rtpMap: codec.rtpMap, parameters: codec.parameters, feedback: feedback))
+        let acceptsNack = feedback.contains { $0.type == "nack" && $0.parameter == nil }
+        // RFC 4588 retransmission for a NACKed video codec: the publisher repairs its uplink on its own
+        // SSRC, and the relay repairs a subscriber's downlink the same way.
+        let rtx = acceptsNack
+            ? section.codecs.first {
+                $0.rtpMap.encodingName.lowercased() == "rtx" && $0.parameter("apt") == String(codec.payloadType)
+            } : nil
+        if let rtx {
+            answer.addCodec(Codec(rtpMap: rtx.rtpMap, parameters: "apt=\(codec.payloadType)"))
+        }
 
         var remoteSSRC: UInt32?
         var localSSRC: UInt32 = 0
+        var rtxSSRC: UInt32?
         switch flow {
         case .publish:
             // RFC 5576 §4.2: with an FID group the first SSRC is the media, the second its RTX.
-            remoteSSRC = section.ssrcGroups.first(where: { $0.semantics == "FID" })?.ssrcs.first
-                ?? section.ssrcAttributes.first?.ssrc
+            let fid = section.ssrcGroups.first(where: { $0.semantics == "FID" })?.ssrcs
+            remoteSSRC = fid?.first ?? section.ssrcAttributes.first?.ssrc
+            if rtx != nil, let fid, fid.count == 2 { rtxSSRC = fid[1] }
         case .subscribe:
             localSSRC = makeSSRC()
             let track = "\(kind.rawValue)-\(localSSRC)"
             answer.append(MediaStreamID(streamID: cname, trackID: track))
-            answer.append(SSRCAttribute(ssrc: localSSRC, attribute: "cname", value: cname))
-            answer.append(SSRCAttribute(ssrc: localSSRC, attribute: "msid", value: "\(cname) \(track)"))
+            var ssrcs = [localSSRC]
+            if rtx != nil {
+                let resend = makeSSRC()
+                rtxSSRC = resend
+                ssrcs.append(resend)
+                answer.append(SSRCGroup(semantics: "FID", ssrcs: ssrcs))
+            }
+            for ssrc in ssrcs {
+                answer.append(SSRCAttribute(ssrc: ssrc, attribute: "cname", value: cname))
+                answer.append(SSRCAttribute(ssrc: ssrc, attribute: "msid", value: "\(cname) \(track)"))
+            }
         }
-        let media = NegotiatedMedia(
+        var media = NegotiatedMedia(
             mid: mid, kind: kind, flow: flow, payloadType: codec.payloadType, clockRate: codec.rtpMap.clockRate,
-            remoteSSRC: remoteSSRC, localSSRC: localSSRC,
-            acceptsNack: feedback.contains { $0.type == "nack" && $0.parameter == nil })
+            remoteSSRC: remoteSSRC, localSSRC: localSSRC, acceptsNack: acceptsNack)
+        if rtxSSRC != nil {
+            media.rtxPayloadType = rtx?.payloadType
+            media.rtxSSRC = rtxSSRC
+        }
         return (answer, media)
     }
 

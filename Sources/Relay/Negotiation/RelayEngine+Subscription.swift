@@ -66,11 +66,15 @@ extension RelayEngine {
             }) {
                 plan.slots[free].consumer.attach(to: producer)
             } else if plan.slots.count < configuration.limits.mediaSectionsPerSubscription {
-                let media = NegotiatedMedia(
+                var media = NegotiatedMedia(
                     mid: String(plan.slots.count), kind: producer.kind, flow: .subscribe,
                     payloadType: SubscriptionOfferWriter.codec(for: producer.kind).payloadType,
                     clockRate: producer.media.clockRate, remoteSSRC: nil,
                     localSSRC: Self.randomSSRC(using: &random), acceptsNack: producer.kind == .video)
+                if producer.kind == .video {
+                    media.rtxPayloadType = SubscriptionOfferWriter.rtx.payloadType
+                    media.rtxSSRC = Self.randomSSRC(using: &random)
+                }
                 let consumer = makeConsumer(media, for: participant, binding: .assigned)
                 participant.consumers.append(consumer)
                 consumer.attach(to: producer)
@@ -91,7 +95,9 @@ extension RelayEngine {
                 tracks.append(
                     SubscribedTrack(mid: plan.slots[index].mid, kind: consumer.kind, userID: user, source: source.source))
             }
-            return .init(mid: plan.slots[index].mid, kind: consumer.kind, localSSRC: consumer.media.localSSRC, stream: stream)
+            return .init(
+                mid: plan.slots[index].mid, kind: consumer.kind, localSSRC: consumer.media.localSSRC,
+                rtxSSRC: consumer.offeredRTXSSRC, stream: stream)
         }
         let sdp = SubscriptionOfferWriter.write(
             slots, state: participant.negotiation, version: participant.negotiation.nextVersion())
@@ -131,6 +137,8 @@ extension RelayEngine {
             let consumer = plan.slots[index].consumer
             var media = consumer.media
             media.acceptsNack = section.acceptsNack
+            media.rtxSSRC = section.acceptsRTX ? consumer.offeredRTXSSRC : nil
+            media.rtxPayloadType = section.acceptsRTX ? SubscriptionOfferWriter.rtx.payloadType : nil
             consumer.negotiated(media, limits: configuration.limits)
             if !section.accepted { consumer.detach() }
             // The client knows the slot's SSRC now, so a keyframe for it can be decoded.

@@ -8,6 +8,7 @@ public struct SubscriptionAnswer: Sendable {
         var mid: String
         var accepted: Bool
         var acceptsNack: Bool
+        var acceptsRTX: Bool
     }
 
     let ufrag: String
@@ -44,8 +45,14 @@ public struct SubscriptionAnswer: Sendable {
         self.sections = answer.media.map { section in
             let codec = section.codecs.first
             let nack = codec?.feedback.contains { $0.type == "nack" && $0.parameter == nil } ?? false
+            let rtx = codec.map { codec in
+                section.codecs.contains {
+                    $0.rtpMap.encodingName.lowercased() == "rtx" && $0.parameter("apt") == String(codec.payloadType)
+                }
+            } ?? false
             return Section(
-                mid: section.mid ?? "", accepted: !section.isRejected && codec != nil, acceptsNack: nack)
+                mid: section.mid ?? "", accepted: !section.isRejected && codec != nil, acceptsNack: nack,
+                acceptsRTX: nack && rtx)
         }
     }
 }

@@ -25,6 +25,8 @@ enum SubscriptionOfferWriter {
         var mid: String
         var kind: NegotiatedMedia.Kind
         var localSSRC: UInt32
+        /// The slot's RTX SSRC (video), announced with the media SSRC in an FID group.
+        var rtxSSRC: UInt32?
         /// The stream and track ids (`a=msid`) of what the slot carries now; nil when inactive.
         var stream: (id: String, track: String)?
     }
@@ -37,6 +39,9 @@ enum SubscriptionOfferWriter {
         feedback: OfferNegotiator.feedback(for: .video).map {
             RTCPFeedback(payloadType: 96, type: $0.type, parameter: $0.parameter)
         })
+
+    static let rtx = Codec(
+        rtpMap: RTPMap(payloadType: 97, encodingName: "rtx", clockRate: 90_000), parameters: "apt=96")
 
     static func codec(for kind: NegotiatedMedia.Kind) -> Codec { kind == .audio ? opus : vp8 }
 
@@ -51,10 +56,15 @@ enum SubscriptionOfferWriter {
             section.append(.rtcpMux)
             section.append(.rtcpReducedSize)
             section.addCodec(codec(for: slot.kind))
+            if slot.rtxSSRC != nil { section.addCodec(rtx) }
             if let stream = slot.stream {
                 section.append(MediaStreamID(streamID: stream.id, trackID: stream.track))
-                section.append(SSRCAttribute(ssrc: slot.localSSRC, attribute: "cname", value: state.cname))
-                section.append(SSRCAttribute(ssrc: slot.localSSRC, attribute: "msid", value: "\(stream.id) \(stream.track)"))
+                let ssrcs = [slot.localSSRC] + (slot.rtxSSRC.map { [$0] } ?? [])
+                if ssrcs.count > 1 { section.append(SSRCGroup(semantics: "FID", ssrcs: ssrcs)) }
+                for ssrc in ssrcs {
+                    section.append(SSRCAttribute(ssrc: ssrc, attribute: "cname", value: state.cname))
+                    section.append(SSRCAttribute(ssrc: ssrc, attribute: "msid", value: "\(stream.id) \(stream.track)"))
+                }
             }
             state.local.appendCandidates(to: &section)
             sections.append(section)

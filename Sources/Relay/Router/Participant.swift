@@ -82,6 +82,7 @@ final class Participant {
         for producer in producers where producer.ssrc == ssrc || (producer.ssrc == nil && producer.media.payloadType == payloadType) {
             return true
         }
+        for producer in producers where producer.media.rtxSSRC == ssrc { return true }
         return false
     }
 
@@ -106,6 +107,12 @@ final class Participant {
         return nil
     }
 
+    /// The producer whose RFC 4588 retransmissions come on this SSRC.
+    func producer(rtxSSRC ssrc: UInt32) -> Producer? {
+        for producer in producers where producer.media.rtxSSRC == ssrc { return producer }
+        return nil
+    }
+
     func consumer(localSSRC: UInt32) -> Consumer? {
         for consumer in consumers where consumer.media.localSSRC == localSSRC { return consumer }
         return nil
@@ -113,7 +120,7 @@ final class Participant {
 
     /// The earliest time a timer of this participant is due: DTLS and consent, the connect deadline,
     /// reports, statistics and postponed keyframe requests.
-    func nextDeadline(configuration: RelayConfiguration) -> ContinuousClock.Instant? {
+    func nextDeadline(configuration: RelayConfiguration, clock: EngineClock) -> ContinuousClock.Instant? {
         var deadline = transport.nextDeadline
         func consider(_ instant: ContinuousClock.Instant?) {
             guard let instant else { return }
@@ -129,6 +136,7 @@ final class Participant {
         if isConnected && transport.remote != nil {
             for producer in producers where producer.ssrc != nil {
                 consider(producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval))
+                consider(producer.nacks?.pollTimeout().map(clock.instant))
             }
         }
         return deadline
