@@ -3,11 +3,24 @@ shows it without polling or a reload, and the relay closes every connection in t
 plain WHEP watcher's alike (DTLS close_notify; attendance records the departure).
 """
 import re
+import tempfile
 import time
 
+import pytest
 from playwright.sync_api import expect
 
-from test_webapp import DECODING_FROM_ALL, app, join_room, live_session_with, unique  # noqa: F401 (app: fixture)
+from conftest import Server
+from test_webapp import DECODING_FROM_ALL, app, join_room, live_session_with, start_server, stop_server, unique  # noqa: F401 (app: fixture)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server of this module's own: /metrics must count only these rooms' participants, not what other
+    tests left connecting on the shared one."""
+    data_dir = tempfile.mkdtemp(prefix="peerlearn-session-ended-")
+    process, base_url, log_path = start_server(data_dir)
+    yield Server(base_url, None, process, data_dir, log_path)
+    stop_server(process)
 
 WATCH = """async ({room, token}) => {
   window.watched = await window.peerlearn.watch(location.origin, room, token, {});
