@@ -133,3 +133,25 @@ def test_cancelling_a_scheduled_session_tells_the_waiting_room(server, app):  # 
         time.sleep(0.1)
     assert gauge(server, "peerlearn_relay_participants") == 0
     assert learner.errors == []
+
+
+def test_a_page_rejoining_after_the_end_says_it_ended(server, app):  # noqa: F811
+    """The socket was down when `session-ended` went out: the page's rejoin is refused (`room_closed`) and it
+    shows the same message, reading the reason from the session, instead of "access denied"."""
+    session, (mentor_auth, _), (_, learner_script) = live_session_with(server, unique("blip"))
+    learner = app(f"/sessions/{session['id']}", init_script=learner_script)
+    join_room(learner, session["id"])
+    held = []
+    learner.route("**/room-token", lambda route: held.append(route))  # the rejoin waits for the end
+    learner.evaluate("() => window.peerlearnRoomPage.room.socket.close()")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        learner.wait_for_timeout(50)
+    assert held, "the page tried to rejoin"
+    completed = server.api("POST", f"/api/sessions/{session['id']}/complete", mentor_auth["access_token"])
+    assert completed.status_code == 200, completed.text
+    held[0].continue_()
+    expect(learner.locator("#session-ended")).to_have_text("The session has ended.", timeout=5000)
+    assert learner.evaluate("() => window.peerlearnRoomPage.ended") == "completed"
+    expect(learner.locator("#access-denied")).to_have_count(0)
+    assert learner.errors == []
