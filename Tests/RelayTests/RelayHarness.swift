@@ -31,10 +31,11 @@ final class RelayHarness {
     func join(
         user: String, role: ParticipantIdentity.Role = .participant, intent: RelayEngine.JoinRequest.Intent,
         audio: PeerClient.Direction? = nil, video: PeerClient.Direction? = nil, room: String = "room-1",
-        tokenID: String? = nil, rtx: Bool = false, editOffer: (String) -> String = { $0 }
+        tokenID: String? = nil, rtx: Bool = false, editOffer: (String) -> String = { $0 },
+        offerExtensions: [String: UInt8] = [:]
     ) throws -> (peer: PeerClient, participantID: String, address: TransportAddress) {
         let peer = try PeerClient()
-        let offer = editOffer(peer.makeOffer(audio: audio, video: video, rtx: rtx))
+        let offer = editOffer(peer.makeOffer(audio: audio, video: video, headerExtensions: offerExtensions, rtx: rtx))
         let result = try engine.join(
             .init(roomID: room, userID: user, role: role, intent: intent, offer: offer, tokenID: tokenID), now: .now)
         try peer.applyAnswer(result.answer)
@@ -82,10 +83,10 @@ final class RelayHarness {
         }
     }
 
-    func deliverToRelay(_ bytes: [UInt8], from address: TransportAddress) {
+    func deliverToRelay(_ bytes: [UInt8], from address: TransportAddress, at now: ContinuousClock.Instant = .now) {
         var copy = bytes
         var output = CollectingOutput()
-        copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: address, now: .now, output: &output) }
+        copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: address, now: now, output: &output) }
         _ = deliver(output)
         while let event = engine.pollEvent() { events.append(event) }
     }

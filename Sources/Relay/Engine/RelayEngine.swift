@@ -205,7 +205,9 @@ public final class RelayEngine {
                 if let remote = participant.transport.remote { send(datagram, to: remote, output: &output) }
             }
         }
+        let room = participant.room
         for producer in router.remove(participant) { requestKeyframe(producer, now: now, output: &output) }
+        if let room { pollSpeakers(of: room, now: clock.nanoseconds(since: now)) }
         // Only someone who completed DTLS was in the room; attendance ignores failed attempts.
         if participant.connectedAt != nil {
             events.append(.left(participant.identity, participant.snapshot(now: now), reason))

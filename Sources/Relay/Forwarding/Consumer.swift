@@ -1,3 +1,5 @@
+import RTP
+
 /// The relay's sending side of one forwarded track toward one subscriber (mediasoup's Consumer). It
 /// keeps the subscriber's view continuous (its SSRC, sequence numbers and timestamps) when the
 /// source changes.
@@ -28,6 +30,9 @@ final class Consumer {
     var lastTimestamp: UInt32
     var lastSentAt: ContinuousClock.Instant?
     var packetsSent: UInt32 = 0
+    /// Rewrites the producer's header extensions into the subscriber's ids; rebuilt when either side's
+    /// negotiation or the producer changes.
+    private(set) var extensionMapping = HeaderExtensionMapping.dropAll
     /// The next sequence number on the RTX stream, when the subscriber negotiated RTX.
     var rtxSequenceNumber: UInt16
     var octetsSent: UInt32 = 0
@@ -60,6 +65,7 @@ final class Consumer {
     /// Takes what the subscriber's answer accepted (NACK or not) for this consumer.
     func negotiated(_ media: NegotiatedMedia, limits: RelayLimits) {
         self.media = media
+        remapExtensions()
         guard media.kind == .video && media.acceptsNack else {
             nack = nil
             return
@@ -75,6 +81,26 @@ final class Consumer {
         source = producer
         needsRestart = true
         producer.consumers.append(self)
+        remapExtensions()
+    }
+
+    /// The relay writes the subscriber's mid, abs-send-time and transport-wide sequence number itself,
+    /// and forwards the audio level and video orientation under the subscriber's ids; anything else
+    /// the publisher sent is dropped.
+    private func remapExtensions() {
+        let ours = media.extensions
+        guard var mapping = try? HeaderExtensionMapping(
+            mid: ours.mid.map { ($0, media.mid) }, transportSequenceNumberID: ours.transportWideSequence,
+            absoluteSendTimeID: ours.absoluteSendTime, oneByteFormOnly: !ours.allowsMixed)
+        else {
+            extensionMapping = .dropAll
+            return
+        }
+        if let theirs = source?.media.extensions {
+            if let from = theirs.audioLevel, let to = ours.audioLevel { try? mapping.forward(from, as: to) }
+            if let from = theirs.videoOrientation, let to = ours.videoOrientation { try? mapping.forward(from, as: to) }
+        }
+        extensionMapping = mapping
     }
 
     func detach() {
@@ -97,4 +123,11 @@ final class Consumer {
         timestampDelta = (lastTimestamp &+ advance) &- timestamp
         needsRestart = false
     }
+}
+
+extension HeaderExtensionMapping {
+    /// No extensions on the subscriber's side: every element the publisher sent is dropped.
+    static let dropAll: HeaderExtensionMapping = {
+        do { return try HeaderExtensionMapping() } catch { preconditionFailure("an empty mapping is always valid") }
+    }()
 }

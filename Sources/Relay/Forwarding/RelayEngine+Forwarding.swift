@@ -68,6 +68,9 @@ extension RelayEngine {
         }
         producer.history?.store(UnsafeRawBufferPointer(plain), sequenceNumber: header.sequenceNumber)
 
+        if producer.kind == .audio && !isRepair {
+            hearAudioLevel(UnsafeRawBufferPointer(plain), header: header, of: producer, now: now)
+        }
         var startsKeyframe = producer.kind == .audio
         if !startsKeyframe, let payload = try? VP8RTPPayload(
             parsing: UnsafeRawBufferPointer(rebasing: plain[header.payloadRange]))
@@ -99,8 +102,21 @@ extension RelayEngine {
     ) {
         let subscriber = consumer.subscriber
         guard let outbound = subscriber.transport.outbound, let remote = subscriber.transport.remote else { return }
-        let out = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<plain.count])
-        out.copyMemory(from: plain)
+        // The extensions are rewritten into the subscriber's ids as the packet is copied; the relay's own
+        // (mid, abs-send-time, transport-wide sequence) are written per hop.
+        var transportSequence: UInt16?
+        if consumer.media.extensions.transportWideSequence != nil {
+            transportSequence = subscriber.transportSequenceNumber
+            subscriber.transportSequenceNumber &+= 1
+        }
+        let sendTime = consumer.media.extensions.absoluteSendTime.map { _ in
+            AbsoluteSendTime.value(nanoseconds: UInt64(max(0, clock.nanoseconds(since: now))))
+        }
+        guard let length = try? consumer.extensionMapping.rewrite(
+            plain, header: header, into: scratch, transportSequenceNumber: transportSequence, absoluteSendTime: sendTime),
+            length <= Self.maximumMediaPacket + 32
+        else { return counters.drop(.malformedRTP) }
+        let out = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
         guard let rewriter = RTPPacketRewriter(out) else { return }
         let sequenceNumber = header.sequenceNumber &+ consumer.sequenceDelta
         let timestamp = header.timestamp &+ consumer.timestampDelta
@@ -121,7 +137,7 @@ extension RelayEngine {
             subscriber.statistics.bytesOut &+= UInt64(protected)
             return send(UnsafeRawBufferPointer(rebasing: rtxScratch[0..<protected]), to: remote, output: &output)
         }
-        guard let protected = try? outbound.protectRTP(scratch, length: plain.count) else { return }
+        guard let protected = try? outbound.protectRTP(scratch, length: length) else { return }
         if RTPSequenceNumber.isNewer(sequenceNumber, than: consumer.lastSequenceNumber) || consumer.packetsSent == 0 {
             consumer.lastSequenceNumber = sequenceNumber
             consumer.lastTimestamp = timestamp

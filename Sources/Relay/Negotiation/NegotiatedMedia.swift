@@ -29,6 +29,8 @@ public struct NegotiatedMedia: Sendable, Equatable {
     /// For `publish`: the SSRC the participant resends on (the FID group's second). For `subscribe`: the
     /// relay's retransmission SSRC toward the participant.
     public var rtxSSRC: UInt32?
+    /// The header extensions this m-section negotiated, by id.
+    public var extensions = HeaderExtensionIDs()
 
     public init(
         mid: String, kind: Kind, flow: Flow, payloadType: UInt8, clockRate: UInt32, remoteSSRC: UInt32?,

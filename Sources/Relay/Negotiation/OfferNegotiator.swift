@@ -112,9 +112,11 @@ struct OfferNegotiator {
         answer.attributes.append(Attribute(name: answerDirection.rawValue))
         answer.append(.rtcpMux)
         if section.contains(.rtcpReducedSize) { answer.append(.rtcpReducedSize) }
-        // No header extensions are accepted: a forwarded packet keeps the publisher's extension ids,
-        // which mean nothing (or something else, like another m-line's mid) on a subscriber's leg.
-        // Without them browsers demultiplex by the a=ssrc lines, and bandwidth comes from REMB.
+        // Header extensions keep the offerer's ids (RFC 8285 §5); each consumer rewrites a publisher's
+        // ids into its subscriber's.
+        let extensions = HeaderExtensionIDs.accepted(
+            in: section, kind: kind, publishing: flow == .publish, allowsMixed: offer.contains(.extmapAllowMixed))
+        for map in extensions.maps { answer.append(map) }
         let offeredFeedback = Set(codec.feedback.map { "\($0.type) \($0.parameter ?? "")" })
         let feedback = Self.feedback(for: kind).filter { offeredFeedback.contains("\($0.type) \($0.parameter ?? "")") }
         answer.addCodec(Codec(rtpMap: codec.rtpMap, parameters: codec.parameters, feedback: feedback))
@@ -157,6 +159,7 @@ struct OfferNegotiator {
         var media = NegotiatedMedia(
             mid: mid, kind: kind, flow: flow, payloadType: codec.payloadType, clockRate: codec.rtpMap.clockRate,
             remoteSSRC: remoteSSRC, localSSRC: localSSRC, acceptsNack: acceptsNack)
+        media.extensions = extensions
         if rtxSSRC != nil {
             media.rtxPayloadType = rtx?.payloadType
             media.rtxSSRC = rtxSSRC

@@ -139,6 +139,7 @@ extension RelayEngine {
             media.acceptsNack = section.acceptsNack
             media.rtxSSRC = section.acceptsRTX ? consumer.offeredRTXSSRC : nil
             media.rtxPayloadType = section.acceptsRTX ? SubscriptionOfferWriter.rtx.payloadType : nil
+            media.extensions = section.extensions
             consumer.negotiated(media, limits: configuration.limits)
             if !section.accepted { consumer.detach() }
             // The client knows the slot's SSRC now, so a keyframe for it can be decoded.

@@ -9,6 +9,8 @@ public struct SubscriptionAnswer: Sendable {
         var accepted: Bool
         var acceptsNack: Bool
         var acceptsRTX: Bool
+        /// The relay's offered extensions the answer kept (RFC 8285 §5: an answer echoes offered ids).
+        var extensions: HeaderExtensionIDs
     }
 
     let ufrag: String
@@ -50,9 +52,18 @@ public struct SubscriptionAnswer: Sendable {
                     $0.rtpMap.encodingName.lowercased() == "rtx" && $0.parameter("apt") == String(codec.payloadType)
                 }
             } ?? false
+            let kind: NegotiatedMedia.Kind = section.type == .audio ? .audio : .video
+            var extensions = HeaderExtensionIDs.accepted(in: section, kind: kind, publishing: false, allowsMixed: false)
+            let offered = HeaderExtensionIDs.relayOffer(kind: kind)
+            // Only what the relay offered, under the ids it offered.
+            if extensions.mid != offered.mid { extensions.mid = nil }
+            if extensions.absoluteSendTime != offered.absoluteSendTime { extensions.absoluteSendTime = nil }
+            if extensions.transportWideSequence != offered.transportWideSequence { extensions.transportWideSequence = nil }
+            if extensions.audioLevel != offered.audioLevel { extensions.audioLevel = nil }
+            if extensions.videoOrientation != offered.videoOrientation { extensions.videoOrientation = nil }
             return Section(
                 mid: section.mid ?? "", accepted: !section.isRejected && codec != nil, acceptsNack: nack,
-                acceptsRTX: nack && rtx)
+                acceptsRTX: nack && rtx, extensions: extensions)
         }
     }
 }

@@ -55,6 +55,7 @@ enum SubscriptionOfferWriter {
             section.attributes.append(Attribute(name: slot.stream == nil ? "inactive" : "sendonly"))
             section.append(.rtcpMux)
             section.append(.rtcpReducedSize)
+            for map in HeaderExtensionIDs.relayOffer(kind: slot.kind).maps { section.append(map) }
             section.addCodec(codec(for: slot.kind))
             if slot.rtxSSRC != nil { section.addCodec(rtx) }
             if let stream = slot.stream {

@@ -46,6 +46,8 @@ final class Participant {
     var consumers: [Consumer] = []
     /// What the relay told this peer in SDP, kept for renegotiation.
     var negotiation: NegotiationState
+    /// The room it is in, for the per-packet work that is the room's (the dominant speaker).
+    weak var room: Room?
     /// The relay's own offers (the room socket's subscribe connection): one slot per m-section.
     var subscription: SubscriptionPlan?
     /// The SSRC the relay uses as RTCP sender toward this participant (RR, PLI, REMB).
@@ -57,6 +59,8 @@ final class Participant {
     var nextReportAt: ContinuousClock.Instant
     var nextStatisticsAt: ContinuousClock.Instant
     var statistics = ParticipantStatistics()
+    /// The transport-wide sequence number (transport-cc) of the next packet the relay sends this peer.
+    var transportSequenceNumber: UInt16 = 1
     /// The deadline this participant is queued under in the engine's timer queue, if any.
     var scheduledAt: ContinuousClock.Instant?
 

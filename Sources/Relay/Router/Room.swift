@@ -3,6 +3,8 @@
 final class Room {
     let id: String
     private(set) var participants: [Participant] = []
+    /// Who is speaking, from the RFC 6464 levels of everyone's microphone, keyed by user id.
+    var speakers = ActiveSpeakerDetector<String>()
 
     init(id: String) {
         self.id = id
@@ -13,11 +15,18 @@ final class Room {
     /// Adds a participant; returns the video producers that gained a consumer and so need a keyframe.
     func add(_ newcomer: Participant) -> [Producer] {
         participants.append(newcomer)
+        newcomer.room = self
         return bindWatchers()
     }
 
     func remove(_ leaving: Participant) -> [Producer] {
         participants.removeAll { $0 === leaving }
+        let userID = leaving.identity.userID
+        if leaving.producers.contains(where: { $0.kind == .audio }),
+            !participants.contains(where: { $0.identity.userID == userID && $0.producers.contains { $0.kind == .audio } })
+        {
+            speakers.remove(speaker: userID)
+        }
         for producer in leaving.producers { producer.close() }
         for consumer in leaving.consumers { consumer.detach() }
         // A replacement publisher (the host reconnecting) picks up the orphaned consumers.
