@@ -14,6 +14,8 @@ final class RelayHarness {
     var events: [RelayEvent] = []
     /// Each joined participant's session, to renegotiate it.
     var continuations: [String: RelayEngine.SessionContinuation] = [:]
+    /// Each joined participant's SDP answer.
+    var answers: [String: String] = [:]
     /// Simulates loss on the relay → peer path: return true to drop a datagram.
     var lose: ((TransportAddress, [UInt8]) -> Bool)?
 
@@ -40,6 +42,7 @@ final class RelayHarness {
             .init(roomID: room, userID: user, role: role, intent: intent, offer: offer, tokenID: tokenID), now: .now)
         try peer.applyAnswer(result.answer)
         continuations[result.participantID] = result.continuation
+        answers[result.participantID] = result.answer
         return (peer, result.participantID, add(peer))
     }
 

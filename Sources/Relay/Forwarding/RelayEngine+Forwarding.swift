@@ -49,7 +49,7 @@ extension RelayEngine {
             }
         } else {
             guard let found = publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType),
-                header.payloadType == found.media.payloadType
+                header.payloadType == found.media.payloadType || header.payloadType == found.media.redPayloadType
             else {
                 if publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType) == nil {
                     _ = inbound.removeStream(ssrc: header.ssrc)
@@ -112,10 +112,23 @@ extension RelayEngine {
         let sendTime = consumer.media.extensions.absoluteSendTime.map { _ in
             AbsoluteSendTime.value(nanoseconds: UInt64(max(0, clock.nanoseconds(since: now))))
         }
-        guard let length = try? consumer.extensionMapping.rewrite(
+        guard var length = try? consumer.extensionMapping.rewrite(
             plain, header: header, into: scratch, transportSequenceNumber: transportSequence, absoluteSendTime: sendTime),
             length <= Self.maximumMediaPacket + 32
         else { return counters.drop(.malformedRTP) }
+        var payloadType = consumer.media.payloadType
+        if let source = consumer.source, header.payloadType == source.media.redPayloadType {
+            // RED goes on as RED to a subscriber that speaks it with the same Opus numbering; anyone else
+            // gets the primary encoding alone.
+            if let red = consumer.media.redPayloadType, source.media.payloadType == consumer.media.payloadType {
+                payloadType = red
+            } else {
+                guard let primary = try? RedundantAudio.extractPrimary(UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])),
+                    primary.payloadType == source.media.payloadType
+                else { return counters.drop(.malformedRTP) }
+                length = primary.length
+            }
+        }
         let out = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
         guard let rewriter = RTPPacketRewriter(out) else { return }
         let sequenceNumber = header.sequenceNumber &+ consumer.sequenceDelta
@@ -123,7 +136,7 @@ extension RelayEngine {
         rewriter.ssrc = consumer.media.localSSRC
         rewriter.sequenceNumber = sequenceNumber
         rewriter.timestamp = timestamp
-        if consumer.media.payloadType != header.payloadType { rewriter.payloadType = consumer.media.payloadType }
+        if payloadType != header.payloadType { rewriter.payloadType = payloadType }
         // A subscriber that negotiated RTX gets its repairs on the RTX stream (RFC 4588), which keeps its
         // loss statistics and jitter buffer for the media stream honest.
         if retransmission, let rtxSSRC = consumer.media.rtxSSRC, let rtxPayloadType = consumer.media.rtxPayloadType {

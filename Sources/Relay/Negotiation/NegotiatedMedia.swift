@@ -29,6 +29,8 @@ public struct NegotiatedMedia: Sendable, Equatable {
     /// For `publish`: the SSRC the participant resends on (the FID group's second). For `subscribe`: the
     /// relay's retransmission SSRC toward the participant.
     public var rtxSSRC: UInt32?
+    /// RFC 2198 redundant audio (`red/48000/2` over this m-section's Opus), when both sides negotiated it.
+    public var redPayloadType: UInt8?
     /// The header extensions this m-section negotiated, by id.
     public var extensions = HeaderExtensionIDs()
 

@@ -130,6 +130,10 @@ struct OfferNegotiator {
         if let rtx {
             answer.addCodec(Codec(rtpMap: rtx.rtpMap, parameters: "apt=\(codec.payloadType)"))
         }
+        // Opus RED (RFC 2198) passes through when both sides speak it; a subscriber without it gets the
+        // primary encoding. DTX and in-band FEC are the Opus fmtp's, answered as offered.
+        let red = kind == .audio ? section.codecs.first { Self.isRed($0, over: codec.payloadType) } : nil
+        if let red { answer.addCodec(Codec(rtpMap: red.rtpMap, parameters: red.parameters)) }
 
         var remoteSSRC: UInt32?
         var localSSRC: UInt32 = 0
@@ -160,6 +164,7 @@ struct OfferNegotiator {
             mid: mid, kind: kind, flow: flow, payloadType: codec.payloadType, clockRate: codec.rtpMap.clockRate,
             remoteSSRC: remoteSSRC, localSSRC: localSSRC, acceptsNack: acceptsNack)
         media.extensions = extensions
+        media.redPayloadType = red?.payloadType
         if rtxSSRC != nil {
             media.rtxPayloadType = rtx?.payloadType
             media.rtxSSRC = rtxSSRC
@@ -186,6 +191,15 @@ struct OfferNegotiator {
         local.describe(&rejected, setup: "passive")
         rejected.attributes.append(Attribute(name: "inactive"))
         return rejected
+    }
+
+    /// `red/48000/2` whose fmtp names only the given Opus payload type (`111/111`).
+    static func isRed(_ codec: Codec, over opus: UInt8) -> Bool {
+        guard codec.rtpMap.encodingName.lowercased() == "red", codec.rtpMap.clockRate == 48_000,
+            let parameters = codec.parameters
+        else { return false }
+        let blocks = parameters.split(separator: "/")
+        return !blocks.isEmpty && blocks.allSatisfy { UInt8($0) == opus }
     }
 
     static func isSupported(_ map: RTPMap, kind: NegotiatedMedia.Kind) -> Bool {

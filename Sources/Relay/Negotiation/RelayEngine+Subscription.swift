@@ -140,6 +140,9 @@ extension RelayEngine {
             media.rtxSSRC = section.acceptsRTX ? consumer.offeredRTXSSRC : nil
             media.rtxPayloadType = section.acceptsRTX ? SubscriptionOfferWriter.rtx.payloadType : nil
             media.extensions = section.extensions
+            if consumer.kind == .audio {
+                media.redPayloadType = section.acceptsRED ? SubscriptionOfferWriter.red.payloadType : nil
+            }
             consumer.negotiated(media, limits: configuration.limits)
             if !section.accepted { consumer.detach() }
             // The client knows the slot's SSRC now, so a keyframe for it can be decoded.

@@ -9,6 +9,7 @@ public struct SubscriptionAnswer: Sendable {
         var accepted: Bool
         var acceptsNack: Bool
         var acceptsRTX: Bool
+        var acceptsRED: Bool
         /// The relay's offered extensions the answer kept (RFC 8285 §5: an answer echoes offered ids).
         var extensions: HeaderExtensionIDs
     }
@@ -63,7 +64,10 @@ public struct SubscriptionAnswer: Sendable {
             if extensions.videoOrientation != offered.videoOrientation { extensions.videoOrientation = nil }
             return Section(
                 mid: section.mid ?? "", accepted: !section.isRejected && codec != nil, acceptsNack: nack,
-                acceptsRTX: nack && rtx, extensions: extensions)
+                acceptsRTX: nack && rtx,
+                acceptsRED: codec.map { opus in section.codecs.contains { OfferNegotiator.isRed($0, over: opus.payloadType) } }
+                    ?? false,
+                extensions: extensions)
         }
     }
 }

@@ -40,6 +40,8 @@ enum SubscriptionOfferWriter {
             RTCPFeedback(payloadType: 96, type: $0.type, parameter: $0.parameter)
         })
 
+    static let red = Codec(
+        rtpMap: RTPMap(payloadType: 63, encodingName: "red", clockRate: 48_000, channels: 2), parameters: "111/111")
     static let rtx = Codec(
         rtpMap: RTPMap(payloadType: 97, encodingName: "rtx", clockRate: 90_000), parameters: "apt=96")
 
@@ -58,6 +60,7 @@ enum SubscriptionOfferWriter {
             for map in HeaderExtensionIDs.relayOffer(kind: slot.kind).maps { section.append(map) }
             section.addCodec(codec(for: slot.kind))
             if slot.rtxSSRC != nil { section.addCodec(rtx) }
+            if slot.kind == .audio { section.addCodec(red) }
             if let stream = slot.stream {
                 section.append(MediaStreamID(streamID: stream.id, trackID: stream.track))
                 let ssrcs = [slot.localSSRC] + (slot.rtxSSRC.map { [$0] } ?? [])
