@@ -200,6 +200,32 @@ public final class RelayService: Service, Sendable {
         }
     }
 
+    /// An ICE restart on a connection the peer offered (WHIP/WHEP PATCH): the relay's new credentials, or
+    /// nil when the ufrag is the current one (nothing to restart).
+    public func restartICE(roomID: String, participantID: String, remoteUfrag: String) async throws(RelayError)
+        -> RelayEngine.ICECredentials?
+    {
+        try await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            try engine.restartICE(participantID: participantID, remoteUfrag: remoteUfrag, now: .now)
+        }
+    }
+
+    /// An ICE restart on a subscribe connection: a new offer with new credentials.
+    public func restartSubscriptionICE(roomID: String, participantID: String) async throws(RelayError)
+        -> SubscriptionOffer?
+    {
+        try await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            try engine.restartSubscriptionICE(participantID: participantID, now: .now)
+        }
+    }
+
+    /// The relay's current ICE ufrag on a connection (the WHIP/WHEP entity tag).
+    public func iceUfrag(roomID: String, participantID: String) async -> String? {
+        try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            engine.iceUfrag(participantID: participantID)
+        }
+    }
+
     /// What a participant publishes (microphone, camera, screen), for the room's announcements.
     public func publishedSources(roomID: String, participantID: String) async -> [TrackSource] {
         (try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in

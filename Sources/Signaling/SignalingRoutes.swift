@@ -54,12 +54,9 @@ public struct SignalingRoutes: Sendable {
             router.delete("\(kind)/:room/:participant") { request, context in
                 await respond { try await self.leave(request, context: context) }
             }
-            // RFC 9725 §4.3: trickle and ICE restarts use PATCH; this relay answers non-trickle only.
-            router.patch("\(kind)/:room/:participant") { _, _ in
-                SignalingError(
-                    status: .methodNotAllowed, code: "method_not_allowed",
-                    reason: "trickle ICE is not supported: the answer already holds every candidate"
-                ).response
+            // RFC 9725 §4.3: ICE restarts (and trickle, which an ice-lite relay does not need) use PATCH.
+            router.patch("\(kind)/:room/:participant") { request, context in
+                await respond { try await self.patch(request, context: context) }
             }
         }
     }
@@ -105,6 +102,7 @@ public struct SignalingRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/sdp"
         headers[.location] = "/\(publish ? "whip" : "whep")/\(roomID)/\(result.participantID)"
+        headers[.eTag] = Self.entityTag(result.continuation.localUfrag)
         return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answer)))
     }
 
@@ -171,7 +169,7 @@ public struct SignalingRoutes: Sendable {
     }
 
     /// 401 for a missing, malformed, badly signed or expired token; 403 for a good token for another room.
-    private func authorize(_ request: Request, roomID: String) async throws -> RoomClaims {
+    func authorize(_ request: Request, roomID: String) async throws -> RoomClaims {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw SignalingError.unauthorized("a room token is required: Authorization: Bearer <token>")
         }

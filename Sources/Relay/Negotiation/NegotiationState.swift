@@ -1,7 +1,8 @@
 /// What the relay has told one peer in SDP, kept so a later offer or answer continues the same
 /// session: the same ICE credentials, fingerprint and origin, a higher version.
 struct NegotiationState: Sendable {
-    let local: LocalTransportDescription
+    /// The relay's side; its ICE credentials change on an ICE restart.
+    var local: LocalTransportDescription
     /// CNAME and stream id the relay uses for what it sends (RFC 7022: random per connection).
     let cname: String
     let sessionID: UInt64

@@ -48,6 +48,9 @@ extension RelayEngine {
         let sessionID: UInt64
         let version: UInt64
         let remoteUfrag: String
+
+        /// The relay's ICE ufrag on this connection: WHIP/WHEP use it as the resource's entity tag.
+        public var localUfrag: String { ufrag }
     }
 
     public struct JoinResult: Sendable {

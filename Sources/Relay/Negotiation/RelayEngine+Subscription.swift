@@ -82,7 +82,8 @@ extension RelayEngine {
             }
         }
         defer { participant.subscription = plan }
-        guard !plan.awaitingAnswer, plan.isStale || (!plan.answered && !plan.slots.isEmpty) else { return nil }
+        guard !plan.awaitingAnswer, plan.isStale || plan.restarting || (!plan.answered && !plan.slots.isEmpty)
+        else { return nil }
         plan.awaitingAnswer = true
         var tracks: [SubscribedTrack] = []
         let slots = plan.slots.indices.map { index -> SubscriptionOfferWriter.Slot in
@@ -119,6 +120,11 @@ extension RelayEngine {
         if plan.answered {
             guard participant.negotiation.remoteFingerprint == answer.fingerprint.sdpValue else {
                 throw .invalidOffer("a renegotiation may not change the DTLS fingerprint")
+            }
+            if plan.restarting || answer.ufrag != participant.negotiation.remoteUfrag {
+                participant.transport.setRemoteUfrag(answer.ufrag)
+                participant.negotiation.remoteUfrag = answer.ufrag
+                plan.restarting = false
             }
         } else {
             try participant.transport.startDTLS(

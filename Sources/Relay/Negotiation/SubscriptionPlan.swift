@@ -16,6 +16,9 @@ struct SubscriptionPlan {
     var awaitingAnswer = false
     /// The client has answered at least once: its fingerprint and ufrag are known.
     var answered = false
+    /// An ICE restart is under way: the next offer must go out even if no track changed, and its answer
+    /// brings the client's new ufrag.
+    var restarting = false
 
     /// Whether the slots' assignments differ from what the last offer told the client.
     var isStale: Bool {
