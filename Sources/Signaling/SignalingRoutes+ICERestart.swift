@@ -24,14 +24,7 @@ extension SignalingRoutes {
         guard request.headers[.contentType]?.lowercased().hasPrefix(Self.sdpFragment) == true else {
             throw SignalingError.unsupportedMediaType("the body must be an SDP fragment (Content-Type: \(Self.sdpFragment))")
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maximumFragmentSize)
-        } catch is NIOTooManyBytesError {
-            throw SignalingError(
-                status: .contentTooLarge, code: "payload_too_large",
-                reason: "the SDP fragment is larger than \(Self.maximumFragmentSize) bytes")
-        }
+        let body = try await Self.body(of: request, upTo: Self.maximumFragmentSize, what: "the SDP fragment")
         let fragment = Self.iceCredentials(in: String(buffer: body))
         guard let current = await relay.iceUfrag(roomID: roomID, participantID: participantID) else {
             throw SignalingError.notFound("no such participant in this room")

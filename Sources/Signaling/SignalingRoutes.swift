@@ -83,16 +83,7 @@ public struct SignalingRoutes: Sendable {
             throw SignalingError.unsupportedMediaType("the body must be an SDP offer (Content-Type: application/sdp)")
         }
         try throttleJoin(claims)
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maximumOfferSize)
-        } catch is NIOTooManyBytesError {
-            // A hostile or broken client's oversized offer is its error, not the server's.
-            throw SignalingError(
-                status: .contentTooLarge, code: "payload_too_large",
-                reason: "the SDP offer is larger than \(Self.maximumOfferSize) bytes")
-        }
-        let offer = String(buffer: body)
+        let offer = String(buffer: try await Self.body(of: request, upTo: Self.maximumOfferSize, what: "the SDP offer"))
         guard !offer.isEmpty else { throw SignalingError.badRequest("empty SDP offer") }
         let capacity = try await admit(claims)
         let watching = request.uri.queryParameters["participant"].map(String.init)
@@ -104,6 +95,16 @@ public struct SignalingRoutes: Sendable {
         headers[.location] = "/\(publish ? "whip" : "whep")/\(roomID)/\(result.participantID)"
         headers[.eTag] = Self.entityTag(result.continuation.localUfrag)
         return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answer)))
+    }
+
+    /// A request body up to `limit` bytes; more is the client's error (413 JSON), not the server's.
+    static func body(of request: Request, upTo limit: Int, what: String) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw SignalingError(
+                status: .contentTooLarge, code: "payload_too_large", reason: "\(what) is larger than \(limit) bytes")
+        }
     }
 
     /// The per-account join limit (WHIP, WHEP and the room WebSocket): 429 with `Retry-After` when spent.
