@@ -26,7 +26,11 @@ public struct RTCPFeedback: SDPAttributeValue, Hashable {
             guard let pt = UInt8(sdpDecimal: format), pt <= 127 else { return nil }
             payloadType = pt
         }
-        let (type, parameter) = rest.splitOnce(" ")
+        // Pion (through 4.1 at least) writes a space after a feedback type with no parameter
+        // (`a=rtcp-fb:111 transport-cc `); trailing blanks are read as no parameter.
+        var trimmed = rest
+        while let last = trimmed.last, last == " " || last == "\t" { trimmed = trimmed.dropLast() }
+        let (type, parameter) = trimmed.splitOnce(" ")
         guard !type.isEmpty, parameter.map({ !$0.isEmpty }) ?? true else { return nil }
         self.type = String(type)
         self.parameter = parameter.map(String.init)

@@ -103,6 +103,21 @@ struct TypedAttributeTests {
         #expect(RTCPFeedback(attributeValue: "128 nack") == nil)
     }
 
+    /// Pion writes a space after a parameterless feedback type (`transport-cc `, `nack `): read as none.
+    @Test func rtcpFeedbackWithATrailingSpaceAsPionWritesIt() throws {
+        #expect(try parse("a=rtcp-fb:111 transport-cc ", as: RTCPFeedback.self)
+            == RTCPFeedback(payloadType: 111, type: "transport-cc"))
+        #expect(try parse("a=rtcp-fb:96 nack \t", as: RTCPFeedback.self) == RTCPFeedback(payloadType: 96, type: "nack"))
+        #expect(try parse("a=rtcp-fb:96 nack pli ", as: RTCPFeedback.self)
+            == RTCPFeedback(payloadType: 96, type: "nack", parameter: "pli"))
+        #expect(RTCPFeedback(attributeValue: "96  ") == nil)
+        let offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+            + "c=IN IP4 0.0.0.0\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb \r\na=rtcp-fb:96 nack \r\n"
+        let parsed = try SessionDescription(parsing: offer)
+        #expect(parsed.media[0].codecs.first?.feedback.map(\.type) == ["goog-remb", "nack"])
+        #expect(parsed.serialized() == offer)
+    }
+
     @Test func rtpMapVariants() throws {
         #expect(try parse("a=rtpmap:99 h263-1998/90000", as: RTPMap.self).clockRate == 90000)
         let g722 = try parse("a=rtpmap:9 G722/8000/1", as: RTPMap.self)
