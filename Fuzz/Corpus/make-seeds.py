@@ -2,8 +2,9 @@
 """Writes the committed seed corpora (Fuzz/Corpus/<Target>/) from real captures and test vectors in Tests/.
 
 STUN: the RFC 5769 vectors transcribed in Tests/STUNTests. SDP: the captured browser offers in
-Tests/SDPTests/Fixtures. RTP/VP8: the Chromium VP8 packet from Tests/RTPTests plus its Opus and
-two-byte-extension variants. RTCP: the compound packets a browser sends (SR+SDES, RR+REMB, NACK, PLI,
+Tests/SDPTests/Fixtures, answers to the relay's subscribe offer and renegotiations of a fixed publisher. RTP/VP8: the Chromium VP8 packet from Tests/RTPTests plus its Opus and
+two-byte-extension variants, RED and RTX packets (FuzzRTP's inputs start with a subscriber leg's
+configuration, see Fuzz/Sources/FuzzRTP/LegConfiguration.swift). RTCP: the compound packets a browser sends (SR+SDES, RR+REMB, NACK, PLI,
 FIR, transport-cc, BYE). Relay: datagram sequences in FuzzRelay's record format. RoomMessages: every
 client message of Sources/Signaling/README.md. DTLS seeds come from a real handshake:
 FUZZ_DTLS_WRITE_SEEDS=Fuzz/Corpus/FuzzDTLS .build-fuzz/release/FuzzDTLS
@@ -45,6 +46,71 @@ for file in sorted(os.listdir(fixtures)):
     for intent in intents:
         write("FuzzSDP", f"{file[:-4]}-{'subscribe' if intent else 'publish'}", bytes([intent]) + text)
 
+# Roles 2 and 3 (Fuzz/Sources/FuzzSDP/FixedOffers.swift): answers to the relay's subscribe offer for
+# FixedPublisher's tracks, and renegotiations of FixedPublisher's session. The publisher's offer here must
+# stay the same text as FixedPublisher.offer, so the renegotiations continue its session.
+FINGERPRINT = "sha-256 B8:3B:52:4E:C3:49:9A:DE:FA:94:CE:8E:68:F4:DE:F1:8D:F2:D8:61:63:FA:D1:D1:4F:16:3A:BF:24:49:3B:B5"
+
+
+def sdp(lines):
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def publisher_offer(ufrag="fuzzPub1", screen=False, video=True):
+    transport = ["c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0", f"a=ice-ufrag:{ufrag}", "a=ice-pwd:fuzzPublisherPassword123",
+                 "a=ice-options:trickle", f"a=fingerprint:{FINGERPRINT}", "a=setup:actpass"]
+    mids = ["0"] + (["1"] if video else []) + (["2"] if screen else [])
+    lines = ["v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE " + " ".join(mids),
+             "a=extmap-allow-mixed", "a=msid-semantic: WMS stream"]
+    lines += ["m=audio 9 UDP/TLS/RTP/SAVPF 111 63"] + transport + [
+        "a=mid:0", "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=sendonly", "a=msid:stream audio", "a=rtcp-mux",
+        "a=rtcp-rsize", "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1",
+        "a=rtpmap:63 red/48000/2", "a=fmtp:63 111/111", "a=ssrc:1001 cname:fuzz"]
+    for mid, ssrc in ([("1", 2001)] if video else []) + ([("2", 3001)] if screen else []):
+        lines += ["m=video 9 UDP/TLS/RTP/SAVPF 96 97"] + transport + [
+            f"a=mid:{mid}", "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+            "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:13 urn:3gpp:video-orientation",
+            "a=sendonly", "a=msid:stream video", "a=rtcp-mux", "a=rtcp-rsize", "a=rtpmap:96 VP8/90000",
+            "a=rtcp-fb:96 goog-remb", "a=rtcp-fb:96 nack", "a=rtcp-fb:96 nack pli", "a=rtcp-fb:96 ccm fir",
+            "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96", f"a=ssrc-group:FID {ssrc} {ssrc + 1}", f"a=ssrc:{ssrc} cname:fuzz",
+            f"a=ssrc:{ssrc + 1} cname:fuzz"]
+    return sdp(lines)
+
+
+def subscription_answer(full=True, reject_audio=False, setup="active"):
+    """An answer to the relay's subscribe offer (mids 0 audio, 1 video; extmap ids 1 mid, 2 abs-send-time,
+    3 transport-cc, 4 audio level, 5 video orientation; Opus 111 + RED 63, VP8 96 + RTX 97)."""
+    transport = ["c=IN IP4 0.0.0.0", "a=ice-ufrag:fuzzSub1", "a=ice-pwd:fuzzSubscriberPassword12",
+                 f"a=fingerprint:{FINGERPRINT}", f"a=setup:{setup}"]
+    lines = ["v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE " + ("1" if reject_audio else "0 1")]
+    lines += [f"m=audio {0 if reject_audio else 9} UDP/TLS/RTP/SAVPF 111" + (" 63" if full else "")] + transport + ["a=mid:0"]
+    if full:
+        lines += ["a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+                  "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+                  "a=extmap:4 urn:ietf:params:rtp-hdrext:ssrc-audio-level"]
+    lines += ["a=inactive" if reject_audio else "a=recvonly", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2"]
+    if full:
+        lines += ["a=rtpmap:63 red/48000/2", "a=fmtp:63 111/111"]
+    lines += ["m=video 9 UDP/TLS/RTP/SAVPF 96" + (" 97" if full else "")] + transport + ["a=mid:1"]
+    if full:
+        lines += ["a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+                  "a=extmap:5 urn:3gpp:video-orientation"]
+    lines += ["a=recvonly", "a=rtcp-mux", "a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 nack"]
+    if full:
+        lines += ["a=rtcp-fb:96 nack pli", "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96"]
+    return sdp(lines)
+
+
+write("FuzzSDP", "subscription-answer", bytes([2]) + subscription_answer())
+write("FuzzSDP", "subscription-answer-minimal", bytes([2]) + subscription_answer(full=False))
+write("FuzzSDP", "subscription-answer-rejects-audio", bytes([2]) + subscription_answer(reject_audio=True))
+write("FuzzSDP", "subscription-answer-passive", bytes([2]) + subscription_answer(setup="passive"))
+write("FuzzSDP", "renegotiation-unchanged", bytes([3]) + publisher_offer())
+write("FuzzSDP", "renegotiation-adds-screen", bytes([3]) + publisher_offer(screen=True))
+write("FuzzSDP", "renegotiation-ice-restart", bytes([3]) + publisher_offer(ufrag="fuzzPub2", screen=True))
+write("FuzzSDP", "renegotiation-drops-video", bytes([3]) + publisher_offer(video=False))
 
 # --- RTP: Tests/RTPTests/TestSupport.swift's chromiumVP8Packet and variants.
 def rtp(pt, seq, ts, ssrc, payload, marker=False, ext=None, csrcs=(), padding=0):
@@ -66,10 +132,27 @@ vp8_keyframe = bytes([0x90, 0x80, 0x9A, 0x2B, 0x50, 0x3A, 0x00, 0x9D, 0x01, 0x2A
 vp8_inter = bytes([0x90, 0x80, 0x9A, 0x2C, 0x11, 0x02, 0x00]) + bytes(range(40))
 vp8_middle = bytes([0x80, 0x80, 0x9A, 0x2B]) + bytes(range(60))  # S=0: continues the frame
 chromium_ext = (0xBEDE, bytes([0x22, 0x8F, 0xB2, 0x4C, 0x41, 0x01, 0x23]))
-write("FuzzRTP", "chromium-vp8", rtp(96, 27023, 0xD9C293DA, 0x1C642782, vp8_keyframe[:10], True, chromium_ext))
-write("FuzzRTP", "opus-audio-level", rtp(111, 7, 960, 0x11223344, b"\xfc" + b"\x42" * 40, False, (0xBEDE, bytes([0x10, 0x85]))))
-write("FuzzRTP", "two-byte-extension", rtp(96, 1, 3000, 5, vp8_inter, False, (0x1000, bytes([1, 0, 2, 2, 0xAB, 0xCD, 0, 15, 1, 0x55]))))
-write("FuzzRTP", "csrcs-padding", rtp(111, 65535, 0, 9, b"\x78" * 20, True, None, (1, 2, 3), padding=4))
+
+
+def leg(mid=1, tw=3, ast=2, flags=0x0E, mid_length=1, rtx_pt=97, pairs=((1, 5), (2, 6), (4, 14))):
+    """FuzzRTP's LegConfiguration: the subscriber leg's ids, then three forwarded (source, destination) pairs."""
+    return bytes([mid, tw, ast, flags, mid_length, rtx_pt] + [b for pair in pairs for b in pair])
+
+
+# RED (RFC 2198): one redundant block (F=1, PT 111, offset 960, 3 bytes), then the primary header and data.
+red_payload = bytes([0xEF, 0x0F, 0x00, 0x03, 0x6F, 7, 7, 7]) + b"\xfc" + b"\x42" * 20
+write("FuzzRTP", "chromium-vp8", leg() + rtp(96, 27023, 0xD9C293DA, 0x1C642782, vp8_keyframe[:10], True, chromium_ext))
+write("FuzzRTP", "opus-audio-level", leg() + rtp(111, 7, 960, 0x11223344, b"\xfc" + b"\x42" * 40, False, (0xBEDE, bytes([0x10, 0x85]))))
+write("FuzzRTP", "two-byte-extension", leg(pairs=((1, 20), (2, 2), (15, 3))) + rtp(96, 1, 3000, 5, vp8_inter, False, (0x1000, bytes([1, 0, 2, 2, 0xAB, 0xCD, 0, 15, 1, 0x55]))))
+write("FuzzRTP", "csrcs-padding", leg(flags=0x0F, mid_length=16) + rtp(111, 65535, 0, 9, b"\x78" * 20, True, None, (1, 2, 3), padding=4))
+# A one-byte-only leg (no extmap-allow-mixed) fed a two-byte block whose long and empty elements are dropped.
+write("FuzzRTP", "one-byte-leg-two-byte-source", leg(mid=1, tw=14, ast=0, flags=0x07, mid_length=8, pairs=((1, 2), (3, 4), (2, 2)))
+      + rtp(111, 9, 960, 7, b"\xfc" * 10, False, (0x1000, bytes([1, 0, 2, 17]) + bytes(range(17)) + bytes([3, 1, 0x7F]))))
+write("FuzzRTP", "long-mid-two-byte-leg", leg(mid=200, tw=3, ast=16, flags=0x0E, mid_length=40) + rtp(96, 2, 1, 8, vp8_inter, True, chromium_ext))
+write("FuzzRTP", "red-opus", leg(pairs=((1, 10), (0, 0), (0, 0))) + rtp(63, 100, 4800, 0x11223344, red_payload, False, (0xBEDE, bytes([0x10, 0x85]))))
+write("FuzzRTP", "rtx-vp8", leg(rtx_pt=96) + rtp(97, 500, 90000, 0x55667788, struct.pack(">H", 27023) + vp8_inter, True, chromium_ext))
+write("FuzzRTP", "rtx-padding-only", leg(rtx_pt=96) + rtp(97, 501, 90000, 0x55667788, b"", False, None, padding=200))
+write("FuzzRTP", "malformed-extension-block", leg() + rtp(96, 3, 3000, 5, vp8_inter, False, (0xBEDE, bytes([0x2F, 0x01]))))
 
 # --- VP8: single payloads, and a 3-packet frame for the assembler (tag: seq step << 1 | marker).
 write("FuzzVP8", "keyframe-payload", vp8_keyframe)
@@ -155,6 +238,82 @@ write("FuzzRelay", "publisher-leaves", records(media + [
 write("FuzzRelay", "subscriber-leaves", records(media[:3] + [
     (11, b"\x01"), (4, rtp(96, 5001, 93000, 0, vp8_inter, True)), (2, sub_nack), ms(1200), (1, pub_sr),
 ]))
+
+# Relay, continued: extension blocks in the publisher's ids (audio level 1, abs-send-time 2, mid 4,
+# video orientation 20, which needs the two-byte form), RED, RTX, a second publisher (tag bit 5; its
+# audio level is id 6), the subscribe connection (0x13 answer, 0x12 its RTCP, 0x1B raw, 0x1F ICE restart)
+# and renegotiation (0x17). See Fuzz/Sources/FuzzRelay/main.swift.
+def audio_ext(level, voice=True, level_id=1):
+    return (0xBEDE, bytes([level_id << 4, (0x80 if voice else 0) | level, 0x22, 1, 2, 3, 0x40, ord("0")]))
+
+
+video_ext = (0x1000, bytes([20, 1, 0x01, 4, 1, ord("1"), 2, 3, 1, 2, 3]))
+red = bytes([0xEF, 0x0F, 0x00, 0x03, 0x6F, 7, 7, 7]) + opus[:20]
+rich_media = [
+    (0, rtp(111, 200, 0, 0, opus, False, audio_ext(20))),
+    (0, rtp(63, 201, 960, 0, red, False, audio_ext(25))),
+    (4, rtp(96, 6000, 90000, 0, vp8_keyframe, True, video_ext)),
+    (4, rtp(96, 6001, 93000, 0, vp8_inter, False, video_ext)),
+    (4, rtp(96, 6003, 96000, 0, vp8_inter, True, video_ext)),  # 6002 is lost: the relay NACKs it
+]
+rtx_repair = (0x10, rtp(97, 1, 93000, 0, struct.pack(">H", 6002) + vp8_middle, True, video_ext))
+write("FuzzRelay", "extensions-red-rtx", records(rich_media + [
+    ms(30), rtx_repair, (0x10, rtp(97, 2, 0, 0, b"", False, None, padding=32)), (2, sub_nack), ms(5),
+    (2, rtcp(1, 205, struct.pack(">IIHH", 0, VIDEO, 3, 0))), (0, rtp(63, 202, 1920, 0, b"\xef\x0f", False, audio_ext(30))),
+]))
+write("FuzzRelay", "subscribe-connection", records(rich_media + [
+    (0x13, b""), (0, rtp(63, 203, 2880, 0, red, False, audio_ext(20))), (4, rtp(96, 6004, 99000, 0, vp8_keyframe, True, video_ext)),
+    (0x12, rtcp(1, 201, struct.pack(">I", 0) + block(1)) + rtcp(1, 205, struct.pack(">IIHH", 0, 1, 0, 1))),
+    (0x12, rtcp(1, 206, struct.pack(">II", 0, 1))), (0x1B, bytes.fromhex("000100002112a442") + bytes(12)),
+    (0x24, rtp(96, 1, 90000, 0, vp8_keyframe, True, video_ext)), (0x13, b""), (0x1F, b""), (0x13, b""),
+    ms(1000), (0x0B, b"\x00"), (0x13, b""), (0x0B, b"\x03"), (0x13, b""),
+]))
+
+
+def peer_offer(sections, extensions):
+    """PeerClient.makeOffer's text (with RTX, and RED added to the audio) as a template for renegotiation."""
+    lines = ["v=0", "o=- 12345 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE " + " ".join(m for m, _, _ in sections),
+             "a=extmap-allow-mixed", "a=msid-semantic: WMS peer"]
+    for mid, kind, ssrc in sections:
+        video = kind == "video"
+        lines += [f"m={kind} 9 UDP/TLS/RTP/SAVPF " + ("96 97" if video else "111 63"), "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0",
+                  "a=ice-ufrag:{ufrag}", "a=ice-pwd:{pwd}", "a=ice-options:trickle", "a=fingerprint:{fingerprint}",
+                  "a=setup:actpass", f"a=mid:{mid}", "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid"]
+        lines += [f"a=extmap:{i} {uri}" for uri, i in sorted(extensions.items(), key=lambda e: e[1])]
+        lines += ["a=sendonly", "a=rtcp-mux", "a=rtcp-rsize"]
+        if video:
+            lines += ["a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 goog-remb", "a=rtcp-fb:96 nack", "a=rtcp-fb:96 nack pli",
+                      "a=rtcp-fb:96 ccm fir", "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96", f"a=msid:peer {kind}",
+                      f"a=ssrc-group:FID {{{ssrc}-ssrc}} {{rtx-ssrc}}" if ssrc == "video" else f"a=ssrc-group:FID {{{ssrc}-ssrc}} 7",
+                      f"a=ssrc:{{{ssrc}-ssrc}} cname:peerclient"]
+        else:
+            lines += ["a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1", "a=rtpmap:63 red/48000/2",
+                      "a=fmtp:63 111/111", f"a=msid:peer {kind}", "a=ssrc:{audio-ssrc} cname:peerclient"]
+    return sdp(lines)
+
+
+publisher_extensions = {"urn:ietf:params:rtp-hdrext:ssrc-audio-level": 1, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time": 2,
+                        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01": 3, "urn:3gpp:video-orientation": 20}
+screen_offer = peer_offer([("0", "audio", "audio"), ("1", "video", "video"), ("2", "video", "screen")], publisher_extensions)
+write("FuzzRelay", "renegotiation", records(rich_media + [
+    (0x13, b""), (0x17, b""), (0x14, rtp(96, 300, 90000, 0, vp8_keyframe, True, video_ext)), (0x13, b""),
+    (0x14, rtp(96, 301, 93000, 0, vp8_inter, True, video_ext)), (2, sub_pli), (0x17, b""), (0x13, b""),
+    (0x17, screen_offer), (0x14, rtp(96, 302, 96000, 0, vp8_keyframe, True, video_ext)),
+    (0x17, screen_offer.replace(b"{ufrag}", b"restart1")),
+]))
+watcher_answer = subscription_answer().replace(b"fuzzSub1", b"{ufrag}").replace(b"fuzzSubscriberPassword12", b"{pwd}") \
+    .replace(FINGERPRINT.encode(), b"{fingerprint}")
+write("FuzzRelay", "subscribe-connection-red", records(rich_media + [
+    (0x13, watcher_answer), (0, rtp(63, 204, 3840, 0, red, False, audio_ext(20))),
+    (0x12, rtcp(1, 205, struct.pack(">IIHH", 0, 1, 0, 3))), (0x13, watcher_answer),
+]))
+speakers = []
+for step in range(40):
+    first_loud = step < 12
+    speakers += [(0, rtp(111, 400 + step, 960 * step, 0, opus[:20], False, audio_ext(15 if first_loud else 127, first_loud))),
+                 (0x20, rtp(111, 900 + step, 960 * step, 0, opus[:20], False, audio_ext(127 if first_loud else 10, not first_loud, 6))),
+                 ms(50)]
+write("FuzzRelay", "two-speakers", records(speakers + [(0x0B, b"\x02"), ms(200), (0, rtp(111, 500, 0, 0, opus[:20], False, audio_ext(10)))]))
 
 # --- Room WebSocket messages (Sources/Signaling/README.md).
 offer = open(os.path.join(fixtures, "chromium-recvonly-offer.sdp")).read()

@@ -1,7 +1,5 @@
 import DTLS
 import PeerClient
-import RTCP
-import RTP
 import Relay
 import STUN
 
@@ -10,186 +8,159 @@ enum DTLSCertificateCache {
     static func relay() throws -> DTLSCertificate { try DTLSCertificate() }
 }
 
-/// A room with one connected publisher and one connected subscriber, moved by hand like
-/// Tests/RelayTests/RelayHarness.swift, with a clock the input can advance.
+/// One peer of the room: a real `PeerClient` at its own address, and the engine's id for it.
+struct Member {
+    let peer: PeerClient
+    let address: TransportAddress
+    let participantID: String
+}
+
+/// A room moved by hand like Tests/RelayTests/RelayHarness.swift, with a clock the input advances:
+/// a connected publisher (Opus with RED and the audio level, VP8 with RTX, header extensions with a
+/// two-byte id) and a connected WHEP subscriber (its own extension ids, RTX), plus, when a record
+/// first needs them, a second publisher and a subscribe connection (`ConnectedRoom+Subscription`).
 final class ConnectedRoom {
     let engine: RelayEngine
-    let publisher: PeerClient
-    let subscriber: PeerClient
-    let publisherAddress = TransportAddress(ipv4: 127, 0, 0, 1, port: 50_000)
-    let subscriberAddress = TransportAddress(ipv4: 127, 0, 0, 1, port: 50_001)
+    let publisher: Member
+    let subscriber: Member
+    var secondPublisher: Member?
+    /// The subscribe connection's peer, once a record opened it.
+    var watcher: Member?
     let strangerAddress = TransportAddress(ipv4: 203, 0, 113, 9, port: 40_404)
-    let relayAddress = TransportAddress(ipv4: 127, 0, 0, 1, port: 40_000)
-    /// The engine's clock: real time at set-up, then moved only by the input (DTLS reads its own clock).
+    let secondPublisherAddress = TransportAddress(ipv4: 127, 0, 0, 1, port: 50_002)
+    let watcherAddress = TransportAddress(ipv4: 127, 0, 0, 1, port: 50_003)
+    /// The engine's clock: real time at set-up, then moved by the input and by each round of `pump`.
     var now: ContinuousClock.Instant
-    /// First sequence number the subscriber received on each of the relay's SSRCs.
+    /// First sequence number a peer received on each of the relay's SSRCs (NACK ids count from it).
     var firstReceived: [UInt32: UInt16] = [:]
-    /// The engine's ids for the two, for leaving mid-stream.
-    var publisherID = ""
-    var subscriberID = ""
+    /// The publisher's session and offer, for renegotiating it.
+    var continuation: RelayEngine.SessionContinuation
+    let publisherOffer: String
+    /// The subscribe connection: the relay's offer waiting for an answer, and the SSRCs of the slots
+    /// the client last answered.
+    var pendingOffer: SubscriptionOffer?
+    var watcherSSRCs: [UInt32] = []
+    var watcherAnswered = false
+    var trace: ((String) -> Void)?
+
+    /// Ids (RFC 8285) each side offers; they differ, so every forwarded packet is really rewritten.
+    /// PeerClient always adds the mid at 4. 20 needs the two-byte form (`a=extmap-allow-mixed`).
+    static let publisherExtensions: [String: UInt8] = [
+        HeaderExtensionIDs.audioLevelURI: 1, HeaderExtensionIDs.absoluteSendTimeURI: 2,
+        HeaderExtensionIDs.transportWideCCURI: 3, HeaderExtensionIDs.videoOrientationURI: 20,
+    ]
+    static let subscriberExtensions: [String: UInt8] = [
+        HeaderExtensionIDs.audioLevelURI: 10, HeaderExtensionIDs.absoluteSendTimeURI: 12,
+        HeaderExtensionIDs.transportWideCCURI: 5, HeaderExtensionIDs.videoOrientationURI: 7,
+    ]
+    static let secondPublisherExtensions: [String: UInt8] = [
+        HeaderExtensionIDs.audioLevelURI: 6, HeaderExtensionIDs.absoluteSendTimeURI: 2,
+        HeaderExtensionIDs.videoOrientationURI: 13,
+    ]
 
     init(certificate: DTLSCertificate) throws {
         engine = RelayEngine(
             configuration: RelayConfiguration(announcedAddresses: ["127.0.0.1"], port: 40_000),
             certificate: certificate, ntpAtStart: 0xE000_0000_0000_0000, startInstant: .now)
-        publisher = try PeerClient()
-        subscriber = try PeerClient()
         now = .now
+        let publisherPeer = try PeerClient()
+        publisherOffer = Self.withRED(
+            publisherPeer.makeOffer(audio: .sendonly, video: .sendonly, headerExtensions: Self.publisherExtensions, rtx: true))
         let published = try engine.join(
-            .init(
-                roomID: "room", userID: "mentor", role: .host, intent: .publish,
-                offer: publisher.makeOffer(audio: .sendonly, video: .sendonly)),
-            now: now)
-        try publisher.applyAnswer(published.answer)
-        publisherID = published.participantID
+            .init(roomID: "room", userID: "mentor", role: .host, intent: .publish, offer: publisherOffer), now: now)
+        try publisherPeer.applyAnswer(published.answer)
+        publisher = Member(
+            peer: publisherPeer, address: TransportAddress(ipv4: 127, 0, 0, 1, port: 50_000),
+            participantID: published.participantID)
+        continuation = published.continuation
+        let subscriberPeer = try PeerClient()
         let watching = try engine.join(
             .init(
                 roomID: "room", userID: "learner", role: .participant, intent: .subscribe(userID: nil),
-                offer: subscriber.makeOffer(audio: .recvonly, video: .recvonly)),
+                offer: subscriberPeer.makeOffer(
+                    audio: .recvonly, video: .recvonly, headerExtensions: Self.subscriberExtensions, rtx: true)),
             now: now)
-        try subscriber.applyAnswer(watching.answer)
-        subscriberID = watching.participantID
-        publisher.start(now: now)
-        subscriber.start(now: now)
-        for _ in 0..<50 where !(publisher.isConnected && subscriber.isConnected) { pump() }
-        guard publisher.isConnected, subscriber.isConnected else { throw PeerClient.AnswerError.invalid("no connection") }
-        now = .now
-    }
-
-    private func pump() {
-        for (peer, address) in [(publisher, publisherAddress), (subscriber, subscriberAddress)] {
-            peer.handleTimeout(now: .now)
-            while let (bytes, _) = peer.pollTransmit() { deliver(bytes, from: address, at: .now) }
+        try subscriberPeer.applyAnswer(watching.answer)
+        subscriber = Member(
+            peer: subscriberPeer, address: TransportAddress(ipv4: 127, 0, 0, 1, port: 50_001),
+            participantID: watching.participantID)
+        publisherPeer.start(now: now)
+        subscriberPeer.start(now: now)
+        pump { publisherPeer.isConnected && subscriberPeer.isConnected }
+        guard publisherPeer.isConnected, subscriberPeer.isConnected else {
+            throw PeerClient.AnswerError.invalid("no connection")
         }
-        var output = CollectingOutput()
-        engine.handleTimeout(now: .now, output: &output)
-        route(output)
+        now = max(now, .now)
     }
 
-    func deliver(_ bytes: [UInt8], from address: TransportAddress, at instant: ContinuousClock.Instant) {
+    /// Adds `red/48000/2` (63, over Opus 111) to the audio section of a PeerClient offer.
+    static func withRED(_ offer: String) -> String {
+        offer.replacing("m=audio 9 UDP/TLS/RTP/SAVPF 111", with: "m=audio 9 UDP/TLS/RTP/SAVPF 111 63")
+            .replacing(
+                "a=fmtp:111 minptime=10;useinbandfec=1",
+                with: "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111")
+    }
+
+    var members: [Member] { [publisher, subscriber] + [secondPublisher, watcher].compactMap { $0 } }
+
+    /// Moves datagrams between the peers and the engine until `done` (at most `rounds` rounds), each
+    /// round 1 ms later on the engine's clock.
+    func pump(rounds: Int = 50, until done: () -> Bool) {
+        for _ in 0..<rounds where !done() {
+            now += .milliseconds(1)
+            for member in members {
+                member.peer.handleTimeout(now: now)
+                while let (bytes, _) = member.peer.pollTransmit() { deliver(bytes, from: member.address) }
+            }
+            var output = CollectingOutput()
+            engine.handleTimeout(now: now, output: &output)
+            route(output)
+        }
+    }
+
+    func deliver(_ bytes: [UInt8], from address: TransportAddress) {
         var copy = bytes
         var output = CollectingOutput()
-        copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: address, now: instant, output: &output) }
+        copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: address, now: now, output: &output) }
         route(output)
     }
 
     /// Hands what the relay sent to the peers, which decrypt it (and answer DTLS while connecting).
-    private func route(_ output: CollectingOutput) {
+    func route(_ output: CollectingOutput) {
         for (bytes, destination) in output.datagrams {
-            let peer: PeerClient
-            switch destination {
-            case publisherAddress: peer = publisher
-            case subscriberAddress: peer = subscriber
-            default: continue  // A stranger's STUN check gets its answer; nobody reads it.
-            }
-            if case .rtp(let header, _) = peer.handleDatagram(bytes, now: .now), peer === subscriber,
-                firstReceived[header.ssrc] == nil
-            {
+            // A stranger's STUN check gets its answer; nobody reads it.
+            guard let member = members.first(where: { $0.address == destination }) else { continue }
+            if case .rtp(let header, _) = member.peer.handleDatagram(bytes, now: now), firstReceived[header.ssrc] == nil {
                 firstReceived[header.ssrc] = header.sequenceNumber
             }
         }
     }
 
-    func play(tag: UInt8, body: UnsafeRawBufferPointer) {
-        var packet = Array(body)
-        let keep = tag & 0x08 != 0
-        switch tag & 0x03 {
-        case 0:
-            guard packet.count >= 12 else { return }
-            if !keep { write(tag & 0x04 == 0 ? publisher.audioSSRC : publisher.videoSSRC, into: &packet, at: 8) }
-            guard let protected = try? publisher.protectRTP(packet) else { return }
-            deliver(protected, from: publisherAddress, at: now)
-        case 1:
-            if !keep { mapRTCP(&packet, own: publisher, remote: [publisher.audioSSRC, publisher.videoSSRC], nackBase: nil) }
-            guard packet.count >= 8, let protected = try? publisher.protectRTCP(packet) else { return }
-            deliver(protected, from: publisherAddress, at: now)
-        case 2:
-            let remote = [subscriber.remoteSSRCs["audio"] ?? 0, subscriber.remoteSSRCs["video"] ?? 0]
-            if !keep { mapRTCP(&packet, own: subscriber, remote: remote, nackBase: firstReceived) }
-            guard packet.count >= 8, let protected = try? subscriber.protectRTCP(packet) else { return }
-            deliver(protected, from: subscriberAddress, at: now)
-        default:
-            if tag & 0x0C == 0x08 {
-                // One of them leaves (WHIP/WHEP DELETE); what follows must find them gone.
-                let leaving = (packet.first ?? 0) & 1 == 0 ? publisherID : subscriberID
-                var output = CollectingOutput()
-                try? engine.leave(participantID: leaving, now: now, output: &output)
-                route(output)
-            } else if tag & 0x04 == 0 {
-                let milliseconds = packet.count >= 2 ? Int(packet[0]) << 8 | Int(packet[1]) : Int(packet.first ?? 10)
-                now += .milliseconds(milliseconds)
-                var output = CollectingOutput()
-                engine.handleTimeout(now: now, output: &output)
-                route(output)
-            } else {
-                deliver(packet, from: keep ? publisherAddress : strangerAddress, at: now)
-            }
+    /// The room's publishers changed: the subscribe connection, if open, is offered the new set.
+    func roomChanged() {
+        guard let watcher else { return }
+        if let offer = engine.refreshSubscription(participantID: watcher.participantID, now: now) {
+            pendingOffer = offer
+            trace?("relay offers \(offer.tracks.count) tracks")
         }
     }
 
-    /// Points small SSRC values (0...3) in the input at the real ones, packet by packet through the
-    /// compound: sender SSRC → the client's own, media SSRC / FIR / REMB entries → `remote`, and NACK
-    /// packet ids become offsets from the first sequence number received on the named SSRC.
-    private func mapRTCP(_ packet: inout [UInt8], own: PeerClient, remote: [UInt32], nackBase: [UInt32: UInt16]?) {
-        let mine = [own.audioSSRC, own.videoSSRC]
-        func mapped(_ value: UInt32, _ table: [UInt32]) -> UInt32 { value < 4 ? table[Int(value) & 1] : value }
-        var offset = 0
-        while offset + 8 <= packet.count {
-            let length = ((Int(packet[offset + 2]) << 8 | Int(packet[offset + 3])) + 1) * 4
-            let end = min(offset + length, packet.count)
-            let type = packet[offset + 1]
-            let format = packet[offset] & 0x1F
-            write(mapped(read(packet, at: offset + 4), mine), into: &packet, at: offset + 4)
-            // Report blocks (SR: after the 20-byte sender info; RR: right after the sender SSRC).
-            if type == 200 || type == 201 {
-                var block = offset + (type == 200 ? 28 : 8)
-                while block + 24 <= end {
-                    write(mapped(read(packet, at: block), remote), into: &packet, at: block)
-                    block += 24
-                }
-            }
-            if (type == 205 || type == 206), offset + 12 <= end {
-                let media = mapped(read(packet, at: offset + 8), remote)
-                write(media, into: &packet, at: offset + 8)
-                if type == 205, format == 1, let base = nackBase?[media] {
-                    var entry = offset + 12
-                    while entry + 4 <= end {
-                        let id = UInt16(packet[entry]) << 8 | UInt16(packet[entry + 1])
-                        let real = id &+ base
-                        packet[entry] = UInt8(real >> 8)
-                        packet[entry + 1] = UInt8(real & 0xFF)
-                        entry += 4
-                    }
-                }
-                if type == 206, format == 4 {
-                    var entry = offset + 12
-                    while entry + 8 <= end {
-                        write(mapped(read(packet, at: entry), remote), into: &packet, at: entry)
-                        entry += 8
-                    }
-                }
-                if type == 206, format == 15, offset + 20 <= end {
-                    var entry = offset + 20
-                    while entry + 4 <= end {
-                        write(mapped(read(packet, at: entry), remote), into: &packet, at: entry)
-                        entry += 4
-                    }
-                }
-            }
-            offset += length
-        }
-    }
-
-    private func read(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-        UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
-            | UInt32(bytes[offset + 3])
-    }
-
-    private func write(_ value: UInt32, into bytes: inout [UInt8], at offset: Int) {
-        guard offset + 4 <= bytes.count else { return }
-        bytes[offset] = UInt8(value >> 24)
-        bytes[offset + 1] = UInt8(value >> 16 & 0xFF)
-        bytes[offset + 2] = UInt8(value >> 8 & 0xFF)
-        bytes[offset + 3] = UInt8(value & 0xFF)
+    /// The second publisher, joined (and connected) when a record first needs it.
+    func joinSecondPublisher() -> Member? {
+        if let secondPublisher { return secondPublisher }
+        guard let peer = try? PeerClient() else { return nil }
+        let offer = peer.makeOffer(
+            audio: .sendonly, video: .sendonly, headerExtensions: Self.secondPublisherExtensions, rtx: true)
+        guard let result = try? engine.join(
+            .init(roomID: "room", userID: "peer", role: .participant, intent: .publish, offer: offer), now: now),
+            (try? peer.applyAnswer(result.answer)) != nil
+        else { preconditionFailure("the second publisher's offer was refused") }
+        let member = Member(peer: peer, address: secondPublisherAddress, participantID: result.participantID)
+        secondPublisher = member
+        peer.start(now: now)
+        pump { peer.isConnected }
+        trace?("second publisher joined, connected: \(peer.isConnected)")
+        roomChanged()
+        return member
     }
 }
