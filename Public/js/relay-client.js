@@ -86,33 +86,56 @@ export async function inboundSummary(pc) {
   return summary;
 }
 
+const PEER_CONFIGURATION = { bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" };
+
 /**
- * The group room over one WebSocket (`/ws/rooms/{roomId}?token=…`): publish your camera, and the
- * client subscribes to every other publisher automatically, one peer connection each.
- * Callbacks: onParticipants(list), onStream(userId, MediaStream), onStreamEnded(userId), onMuted(userId, kind, muted).
+ * The group room over one WebSocket (`/ws/rooms/{roomId}?token=…`, protocol v2): at most two peer
+ * connections, however many publish. On the publish connection you offer (`publish(stream)` sends your
+ * microphone and camera; `shareScreen()` / `stopScreenShare()` renegotiate it); on the subscribe
+ * connection the relay offers everyone else's tracks and offers again as they come and go (this client
+ * only answers, one offer at a time).
+ * Callbacks: onParticipants(list), onTrack(userId, source, track), onTrackEnded(userId, source),
+ * onDominantSpeaker(userId), onMuted(userId, kind, muted), onSessionEnded(reason), onError(error message).
+ * `source` is "microphone", "camera" or "screen".
  */
 export class Room {
   constructor(baseURL, roomId, token, callbacks = {}) {
     const wsURL = baseURL.replace(/^http/, "ws") + `/ws/rooms/${encodeURIComponent(roomId)}?token=${encodeURIComponent(token)}`;
     this.callbacks = callbacks;
     this.participants = new Map();
-    this.subscriptions = new Map();
+    /** The publish connection (you offer) and the subscribe connection (the relay offers). */
+    this.publisher = null;
+    this.subscriber = null;
+    /** What each of your publish transceivers sends: "microphone", "camera" or "screen". */
+    this.sendSources = new Map();
+    this.screen = null;
+    /** mid on the subscribe connection → { userId, kind, source, track }, from the relay's latest offer. */
+    this.remote = new Map();
+    this.dominantSpeaker = null;
     this.pending = [];
+    // One negotiation at a time on each connection.
+    this.publishing = Promise.resolve();
+    this.offers = Promise.resolve();
+    this.resubscribes = 0;
     this.socket = new WebSocket(wsURL);
     this.ready = new Promise((resolve, reject) => {
-      this.socket.onopen = () => {};
       this.socket.onerror = () => reject(new Error("room connection failed"));
       this.resolveWelcome = resolve;
     });
     this.socket.onmessage = (event) => this.receive(JSON.parse(event.data));
-    this.socket.onclose = () => { for (const userId of [...this.subscriptions.keys()]) this.dropSubscription(userId); };
+    this.socket.onclose = () => this.closeConnections(new Error("the room connection closed"));
   }
 
-  send(message) { this.socket.send(JSON.stringify(message)); }
+  send(message) { if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message)); }
 
-  /** Waits for the server's answer to a publish/subscribe. */
+  /** Waits for the server's answer to a publish. */
   awaitAnswer(predicate) {
     return new Promise((resolve, reject) => this.pending.push({ predicate, resolve, reject }));
+  }
+
+  /** The live peer connections: one or two, whatever the room's size. */
+  peerConnections() {
+    return [this.publisher, this.subscriber].filter((pc) => pc && pc.signalingState !== "closed");
   }
 
   receive(message) {
@@ -120,22 +143,29 @@ export class Room {
       case "welcome":
         this.me = message.you;
         for (const p of message.participants) this.participants.set(p.userId, p);
+        this.dominantSpeaker = message.dominantSpeaker ?? null;
         this.resolveWelcome(message);
-        for (const p of message.participants) if (p.publishing.length) this.subscribe(p.userId);
+        this.send({ type: "subscribe" });
+        if (this.dominantSpeaker && this.callbacks.onDominantSpeaker) this.callbacks.onDominantSpeaker(this.dominantSpeaker);
         break;
       case "participant-joined":
         this.participants.set(message.participant.userId, message.participant);
         break;
       case "participant-left":
         this.participants.delete(message.userId);
-        this.dropSubscription(message.userId);
         break;
       case "published":
-        if (this.participants.has(message.userId)) this.participants.get(message.userId).publishing = message.kinds;
-        this.subscribe(message.userId);
+      case "unpublished": {
+        const p = this.participants.get(message.userId);
+        if (p) { p.publishing = message.kinds; p.sources = message.sources || []; }
         break;
-      case "unpublished":
-        this.dropSubscription(message.userId);
+      }
+      case "offer":
+        this.offers = this.offers.then(() => this.applyOffer(message)).catch((error) => this.offerFailed(error));
+        break;
+      case "dominant-speaker":
+        this.dominantSpeaker = message.userId;
+        if (this.callbacks.onDominantSpeaker) this.callbacks.onDominantSpeaker(message.userId);
         break;
       case "muted":
         if (this.participants.has(message.userId)) this.participants.get(message.userId).muted[message.kind] = message.muted;
@@ -146,54 +176,181 @@ export class Room {
         break;
       case "answer":
       case "error": {
+        // An error names the message it refuses; one about the subscribe side never fails a publish.
         const index = this.pending.findIndex((p) => p.predicate(message));
-        const waiter = index >= 0 ? this.pending.splice(index, 1)[0] : this.pending.shift();
+        const waiter = index >= 0 ? this.pending.splice(index, 1)[0] : (message.for ? null : this.pending.shift());
         if (waiter) message.type === "answer" ? waiter.resolve(message) : waiter.reject(new Error(message.reason));
+        else if (message.type === "error" && this.callbacks.onError) this.callbacks.onError(message.reason);
         break;
       }
     }
     if (this.callbacks.onParticipants) this.callbacks.onParticipants([...this.participants.values()]);
   }
 
+  /** The relay's (re)offer on the subscribe connection: answer it, then say which tracks came and went. */
+  async applyOffer(message) {
+    if (this.closed) return;
+    if (!this.subscriber) this.subscriber = new RTCPeerConnection(PEER_CONFIGURATION);
+    const pc = this.subscriber;
+    await pc.setRemoteDescription({ type: "offer", sdp: message.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    if (this.subscriber !== pc) return;
+    this.send({ type: "answer", sdp: pc.localDescription.sdp });
+    this.resubscribes = 0;
+    this.updateRemoteTracks(pc, message.tracks || {});
+  }
+
+  /** Slots are reused: a mid may carry someone else's track after a re-offer, so compare by mid. */
+  updateRemoteTracks(pc, tracks) {
+    const transceivers = new Map(pc.getTransceivers().filter((t) => t.mid !== null).map((t) => [t.mid, t]));
+    for (const [mid, old] of [...this.remote]) {
+      const now = tracks[mid];
+      if (now && String(now.userId) === old.userId && now.source === old.source) continue;
+      this.remote.delete(mid);
+      if (this.callbacks.onTrackEnded) this.callbacks.onTrackEnded(old.userId, old.source);
+    }
+    for (const [mid, info] of Object.entries(tracks)) {
+      const transceiver = transceivers.get(mid);
+      if (this.remote.has(mid) || !transceiver) continue;
+      const entry = { userId: String(info.userId), kind: info.kind, source: info.source, track: transceiver.receiver.track, mid };
+      this.remote.set(mid, entry);
+      if (this.callbacks.onTrack) this.callbacks.onTrack(entry.userId, entry.source, entry.track);
+    }
+  }
+
+  /** An offer this browser could not apply leaves the relay waiting for an answer: start the subscribe connection afresh. */
+  offerFailed(error) {
+    if (this.closed) return;
+    if (this.callbacks.onError) this.callbacks.onError(`subscribe connection: ${error.message}`);
+    this.dropSubscriber();
+    if (this.resubscribes++ < 3) this.send({ type: "subscribe" });
+  }
+
+  dropSubscriber() {
+    const pc = this.subscriber;
+    this.subscriber = null;
+    for (const entry of [...this.remote.values()]) if (this.callbacks.onTrackEnded) this.callbacks.onTrackEnded(entry.userId, entry.source);
+    this.remote.clear();
+    if (pc) pc.close();
+  }
+
+  /** What each remote user's tracks delivered so far, from the subscribe connection's getStats(): {userId: {source: figures}}. */
+  async receiving() {
+    const result = {};
+    const pc = this.subscriber;
+    if (!pc) return result;
+    const byTrack = new Map([...this.remote.values()].map((entry) => [entry.track.id, entry]));
+    const report = await pc.getStats();
+    report.forEach((stat) => {
+      if (stat.type !== "inbound-rtp") return;
+      const entry = (stat.mid !== undefined && this.remote.get(stat.mid)) || byTrack.get(stat.trackIdentifier);
+      if (!entry) return;
+      const user = result[entry.userId] || (result[entry.userId] = {});
+      user[entry.source] = {
+        kind: stat.kind, packetsReceived: stat.packetsReceived || 0, packetsLost: stat.packetsLost || 0,
+        framesDecoded: stat.framesDecoded || 0, frameWidth: stat.frameWidth, totalAudioEnergy: stat.totalAudioEnergy || 0,
+        audioLevel: stat.audioLevel || 0,
+      };
+    });
+    return result;
+  }
+
+  publishConnection() {
+    if (!this.publisher) this.publisher = new RTCPeerConnection(PEER_CONFIGURATION);
+    return this.publisher;
+  }
+
+  /** Runs `change` on the publish connection, then offers it (the first offer joins, later ones renegotiate). */
+  negotiatePublish(change) {
+    const run = async () => {
+      change();
+      const pc = this.publisher;
+      await pc.setLocalDescription(await pc.createOffer());
+      const sources = {};
+      for (const transceiver of pc.getTransceivers()) {
+        const source = this.sendSources.get(transceiver);
+        if (source && transceiver.mid !== null && transceiver.direction !== "stopped") sources[transceiver.mid] = source;
+      }
+      const answer = this.awaitAnswer((m) => m.for === "publish");
+      this.send({ type: "publish", sdp: pc.localDescription.sdp, sources });
+      try {
+        await pc.setRemoteDescription({ type: "answer", sdp: (await answer).sdp });
+      } catch (error) {
+        // Refused: back to the last agreed state, so the connection can be offered again.
+        if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" }).catch(() => {});
+        throw error;
+      }
+      return pc;
+    };
+    const result = this.publishing.then(run, run);
+    this.publishing = result.catch(() => {});
+    return result;
+  }
+
+  /** Publishes your microphone and camera; returns the publish connection. */
   async publish(stream) {
     await this.ready;
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
-    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-    await pc.setLocalDescription(await pc.createOffer());
-    const answer = this.awaitAnswer((m) => m.for === "publish");
-    this.send({ type: "publish", sdp: pc.localDescription.sdp });
-    await pc.setRemoteDescription({ type: "answer", sdp: (await answer).sdp });
-    this.publisher = pc;
     this.localStream = stream;
-    return pc;
+    return this.negotiatePublish(() => {
+      const pc = this.publishConnection();
+      for (const track of stream.getTracks()) {
+        const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+        this.sendSources.set(transceiver, track.kind === "audio" ? "microphone" : "camera");
+      }
+    });
   }
 
-  async subscribe(userId) {
-    if (this.me && userId === this.me.userId) return;
-    this.dropSubscription(userId);
-    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
-    pc.addTransceiver("audio", { direction: "recvonly" });
-    pc.addTransceiver("video", { direction: "recvonly" });
-    const stream = new MediaStream();
-    pc.ontrack = (event) => {
-      stream.addTrack(event.track);
-      if (this.callbacks.onStream) this.callbacks.onStream(userId, stream);
-    };
-    this.subscriptions.set(userId, pc);
-    await pc.setLocalDescription(await pc.createOffer());
-    const answer = this.awaitAnswer((m) => m.for === "subscribe" && m.participant === userId);
-    this.send({ type: "subscribe", participant: userId, sdp: pc.localDescription.sdp });
-    await pc.setRemoteDescription({ type: "answer", sdp: (await answer).sdp });
-    return pc;
+  /** Shares your screen (or `track`, any video track) on the publish connection; resolves to the shared track. */
+  async shareScreen(track) {
+    await this.ready;
+    if (this.screen) return this.screen.track;
+    let stream;
+    if (track) stream = new MediaStream([track]);
+    else {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+      track = stream.getVideoTracks()[0];
+    }
+    const screen = { track, stream, transceiver: null };
+    this.screen = screen;
+    // The browser's own "Stop sharing" ends the track.
+    track.addEventListener("ended", () => { if (this.screen === screen) this.stopScreenShare(); });
+    try {
+      await this.negotiatePublish(() => {
+        screen.transceiver = this.publishConnection().addTransceiver(track, { direction: "sendonly", streams: [stream] });
+        this.sendSources.set(screen.transceiver, "screen");
+      });
+    } catch (error) {
+      if (this.screen === screen) this.screen = null;
+      track.stop();
+      if (screen.transceiver && this.publisher && this.publisher.signalingState !== "closed") {
+        this.sendSources.delete(screen.transceiver);
+        screen.transceiver.stop();
+      }
+      throw error;
+    }
+    return track;
   }
 
-  dropSubscription(userId) {
-    const pc = this.subscriptions.get(userId);
-    if (!pc) return;
-    this.subscriptions.delete(userId);
-    pc.close();
-    if (this.socket.readyState === WebSocket.OPEN) this.send({ type: "unsubscribe", participant: userId });
-    if (this.callbacks.onStreamEnded) this.callbacks.onStreamEnded(userId);
+  /** Stops the screen share: its transceiver is stopped and the publish connection renegotiated. */
+  async stopScreenShare() {
+    const screen = this.screen;
+    if (!screen) return;
+    this.screen = null;
+    screen.track.stop();
+    if (!screen.transceiver || !this.publisher || this.publisher.signalingState === "closed") return;
+    this.sendSources.delete(screen.transceiver);
+    const others = this.publisher.getTransceivers().some((t) => t !== screen.transceiver && this.sendSources.has(t) && t.direction !== "stopped");
+    if (!others) { this.unpublish(); return; }
+    await this.negotiatePublish(() => screen.transceiver.stop());
+  }
+
+  /** Closes the publish connection; the others' subscribe connections drop your tracks. */
+  unpublish() {
+    this.send({ type: "unpublish" });
+    if (this.screen) { this.screen.track.stop(); this.screen = null; }
+    if (this.publisher) this.publisher.close();
+    this.publisher = null;
+    this.sendSources.clear();
   }
 
   /** Mutes or unmutes your own audio or video and tells the room. */
@@ -202,18 +359,26 @@ export class Room {
     this.send({ type: "mute", kind, muted });
   }
 
+  /** Closes both peer connections (the relay ends them with the socket anyway) and fails what waits. */
+  closeConnections(error) {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropSubscriber();
+    if (this.screen) { this.screen.track.stop(); this.screen = null; }
+    if (this.publisher) this.publisher.close();
+    for (const waiter of this.pending.splice(0)) waiter.reject(error);
+  }
+
   /** The session was completed or cancelled: tell the page, then close every peer connection (the server closes the socket, code 4410). */
   sessionEnded(reason) {
     this.ended = reason;
     if (this.callbacks.onSessionEnded) this.callbacks.onSessionEnded(reason);
-    for (const userId of [...this.subscriptions.keys()]) this.dropSubscription(userId);
-    if (this.publisher) this.publisher.close();
+    this.closeConnections(new Error("the session ended"));
   }
 
   leave() {
-    if (this.socket.readyState === WebSocket.OPEN) this.send({ type: "leave" });
-    for (const userId of [...this.subscriptions.keys()]) this.dropSubscription(userId);
-    if (this.publisher) this.publisher.close();
+    this.send({ type: "leave" });
+    this.closeConnections(new Error("left the room"));
     this.socket.close();
   }
 }

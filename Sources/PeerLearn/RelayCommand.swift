@@ -72,6 +72,9 @@ struct RelayCommand: AsyncParsableCommand {
         webSocketRouter.add(middleware: UpgradeRateLimitMiddleware(
             limits: RateLimitMiddleware(limiter: limiter, rules: joinRules, clients: clients)))
         rooms.register(on: webSocketRouter)
+        // Dominant-speaker changes from the relay reach the room sockets; ends when the relay's run does.
+        let roomEvents = Task { await rooms.forwardRoomEvents() }
+        defer { roomEvents.cancel() }
         let httpPort = port ?? configuration.httpPort + 1
         let app = Application(
             router: router, server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),

@@ -72,6 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
         let rooms = RoomWebSocketRoutes(signaling: signaling)
         rooms.register(on: webSocketRouter)
         rooms.registerRefusals(on: router)
+        // Dominant-speaker changes from the relay reach the room sockets; ends when the relay's run does.
+        let roomEvents = Task { await rooms.forwardRoomEvents() }
+        defer { roomEvents.cancel() }
         // Completing or cancelling a session ends its room in this process: the room sockets hear
         // `session-ended` (close 4410) and the relay closes every connection in it, WHIP/WHEP ones too.
         // The sockets are told first, so `session-ended` leads the close_notify their browsers see.

@@ -1,22 +1,40 @@
 import Foundation
 
-/// A message a member sends on the room WebSocket (`Sources/Signaling/README.md`), decoded and
-/// checked before anything acts on it.
+/// A message a member sends on the room WebSocket (protocol v2, `Sources/Signaling/README.md`), decoded
+/// and checked before anything acts on it.
 ///
 /// Separate from Signaling (and Hummingbird) so the decoding every stranger's text frame goes
 /// through can be fuzzed on its own with sanitizers (`Fuzz/Sources/FuzzRoomMessages`); the
 /// connection only switches on the result.
 public enum RoomClientMessage: Sendable, Equatable {
-    case publish(sdp: String)
-    case subscribe(participant: String, sdp: String)
-    case unsubscribe(participant: String)
+    /// An offer for the member's one publish connection: the first joins, later ones renegotiate it.
+    /// `sources` says what each sending m-section shows, by mid.
+    case publish(sdp: String, sources: [String: Source])
     case unpublish
+    /// Opt in to the subscribe connection, which the server offers.
+    case subscribe
+    /// The answer to the server's latest offer on the subscribe connection.
+    case answer(sdp: String)
     case mute(kind: MediaKind, muted: Bool)
     case leave
 
     public enum MediaKind: String, Sendable, Equatable {
         case audio, video
     }
+
+    /// What a published track shows (the relay's `TrackSource`, spelled out here so this module stays
+    /// free of the relay).
+    public enum Source: String, Sendable, Equatable, CaseIterable {
+        case microphone, camera, screen
+    }
+
+    /// Offers and answers over this are refused, as WHIP/WHEP refuse them (413 there).
+    public static let maximumSDPBytes = 64 * 1024
+    /// A publish connection has three sendable m-sections at most (microphone, camera, screen); a few
+    /// more entries are tolerated, not thousands.
+    public static let maximumSources = 16
+    /// RFC 8843 mids are short tokens; browsers number them.
+    public static let maximumMidLength = 32
 
     /// Why a text frame was refused; `reason` is what the `error` message tells the member.
     public struct Refusal: Error, Sendable, Equatable {
@@ -30,8 +48,15 @@ public enum RoomClientMessage: Sendable, Equatable {
         var type: String
         var sdp: String?
         var participant: String?
+        var sources: [String: String]?
         var kind: String?
         var muted: Bool?
+    }
+
+    /// The message type a refusal is about, when the frame got that far (for the `error`'s `for`).
+    public static func type(of text: String) -> String? {
+        struct Typed: Decodable { var type: String }
+        return try? JSONDecoder().decode(Typed.self, from: Data(text.utf8)).type
     }
 
     /// Decodes one text frame; anything that is not a complete, known message is a refusal.
@@ -42,15 +67,19 @@ public enum RoomClientMessage: Sendable, Equatable {
         switch message.type {
         case "publish":
             guard let sdp = message.sdp else { return .failure(Refusal(reason: "publish needs `sdp` (an offer)")) }
-            return .success(.publish(sdp: sdp))
+            if let refusal = checkSize(sdp) { return .failure(refusal) }
+            return sources(message.sources ?? [:]).map { .publish(sdp: sdp, sources: $0) }
         case "subscribe":
-            guard let sdp = message.sdp, let user = message.participant else {
-                return .failure(Refusal(reason: "subscribe needs `participant` (a user id) and `sdp` (an offer)"))
+            guard message.sdp == nil, message.participant == nil else {
+                return .failure(Refusal(reason: "subscribe takes no `participant` or `sdp`: the server offers every track"))
             }
-            return .success(.subscribe(participant: user, sdp: sdp))
+            return .success(.subscribe)
+        case "answer":
+            guard let sdp = message.sdp else { return .failure(Refusal(reason: "answer needs `sdp` (an answer)")) }
+            if let refusal = checkSize(sdp) { return .failure(refusal) }
+            return .success(.answer(sdp: sdp))
         case "unsubscribe":
-            guard let user = message.participant else { return .failure(Refusal(reason: "unsubscribe needs `participant`")) }
-            return .success(.unsubscribe(participant: user))
+            return .failure(Refusal(reason: "unsubscribe is gone: the one subscribe connection carries every track"))
         case "unpublish":
             return .success(.unpublish)
         case "mute":
@@ -65,8 +94,24 @@ public enum RoomClientMessage: Sendable, Equatable {
         }
     }
 
-    /// The media kinds a publish offer carries (`m=audio ` / `m=video ` lines), announced to the room.
-    public static func publishedKinds(in sdp: String) -> [String] {
-        ["audio", "video"].filter { sdp.contains("m=\($0) ") }
+    private static func checkSize(_ sdp: String) -> Refusal? {
+        sdp.utf8.count > maximumSDPBytes ? Refusal(reason: "the SDP is larger than \(maximumSDPBytes) bytes") : nil
+    }
+
+    private static func sources(_ wire: [String: String]) -> Result<[String: Source], Refusal> {
+        guard wire.count <= maximumSources else {
+            return .failure(Refusal(reason: "`sources` names at most \(maximumSources) mids"))
+        }
+        var sources: [String: Source] = [:]
+        for (mid, name) in wire {
+            guard !mid.isEmpty, mid.utf8.count <= maximumMidLength else {
+                return .failure(Refusal(reason: "a mid in `sources` is 1 to \(maximumMidLength) bytes"))
+            }
+            guard let source = Source(rawValue: name) else {
+                return .failure(Refusal(reason: "`sources` values are microphone, camera or screen"))
+            }
+            sources[mid] = source
+        }
+        return .success(sources)
     }
 }

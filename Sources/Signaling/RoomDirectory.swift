@@ -26,15 +26,30 @@ actor RoomDirectory {
 
         let userID: String
         let role: String
-        var publishing: [String] = []
+        /// What the member publishes: `microphone`, `camera`, `screen` (the relay's track sources).
+        var sources: [String] = []
         var muted: [String: Bool] = ["audio": false, "video": false]
         /// Bounded: made with `Member.makeOutbox()`; a yield that finds it full returns `.dropped`.
         let outbox: AsyncStream<String>.Continuation
         /// Told once why the server ends this member's socket.
         let disconnect: AsyncStream<Disconnect>.Continuation
+        /// Asks the member's connection to bring its subscribe connection up to date (a new offer if what
+        /// it receives changed). Called when someone else's published set changes or someone leaves; it
+        /// only schedules the work, so the directory never waits on the relay.
+        var refresh: @Sendable () -> Void = {}
+
+        /// The media kinds the sources carry, in the v1 `publishing` field's terms.
+        var publishing: [String] { Self.kinds(of: sources) }
 
         var summary: [String: Any] {
-            ["userId": userID, "role": role, "publishing": publishing, "muted": muted]
+            ["userId": userID, "role": role, "publishing": publishing, "sources": sources, "muted": muted]
+        }
+
+        static func kinds(of sources: [String]) -> [String] {
+            var kinds: [String] = []
+            if sources.contains("microphone") { kinds.append("audio") }
+            if sources.contains(where: { $0 == "camera" || $0 == "screen" }) { kinds.append("video") }
+            return kinds
         }
 
         /// A member's outbox: `bufferingOldest` keeps what is already queued and refuses the overflow,
@@ -49,29 +64,62 @@ actor RoomDirectory {
     }
 
     private var rooms: [String: [UUID: Member]] = [:]
+    /// Each room's dominant speaker as the relay last said, for the welcome of later joiners. Kept only
+    /// for rooms with members, so a relay's events for socket-less rooms cost nothing here.
+    private var dominantSpeakers: [String: String] = [:]
 
     /// Adds a connection; it is told the room as it is, everyone else that it arrived.
     func join(room: String, connection: UUID, member: Member) {
         let others = rooms[room, default: [:]].values.map(\.summary)
         rooms[room, default: [:]][connection] = member
-        send(Self.encode(["type": "welcome", "you": member.summary, "participants": others]), to: connection, in: room)
+        var welcome: [String: Any] = ["type": "welcome", "you": member.summary, "participants": others]
+        if let speaker = dominantSpeakers[room] { welcome["dominantSpeaker"] = speaker }
+        send(Self.encode(welcome), to: connection, in: room)
         broadcast(room: room, except: connection, ["type": "participant-joined", "participant": member.summary])
     }
 
     func leave(room: String, connection: UUID) {
         guard let member = rooms[room]?.removeValue(forKey: connection) else { return }
-        if rooms[room]?.isEmpty == true { rooms[room] = nil }
+        if rooms[room]?.isEmpty == true {
+            rooms[room] = nil
+            dominantSpeakers[room] = nil
+        }
         member.outbox.finish()
         member.disconnect.finish()
         broadcast(room: room, except: connection, ["type": "participant-left", "userId": member.userID])
     }
 
-    func setPublishing(room: String, connection: UUID, kinds: [String]) {
+    /// Records what a member publishes now. The room hears `published` (or `unpublished` for nothing) when
+    /// the set changed; every other member's subscribe connection is refreshed either way, since the
+    /// tracks behind an unchanged set may be new (a publish connection replaced by another).
+    func setPublishing(room: String, connection: UUID, sources: [String]) {
         guard var member = rooms[room]?[connection] else { return }
-        member.publishing = kinds
+        let changed = member.sources != sources
+        member.sources = sources
         rooms[room]?[connection] = member
-        let type = kinds.isEmpty ? "unpublished" : "published"
-        broadcast(room: room, except: connection, ["type": type, "userId": member.userID, "kinds": kinds])
+        if changed {
+            broadcast(
+                room: room, except: connection,
+                [
+                    "type": sources.isEmpty ? "unpublished" : "published", "userId": member.userID,
+                    "kinds": member.publishing, "sources": sources,
+                ])
+        }
+        refreshSubscriptions(room: room, except: connection)
+    }
+
+    /// Asks every member but `connection` to refresh its subscribe connection: someone's tracks changed
+    /// or they left. Works for a connection no longer in the room (it has just been removed).
+    func refreshSubscriptions(room: String, except connection: UUID) {
+        for (id, member) in rooms[room] ?? [:] where id != connection { member.refresh() }
+    }
+
+    /// The relay's dominant-speaker change, told to the room's members when it is news. Nil: nobody speaks.
+    func setDominantSpeaker(room: String, userID: String?) {
+        guard rooms[room] != nil, dominantSpeakers[room] != userID else { return }
+        dominantSpeakers[room] = userID
+        let text = Self.encode(["type": "dominant-speaker", "userId": userID.map { $0 as Any } ?? NSNull()])
+        for id in Array((rooms[room] ?? [:]).keys) { send(text, to: id, in: room) }
     }
 
     /// Records a mute state; the room hears of it only when it differs from the member's current one.
@@ -120,6 +168,7 @@ actor RoomDirectory {
     @discardableResult
     func endSession(room: String, reason: SessionEndReason) -> Int {
         guard let members = rooms.removeValue(forKey: room) else { return 0 }
+        dominantSpeakers[room] = nil
         let text = Self.encode(["type": "session-ended", "reason": reason.rawValue])
         for member in members.values {
             // A full outbox (a slow reader) loses the message; the close code still says why.

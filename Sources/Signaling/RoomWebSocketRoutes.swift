@@ -7,9 +7,10 @@ import RoomMessages
 import RoomToken
 
 /// `GET /ws/rooms/{roomId}?token=<room token>`: the group experience over one WebSocket. Media
-/// still flows over WebRTC: each publish or subscribe is its own peer connection, negotiated by an
-/// offer/answer exchanged here, so "renegotiation" is adding or closing a connection when the server
-/// says someone started or stopped publishing. The message format is in `README.md` beside this file.
+/// still flows over WebRTC, on at most two peer connections per member whatever the room's size: a
+/// publish connection the client offers (and renegotiates for a screen share) and a subscribe
+/// connection the relay offers and re-offers as publishers come and go (`RoomConnection`). The
+/// message format is in `README.md` beside this file.
 public struct RoomWebSocketRoutes: Sendable {
     let signaling: SignalingRoutes
     let directory = RoomDirectory()
@@ -22,7 +23,8 @@ public struct RoomWebSocketRoutes: Sendable {
     public struct Limits: Sendable {
         public var outboxMessages: Int
         public var messagesPerSecond: Double
-        /// A joining member subscribes to every publisher at once, so a burst well above the rate is normal.
+        /// A joining member publishes, subscribes and answers a few offers at once, so a burst well above the
+        /// rate is normal.
         public var burst: Double
 
         public init(outboxMessages: Int = 256, messagesPerSecond: Double = 20, burst: Double = 100) {
@@ -91,7 +93,8 @@ public struct RoomWebSocketRoutes: Sendable {
             await directory.join(
                 room: room, connection: connection,
                 member: .init(
-                    userID: claims.subject.value, role: claims.role.rawValue, outbox: continuation, disconnect: disconnect))
+                    userID: claims.subject.value, role: claims.role.rawValue, outbox: continuation, disconnect: disconnect,
+                    refresh: { Task { await session.refresh() } }))
             let limits = self.limits
             let refusal = SignalingError.tooManyRequests(
                 "rate_limited",
@@ -225,92 +228,5 @@ struct MessageRate: Sendable {
         guard tokens >= 1 else { return false }
         tokens -= 1
         return true
-    }
-}
-
-/// One WebSocket member's peer connections in the relay, keyed "publish" or "watch:<userId>".
-actor RoomConnection {
-    let signaling: SignalingRoutes
-    let directory: RoomDirectory
-    let room: String
-    let claims: RoomClaims
-    let connection: UUID
-    let outbox: AsyncStream<String>.Continuation
-    private var participants: [String: String] = [:]
-
-    init(
-        signaling: SignalingRoutes, directory: RoomDirectory, room: String, claims: RoomClaims, connection: UUID,
-        outbox: AsyncStream<String>.Continuation
-    ) {
-        self.signaling = signaling
-        self.directory = directory
-        self.room = room
-        self.claims = claims
-        self.connection = connection
-        self.outbox = outbox
-    }
-
-    enum Outcome { case `continue`, leave }
-
-    func handle(_ text: String) async -> Outcome {
-        let message: RoomClientMessage
-        switch RoomClientMessage.decode(text) {
-        case .success(let decoded): message = decoded
-        case .failure(let refusal):
-            send(SignalingError.badRequest(refusal.reason).json)
-            return .continue
-        }
-        do {
-            switch message {
-            case .publish(let sdp):
-                let answer = try await replace("publish", intent: .publish, offer: sdp)
-                let kinds = RoomClientMessage.publishedKinds(in: sdp)
-                send(RoomDirectory.encode(["type": "answer", "for": "publish", "sdp": answer]))
-                await directory.setPublishing(room: room, connection: connection, kinds: kinds)
-            case .subscribe(let user, let sdp):
-                let answer = try await replace("watch:\(user)", intent: .subscribe(userID: user), offer: sdp)
-                send(RoomDirectory.encode(["type": "answer", "for": "subscribe", "participant": user, "sdp": answer]))
-            case .unsubscribe(let user):
-                await end("watch:\(user)")
-            case .unpublish:
-                await end("publish")
-                await directory.setPublishing(room: room, connection: connection, kinds: [])
-            case .mute(let kind, let muted):
-                await directory.setMuted(room: room, connection: connection, kind: kind.rawValue, muted: muted)
-            case .leave:
-                return .leave
-            }
-        } catch let error as SignalingError {
-            send(error.json)
-        } catch {
-            send(SignalingError(status: .internalServerError, code: "internal_error", reason: "\(error)").json)
-        }
-        return .continue
-    }
-
-    /// Ends every peer connection this member had (the socket closed or they left).
-    func close() async {
-        for key in Array(participants.keys) { await end(key) }
-    }
-
-    private func replace(_ key: String, intent: RelayEngine.JoinRequest.Intent, offer: String) async throws -> String {
-        await end(key)
-        let capacity = try await signaling.admit(claims)
-        let result = try await signaling.join(claims: claims, roomID: room, intent: intent, offer: offer, capacity: capacity)
-        participants[key] = result.participantID
-        return result.answer
-    }
-
-    private func end(_ key: String) async {
-        guard let participantID = participants.removeValue(forKey: key) else { return }
-        try? await signaling.relay.leave(roomID: room, participantID: participantID)
-    }
-
-    /// Answers go through the same bounded outbox as the room's broadcasts, so they count against the
-    /// same limit: a full outbox makes this member a slow reader too.
-    private func send(_ text: String) {
-        if case .dropped = outbox.yield(text) {
-            Task { [directory, room, connection] in await directory.dropSlowReader(room: room, connection: connection) }
-        }
     }
 }

@@ -40,8 +40,13 @@ extension SignalingError {
     /// Thrown before a WebSocket upgrade, the error still answers in the JSON shape.
     func response(from request: Request, context: some RequestContext) throws -> Response { response }
 
-    var json: String {
-        let object = ["type": "error", "error": code, "reason": reason]
+    var json: String { json(for: nil) }
+
+    /// The room socket's `error` message; `for` names the message type it refuses, so a client waiting on
+    /// one exchange (its publish) is not failed by another's refusal (an answer).
+    func json(for type: String?) -> String {
+        var object = ["type": "error", "error": code, "reason": reason]
+        if let type { object["for"] = type }
         return (try? JSONSerialization.data(withJSONObject: object)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

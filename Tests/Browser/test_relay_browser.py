@@ -172,7 +172,7 @@ def test_malformed_datagrams_are_counted_and_do_not_hurt_the_relay(server):
 JOIN_ROOM = """async ({room, token}) => {
   window.seen = {};
   window.room = new window.peerlearn.Room(location.origin, room, token, {
-    onStream: (userId, stream) => { window.seen[userId] = stream; },
+    onTrack: (userId, source, track) => { window.seen[userId + '/' + source] = track; },
   });
   await window.room.ready;
   const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 320, height: 240}});
@@ -183,10 +183,9 @@ JOIN_ROOM = """async ({room, token}) => {
 DECODED_FROM = """async ({userId, timeoutMs}) => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const pc = window.room.subscriptions.get(userId);
-    if (pc) {
-      const s = await window.peerlearn.inboundSummary(pc);
-      if (s.framesDecoded > 5 && s.audioPacketsReceived > 0) return s;
+    const s = (await window.room.receiving())[userId];
+    if (s && s.camera && s.camera.framesDecoded > 5 && s.microphone && s.microphone.packetsReceived > 0) {
+      return {...s, peerConnections: window.room.peerConnections().length};
     }
     await new Promise(r => setTimeout(r, 50));
   }
@@ -201,9 +200,13 @@ def test_room_websocket_everyone_sees_everyone(server, page_factory):
     mentor_id = mentor_page.evaluate(JOIN_ROOM, {"room": room, "token": room_token(server, session, mentor_token)})
     learner_id = learner_page.evaluate(JOIN_ROOM, {"room": room, "token": room_token(server, session, learner_token)})
 
-    # Each side subscribed to the other's publication (announced over the socket) and decodes it.
-    assert learner_page.evaluate(DECODED_FROM, {"userId": mentor_id, "timeoutMs": 15000}) is not None
-    assert mentor_page.evaluate(DECODED_FROM, {"userId": learner_id, "timeoutMs": 15000}) is not None
+    # Each side receives the other's microphone and camera on its one subscribe connection, which the
+    # relay offered, and decodes them: two peer connections per page (publish + subscribe).
+    for page, other in ((learner_page, mentor_id), (mentor_page, learner_id)):
+        decoded = page.evaluate(DECODED_FROM, {"userId": other, "timeoutMs": 15000})
+        assert decoded is not None, server.log()[-3000:]
+        assert decoded["peerConnections"] == 2, decoded
+        assert page.evaluate(f"() => Object.keys(window.seen).sort()") == [f"{other}/camera", f"{other}/microphone"]
 
     # Mute states and departures reach the others.
     learner_page.evaluate("() => window.room.setMuted('video', true)")
@@ -212,6 +215,9 @@ def test_room_websocket_everyone_sees_everyone(server, page_factory):
     assert mentor_page.evaluate(f"() => window.room.participants.get('{learner_id}').muted.video") is True
     learner_page.evaluate("() => window.room.leave()")
     assert wait_for(lambda: mentor_page.evaluate(f"() => !window.room.participants.has('{learner_id}')"), timeout=5)
+    # The mentor's subscribe connection was re-offered without the learner's tracks, not closed.
+    assert wait_for(lambda: mentor_page.evaluate("() => window.room.remote.size === 0"), timeout=5)
+    assert mentor_page.evaluate("() => window.room.subscriber.connectionState") == "connected"
 
 
 REFUSED = """async ({url}) => await new Promise((resolve) => {

@@ -16,25 +16,24 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "s3cret-Passw0rd"
 
 DECODING_FROM_ALL = """async ({count, timeoutMs}) => {
-  const { inboundSummary } = await import('/js/relay-client.js');
   const deadline = Date.now() + timeoutMs;
   let last = null;
   while (Date.now() < deadline) {
     const page = window.peerlearnRoomPage;
-    if (page && page.room && page.room.subscriptions.size >= count) {
-      const summaries = {};
-      let ok = true;
-      for (const [userId, pc] of page.room.subscriptions) {
-        const s = await inboundSummary(pc);
-        summaries[userId] = s;
-        if (!(s.framesDecoded > 5 && s.audioPacketsReceived > 0)) ok = false;
-      }
-      last = summaries;
-      if (ok) return {ok: true, summaries};
+    if (page && page.room) {
+      // Per remote user, from the one subscribe connection: their camera decodes and their microphone arrives.
+      const summaries = await page.room.receiving();
+      const users = Object.keys(summaries);
+      const ok = users.length >= count && users.every((u) => {
+        const s = summaries[u];
+        return s.camera && s.camera.framesDecoded > 5 && s.microphone && s.microphone.packetsReceived > 0;
+      });
+      last = {summaries, peerConnections: page.room.peerConnections().length};
+      if (ok) return {ok: true, ...last};
     }
     await new Promise(r => setTimeout(r, 200));
   }
-  return {ok: false, summaries: last};
+  return {ok: false, ...last};
 }"""
 
 LOCAL_INPUT_IN = """(minutes) => {
@@ -120,6 +119,16 @@ def open_session(page, session_id):
 def join_room(page, session_id):
     page.goto(page.url.split("#")[0] + f"#/sessions/{session_id}/room")
     expect(page.locator("#connection-state")).to_have_text("connected", timeout=20000)
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    return predicate()
 
 
 def participant_ids(page):
@@ -264,6 +273,7 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     for page in (mentor, first, second):
         result = page.evaluate(DECODING_FROM_ALL, {"count": 2, "timeoutMs": 30000})
         assert result["ok"], f"not every video decoded: {result}\n" + server.log()[-3000:]
+        assert result["peerConnections"] == 2, result
         expect(page.locator("#participants li")).to_have_count(3)
         expect(page.locator(".tile video")).to_have_count(3)
     mentor_id = str(mentor.evaluate("() => JSON.parse(localStorage.getItem('peerlearn.auth')).user.id"))
@@ -272,8 +282,36 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     shot(first, "10-room")
     assert_controls_named(first)
 
-    # Mute and camera off reach the others.
+    # The dominant speaker (every page sends the same fake tone; the relay names one) is highlighted on
+    # every page and shown large on the others'.
     first_id = str(first.evaluate("() => JSON.parse(localStorage.getItem('peerlearn.auth')).user.id"))
+    second_id = str(second.evaluate("() => JSON.parse(localStorage.getItem('peerlearn.auth')).user.id"))
+    for page, me in ((mentor, mentor_id), (first, first_id), (second, second_id)):
+        speaker = wait_until(lambda: page.evaluate("() => window.peerlearnRoomPage.speaker"), timeout=15)
+        assert speaker, "no dominant speaker named"
+        expect(page.locator(".tile.speaking")).to_have_attribute("data-user-id", speaker)
+        expect(page.locator(".tile.speaking")).to_have_count(1)
+        if speaker != me:
+            expect(page.locator("#stage")).to_be_visible()
+            expect(page.locator("#stage")).to_have_attribute("data-source", "camera")
+            expect(page.locator("#stage")).to_have_attribute("data-user-id", speaker)
+
+    # A screen share: the first learner's screen is shown large on the others' pages, then stops.
+    first.get_by_role("button", name="Share screen").click()
+    expect(first.locator("#share-button")).to_have_attribute("aria-pressed", "true")
+    for page in (mentor, second):
+        expect(page.locator("#stage")).to_have_attribute("data-source", "screen", timeout=15000)
+        expect(page.locator("#stage")).to_have_attribute("data-user-id", first_id)
+        assert wait_until(lambda: page.evaluate("() => document.getElementById('stage-video').videoWidth > 0"), timeout=10)
+        assert page.evaluate("() => window.peerlearnRoomPage.room.peerConnections().length") == 2
+    expect(mentor.locator(f'.tile[data-user-id="{first_id}"] .flags')).to_contain_text("sharing screen")
+    shot(mentor, "10b-room-screen-share")
+    first.get_by_role("button", name="Stop sharing").click()
+    expect(first.locator("#share-button")).to_have_attribute("aria-pressed", "false")
+    for page in (mentor, second):
+        expect(page.locator("#stage")).not_to_have_attribute("data-source", "screen", timeout=10000)
+
+    # Mute and camera off reach the others.
     first.get_by_role("button", name="Mute microphone").click()
     first.get_by_role("button", name="Turn camera off").click()
     expect(first.locator("#mute-button")).to_have_attribute("aria-pressed", "true")
@@ -293,7 +331,6 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
         assert result["ok"], f"after rejoining: {result}"
 
     # The second learner leaves; the others' participant lists update live.
-    second_id = str(second.evaluate("() => JSON.parse(localStorage.getItem('peerlearn.auth')).user.id"))
     second.get_by_role("button", name="Leave").click()
     expect(second.locator("main h1")).to_have_text(title)
     for page in (mentor, first):
@@ -460,16 +497,16 @@ def test_audio_only_join_when_the_camera_is_denied(server, app):
     # The learner still sees the mentor; the mentor hears the learner, who sends no video.
     assert learner.evaluate(DECODING_FROM_ALL, {"count": 1, "timeoutMs": 20000})["ok"]
     heard = mentor.evaluate("""async (timeoutMs) => {
-      const { inboundSummary } = await import('/js/relay-client.js');
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        const pc = [...(window.peerlearnRoomPage.room?.subscriptions.values() || [])][0];
-        if (pc) { const s = await inboundSummary(pc); if (s.audioPacketsReceived > 50) return s; }
+        const room = window.peerlearnRoomPage.room;
+        const [s] = Object.values(room ? await room.receiving() : {});
+        if (s && s.microphone && s.microphone.packetsReceived > 50) return s;
         await new Promise(r => setTimeout(r, 200));
       }
       return null;
     }""", 20000)
-    assert heard is not None and heard["framesDecoded"] == 0, heard
+    assert heard is not None and "camera" not in heard, heard
     learner_id = str(learner_auth["user"]["id"])
     expect(mentor.locator(f'.tile[data-user-id="{learner_id}"] .flags')).to_contain_text("audio only")
     shot(learner, "14-room-audio-only")

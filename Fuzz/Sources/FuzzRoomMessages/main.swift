@@ -9,12 +9,15 @@ import RoomMessages
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
     switch RoomClientMessage.decode(text) {
-    case .success(.publish(let sdp)):
-        consume(RoomClientMessage.publishedKinds(in: sdp))
+    case .success(.publish(let sdp, let sources)):
+        precondition(sdp.utf8.count <= RoomClientMessage.maximumSDPBytes && sources.count <= RoomClientMessage.maximumSources)
+    case .success(.answer(let sdp)):
+        precondition(sdp.utf8.count <= RoomClientMessage.maximumSDPBytes)
     case .success(let message):
         consume(message)
     case .failure(let refusal):
         precondition(!refusal.reason.isEmpty)
+        consume(RoomClientMessage.type(of: text))
     }
     return 0
 }

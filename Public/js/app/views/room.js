@@ -1,6 +1,8 @@
-// The room: a video grid through the relay with the mentor emphasised, mute / camera off / leave, the live
-// participant list, audio-only mode when there is no camera, connection state and a quality indicator
-// from getStats(), and rejoining by itself after a network blip.
+// The room: a video grid through the relay with the mentor emphasised, a stage showing a screen share (or,
+// when nobody shares, whoever speaks), the speaker's tile highlighted, mute / camera off / share screen /
+// leave, the live participant list, audio-only mode when there is no camera, connection state and a quality
+// indicator from getStats(), and rejoining by itself after a network blip. Two peer connections at most
+// (relay-client.js `Room`), however many take part.
 import { h, render } from "../dom.js";
 import { api, auth, userProfile, displayName } from "../api.js";
 import { Room, inboundSummary } from "../../relay-client.js";
@@ -34,9 +36,14 @@ export async function roomView(main, { args, navigate }) {
   const quality = h("span", { id: "quality", class: "indicator", title: "Receive quality from getStats()" }, h("span", { class: "dot", "aria-hidden": "true" }), qualityText);
   const notices = h("div", { id: "room-notices" });
   const grid = h("div", { class: "video-grid", id: "video-grid", role: "region", "aria-label": "Participants' video" });
+  const stageVideo = h("video", { autoplay: true, playsinline: true, muted: true, id: "stage-video" });
+  stageVideo.muted = true;  // the sound comes from the tiles
+  const stageCaption = h("figcaption", { id: "stage-caption" });
+  const stage = h("figure", { class: "stage", id: "stage", hidden: true, role: "region", "aria-label": "Shown large" }, stageVideo, stageCaption);
   const participantList = h("ul", { class: "list participants", id: "participants", "aria-live": "polite", "aria-relevant": "additions removals" });
   const micButton = h("button", { type: "button", id: "mute-button", "aria-pressed": "false" }, "Mute microphone");
   const cameraButton = h("button", { type: "button", id: "camera-button", "aria-pressed": "false" }, "Turn camera off");
+  const shareButton = h("button", { type: "button", id: "share-button", "aria-pressed": "false", disabled: !navigator.mediaDevices?.getDisplayMedia }, "Share screen");
   const leaveButton = h("button", { type: "button", id: "leave-button", class: "danger" }, "Leave");
   // The mentor can open the room before starting, and start and complete the session from it.
   const startButton = isHost && session.status === "scheduled" ? h("button", { type: "button", id: "start-button", class: "secondary" }, "Start session") : null;
@@ -48,8 +55,9 @@ export async function roomView(main, { args, navigate }) {
     notices,
     h("div", { class: "room" },
       h("div", {},
+        stage,
         grid,
-        h("div", { class: "room-controls", role: "group", "aria-label": "Room controls" }, micButton, cameraButton, leaveButton, startButton, endButton)),
+        h("div", { class: "room-controls", role: "group", "aria-label": "Room controls" }, micButton, cameraButton, shareButton, leaveButton, startButton, endButton)),
       h("aside", { class: "card", "aria-labelledby": "participants-title" },
         h("h2", { id: "participants-title" }, "Participants ", h("span", { id: "participant-count" })),
         participantList)));
@@ -58,6 +66,8 @@ export async function roomView(main, { args, navigate }) {
   const state = {
     room: null, ended: null, stream: null, audioOnly: false, muted: { audio: false, video: false }, leaving: false,
     attempts: 0, reconnects: 0, stats: {}, previous: {}, quality: null, state: "connecting", timers: [],
+    /** userId → { microphone, camera, screen }: the remote tracks the subscribe connection carries. */
+    tracks: new Map(), speaker: null, staged: null, sharing: null,
   };
   window.peerlearnRoomPage = state;
   const names = new Map();
@@ -117,14 +127,16 @@ export async function roomView(main, { args, navigate }) {
     figure.classList.toggle("host", Boolean(host));
     const muted = isMe ? state.muted : (p?.muted || {});
     const video = figure.querySelector("video");
-    // A subscription always has a video track; whether it carries anything is what the publisher announced.
     const hasVideo = isMe
       ? Boolean(state.stream && state.stream.getVideoTracks().length > 0)
-      : Boolean(video.srcObject) && (p?.publishing || []).includes("video");
+      : Boolean(state.tracks.get(userId)?.camera);
     const cameraOff = !hasVideo || muted.video;
     figure.querySelector(".no-video").hidden = !cameraOff;
     figure.querySelector(".no-video").textContent = hasVideo ? "Camera off" : "Audio only";
-    const flags = [host ? "mentor" : null, muted.audio ? "muted" : null, cameraOff ? (hasVideo ? "camera off" : "audio only") : null].filter(Boolean);
+    const sharing = isMe ? Boolean(state.sharing) : Boolean(state.tracks.get(userId)?.screen);
+    const speaking = state.speaker !== null && String(state.speaker) === userId;
+    figure.classList.toggle("speaking", speaking);
+    const flags = [host ? "mentor" : null, speaking ? "speaking" : null, muted.audio ? "muted" : null, cameraOff ? (hasVideo ? "camera off" : "audio only") : null, sharing ? "sharing screen" : null].filter(Boolean);
     figure.querySelector(".flags").textContent = flags.length ? `(${flags.join(", ")})` : "";
     figure.setAttribute("aria-label", `${figure.querySelector(".name").textContent}${flags.length ? `, ${flags.join(", ")}` : ""}`);
     if (host && grid.firstChild !== figure) grid.prepend(figure);
@@ -150,20 +162,77 @@ export async function roomView(main, { args, navigate }) {
     document.getElementById("participant-count").textContent = `(${list.length})`;
   }
 
+  /** A participant's tile plays their camera and microphone together. */
+  function playTile(userId) {
+    const tracks = state.tracks.get(userId) || {};
+    const media = [tracks.camera, tracks.microphone].filter(Boolean);
+    if (media.length === 0) {
+      grid.querySelector(`[data-user-id="${CSS.escape(userId)}"]`)?.remove();
+      return;
+    }
+    const video = tile(userId).querySelector("video");
+    const current = video.srcObject ? video.srcObject.getTracks() : [];
+    if (current.length !== media.length || media.some((t) => !current.includes(t))) {
+      video.srcObject = new MediaStream(media);
+      video.play().catch(() => { /* autoplay with sound may need a click; the media still flows */ });
+    }
+    updateTile(userId);
+  }
+
+  /** The stage: a screen share if anyone shares (others' first), else the speaker's camera; hidden otherwise. */
+  function updateStage() {
+    let staged = null;
+    for (const [userId, tracks] of state.tracks) if (tracks.screen) { staged = { userId, source: "screen", track: tracks.screen }; break; }
+    if (!staged && state.sharing) staged = { userId: String(me.id), source: "screen", track: state.sharing };
+    const speaker = state.speaker !== null ? String(state.speaker) : null;
+    if (!staged && speaker && speaker !== String(me.id) && state.tracks.get(speaker)?.camera) {
+      staged = { userId: speaker, source: "camera", track: state.tracks.get(speaker).camera };
+    }
+    state.staged = staged ? { userId: staged.userId, source: staged.source } : null;
+    stage.hidden = !staged;
+    stage.dataset.userId = staged ? staged.userId : "";
+    stage.dataset.source = staged ? staged.source : "";
+    if (!staged) { stageVideo.srcObject = null; return; }
+    if (stageVideo.srcObject?.getVideoTracks()[0] !== staged.track) {
+      stageVideo.srcObject = new MediaStream([staged.track]);
+      stageVideo.play().catch(() => {});
+    }
+    const isMe = staged.userId === String(me.id);
+    (isMe ? Promise.resolve("You") : nameOf(staged.userId)).then((name) => {
+      stageCaption.textContent = staged.source === "screen" ? `${name}: screen` : `${name} (speaking)`;
+    });
+  }
+
   // Joining, and rejoining after a blip.
   const callbacks = {
     onParticipants: () => renderParticipants(),
-    onStream: (userId, stream) => {
-      const figure = tile(String(userId));
-      const video = figure.querySelector("video");
-      if (video.srcObject !== stream) video.srcObject = stream;
-      video.play().catch(() => { /* autoplay with sound may need a click; the stream still flows */ });
-      updateTile(String(userId));
+    onTrack: (userId, source, track) => {
+      const id = String(userId);
+      const tracks = state.tracks.get(id) || {};
+      tracks[source] = track;
+      state.tracks.set(id, tracks);
+      if (source === "screen") { updateStage(); updateTile(id); } else playTile(id);
+      if (source === "camera" && String(state.speaker) === id) updateStage();
     },
-    onStreamEnded: (userId) => {
-      grid.querySelector(`[data-user-id="${CSS.escape(String(userId))}"]`)?.remove();
-      delete state.stats[String(userId)];
-      delete state.previous[String(userId)];
+    onTrackEnded: (userId, source) => {
+      const id = String(userId);
+      const tracks = state.tracks.get(id);
+      if (!tracks) return;
+      delete tracks[source];
+      if (!tracks.microphone && !tracks.camera && !tracks.screen) {
+        state.tracks.delete(id);
+        delete state.stats[id];
+        delete state.previous[id];
+      }
+      if (source !== "screen") playTile(id);
+      else updateTile(id);
+      updateStage();
+    },
+    onDominantSpeaker: (userId) => {
+      const before = state.speaker;
+      state.speaker = userId === null || userId === undefined ? null : String(userId);
+      for (const id of [before, state.speaker]) if (id !== null) updateTile(String(id));
+      updateStage();
     },
     onMuted: (userId) => updateTile(String(userId)),
     // The server says so on the room socket the moment the mentor completes or cancels: no polling.
@@ -216,7 +285,8 @@ export async function roomView(main, { args, navigate }) {
     setState("access denied");
     render(notices, alertBox("error", `Access denied: ${reason}`, { id: "access-denied" }), h("p", {}, back));
     grid.replaceChildren();
-    for (const button of [micButton, cameraButton, startButton, endButton]) if (button) button.disabled = true;
+    stage.hidden = true;
+    for (const button of [micButton, cameraButton, shareButton, startButton, endButton]) if (button) button.disabled = true;
   }
 
   /** The session was completed or cancelled: leave the room and say so. Without a reason, the session says which. */
@@ -230,7 +300,8 @@ export async function roomView(main, { args, navigate }) {
     }
     setState("session ended");
     grid.replaceChildren();
-    for (const button of [micButton, cameraButton, startButton, endButton]) if (button) button.disabled = true;
+    stage.hidden = true;
+    for (const button of [micButton, cameraButton, shareButton, startButton, endButton]) if (button) button.disabled = true;
     const text = reason === "cancelled" ? "The session was cancelled." : "The session has ended.";
     const feedback = reason === "completed" && !isHost
       ? h("a", { class: "button", href: `#/sessions/${session.id}/feedback` }, "Leave feedback") : null;
@@ -260,6 +331,10 @@ export async function roomView(main, { args, navigate }) {
     state.room = null;
     if (old) { try { old.leave(); } catch (_) { /* already gone */ } }
     for (const figure of [...grid.querySelectorAll(".tile")]) if (figure.dataset.userId !== String(me.id)) figure.remove();
+    state.tracks.clear();
+    state.speaker = null;
+    stopSharing();
+    updateStage();
     state.attempts += 1;
     state.reconnects += 1;
     const delay = Math.min(10000, 500 * 2 ** (state.attempts - 1));
@@ -291,12 +366,53 @@ export async function roomView(main, { args, navigate }) {
     renderParticipants();
   });
 
+  function showSharing(track) {
+    state.sharing = track;
+    shareButton.setAttribute("aria-pressed", String(Boolean(track)));
+    shareButton.textContent = track ? "Stop sharing" : "Share screen";
+    updateStage();
+    updateTile(String(me.id));
+  }
+
+  function stopSharing() {
+    if (!state.sharing) return;
+    const track = state.sharing;
+    showSharing(null);
+    track.stop();
+  }
+
+  shareButton.addEventListener("click", async () => {
+    const room = state.room;
+    if (!room) return;
+    if (state.sharing) {
+      showSharing(null);
+      announce("Screen sharing stopped");
+      try { await room.stopScreenShare(); } catch (error) { notices.append(alertBox("error", `Could not stop sharing: ${error.message}`)); }
+      return;
+    }
+    shareButton.disabled = true;
+    try {
+      const track = await room.shareScreen();
+      if (state.room !== room) { track.stop(); return; }
+      // The browser's own "Stop sharing" ends the track; the Room renegotiates, the page follows.
+      track.addEventListener("ended", () => { if (state.sharing === track) { showSharing(null); announce("Screen sharing stopped"); } });
+      showSharing(track);
+      announce("Sharing your screen");
+    } catch (error) {
+      // Cancelling the browser's picker is not an error worth a notice.
+      if (error.name !== "NotAllowedError" && error.name !== "AbortError") notices.append(alertBox("error", `Could not share the screen: ${error.message}`, { id: "share-error" }));
+    } finally {
+      shareButton.disabled = !navigator.mediaDevices?.getDisplayMedia || state.ended !== null || state.leaving;
+    }
+  });
+
   function teardown() {
     state.leaving = true;
     clearTimeout(reconnectTimer);
     for (const timer of state.timers) clearInterval(timer);
     if (state.room) { try { state.room.leave(); } catch (_) { /* already closed */ } }
     state.room = null;
+    stopSharing();
     for (const track of state.stream?.getTracks() || []) track.stop();
     setState("left");
   }
@@ -330,30 +446,27 @@ export async function roomView(main, { args, navigate }) {
     }
   });
 
-  // Quality from getStats(): one interval's loss ratio and the worst jitter over every subscription.
+  // Quality from getStats(): one interval's loss ratio and the worst jitter on the subscribe connection.
   state.timers.push(setInterval(async () => {
     if (!state.room) return;
-    let lost = 0, received = 0, jitter = 0, any = false;
-    for (const [userId, pc] of state.room.subscriptions) {
-      if (pc.connectionState === "failed") { scheduleReconnect("a media connection failed"); return; }
-      try {
-        const summary = await inboundSummary(pc);
-        const key = String(userId);
-        const before = state.previous[key] || { packetsLost: 0, audioPacketsReceived: 0, videoPacketsReceived: 0 };
-        const got = summary.audioPacketsReceived + summary.videoPacketsReceived;
-        lost += Math.max(0, summary.packetsLost - before.packetsLost);
-        received += Math.max(0, got - before.audioPacketsReceived - before.videoPacketsReceived);
-        jitter = Math.max(jitter, summary.jitter);
-        state.previous[key] = summary;
-        state.stats[key] = summary;
-        any = true;
-      } catch (_) { /* the connection closed meanwhile */ }
+    const room = state.room;
+    const pc = room.subscriber;
+    if (room.publisher?.connectionState === "failed" || pc?.connectionState === "failed") { scheduleReconnect("a media connection failed"); return; }
+    let summary = null;
+    if (pc && room.remote.size > 0) {
+      try { summary = await inboundSummary(pc); } catch (_) { /* the connection closed meanwhile */ }
     }
-    if (!any) { quality.className = "indicator"; qualityText.textContent = "waiting for others"; state.quality = null; return; }
+    if (!summary) { quality.className = "indicator"; qualityText.textContent = "waiting for others"; state.quality = null; return; }
+    const before = state.previous.subscriber || { packetsLost: 0, audioPacketsReceived: 0, videoPacketsReceived: 0 };
+    const got = summary.audioPacketsReceived + summary.videoPacketsReceived;
+    const lost = Math.max(0, summary.packetsLost - before.packetsLost);
+    const received = Math.max(0, got - before.audioPacketsReceived - before.videoPacketsReceived);
+    state.previous.subscriber = summary;
+    state.stats.subscriber = summary;
     const ratio = lost + received > 0 ? lost / (lost + received) : 1;
-    state.quality = received === 0 ? "poor" : qualityFrom(ratio, jitter);
+    state.quality = received === 0 ? "poor" : qualityFrom(ratio, summary.jitter);
     quality.className = `indicator quality-${state.quality}`;
-    qualityText.textContent = `${state.quality} (loss ${(ratio * 100).toFixed(1)}%, jitter ${Math.round(jitter * 1000)} ms)`;
+    qualityText.textContent = `${state.quality} (loss ${(ratio * 100).toFixed(1)}%, jitter ${Math.round(summary.jitter * 1000)} ms)`;
   }, STATS_INTERVAL_MS));
 
   try {

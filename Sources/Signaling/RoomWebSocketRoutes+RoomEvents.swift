@@ -1,0 +1,17 @@
+import Relay
+
+extension RoomWebSocketRoutes {
+    /// Hands the relay's room events to the room sockets until the relay stops (its `run` finishes the
+    /// stream). The stream has one reader: run this once per relay, where the routes are made.
+    public func forwardRoomEvents() async {
+        for await event in signaling.relay.roomEvents { await deliver(event) }
+    }
+
+    /// One room event to the room's members: a dominant-speaker change becomes
+    /// `{"type": "dominant-speaker", "userId"}` (null when nobody speaks), sent only when it is news.
+    func deliver(_ event: RoomEvent) async {
+        if case .dominantSpeaker(let room, let userID) = event {
+            await directory.setDominantSpeaker(room: room, userID: userID)
+        }
+    }
+}
