@@ -63,7 +63,7 @@ let benchmarks: @Sendable () -> Void = {
             batch.flush()
             let cpu = threadCPUNanoseconds() - cpuStart
             benchmark.stopMeasurement()
-            benchmark.measurement(threadCPU, cpu)
+            recordThreadCPU(benchmark, nanoseconds: cpu, packets: benchmark.scaledIterations.count, fanOut: 16)
             precondition(batch.sent >= UInt64(benchmark.scaledIterations.count * 16), "packets were not sent")
             precondition(burst == 1 || batch.segmentedMessages > 0, "GSO was not used")
         } setup: {
@@ -86,7 +86,7 @@ func forward(_ room: InMemoryRoom, fanOut: Int, benchmark: Benchmark, packet: ()
     }
     let cpu = threadCPUNanoseconds() - cpuStart
     benchmark.stopMeasurement()
-    benchmark.measurement(threadCPU, cpu)
+    recordThreadCPU(benchmark, nanoseconds: cpu, packets: benchmark.scaledIterations.count, fanOut: fanOut)
     precondition(output.datagrams >= benchmark.scaledIterations.count * fanOut, "packets were not forwarded")
 }
 
