@@ -58,6 +58,9 @@ func checkExtensionRewrite(_ source: UnsafeRawBufferPointer, header: RTPHeader, 
         let oneByte = expected.allSatisfy { $0.id <= 14 && (1...16).contains($0.value.count) }
         precondition(rewritten.extensionProfile == (oneByte ? 0xBEDE : 0x1000))
         precondition(!mapping.oneByteFormOnly || oneByte, "a one-byte-only leg got the two-byte form")
+        // Padded only to the next 32-bit boundary (RFC 8285 §4).
+        let bytes = expected.reduce(0) { $0 + (oneByte ? 1 : 2) + $1.value.count }
+        precondition(rewritten.extensionRange?.count == (bytes + 3) / 4 * 4, "the block is not minimally padded")
         var written = rewritten.extensions(in: output)
         var index = 0
         while let element = written.next() {
