@@ -5,7 +5,8 @@ import RTP
 /// The tester is both ends, so one monotonic clock serves: no clock synchronisation is involved.
 public enum SendTimeCarrier: String, Sendable, Equatable, CaseIterable {
     /// 8 bytes of nanoseconds since the tester started, in a one-byte header extension (RFC 8285
-    /// §4.2, id 5) on every packet. Our relay forwards header extensions untouched.
+    /// §4.2) on every packet, negotiated as `urn:peerlearn:rtp-hdrext:send-time`: our relay rewrites
+    /// every forwarded packet's extensions into the subscriber's ids and forwards this one unchanged.
     case privateExtension = "private"
     /// Janus 1.1 rebuilds every forwarded packet's header extensions from the few it parses, so a
     /// private extension never arrives, and it rewrites playout-delay to zero. It does copy two
@@ -17,13 +18,14 @@ public enum SendTimeCarrier: String, Sendable, Equatable, CaseIterable {
     case packetIndex = "index"
 
     static let privateExtensionID: UInt8 = 5
+    static let privateExtensionURI = "urn:peerlearn:rtp-hdrext:send-time"
     static let audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
     static let videoOrientationURI = "urn:3gpp:video-orientation"
 
     /// Header extensions a publisher's offer declares (URI → id); the ids Chromium uses.
     var offeredExtensions: [String: UInt8] {
         switch self {
-        case .privateExtension: [:]
+        case .privateExtension: [Self.privateExtensionURI: Self.privateExtensionID]
         case .packetIndex: [Self.audioLevelURI: 1, Self.videoOrientationURI: 13]
         }
     }
@@ -33,7 +35,7 @@ public enum SendTimeCarrier: String, Sendable, Equatable, CaseIterable {
     func extensionIDs(negotiated: [String: UInt8]) -> SendTimeExtensionIDs {
         let offered = offeredExtensions
         return SendTimeExtensionIDs(
-            sendTime: Self.privateExtensionID,
+            sendTime: negotiated[Self.privateExtensionURI] ?? Self.privateExtensionID,
             audioLevel: negotiated[Self.audioLevelURI] ?? offered[Self.audioLevelURI] ?? 0,
             videoOrientation: negotiated[Self.videoOrientationURI] ?? offered[Self.videoOrientationURI] ?? 0)
     }

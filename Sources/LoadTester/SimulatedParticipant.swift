@@ -51,7 +51,8 @@ final class SimulatedParticipant {
         role == .publisher
             ? peer.makeOffer(
                 audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX)
-            : peer.makeOffer(audio: .recvonly, video: .recvonly, rtx: offersRTX)
+            : peer.makeOffer(
+                audio: .recvonly, video: .recvonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX)
     }
 
     /// After the answer: RTX when it accepted our RTX payload type for VP8 (we declared the FID

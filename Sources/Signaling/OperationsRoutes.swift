@@ -55,6 +55,9 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_publisher_repairs_total", "counter",
             "Retransmissions from publishers that filled a gap the relay had NACKed.", [("", c.repairsReceived)])
         metric(
+            "peerlearn_relay_transport_feedback_total", "counter",
+            "RTCP transport-wide congestion control feedback packets sent to publishers.", [("", c.transportFeedback)])
+        metric(
             "peerlearn_relay_retransmissions_refused_total", "counter",
             "NACKed packets not resent: NACK not negotiated, resent within the window, over the leg's budget, or no longer buffered.",
             RetransmissionRefusal.allCases.map { ("{reason=\"\($0.rawValue)\"}", c.refused($0)) })

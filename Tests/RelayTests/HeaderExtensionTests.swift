@@ -1,4 +1,5 @@
 import PeerClient
+import RTCP
 import RTP
 import SDP
 import STUN
@@ -36,19 +37,23 @@ import Testing
     }
 
     @Test func theAnswerKeepsTheOfferedIdsOfWhatTheRelayUses() throws {
-        let harness = try RelayHarness()
+        let harness = try RelayHarness { $0.transportFeedbackToPublishers = true }
         let peer = try PeerClient()
         let offer = peer.makeOffer(
             audio: .sendonly, video: .sendonly,
-            headerExtensions: [Self.audioLevel: 1, Self.sendTime: 2, Self.transportCC: 3, "urn:example:unknown": 13])
+            headerExtensions: [Self.audioLevel: 1, Self.sendTime: 2, Self.transportCC: 3, "urn:example:unknown": 13]
+        ).replacingOccurrences(of: "a=rtcp-fb:96 nack\r\n", with: "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 transport-cc\r\n")
         let result = try harness.engine.join(
             .init(roomID: "r", userID: "u", role: .host, intent: .publish, offer: offer), now: .now)
         let answer = try SessionDescription(parsing: result.answer)
         let audio = Set(answer.media[0].extensionMaps.map { "\($0.id) \($0.uri)" })
-        #expect(audio == ["4 \(HeaderExtensionIDs.midURI)", "1 \(Self.audioLevel)", "2 \(Self.sendTime)"])
-        // Video has no audio level; a publisher's transport-cc is not taken (no transport feedback yet).
+        #expect(audio == [
+            "4 \(HeaderExtensionIDs.midURI)", "1 \(Self.audioLevel)", "2 \(Self.sendTime)", "3 \(Self.transportCC)",
+        ])
+        // Video has no audio level; the unknown extension is not taken.
         let video = Set(answer.media[1].extensionMaps.map { "\($0.id) \($0.uri)" })
-        #expect(video == ["4 \(HeaderExtensionIDs.midURI)", "2 \(Self.sendTime)"])
+        #expect(video == ["4 \(HeaderExtensionIDs.midURI)", "2 \(Self.sendTime)", "3 \(Self.transportCC)"])
+        #expect(answer.media[1].codecs.first?.feedback.contains { $0.type == "transport-cc" } == true)
     }
 
     @Test func aForwardedPacketCarriesTheSubscribersIdsAndTheRelaysOwnElements() throws {
@@ -73,6 +78,36 @@ import Testing
         #expect(first[1] == nil && first[2] == nil && first[13] == nil)  // nothing of the publisher's ids
         #expect(elements(received[1].packet, received[1].header)[5] == [0, 2])
         #expect(Array(received[0].packet[received[0].header.payloadRange]) == [1, 2, 3])
+    }
+
+    @Test func aPublisherGetsTransportFeedbackForItsTransportWideSequenceNumbers() throws {
+        let harness = try RelayHarness { $0.transportFeedbackToPublishers = true }
+        let host = try harness.join(
+            user: "mentor", role: .host, intent: .publish, audio: .sendonly, offerExtensions: [Self.transportCC: 3])
+        harness.pump()
+        try #require(host.peer.isConnected)
+        let start = ContinuousClock.now
+        for sequence in [UInt16(1), 2, 4, 5] {
+            let packet = try RTPHeaderBuilder(
+                payloadType: 111, sequenceNumber: sequence, timestamp: UInt32(sequence) * 960, ssrc: host.peer.audioSSRC,
+                extensions: [RTPHeaderExtension(id: 3, value: [0, UInt8(sequence)])]
+            ).packet(payload: [1])
+            harness.deliverToRelay(
+                try host.peer.protectRTP(packet), from: host.address, at: start + .milliseconds(20 * Int(sequence)))
+        }
+        var output = CollectingOutput()
+        harness.engine.handleTimeout(now: start + .milliseconds(400), output: &output)
+        harness.deliverAll(output)
+        var reported: [UInt16: Bool] = [:]
+        for packet in harness.rtcp(to: host.address) {
+            for item in try packet.withUnsafeBytes({ try RTCPCompoundPacket(validating: $0) }) {
+                guard case .transportWideFeedback(let feedback) = item.view else { continue }
+                #expect(feedback.mediaSSRC == host.peer.audioSSRC)
+                for report in feedback.packets { reported[report.sequenceNumber] = report.receiveDelta != nil }
+            }
+        }
+        #expect(reported == [1: true, 2: true, 3: false, 4: true, 5: true])
+        #expect(harness.engine.counters.transportFeedback >= 1)
     }
 
     @Test func theDominantSpeakerFollowsWhoeverSpeaks() throws {

@@ -18,6 +18,10 @@ public struct RelayConfiguration: Sendable {
     public var maximumVideoBitrate: UInt64 = 2_500_000
     /// Participants per room, when the signaling layer does not say otherwise.
     public var defaultRoomCapacity = 100
+    /// Negotiate transport-wide congestion control with publishers (transport feedback from the relay
+    /// drives their send-side estimate). Off until the congestion-control work: with it, browsers probe
+    /// bandwidth with padding-only packets on the media SSRC, which the relay would forward to viewers.
+    public var transportFeedbackToPublishers = false
     /// Limits that keep one client from making the relay do N× work (issue: hostile peers).
     public var limits = RelayLimits()
 

@@ -42,6 +42,8 @@ public struct RelayCounters: Sendable, Equatable {
     public var nacksSent: UInt64 = 0
     public var packetsNacked: UInt64 = 0
     public var repairsReceived: UInt64 = 0
+    /// RTCP transport feedback packets sent to publishers (transport-wide congestion control).
+    public var transportFeedback: UInt64 = 0
     public var keyframeRequests: UInt64 = 0
     public var dtlsFailures: UInt64 = 0
     public var drops: [UInt64] = Array(repeating: 0, count: DropReason.allCases.count)
@@ -76,6 +78,7 @@ public struct RelayCounters: Sendable, Equatable {
         nacksSent &+= other.nacksSent
         packetsNacked &+= other.packetsNacked
         repairsReceived &+= other.repairsReceived
+        transportFeedback &+= other.transportFeedback
         keyframeRequests &+= other.keyframeRequests
         dtlsFailures &+= other.dtlsFailures
         for i in drops.indices { drops[i] &+= other.drops[i] }

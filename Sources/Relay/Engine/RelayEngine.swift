@@ -141,6 +141,9 @@ public final class RelayEngine {
         if participant.transport.consentExpired(now: now) {
             return remove(participant, reason: .consentExpired, now: now, output: &output)
         }
+        if let due = participant.transportFeedback?.pollTimeout(), due <= clock.nanoseconds(since: now) {
+            sendTransportFeedback(to: participant, now: now, output: &output)
+        }
         for producer in participant.producers {
             if let due = producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval), due <= now {
                 requestKeyframe(producer, now: now, output: &output)

@@ -85,7 +85,7 @@ final class Consumer {
     }
 
     /// The relay writes the subscriber's mid, abs-send-time and transport-wide sequence number itself,
-    /// and forwards the audio level and video orientation under the subscriber's ids; anything else
+    /// and forwards the audio level, video orientation and the load tester's send time under the subscriber's ids; anything else
     /// the publisher sent is dropped.
     private func remapExtensions() {
         let ours = media.extensions
@@ -99,6 +99,7 @@ final class Consumer {
         if let theirs = source?.media.extensions {
             if let from = theirs.audioLevel, let to = ours.audioLevel { try? mapping.forward(from, as: to) }
             if let from = theirs.videoOrientation, let to = ours.videoOrientation { try? mapping.forward(from, as: to) }
+            if let from = theirs.sendTime, let to = ours.sendTime { try? mapping.forward(from, as: to) }
         }
         extensionMapping = mapping
     }

@@ -29,6 +29,12 @@ extension RelayEngine {
         }
         var isRepair = false
         let producer: Producer
+        // Every packet the publisher sent counts for its congestion control, probes and repairs included.
+        if let id = publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType)?.media.extensions.transportWideSequence
+            ?? publisher.producer(rtxSSRC: header.ssrc)?.media.extensions.transportWideSequence
+        {
+            recordTransportSequence(UnsafeRawBufferPointer(plain), header: header, id: id, of: publisher, now: now)
+        }
         if let repaired = publisher.producer(rtxSSRC: header.ssrc), header.payloadType == repaired.media.rtxPayloadType,
             let ssrc = repaired.ssrc
         {

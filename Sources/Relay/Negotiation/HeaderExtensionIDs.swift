@@ -8,6 +8,9 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
     public static let transportWideCCURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
     public static let audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
     public static let videoOrientationURI = "urn:3gpp:video-orientation"
+    /// The load tester's send time (8 bytes of its clock), forwarded unchanged so latency through the
+    /// relay can be measured per packet.
+    public static let sendTimeURI = "urn:peerlearn:rtp-hdrext:send-time"
 
     public var mid: UInt8?
     public var absoluteSendTime: UInt8?
@@ -17,6 +20,8 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
     public var audioLevel: UInt8?
     /// Forwarded unchanged, so a rotated phone camera shows upright.
     public var videoOrientation: UInt8?
+    /// Forwarded unchanged: the load tester's per-packet send time.
+    public var sendTime: UInt8?
     /// `a=extmap-allow-mixed` (RFC 8285 §6): the two-byte form may be sent.
     public var allowsMixed = false
 
@@ -32,12 +37,13 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
         return ids
     }
 
-    /// What the relay accepts of an offered (or answered) section. A publisher's transport-cc is not
-    /// taken yet: it would ask the relay for transport feedback it does not send, so publishers keep
-    /// REMB; subscribers get the relay's sequence numbers and their feedback is read.
-    static func accepted(in section: MediaDescription, kind: NegotiatedMedia.Kind, publishing: Bool, allowsMixed: Bool)
-        -> HeaderExtensionIDs
-    {
+    /// What the relay accepts of an offered (or answered) section. On a subscriber's leg the relay writes
+    /// its own transport-wide sequence numbers. A publisher's are taken only with `publisherTransportCC`
+    /// (they are answered with transport feedback for its send-side estimate, REMB still capping it).
+    static func accepted(
+        in section: MediaDescription, kind: NegotiatedMedia.Kind, publishing: Bool, allowsMixed: Bool,
+        publisherTransportCC: Bool = false
+    ) -> HeaderExtensionIDs {
         var ids = HeaderExtensionIDs()
         ids.allowsMixed = allowsMixed
         for map in section.extensionMaps where map.id >= 1 && map.id <= (allowsMixed ? 255 : 14) {
@@ -45,9 +51,10 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
             switch map.uri {
             case midURI: ids.mid = id
             case absoluteSendTimeURI: ids.absoluteSendTime = id
-            case transportWideCCURI where !publishing: ids.transportWideSequence = id
+            case transportWideCCURI where !publishing || publisherTransportCC: ids.transportWideSequence = id
             case audioLevelURI where kind == .audio: ids.audioLevel = id
             case videoOrientationURI where kind == .video: ids.videoOrientation = id
+            case sendTimeURI: ids.sendTime = id
             default: break
             }
         }
@@ -58,7 +65,7 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
     var maps: [ExtensionMap] {
         [(mid, Self.midURI), (absoluteSendTime, Self.absoluteSendTimeURI),
             (transportWideSequence, Self.transportWideCCURI), (audioLevel, Self.audioLevelURI),
-            (videoOrientation, Self.videoOrientationURI)]
+            (videoOrientation, Self.videoOrientationURI), (sendTime, Self.sendTimeURI)]
             .compactMap { id, uri in id.map { ExtensionMap(id: UInt16($0), uri: uri) } }
             .sorted { $0.id < $1.id }
     }

@@ -29,6 +29,8 @@ struct OfferNegotiator {
     var makeSSRC: () -> UInt32
     /// m-lines an offer may have; more is refused before any per-section work.
     var maximumMediaSections = 16
+    /// Take a publisher's transport-wide sequence numbers and answer them with transport feedback.
+    var publisherTransportCC = false
     /// Video sections one publisher may send: a camera and a screen share.
     var maximumPublishedVideo = 2
 
@@ -115,10 +117,15 @@ struct OfferNegotiator {
         // Header extensions keep the offerer's ids (RFC 8285 §5); each consumer rewrites a publisher's
         // ids into its subscriber's.
         let extensions = HeaderExtensionIDs.accepted(
-            in: section, kind: kind, publishing: flow == .publish, allowsMixed: offer.contains(.extmapAllowMixed))
+            in: section, kind: kind, publishing: flow == .publish, allowsMixed: offer.contains(.extmapAllowMixed),
+            publisherTransportCC: publisherTransportCC)
         for map in extensions.maps { answer.append(map) }
         let offeredFeedback = Set(codec.feedback.map { "\($0.type) \($0.parameter ?? "")" })
-        let feedback = Self.feedback(for: kind).filter { offeredFeedback.contains("\($0.type) \($0.parameter ?? "")") }
+        // transport-cc feedback only with the transport-wide sequence numbers it reports on.
+        let feedback = Self.feedback(for: kind).filter {
+            offeredFeedback.contains("\($0.type) \($0.parameter ?? "")")
+                && ($0.type != "transport-cc" || extensions.transportWideSequence != nil)
+        }
         answer.addCodec(Codec(rtpMap: codec.rtpMap, parameters: codec.parameters, feedback: feedback))
         let acceptsNack = feedback.contains { $0.type == "nack" && $0.parameter == nil }
         // RFC 4588 retransmission for a NACKed video codec: the publisher repairs its uplink on its own
@@ -214,12 +221,13 @@ struct OfferNegotiator {
     /// publisher, REMB sent to publishers. Only what was also offered is answered.
     static func feedback(for kind: NegotiatedMedia.Kind) -> [RTCPFeedback] {
         switch kind {
-        case .audio: []
+        case .audio: [RTCPFeedback(payloadType: nil, type: "transport-cc")]
         case .video: [
             RTCPFeedback(payloadType: nil, type: "nack"),
             RTCPFeedback(payloadType: nil, type: "nack", parameter: "pli"),
             RTCPFeedback(payloadType: nil, type: "ccm", parameter: "fir"),
             RTCPFeedback(payloadType: nil, type: "goog-remb"),
+            RTCPFeedback(payloadType: nil, type: "transport-cc"),
         ]
         }
     }

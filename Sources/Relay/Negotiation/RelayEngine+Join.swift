@@ -106,6 +106,7 @@ extension RelayEngine {
             makeSSRC: { var random = SystemRandomNumberGenerator(); return randomSSRC(using: &random) })
         negotiator.sessionVersion = (previous?.version ?? 1) + (previous == nil ? 0 : 1)
         negotiator.maximumMediaSections = limit
+        negotiator.publisherTransportCC = configuration.transportFeedbackToPublishers
         let result = try negotiator.negotiate(offer, intent: request.intent == .publish ? .publish : .subscribe)
         state.remoteUfrag = result.remoteUfrag
         state.remoteFingerprint = result.remoteFingerprint.sdpValue

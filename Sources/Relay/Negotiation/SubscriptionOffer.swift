@@ -33,7 +33,10 @@ enum SubscriptionOfferWriter {
 
     static let opus = Codec(
         rtpMap: RTPMap(payloadType: 111, encodingName: "opus", clockRate: 48_000, channels: 2),
-        parameters: "minptime=10;useinbandfec=1")
+        parameters: "minptime=10;useinbandfec=1",
+        feedback: OfferNegotiator.feedback(for: .audio).map {
+            RTCPFeedback(payloadType: 111, type: $0.type, parameter: $0.parameter)
+        })
     static let vp8 = Codec(
         rtpMap: RTPMap(payloadType: 96, encodingName: "VP8", clockRate: 90_000),
         feedback: OfferNegotiator.feedback(for: .video).map {

@@ -59,6 +59,8 @@ final class Participant {
     var nextReportAt: ContinuousClock.Instant
     var nextStatisticsAt: ContinuousClock.Instant
     var statistics = ParticipantStatistics()
+    /// Transport feedback for what this peer sends, when it negotiated transport-wide sequence numbers.
+    var transportFeedback: TransportFeedbackGenerator?
     /// The transport-wide sequence number (transport-cc) of the next packet the relay sends this peer.
     var transportSequenceNumber: UInt16 = 1
     /// The deadline this participant is queued under in the engine's timer queue, if any.
@@ -138,6 +140,7 @@ final class Participant {
         // A keyframe request can only go to a publisher that can be reached; one kept for later goes when
         // it can (`requestKeyframe` at connect), so it never holds a deadline that is already past.
         if isConnected && transport.remote != nil {
+            consider(transportFeedback?.pollTimeout().map(clock.instant))
             for producer in producers where producer.ssrc != nil {
                 consider(producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval))
                 consider(producer.nacks?.pollTimeout().map(clock.instant))
