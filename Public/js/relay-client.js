@@ -27,6 +27,37 @@ export class Session {
     this.pc = pc;
     this.location = location;
     this.token = token;
+    pc.addEventListener("iceconnectionstatechange", () => {
+      if (pc.iceConnectionState === "failed") this.restartIce().catch(() => {});
+    });
+  }
+
+  /**
+   * Restarts ICE on the same session (RFC 9725 §4.3), for a network change (Wi-Fi to cellular): a new
+   * offer with fresh ICE credentials, sent as an SDP fragment by PATCH; the relay answers with its own.
+   * DTLS, SRTP and the place in the room carry on. Called by itself when ICE fails.
+   */
+  async restartIce() {
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    await this.pc.setLocalDescription(offer);
+    const ufrag = /a=ice-ufrag:(\S+)/.exec(offer.sdp)[1];
+    const pwd = /a=ice-pwd:(\S+)/.exec(offer.sdp)[1];
+    const response = await fetch(this.location, {
+      method: "PATCH",
+      headers: {
+        "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": "*", Authorization: `Bearer ${this.token}`,
+      },
+      body: `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\n`,
+    });
+    if (response.status !== 200) throw new Error(`ICE restart refused: ${response.status}`);
+    const fragment = await response.text();
+    const remoteUfrag = /a=ice-ufrag:(\S+)/.exec(fragment)[1];
+    const remotePwd = /a=ice-pwd:(\S+)/.exec(fragment)[1];
+    const answer = this.pc.remoteDescription.sdp
+      .replace(/a=ice-ufrag:\S+/g, `a=ice-ufrag:${remoteUfrag}`)
+      .replace(/a=ice-pwd:\S+/g, `a=ice-pwd:${remotePwd}`);
+    await this.pc.setRemoteDescription({ type: "answer", sdp: answer });
+    this.etag = response.headers.get("ETag");
   }
 
   /** Leaves the room: DELETE on the WHIP/WHEP resource, then closes the connection. */

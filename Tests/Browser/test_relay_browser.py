@@ -299,3 +299,35 @@ def test_audio_only_publisher_is_heard_and_recorded_audio_only(server, page_fact
     statistics = wait_for(lambda: (lambda s: s if any(p.get("audio_only", p.get("audioOnly")) for p in s.get("participants", [])) else None)(
         server.api("GET", f"/api/sessions/{session['id']}/statistics", mentor_token).json()))
     assert statistics, "the mentor's connection was not recorded as audio-only"
+
+
+RESTART_ICE = """async () => {
+  const before = window.published.pc.localDescription.sdp.match(/a=ice-ufrag:(\\S+)/)[1];
+  await window.published.restartIce();
+  const after = window.published.pc.localDescription.sdp.match(/a=ice-ufrag:(\\S+)/)[1];
+  const deadline = Date.now() + 10000;
+  while (Date.now() < deadline && window.published.pc.iceConnectionState !== "connected"
+         && window.published.pc.iceConnectionState !== "completed") {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  return {before, after, state: window.published.pc.iceConnectionState, etag: window.published.etag};
+}"""
+
+
+def test_an_ice_restart_keeps_the_publisher_in_the_room(server, page_factory):
+    """RFC 9725 §4.3: the publisher restarts ICE by PATCH (as after a network change) and the viewer keeps
+    decoding on the same connections: nobody leaves or rejoins."""
+    session, mentor_token, (learner_token,) = live_session(server)
+    room = session["meeting_room_id"]
+    host_page, viewer_page = page_factory(), page_factory()
+    host_page.evaluate(PUBLISH, {"room": room, "token": room_token(server, session, mentor_token)})
+    viewer_page.evaluate(WATCH, {"room": room, "token": room_token(server, session, learner_token)})
+    assert viewer_page.evaluate(FIRST_FRAME, 15000) is not None
+    restarted = host_page.evaluate(RESTART_ICE)
+    assert restarted["before"] != restarted["after"], restarted
+    assert restarted["state"] in ("connected", "completed"), restarted
+    assert restarted["etag"], restarted
+    decoded = viewer_page.evaluate(SUMMARY)["framesDecoded"]
+    time.sleep(2)
+    assert viewer_page.evaluate(SUMMARY)["framesDecoded"] > decoded + 20
+    assert host_page.evaluate("() => window.published.pc.connectionState") == "connected"
