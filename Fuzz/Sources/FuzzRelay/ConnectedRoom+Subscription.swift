@@ -20,11 +20,15 @@ extension ConnectedRoom {
             }
             watcher = Member(peer: peer, address: watcherAddress, participantID: opened.participantID)
             pendingOffer = opened.offer
-            // The peer takes the relay's ICE credentials and candidate from the first offer.
-            if let offer = opened.offer { _ = try? peer.answer(offer: offer.sdp) }
         }
         guard let watcher else { return }
         let offer = pendingOffer
+        // The peer takes the relay's ICE credentials and candidate from the first offer it sees (none
+        // comes while nobody publishes).
+        if !watcherConfigured, let offer {
+            watcherConfigured = true
+            _ = try? watcher.peer.answer(offer: offer.sdp)
+        }
         let text: String
         if template.isEmpty {
             guard let offer else { return trace?("no offer to answer") ?? () }

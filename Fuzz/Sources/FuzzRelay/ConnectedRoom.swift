@@ -40,6 +40,7 @@ final class ConnectedRoom {
     /// the client last answered.
     var pendingOffer: SubscriptionOffer?
     var watcherSSRCs: [UInt32] = []
+    var watcherConfigured = false
     var watcherAnswered = false
     var trace: ((String) -> Void)?
 
