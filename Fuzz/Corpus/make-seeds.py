@@ -239,10 +239,10 @@ write("FuzzRelay", "subscriber-leaves", records(media[:3] + [
     (11, b"\x01"), (4, rtp(96, 5001, 93000, 0, vp8_inter, True)), (2, sub_nack), ms(1200), (1, pub_sr),
 ]))
 
-# Relay, continued: extension blocks in the publisher's ids (audio level 1, abs-send-time 2, mid 4,
-# video orientation 20, which needs the two-byte form), RED, RTX, a second publisher (tag bit 5; its
-# audio level is id 6), the subscribe connection (0x13 answer, 0x12 its RTCP, 0x1B raw, 0x1F ICE restart)
-# and renegotiation (0x17). See Fuzz/Sources/FuzzRelay/main.swift.
+# Relay, continued: extension blocks in the publisher's ids (audio level 1, abs-send-time 2,
+# transport-wide sequence 3, mid 4, video orientation 20, which needs the two-byte form), RED, RTX,
+# a second publisher (tag bit 5; its audio level is id 6), the subscribe connection (0x13 answer,
+# 0x12 its RTCP, 0x1B raw, 0x1F ICE restart) and renegotiation (0x17). See Fuzz/Sources/FuzzRelay/main.swift.
 def audio_ext(level, voice=True, level_id=1):
     return (0xBEDE, bytes([level_id << 4, (0x80 if voice else 0) | level, 0x22, 1, 2, 3, 0x40, ord("0")]))
 
@@ -313,6 +313,13 @@ for step in range(40):
     speakers += [(0, rtp(111, 400 + step, 960 * step, 0, opus[:20], False, audio_ext(15 if first_loud else 127, first_loud))),
                  (0x20, rtp(111, 900 + step, 960 * step, 0, opus[:20], False, audio_ext(127 if first_loud else 10, not first_loud, 6))),
                  ms(50)]
+# Transport-wide sequence numbers (id 3) from the publisher: in order, a gap, a late one, the wrap.
+def twcc_ext(sequence):
+    return (0xBEDE, bytes([0x31, sequence >> 8, sequence & 0xFF, 0x10, 0x90, 0x40, ord("0"), 0]))
+
+
+twcc_media = [(0, rtp(111, 600 + i, 960 * i, 0, opus[:20], False, twcc_ext(s))) for i, s in enumerate([65533, 65534, 0, 2, 1, 3])]
+write("FuzzRelay", "transport-cc", records(twcc_media + [ms(60), (0, rtp(111, 606, 5760, 0, opus[:20], False, twcc_ext(500))), ms(120)]))
 write("FuzzRelay", "two-speakers", records(speakers + [(0x0B, b"\x02"), ms(200), (0, rtp(111, 500, 0, 0, opus[:20], False, audio_ext(10)))]))
 
 # --- Room WebSocket messages (Sources/Signaling/README.md).

@@ -17,7 +17,7 @@ struct Member {
 
 /// A room moved by hand like Tests/RelayTests/RelayHarness.swift, with a clock the input advances:
 /// a connected publisher (Opus with RED and the audio level, VP8 with RTX, header extensions with a
-/// two-byte id) and a connected WHEP subscriber (its own extension ids, RTX), plus, when a record
+/// two-byte id, transport-wide feedback) and a connected WHEP subscriber (its own extension ids, RTX), plus, when a record
 /// first needs them, a second publisher and a subscribe connection (`ConnectedRoom+Subscription`).
 final class ConnectedRoom {
     let engine: RelayEngine
@@ -60,9 +60,13 @@ final class ConnectedRoom {
     ]
 
     init(certificate: DTLSCertificate) throws {
+        var configuration = RelayConfiguration(announcedAddresses: ["127.0.0.1"], port: 40_000)
+        // Off by default (browsers would probe with padding); on here, so the publisher's transport-wide
+        // sequence numbers (id 3) reach the feedback generator.
+        configuration.transportFeedbackToPublishers = true
         engine = RelayEngine(
-            configuration: RelayConfiguration(announcedAddresses: ["127.0.0.1"], port: 40_000),
-            certificate: certificate, ntpAtStart: 0xE000_0000_0000_0000, startInstant: .now)
+            configuration: configuration, certificate: certificate, ntpAtStart: 0xE000_0000_0000_0000,
+            startInstant: .now)
         now = .now
         let publisherPeer = try PeerClient()
         publisherOffer = Self.withRED(

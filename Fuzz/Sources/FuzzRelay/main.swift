@@ -11,7 +11,8 @@ import STUN
 // succeeds, or one signaling step. The fuzzer reaches RTP forwarding with per-leg header extension
 // rewriting, RFC 4588 RTX from the publisher and to subscribers, RFC 2198 RED passed through or
 // unwrapped, the dominant-speaker detector, the retransmission history, NACK generation and answers,
-// RTCP termination, PLI/FIR keyframe requests, receiver-report round trips, the timers, the room
+// RTCP termination, PLI/FIR keyframe requests, receiver-report round trips, transport-wide feedback
+// to the publisher, the timers, the room
 // socket's subscribe connection (offer, answer, re-offer, ICE restart), publish renegotiation, and
 // anyone leaving mid-stream.
 //
