@@ -327,7 +327,10 @@ offer = open(os.path.join(fixtures, "chromium-recvonly-offer.sdp")).read()
 import json
 for name, message in {
     "publish": {"type": "publish", "sdp": offer},
-    "subscribe": {"type": "subscribe", "participant": "user-1", "sdp": offer},
+    "publish-sources": {"type": "publish", "sdp": offer, "sources": {"0": "microphone", "1": "camera", "2": "screen"}},
+    "subscribe": {"type": "subscribe"},
+    "answer": {"type": "answer", "sdp": offer},
+    "subscribe-v1": {"type": "subscribe", "participant": "user-1", "sdp": offer},
     "unsubscribe": {"type": "unsubscribe", "participant": "user-1"},
     "unpublish": {"type": "unpublish"},
     "mute": {"type": "mute", "kind": "audio", "muted": True},
