@@ -334,6 +334,7 @@ for name, message in {
     "unsubscribe": {"type": "unsubscribe", "participant": "user-1"},
     "unpublish": {"type": "unpublish"},
     "mute": {"type": "mute", "kind": "audio", "muted": True},
+    "restart-ice": {"type": "restart-ice"},
     "leave": {"type": "leave"},
 }.items():
     write("FuzzRoomMessages", name, json.dumps(message).encode())

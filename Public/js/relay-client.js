@@ -125,6 +125,7 @@ const PEER_CONFIGURATION = { bundlePolicy: "max-bundle", rtcpMuxPolicy: "require
  * microphone and camera; `shareScreen()` / `stopScreenShare()` renegotiate it); on the subscribe
  * connection the relay offers everyone else's tracks and offers again as they come and go (this client
  * only answers, one offer at a time).
+ * `restartIce()` restarts ICE on both after a network change (and runs by itself when ICE fails).
  * Callbacks: onParticipants(list), onTrack(userId, source, track), onTrackEnded(userId, source),
  * onDominantSpeaker(userId), onMuted(userId, kind, muted), onSessionEnded(reason), onError(error message).
  * `source` is "microphone", "camera" or "screen".
@@ -205,6 +206,9 @@ export class Room {
       case "session-ended":
         this.sessionEnded(message.reason);
         break;
+      case "connection-ended":
+        this.connectionEnded(message.connection, message.reason);
+        break;
       case "answer":
       case "error": {
         // An error names the message it refuses; one about the subscribe side never fails a publish.
@@ -221,7 +225,10 @@ export class Room {
   /** The relay's (re)offer on the subscribe connection: answer it, then say which tracks came and went. */
   async applyOffer(message) {
     if (this.closed) return;
-    if (!this.subscriber) this.subscriber = new RTCPeerConnection(PEER_CONFIGURATION);
+    if (!this.subscriber) {
+      this.subscriber = new RTCPeerConnection(PEER_CONFIGURATION);
+      this.restartWhenFailed(this.subscriber, () => this.restartSubscribeIce());
+    }
     const pc = this.subscriber;
     await pc.setRemoteDescription({ type: "offer", sdp: message.sdp });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -287,16 +294,43 @@ export class Room {
   }
 
   publishConnection() {
-    if (!this.publisher) this.publisher = new RTCPeerConnection(PEER_CONFIGURATION);
+    if (!this.publisher) {
+      this.publisher = new RTCPeerConnection(PEER_CONFIGURATION);
+      this.restartWhenFailed(this.publisher, () => this.restartPublishIce());
+    }
     return this.publisher;
   }
 
+  /** A connection whose ICE failed (the network changed under it) restarts by itself, once per failure. */
+  restartWhenFailed(pc, restart) {
+    pc.addEventListener("iceconnectionstatechange", () => {
+      if (pc.iceConnectionState === "failed" && !this.closed) restart().catch(() => {});
+    });
+  }
+
+  /**
+   * Restarts ICE on both connections, keeping them and your place in the room (Wi-Fi to cellular): the
+   * publish connection offers again with new credentials, and the relay re-offers the subscribe connection.
+   */
+  async restartIce() {
+    await this.ready;
+    this.restartSubscribeIce();
+    if (this.publisher && this.publisher.signalingState !== "closed") await this.restartPublishIce();
+  }
+
+  restartPublishIce() { return this.negotiatePublish(() => {}, { iceRestart: true }); }
+
+  restartSubscribeIce() {
+    if (this.subscriber && this.subscriber.signalingState !== "closed") this.send({ type: "restart-ice" });
+    return Promise.resolve();
+  }
+
   /** Runs `change` on the publish connection, then offers it (the first offer joins, later ones renegotiate). */
-  negotiatePublish(change) {
+  negotiatePublish(change, offerOptions = {}) {
     const run = async () => {
       change();
       const pc = this.publisher;
-      await pc.setLocalDescription(await pc.createOffer());
+      await pc.setLocalDescription(await pc.createOffer(offerOptions));
       const sources = {};
       for (const transceiver of pc.getTransceivers()) {
         const source = this.sendSources.get(transceiver);
@@ -373,6 +407,29 @@ export class Room {
     const others = this.publisher.getTransceivers().some((t) => t !== screen.transceiver && this.sendSources.has(t) && t.direction !== "stopped");
     if (!others) { this.unpublish(); return; }
     await this.negotiatePublish(() => screen.transceiver.stop());
+  }
+
+  /**
+   * The relay ended one of your connections (its ICE consent lapsed: the network went away for longer than
+   * a restart could cover). Open it again on a new peer connection: subscribe afresh, or publish the
+   * same microphone and camera again (a screen share has to be shared again).
+   */
+  connectionEnded(connection, reason) {
+    if (this.closed) return;
+    if (this.callbacks.onError) this.callbacks.onError(`the relay ended the ${connection} connection (${reason})`);
+    if (connection === "subscribe") {
+      this.dropSubscriber();
+      this.send({ type: "subscribe" });
+      return;
+    }
+    if (this.screen) { this.screen.track.stop(); this.screen = null; }
+    if (this.publisher) this.publisher.close();
+    this.publisher = null;
+    this.sendSources.clear();
+    const stream = this.localStream;
+    if (stream && stream.getTracks().some((track) => track.readyState === "live")) {
+      this.publish(stream).catch((error) => { if (this.callbacks.onError) this.callbacks.onError(`publishing again: ${error.message}`); });
+    }
   }
 
   /** Closes the publish connection; the others' subscribe connections drop your tracks. */

@@ -16,6 +16,9 @@ public enum RoomClientMessage: Sendable, Equatable {
     /// The answer to the server's latest offer on the subscribe connection.
     case answer(sdp: String)
     case mute(kind: MediaKind, muted: Bool)
+    /// Restart ICE on the subscribe connection (the client changed networks): the relay re-offers it with
+    /// new credentials. The publish connection restarts by a `publish` offer made with `iceRestart`.
+    case restartICE
     case leave
 
     public enum MediaKind: String, Sendable, Equatable {
@@ -87,6 +90,8 @@ public enum RoomClientMessage: Sendable, Equatable {
                 return .failure(Refusal(reason: "mute needs `kind` (audio|video) and `muted` (true|false)"))
             }
             return .success(.mute(kind: kind, muted: muted))
+        case "restart-ice":
+            return .success(.restartICE)
         case "leave":
             return .success(.leave)
         default:

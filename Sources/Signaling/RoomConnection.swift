@@ -21,6 +21,8 @@ actor RoomConnection {
     private var publisher: (participantID: String, continuation: RelayEngine.SessionContinuation, fingerprint: String?)?
     /// The subscribe connection's relay participant.
     private var subscriber: String?
+    /// A `restart-ice` that arrived while an offer waited for its answer: it runs on that answer.
+    private var restartAfterAnswer = false
 
     init(
         signaling: SignalingRoutes, directory: RoomDirectory, room: String, claims: RoomClaims, connection: UUID,
@@ -37,7 +39,9 @@ actor RoomConnection {
     enum Outcome { case `continue`, leave }
 
     /// Message types an `error` may name in its `for` (never an unknown type quoted back).
-    private static let knownTypes: Set<String> = ["publish", "unpublish", "subscribe", "answer", "mute", "leave"]
+    private static let knownTypes: Set<String> = [
+        "publish", "unpublish", "subscribe", "answer", "mute", "restart-ice", "leave",
+    ]
 
     func handle(_ text: String) async -> Outcome {
         let type = RoomClientMessage.type(of: text).flatMap { Self.knownTypes.contains($0) ? $0 : nil }
@@ -61,6 +65,8 @@ actor RoomConnection {
                 try await answer(sdp)
             case .mute(let kind, let muted):
                 await directory.setMuted(room: room, connection: connection, kind: kind.rawValue, muted: muted)
+            case .restartICE:
+                try await restartICE()
             case .leave:
                 return .leave
             }
@@ -153,7 +159,38 @@ actor RoomConnection {
         } catch {
             throw SignalingRoutes.map(error)
         }
-        if let next, subscriber == participantID { send(Self.encode(next)) }
+        guard subscriber == participantID else { return }
+        if restartAfterAnswer {
+            restartAfterAnswer = false
+            // The restart's offer also carries whatever changed meanwhile, so it replaces `next`.
+            if let restarted = try? await signaling.relay.restartSubscriptionICE(roomID: room, participantID: participantID) {
+                send(Self.encode(restarted))
+                return
+            }
+        }
+        if let next { send(Self.encode(next)) }
+    }
+
+    /// Restarts ICE on the subscribe connection: the relay's next offer carries new credentials and the
+    /// client's answer its own, on the same peer connection (RFC 8445 §9). While an offer waits for its
+    /// answer the restart waits too, so there is never a second offer outstanding.
+    private func restartICE() async throws {
+        guard let participantID = subscriber else {
+            throw SignalingError.conflict("no_subscription", "there is no subscribe connection to restart: send subscribe")
+        }
+        let offer: SubscriptionOffer?
+        do {
+            offer = try await signaling.relay.restartSubscriptionICE(roomID: room, participantID: participantID)
+        } catch .invalidOffer {
+            restartAfterAnswer = true
+            return
+        } catch .unknownParticipant {
+            if subscriber == participantID { subscriber = nil }
+            throw SignalingError.notFound("the subscribe connection ended; subscribe again")
+        } catch {
+            throw SignalingRoutes.map(error)
+        }
+        if let offer, subscriber == participantID { send(Self.encode(offer)) }
     }
 
     /// Brings the subscribe connection up to date with the room: an `offer` when what this member receives
@@ -174,6 +211,22 @@ actor RoomConnection {
             try? await signaling.relay.leave(roomID: room, participantID: subscriber)
         }
         if published { await directory.refreshSubscriptions(room: room, except: connection) }
+    }
+
+    /// The relay ended one of this member's connections by itself (ICE consent lapsed: the browser went
+    /// away without closing the socket, or its network died). The member hears `connection-ended`, so
+    /// it can open that connection again; if it was the publish connection, the room hears `unpublished`
+    /// and the others' subscribe connections are re-offered without its tracks.
+    func relayEnded(participantID: String, reason: String) async {
+        if publisher?.participantID == participantID {
+            publisher = nil
+            send(RoomDirectory.encode(["type": "connection-ended", "connection": "publish", "reason": reason]))
+            await directory.setPublishing(room: room, connection: connection, sources: [])
+        } else if subscriber == participantID {
+            subscriber = nil
+            restartAfterAnswer = false
+            send(RoomDirectory.encode(["type": "connection-ended", "connection": "subscribe", "reason": reason]))
+        }
     }
 
     private func endPublisher() async {

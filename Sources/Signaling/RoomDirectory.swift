@@ -37,6 +37,9 @@ actor RoomDirectory {
         /// it receives changed). Called when someone else's published set changes or someone leaves; it
         /// only schedules the work, so the directory never waits on the relay.
         var refresh: @Sendable () -> Void = {}
+        /// Tells the member's connection that the relay ended one of its relay connections (participant
+        /// id, reason); the connection ignores ids that are not its own.
+        var relayEnded: @Sendable (String, String) -> Void = { _, _ in }
 
         /// The media kinds the sources carry, in the v1 `publishing` field's terms.
         var publishing: [String] { Self.kinds(of: sources) }
@@ -112,6 +115,12 @@ actor RoomDirectory {
     /// or they left. Works for a connection no longer in the room (it has just been removed).
     func refreshSubscriptions(room: String, except connection: UUID) {
         for (id, member) in rooms[room] ?? [:] where id != connection { member.refresh() }
+    }
+
+    /// The relay ended a connection by itself (consent lapsed, DTLS failed): its owner hears of it and
+    /// tells the room, whatever connection it was. Rare, so asking every member of the room is fine.
+    func relayEnded(room: String, participantID: String, reason: String) {
+        for member in (rooms[room] ?? [:]).values { member.relayEnded(participantID, reason) }
     }
 
     /// The relay's dominant-speaker change, told to the room's members when it is news. Nil: nobody speaks.

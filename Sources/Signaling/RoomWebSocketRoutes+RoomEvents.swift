@@ -8,10 +8,14 @@ extension RoomWebSocketRoutes {
     }
 
     /// One room event to the room's members: a dominant-speaker change becomes
-    /// `{"type": "dominant-speaker", "userId"}` (null when nobody speaks), sent only when it is news.
+    /// `{"type": "dominant-speaker", "userId"}` (null when nobody speaks), sent only when it is news; a
+    /// connection the relay ended goes to the member that owns it (`connection-ended`).
     func deliver(_ event: RoomEvent) async {
-        if case .dominantSpeaker(let room, let userID) = event {
+        switch event {
+        case .dominantSpeaker(let room, let userID):
             await directory.setDominantSpeaker(room: room, userID: userID)
+        case .connectionEnded(let room, let participantID, let reason):
+            await directory.relayEnded(room: room, participantID: participantID, reason: reason.rawValue)
         }
     }
 }

@@ -94,7 +94,8 @@ public struct RoomWebSocketRoutes: Sendable {
                 room: room, connection: connection,
                 member: .init(
                     userID: claims.subject.value, role: claims.role.rawValue, outbox: continuation, disconnect: disconnect,
-                    refresh: { Task { await session.refresh() } }))
+                    refresh: { Task { await session.refresh() } },
+                    relayEnded: { id, reason in Task { await session.relayEnded(participantID: id, reason: reason) } }))
             let limits = self.limits
             let refusal = SignalingError.tooManyRequests(
                 "rate_limited",

@@ -196,6 +196,7 @@ public struct SignalingRoutes: Sendable {
         case .noUsableMedia:
             .badRequest("the offer has no Opus audio or VP8 video the relay can use in that direction")
         case .roomFull: .conflict("room_full", "the room is full")
+        case .roomClosed: .conflict("session_ended", "the session has ended; its room is closed")
         case .tooManyConnections(let reason): .tooManyRequests("too_many_connections", reason, retryAfter: 10)
         case .relayFull(let reason): .conflict("relay_full", reason)
         case .unknownParticipant: .notFound("no such participant in this room")

@@ -220,6 +220,58 @@ def test_room_websocket_everyone_sees_everyone(server, page_factory):
     assert mentor_page.evaluate("() => window.room.subscriber.connectionState") == "connected"
 
 
+ROOM_RESTART_ICE = """async () => {
+  const ufrag = (sdp) => sdp.match(/a=ice-ufrag:(\\S+)/)[1];
+  const room = window.room;
+  const [pub, sub] = [room.publisher, room.subscriber];
+  const before = {pub: ufrag(pub.localDescription.sdp), relayPub: ufrag(pub.remoteDescription.sdp),
+                  sub: ufrag(sub.localDescription.sdp), relaySub: ufrag(sub.remoteDescription.sdp)};
+  await room.restartIce();
+  const deadline = Date.now() + 10000;
+  const up = (pc) => pc.iceConnectionState === "connected" || pc.iceConnectionState === "completed";
+  while (Date.now() < deadline && !(ufrag(sub.remoteDescription.sdp) !== before.relaySub
+         && sub.signalingState === "stable" && up(sub) && up(pub))) {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  const after = {pub: ufrag(pub.localDescription.sdp), relayPub: ufrag(pub.remoteDescription.sdp),
+                 sub: ufrag(sub.localDescription.sdp), relaySub: ufrag(sub.remoteDescription.sdp)};
+  return {before, after, samePCs: room.publisher === pub && room.subscriber === sub,
+          states: [pub.iceConnectionState, sub.iceConnectionState]};
+}"""
+
+
+def test_room_ice_restart_keeps_both_connections_and_the_pictures(server, page_factory):
+    """A member whose network changed restarts ICE over the room socket: the publish connection offers with
+    new credentials, the relay re-offers the subscribe connection with new ones (`restart-ice`), and both
+    pages keep decoding each other on the same peer connections; nobody leaves or rejoins."""
+    session, mentor_token, (learner_token,) = live_session(server)
+    room = session["meeting_room_id"]
+    mentor_page, learner_page = page_factory(), page_factory()
+    mentor_id = mentor_page.evaluate(JOIN_ROOM, {"room": room, "token": room_token(server, session, mentor_token)})
+    learner_id = learner_page.evaluate(JOIN_ROOM, {"room": room, "token": room_token(server, session, learner_token)})
+    for page, other in ((learner_page, mentor_id), (mentor_page, learner_id)):
+        assert page.evaluate(DECODED_FROM, {"userId": other, "timeoutMs": 15000}) is not None, server.log()[-3000:]
+    left = []
+    mentor_page.evaluate("() => { window.left = []; window.room.callbacks.onTrackEnded = (u, s) => window.left.push(u + '/' + s); }")
+
+    restarted = learner_page.evaluate(ROOM_RESTART_ICE)
+    for side in ("pub", "relayPub", "sub", "relaySub"):
+        assert restarted["before"][side] != restarted["after"][side], (side, restarted)
+    assert restarted["samePCs"], restarted
+    assert all(state in ("connected", "completed") for state in restarted["states"]), restarted
+
+    # Both directions keep decoding on the same connections, and the mentor never saw the learner leave.
+    def frames(page, other):
+        summary = page.evaluate(DECODED_FROM, {"userId": other, "timeoutMs": 5000})
+        return summary["camera"]["framesDecoded"] if summary else 0
+    learner_before, mentor_before = frames(learner_page, mentor_id), frames(mentor_page, learner_id)
+    time.sleep(2)
+    assert frames(learner_page, mentor_id) > learner_before + 20
+    assert frames(mentor_page, learner_id) > mentor_before + 20
+    assert mentor_page.evaluate("() => window.left") == left
+    assert learner_page.evaluate("() => window.room.peerConnections().length") == 2
+
+
 REFUSED = """async ({url}) => await new Promise((resolve) => {
   const socket = new WebSocket(url);
   let error = null;

@@ -19,9 +19,12 @@ import Testing
     static let room = H.room
 
     static func withServer(
+        configure: (inout RelayService.Configuration) -> Void = { _ in },
         _ body: @Sendable @escaping (any TestClientProtocol, RoomWebSocketRoutes, RelayService) async throws -> Void
     ) async throws {
-        let relay = try RelayService(configuration: .init(port: 0))
+        var configuration = RelayService.Configuration(port: 0)
+        configure(&configuration)
+        let relay = try RelayService(configuration: configuration)
         let signaling = SignalingRoutes(relay: relay, verifier: try await RoomTokenVerifier(secret: H.secret))
         let routes = RoomWebSocketRoutes(signaling: signaling)
         let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
@@ -268,6 +271,72 @@ import Testing
             // Still in the room and served.
             bob.send(["type": "mute", "kind": "audio", "muted": true])
             #expect(try await alice.next("muted")["userId"] as? String == "2")
+        }
+    }
+
+    static func ufrag(_ offer: [String: Any]) -> String? {
+        (offer["sdp"] as? String)?.components(separatedBy: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") }
+    }
+
+    @Test func restartICEReoffersTheSameSubscribeConnectionWithNewCredentials() async throws {
+        try await Self.withServer { client, _, relay in
+            let bob = try await Self.connect(client, user: 2)
+            bob.send(["type": "restart-ice"])
+            #expect(try await bob.next("error")["error"] as? String == "no_subscription")
+
+            bob.send(["type": "subscribe"])
+            let alice = try await Self.connect(client, user: 1)
+            alice.send(["type": "publish", "sdp": try Self.chromiumOffer()])
+            let first = try await bob.next("offer")
+            // Asked while the offer waits for its answer, the restart waits for the answer.
+            bob.send(["type": "restart-ice"])
+            #expect(try await bob.none("offer"), "never two offers outstanding")
+            bob.send(["type": "answer", "sdp": Self.answer(to: try #require(first["sdp"] as? String))])
+            let restarted = try await bob.next("offer")
+            #expect(Self.ufrag(restarted) != nil)
+            #expect(Self.ufrag(restarted) != Self.ufrag(first), "new ICE credentials")
+            #expect(Self.tracks(restarted).keys.sorted() == Self.tracks(first).keys.sorted(), "the same slots")
+            bob.send(["type": "answer", "sdp": Self.answer(to: try #require(restarted["sdp"] as? String), ufrag: "cli2")])
+            #expect(try await bob.none("error"))
+
+            // Asked with nothing outstanding, it offers at once; still one relay connection each.
+            bob.send(["type": "restart-ice"])
+            let again = try await bob.next("offer")
+            #expect(Self.ufrag(again) != Self.ufrag(restarted))
+            bob.send(["type": "answer", "sdp": Self.answer(to: try #require(again["sdp"] as? String), ufrag: "cli3")])
+            #expect(try await bob.none("error"))
+            #expect(await relay.snapshot().participants == 2, "Bob's subscribe connection and Alice's publish")
+        }
+    }
+
+    @Test func aConnectionTheRelayEndsIsReportedToItsOwnerAndTheRoom() async throws {
+        // Nobody answers ICE here, so the relay ends both connections at its connect timeout, by itself.
+        try await Self.withServer(configure: { $0.engine.connectTimeout = .milliseconds(400) }) { client, routes, relay in
+            let events = Task { await routes.forwardRoomEvents() }
+            defer { events.cancel() }
+            let alice = try await Self.connect(client, user: 1)
+            let bob = try await Self.connect(client, user: 2)
+            alice.send(["type": "publish", "sdp": try Self.chromiumOffer()])
+            _ = try await alice.next("answer")
+            #expect(try await bob.next("published")["userId"] as? String == "1")
+            bob.send(["type": "subscribe"])
+            _ = try await bob.next("offer")
+
+            let ended = try await alice.next("connection-ended")
+            #expect(ended["connection"] as? String == "publish")
+            #expect(ended["reason"] as? String == "connect_failed")
+            let gone = try await bob.next("unpublished")
+            #expect(gone["userId"] as? String == "1")
+            #expect((gone["sources"] as? [String])?.isEmpty == true)
+            let subscribeEnded = try await bob.next("connection-ended")
+            #expect(subscribeEnded["connection"] as? String == "subscribe")
+            #expect(await relay.snapshot().participants == 0)
+
+            // Both can open their connections again, on the same sockets.
+            alice.send(["type": "publish", "sdp": try Self.offerFromAnotherConnection()])
+            #expect(try await alice.next("answer")["for"] as? String == "publish")
+            bob.send(["type": "subscribe"])
+            #expect(Self.tracks(try await bob.next("offer")).values.allSatisfy { $0["userId"] == "1" })
         }
     }
 

@@ -183,8 +183,9 @@ public final class RelayEngine {
 
     /// Ends every participant of a room, because its session was completed or cancelled: each gets a DTLS
     /// close_notify and, if it had joined, a `left` event with reason `sessionEnded`. A room this worker
-    /// does not hold is a no-op. New joins are the control plane's to refuse (the session is not joinable).
+    /// does not hold gets no participants. Joins that reach the worker later are refused (`roomClosed`).
     public func closeRoom(_ roomID: String, now: ContinuousClock.Instant, output: inout some DatagramOutput) {
+        router.close(roomID: roomID, now: now)
         guard let room = router.room(id: roomID) else { return }
         for participant in room.participants {
             remove(participant, reason: .sessionEnded, now: now, output: &output)
@@ -214,6 +215,14 @@ public final class RelayEngine {
         // Only someone who completed DTLS was in the room; attendance ignores failed attempts.
         if participant.connectedAt != nil {
             events.append(.left(participant.identity, participant.snapshot(now: now), reason))
+        }
+        switch reason {
+        case .consentExpired, .connectFailed, .closedByPeer:
+            roomEvents.append(
+                .connectionEnded(
+                    roomID: participant.identity.roomID, participantID: participant.identity.participantID, reason: reason))
+        case .requested, .shutdown, .sessionEnded:
+            break
         }
     }
 

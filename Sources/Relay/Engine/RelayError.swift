@@ -6,6 +6,9 @@ public enum RelayError: Error, Sendable, Equatable {
     case noUsableMedia
     /// The room already holds its capacity of participants.
     case roomFull
+    /// The room's session ended (completed or cancelled) while this join was on its way: nobody joins
+    /// a closed room, even with a token signaling admitted a moment before.
+    case roomClosed
     /// This user, or this room token, already has as many connections as the relay allows.
     case tooManyConnections(String)
     /// The relay worker holds as many participants or rooms as it is configured for.

@@ -3,4 +3,8 @@
 public enum RoomEvent: Sendable, Equatable {
     /// The room's dominant speaker changed (RFC 6464 audio levels, with hysteresis); nil when nobody is.
     case dominantSpeaker(roomID: String, userID: String?)
+    /// The relay itself ended a connection (ICE consent lapsed, DTLS failed or the peer closed it), so
+    /// whoever signaled it must learn: its tracks are gone and the member should reconnect it. Ends asked
+    /// for by signaling (a leave, a closed room, shutdown) are not reported back.
+    case connectionEnded(roomID: String, participantID: String, reason: LeaveReason)
 }

@@ -85,6 +85,12 @@ extension RelayEngine {
         guard !plan.awaitingAnswer, plan.isStale || plan.restarting || (!plan.answered && !plan.slots.isEmpty)
         else { return nil }
         plan.awaitingAnswer = true
+        if !plan.answered, participant.connectingSince == nil {
+            // A first offer the client never answers ends the connection at the connect timeout, as a join
+            // nobody connects does (waiting for a publisher to offer does not count).
+            participant.connectingSince = now
+            schedule(participant)
+        }
         var tracks: [SubscribedTrack] = []
         let slots = plan.slots.indices.map { index -> SubscriptionOfferWriter.Slot in
             let consumer = plan.slots[index].consumer

@@ -11,6 +11,11 @@ final class Router {
     private(set) var rooms: [String: Room] = [:]
     private var connectionsByUser: [String: Int] = [:]
     private var connectionsByToken: [String: Int] = [:]
+    /// Rooms whose session ended, and when. A join signaling admitted just before the end can reach the
+    /// worker after `closeRoom`; it is refused rather than left alone in a dead room. Forgotten after
+    /// `closedRoomMemory`, by which time no admitted join is still on its way.
+    private var closedRooms: [String: ContinuousClock.Instant] = [:]
+    static let closedRoomMemory: Duration = .seconds(600)
     let limits: RelayLimits
 
     init(limits: RelayLimits) {
@@ -19,6 +24,7 @@ final class Router {
 
     /// Refuses a join the worker's, the user's or the token's limits do not allow; returns the room.
     func admit(roomID: String, userID: String, tokenID: String?, capacity: Int) throws(RelayError) -> Room {
+        guard closedRooms[roomID] == nil else { throw .roomClosed }
         guard participants.count < limits.participantsPerWorker else {
             throw .relayFull("this relay worker holds its maximum of \(limits.participantsPerWorker) participants")
         }
@@ -35,6 +41,12 @@ final class Router {
         let distinctUsers = Set(room.participants.map(\.identity.userID))
         if !distinctUsers.contains(userID) && distinctUsers.count >= capacity { throw .roomFull }
         return room
+    }
+
+    /// Remembers that a room's session ended (the control plane's call: its rate is that of sessions).
+    func close(roomID: String, now: ContinuousClock.Instant) {
+        closedRooms = closedRooms.filter { now - $0.value < Self.closedRoomMemory }
+        closedRooms[roomID] = now
     }
 
     /// Adds an admitted participant; returns the video producers that need a keyframe for new consumers.

@@ -9,8 +9,10 @@ import { Room, inboundSummary } from "../../relay-client.js";
 import { alertBox, announce } from "../ui.js";
 
 const STATS_INTERVAL_MS = 2000;
-/** `disconnected` often heals by itself (ICE consent); rejoin only if it lasts this long. */
-const DISCONNECTED_GRACE_MS = 4000;
+/** How long a dropped media connection gets to come back (an ICE restart included) before the page rejoins. */
+const DISCONNECTED_GRACE_MS = 8000;
+/** A connection still "disconnected" after this restarts ICE (a changed network rarely recovers alone). */
+const ICE_RESTART_AFTER_MS = 1500;
 
 /** Good / fair / poor from one interval's loss ratio and the worst jitter (seconds). */
 export function qualityFrom(lossRatio, jitterSeconds) {
@@ -309,20 +311,40 @@ export async function roomView(main, { args, navigate }) {
     announce(text);
   }
 
+  /**
+   * A media connection that drops (a network change) first restarts ICE on the same connections, keeping
+   * everyone's tiles; only if that does not bring it back within the grace period does the page rejoin.
+   */
   function watchConnection(room, pc) {
     let graceTimer = null;
+    let restartTimer = null;
     pc.addEventListener("connectionstatechange", () => {
       if (state.room !== room || state.leaving) return;
       const s = pc.connectionState;
-      if (s === "connected") { clearTimeout(graceTimer); setState("connected"); }
-      else if (s === "failed") scheduleReconnect("media connection failed");
-      else if (s === "disconnected") {
-        setState("unstable: reconnecting media…");
-        clearTimeout(graceTimer);
-        graceTimer = setTimeout(() => { if (pc.connectionState !== "connected" && state.room === room) scheduleReconnect("media connection lost"); }, DISCONNECTED_GRACE_MS);
+      if (s === "connected") {
+        clearTimeout(graceTimer); clearTimeout(restartTimer); graceTimer = restartTimer = null;
+        setState("connected");
+      } else if (s === "disconnected" || s === "failed") {
+        setState("unstable: restarting the media connection…");
+        // "failed" restarts ICE by itself (Room); "disconnected" may recover alone, so wait a moment first.
+        if (s === "disconnected" && !restartTimer) {
+          restartTimer = setTimeout(() => {
+            if (state.room === room && pc.connectionState === "disconnected") room.restartIce().catch(() => {});
+          }, ICE_RESTART_AFTER_MS);
+        }
+        if (!graceTimer) {
+          graceTimer = setTimeout(() => {
+            graceTimer = null;
+            if (pc.connectionState !== "connected" && state.room === room) scheduleReconnect("media connection lost");
+          }, DISCONNECTED_GRACE_MS);
+        }
       }
     });
   }
+
+  // The browser found a network again (Wi-Fi to cellular): new ICE candidates, same connections.
+  const onOnline = () => { if (state.room && !state.leaving) state.room.restartIce().catch(() => {}); };
+  window.addEventListener("online", onOnline);
 
   let reconnectTimer = null;
   function scheduleReconnect(why) {
@@ -408,6 +430,7 @@ export async function roomView(main, { args, navigate }) {
 
   function teardown() {
     state.leaving = true;
+    window.removeEventListener("online", onOnline);
     clearTimeout(reconnectTimer);
     for (const timer of state.timers) clearInterval(timer);
     if (state.room) { try { state.room.leave(); } catch (_) { /* already closed */ } }
