@@ -89,8 +89,13 @@ public final class PeerClient {
     /// `headerExtensions` (URI → id) in every section. With `rtx`, video also offers RTX/97 for VP8
     /// (`apt=96`) and, when sending, its SSRC in an `a=ssrc-group:FID` (`PeerClient+RTX.swift`); an
     /// answerer that does not take RTX simply leaves 97 out of its answer.
+    ///
+    /// With `simulcast` rids (low to high) and video sending, the video section offers those layers the
+    /// way Chromium does for `sendEncodings`: `a=rid:… send`, `a=simulcast:send`, the rtp-stream-id and
+    /// repaired-rtp-stream-id extensions, and no `a=ssrc` lines (`PeerClient+Simulcast.swift`).
     public func makeOffer(
-        audio: Direction?, video: Direction?, headerExtensions: [String: UInt8] = [:], rtx: Bool = false
+        audio: Direction?, video: Direction?, headerExtensions: [String: UInt8] = [:], rtx: Bool = false,
+        simulcast: [String] = []
     ) -> String {
         var lines = [
             "v=0", "o=- \(UInt32.random(in: 1...UInt32.max)) 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
@@ -110,6 +115,8 @@ public final class PeerClient {
                 "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
             ]
             section += headerExtensions.sorted { $0.value < $1.value }.map { "a=extmap:\($0.value) \($0.key)" }
+            let layered = kind == "video" && direction != .recvonly && !simulcast.isEmpty
+            if layered { section += simulcastExtensionLines }
             section += ["a=\(direction.rawValue)", "a=rtcp-mux", "a=rtcp-rsize"]
             if kind == "audio" {
                 section += ["a=rtpmap:\(pt) opus/48000/2", "a=fmtp:\(pt) minptime=10;useinbandfec=1"]
@@ -120,7 +127,9 @@ public final class PeerClient {
                 ]
                 if withRTX { section += rtxCodecLines }
             }
-            if direction != .recvonly {
+            if layered {
+                section += ["a=msid:peer \(kind)"] + simulcastLines(simulcast)
+            } else if direction != .recvonly {
                 let ssrc = kind == "audio" ? audioSSRC : videoSSRC
                 section += ["a=msid:peer \(kind)"] + (withRTX ? [rtxGroupLine] : [])
                 section += ["a=ssrc:\(ssrc) cname:peerclient", "a=ssrc:\(ssrc) msid:peer \(kind)"]

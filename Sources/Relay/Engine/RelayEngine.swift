@@ -152,6 +152,7 @@ public final class RelayEngine {
                 sendNacks(for: producer, now: now, output: &output)
             }
         }
+        reviewSimulcast(of: participant, now: now, output: &output)
         if now >= participant.nextReportAt {
             participant.nextReportAt = now + configuration.reportInterval
             sendReports(to: participant, now: now, output: &output)

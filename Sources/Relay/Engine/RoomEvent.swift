@@ -7,4 +7,8 @@ public enum RoomEvent: Sendable, Equatable {
     /// whoever signaled it must learn: its tracks are gone and the member should reconnect it. Ends asked
     /// for by signaling (a leave, a closed room, shutdown) are not reported back.
     case connectionEnded(roomID: String, participantID: String, reason: LeaveReason)
+    /// Dynacast: which of a simulcast track's layers (by rid) anyone watches. A layer nobody has wanted
+    /// for two seconds is `false`, and `true` again as soon as someone does; signaling tells the publisher
+    /// to pause or resume those encodings (`RTCRtpSender.setParameters`), saving its uplink. Sent on change.
+    case layersWanted(roomID: String, participantID: String, mid: String, active: [String: Bool])
 }

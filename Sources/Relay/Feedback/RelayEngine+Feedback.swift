@@ -44,12 +44,12 @@ extension RelayEngine {
                     }
                 }
             case .pictureLossIndication(let pli):
-                if let source = participant.consumer(localSSRC: pli.mediaSSRC)?.source {
+                if let source = participant.consumer(localSSRC: pli.mediaSSRC)?.forwardedLayer {
                     requestKeyframe(source, now: now, output: &output)
                 }
             case .fullIntraRequest(let fir):
                 for entry in fir.entries {
-                    if let source = participant.consumer(localSSRC: entry.ssrc)?.source {
+                    if let source = participant.consumer(localSSRC: entry.ssrc)?.forwardedLayer {
                         requestKeyframe(source, now: now, output: &output)
                     }
                 }
@@ -69,7 +69,7 @@ extension RelayEngine {
     private func answer(
         _ nack: GenericNack, on consumer: Consumer, now: ContinuousClock.Instant, output: inout some DatagramOutput
     ) {
-        guard consumer.nack != nil, let history = consumer.source?.history else {
+        guard consumer.nack != nil, let source = consumer.source, source.history != nil else {
             return counters.refuse(.notNegotiated)
         }
         let window = consumer.roundTripTime.map { min(max($0, .milliseconds(20)), .milliseconds(500)) }
@@ -78,7 +78,10 @@ extension RelayEngine {
         let elapsed = clock.nanoseconds(since: now)
         for pair in nack.pairs {
             for lost in pair.lostSequenceNumbers {
-                guard let stored = history.packet(sequenceNumber: lost &- consumer.sequenceDelta),
+                // The consumer remembers which layer and source packet each number carried (skips and
+                // switches move the numbering).
+                guard let entry = consumer.sent?.lookup(sent: lost),
+                    let stored = source.layer(entry.layer)?.history?.packet(sequenceNumber: entry.source),
                     let header = try? RTPHeader(parsing: stored)
                 else {
                     counters.refuse(.notBuffered)
@@ -90,7 +93,11 @@ extension RelayEngine {
                 switch verdict {
                 case .resend?:
                     counters.retransmissions &+= 1
-                    forward(stored, header: header, to: consumer, now: now, retransmission: true, output: &output)
+                    forward(
+                        stored, header: header, to: consumer, sequenceNumber: lost,
+                        vp8: consumer.layers == nil ? nil : VP8Rewrite(resending: stored, header: header, as: entry), now: now,
+                        retransmission: true,
+                        output: &output)
                 case .duplicate?:
                     counters.refuse(.duplicate)
                 case .overBudget?, nil:

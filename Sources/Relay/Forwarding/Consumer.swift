@@ -21,9 +21,15 @@ final class Consumer {
     let offeredRTXSSRC: UInt32?
     private(set) weak var source: Producer?
 
-    /// Added (mod 2^16 / 2^32) to the source's numbers; recomputed at each (re)start.
-    var sequenceDelta: UInt16 = 0
+    /// The subscriber's sequence numbers: consecutive over skipped packets, restarted at each new source.
+    var sequence = OutgoingSequence()
+    /// Video: which source packet each recent sequence number carried, for NACKs.
+    var sent: SentPacketIndex?
+    /// Added (mod 2^32) to the source's timestamps; recomputed at each (re)start.
     var timestampDelta: UInt32 = 0
+    /// Simulcast and temporal layers: which layer is forwarded, and the VP8 picture numbering that keeps
+    /// a switch invisible. Nil for a plain track, whose packets pass with their VP8 descriptor untouched.
+    var layers: LayerSelector?
     /// Set until the first packet of a new source is forwarded; video waits for a keyframe there.
     var needsRestart = true
     var lastSequenceNumber: UInt16
@@ -57,6 +63,7 @@ final class Consumer {
         self.lastSequenceNumber = initialSequence
         self.lastTimestamp = initialTimestamp
         self.rtxSequenceNumber = initialSequence &+ 0x4000
+        if media.kind == .video { sent = SentPacketIndex(capacity: RetransmissionBuffer.defaultCapacity) }
         negotiated(media, limits: limits)
     }
 
@@ -80,8 +87,32 @@ final class Consumer {
     func attach(to producer: Producer) {
         source = producer
         needsRestart = true
-        producer.consumers.append(self)
+        if let track = producer.simulcast {
+            // Every layer's packets reach the consumer, which forwards the one it selected.
+            for layer in track.layers { layer.consumers.append(self) }
+            layers = LayerSelector(preferences: layers?.preferences ?? .init())
+        } else {
+            producer.consumers.append(self)
+            if layers?.preferences.limitsTemporalLayers == true {
+                layers = LayerSelector(preferences: layers?.preferences ?? .init())
+            } else {
+                layers = nil
+            }
+        }
         remapExtensions()
+    }
+
+    /// Whether packets of `layer` (one of its source's streams) are what this consumer forwards now.
+    func isForwarding(_ layer: Producer) -> Bool {
+        guard layer.simulcast != nil else { return true }
+        return layers?.current == layer.layerIndex
+    }
+
+    /// The stream whose packets the consumer forwards now: a simulcast track's selected layer, else the
+    /// source itself. Keyframe requests go there.
+    var forwardedLayer: Producer? {
+        guard let source, let current = layers?.current else { return source }
+        return source.layer(current) ?? source
     }
 
     /// The relay writes the subscriber's mid, abs-send-time and transport-wide sequence number itself,
@@ -105,15 +136,20 @@ final class Consumer {
     }
 
     func detach() {
-        source?.consumers.removeAll { $0 === self }
+        if let track = source?.simulcast {
+            for layer in track.layers { layer.consumers.removeAll { $0 === self } }
+        } else {
+            source?.consumers.removeAll { $0 === self }
+        }
         source = nil
         needsRestart = true
+        layers?.reset()
     }
 
     /// Continues this consumer's numbering from a new source packet: sequence numbers stay consecutive
     /// and timestamps advance by the wall time since the last packet sent (RFC 7667 §3.7 switching).
     func restart(sequenceNumber: UInt16, timestamp: UInt32, now: ContinuousClock.Instant) {
-        sequenceDelta = (lastSequenceNumber &+ 1) &- sequenceNumber
+        sequence.restart(source: sequenceNumber, next: lastSequenceNumber &+ 1)
         var advance: UInt32 = 1
         if let lastSentAt {
             let elapsed = now - lastSentAt

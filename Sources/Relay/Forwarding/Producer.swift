@@ -11,8 +11,22 @@ final class Producer {
     unowned let publisher: Participant
     private(set) var media: NegotiatedMedia
     let source: TrackSource
-    /// The publisher's SSRC: from the SDP, or learned from the first packet with this payload type.
+    /// The publisher's SSRC: from the SDP, or learned from the first packet with this payload type (or,
+    /// for a simulcast layer, with this layer's rid in the rtp-stream-id extension).
     var ssrc: UInt32?
+    /// Where the publisher resends this stream (RFC 4588): the SDP's FID group, or for a simulcast layer
+    /// the first packet naming its rid in the repaired-rtp-stream-id extension.
+    var rtxSSRC: UInt32?
+    /// Simulcast: the track this layer belongs to, its rid and its place in the offer's `a=simulcast`.
+    /// Every layer is a producer of the publisher (so reports, NACKs and keyframe requests work per
+    /// SSRC); consumers attach to the first layer, which stands for the track.
+    var simulcast: SimulcastTrack?
+    let rid: String?
+    let layerIndex: Int
+    /// Simulcast layers: bitrate, size and activity, for the consumers' layer selection.
+    var layerStatistics = LayerStatistics()
+    /// Padding-only packets (bandwidth probes) received on this stream and not forwarded.
+    var paddingPackets: UInt64 = 0
     var consumers: [Consumer] = []
     /// Video only: audio loss is concealed by the decoder, and Opus NACK is not negotiated.
     let history: RetransmissionBuffer?
@@ -26,11 +40,14 @@ final class Producer {
     /// Middle 32 bits of the last sender report's NTP time and when it arrived, for RR's LSR/DLSR.
     var lastSenderReport: (ntpMiddle: UInt32, arrival: ContinuousClock.Instant)?
 
-    init(publisher: Participant, media: NegotiatedMedia, source: TrackSource) {
+    init(publisher: Participant, media: NegotiatedMedia, source: TrackSource, rid: String? = nil, layerIndex: Int = 0) {
         self.publisher = publisher
         self.media = media
         self.source = source
-        self.ssrc = media.remoteSSRC
+        self.rid = rid
+        self.layerIndex = layerIndex
+        self.ssrc = rid == nil ? media.remoteSSRC : nil
+        self.rtxSSRC = rid == nil ? media.rtxSSRC : nil
         self.history = media.kind == .video ? RetransmissionBuffer() : nil
         self.statistics = ReceiveStatistics(clockRate: media.clockRate)
         if media.kind == .video && media.acceptsNack {
@@ -41,9 +58,17 @@ final class Producer {
 
     var kind: NegotiatedMedia.Kind { media.kind }
 
+    /// The track's layers (itself alone without simulcast).
+    func layer(_ index: Int) -> Producer? {
+        guard let simulcast else { return index == 0 ? self : nil }
+        return simulcast.layers.indices.contains(index) ? simulcast.layers[index] : nil
+    }
+
     /// Detaches every consumer: the publisher left or stopped this track.
     func close() {
-        for consumer in consumers { consumer.detach() }
+        for consumer in consumers where consumer.source === self { consumer.detach() }
         consumers.removeAll()
+        // The track holds its layers and each layer the track: closing every layer breaks the cycle.
+        simulcast = nil
     }
 }

@@ -29,6 +29,14 @@ extension RelayEngine {
         }
         var isRepair = false
         let producer: Producer
+        if publisher.hasUnboundLayers, publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType) == nil,
+            publisher.producer(rtxSSRC: header.ssrc) == nil,
+            !bindSimulcastSSRC(UnsafeRawBufferPointer(plain), header: header, of: publisher)
+        {
+            // A simulcast layer's SSRC is learned from its rid; a packet naming none of them is dropped.
+            _ = inbound.removeStream(ssrc: header.ssrc)
+            return counters.drop(.unknownSSRC)
+        }
         // Every packet the publisher sent counts for its congestion control, probes and repairs included.
         if let id = publisher.producer(ssrc: header.ssrc, payloadType: header.payloadType)?.media.extensions.transportWideSequence
             ?? publisher.producer(rtxSSRC: header.ssrc)?.media.extensions.transportWideSequence
@@ -45,10 +53,16 @@ extension RelayEngine {
                 guard let original = try? RTPHeader(parsing: UnsafeRawBufferPointer(plain)) else {
                     return counters.drop(.malformedRTP)
                 }
+                // An OSN and padding only: a probe that names a packet without carrying it.
+                guard !original.payloadRange.isEmpty else {
+                    repaired.paddingPackets &+= 1
+                    return
+                }
                 header = original
                 isRepair = true
                 producer = repaired
             case .paddingOnly?:
+                repaired.paddingPackets &+= 1
                 return  // a bandwidth probe: nothing to forward
             case nil:
                 return counters.drop(.malformedRTP)
@@ -72,16 +86,29 @@ extension RelayEngine {
                 sequenceNumber: header.sequenceNumber, timestamp: header.timestamp,
                 payloadBytes: header.payloadRange.count, arrivalNanoseconds: clock.nanoseconds(since: now))
         }
+        if header.payloadRange.isEmpty {
+            return skipProbe(header, of: producer, isRepair: isRepair, now: now)
+        }
         producer.history?.store(UnsafeRawBufferPointer(plain), sequenceNumber: header.sequenceNumber)
 
         if producer.kind == .audio && !isRepair {
             hearAudioLevel(UnsafeRawBufferPointer(plain), header: header, of: producer, now: now)
         }
         var startsKeyframe = producer.kind == .audio
+        var vp8: VP8RTPPayload?
         if !startsKeyframe, let payload = try? VP8RTPPayload(
             parsing: UnsafeRawBufferPointer(rebasing: plain[header.payloadRange]))
         {
             startsKeyframe = payload.isKeyframe
+            vp8 = payload
+        }
+        if let track = producer.simulcast {
+            producer.layerStatistics.record(bytes: header.payloadRange.count, now: now)
+            if let size = vp8?.keyframeInfo,
+                producer.layerStatistics.keyframe(width: Int(size.width), height: Int(size.height))
+            {
+                track.rerank()
+            }
         }
         if producer.nacks != nil {
             // A plain retransmission (no RTX negotiated) is just a late packet to the generator.
@@ -92,19 +119,48 @@ extension RelayEngine {
             scheduleNacks(of: producer)
         }
         for consumer in producer.consumers {
+            if consumer.layers != nil {
+                forwardLayered(
+                    UnsafeRawBufferPointer(plain), header: header, vp8: vp8, keyframe: startsKeyframe, from: producer,
+                    to: consumer, now: now, output: &output)
+                continue
+            }
             if consumer.needsRestart {
                 guard startsKeyframe else { continue }
                 consumer.restart(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
             }
-            forward(UnsafeRawBufferPointer(plain), header: header, to: consumer, now: now, output: &output)
+            guard let sequenceNumber = consumer.sequence.map(header.sequenceNumber) else { continue }
+            consumer.sent?.record(sent: sequenceNumber, source: header.sequenceNumber, layer: 0)
+            forward(
+                UnsafeRawBufferPointer(plain), header: header, to: consumer, sequenceNumber: sequenceNumber, now: now,
+                output: &output)
+        }
+    }
+
+    /// A padding-only packet on the media SSRC (a bandwidth probe once the publisher gets transport
+    /// feedback): counted and not forwarded. Its sequence number is a received one for the NACK
+    /// generator, and a skipped one for each consumer forwarding this stream, whose numbering stays
+    /// gap-free. (aiortc, for one, fails on an empty VP8 payload.)
+    private func skipProbe(_ header: RTPHeader, of producer: Producer, isRepair: Bool, now: ContinuousClock.Instant) {
+        producer.paddingPackets &+= 1
+        guard !isRepair else { return }
+        if producer.nacks != nil {
+            _ = producer.nacks?.received(
+                sequenceNumber: header.sequenceNumber, isKeyframe: false, isRetransmission: false,
+                now: clock.nanoseconds(since: now))
+            scheduleNacks(of: producer)
+        }
+        for consumer in producer.consumers where !consumer.needsRestart && consumer.isForwarding(producer) {
+            consumer.sequence.skip(header.sequenceNumber)
         }
     }
 
     /// Rewrites one decrypted packet into the consumer's numbering, protects it for the subscriber and
     /// sends it.
     func forward(
-        _ plain: UnsafeRawBufferPointer, header: RTPHeader, to consumer: Consumer, now: ContinuousClock.Instant,
-        retransmission: Bool = false, output: inout some DatagramOutput
+        _ plain: UnsafeRawBufferPointer, header: RTPHeader, to consumer: Consumer, sequenceNumber: UInt16,
+        vp8: VP8Rewrite? = nil, now: ContinuousClock.Instant, retransmission: Bool = false,
+        output: inout some DatagramOutput
     ) {
         let subscriber = consumer.subscriber
         guard let outbound = subscriber.transport.outbound, let remote = subscriber.transport.remote else { return }
@@ -122,6 +178,12 @@ extension RelayEngine {
             plain, header: header, into: scratch, transportSequenceNumber: transportSequence, absoluteSendTime: sendTime),
             length <= Self.maximumMediaPacket + 32
         else { return counters.drop(.malformedRTP) }
+        if let vp8 {
+            // The payload is copied unchanged after the rewritten header: its descriptor is where it was.
+            let payloadStart = length - (plain.count - header.payloadRange.lowerBound)
+            guard payloadStart >= 0 else { return counters.drop(.malformedRTP) }
+            vp8.apply(to: UnsafeMutableRawBufferPointer(rebasing: scratch[payloadStart..<length]))
+        }
         var payloadType = consumer.media.payloadType
         if let source = consumer.source, header.payloadType == source.media.redPayloadType {
             // RED goes on as RED to a subscriber that speaks it with the same Opus numbering; anyone else
@@ -137,7 +199,6 @@ extension RelayEngine {
         }
         let out = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
         guard let rewriter = RTPPacketRewriter(out) else { return }
-        let sequenceNumber = header.sequenceNumber &+ consumer.sequenceDelta
         let timestamp = header.timestamp &+ consumer.timestampDelta
         rewriter.ssrc = consumer.media.localSSRC
         rewriter.sequenceNumber = sequenceNumber
@@ -169,5 +230,34 @@ extension RelayEngine {
         subscriber.statistics.bytesOut &+= UInt64(protected)
         counters.rtpForwarded &+= 1
         send(UnsafeRawBufferPointer(rebasing: scratch[0..<protected]), to: remote, output: &output)
+    }
+}
+
+/// New picture numbers for a forwarded VP8 packet, written into its copy in place.
+struct VP8Rewrite {
+    let payload: VP8RTPPayload
+    let pictureID: UInt16?
+    let tl0: UInt8?
+
+    init(payload: VP8RTPPayload, pictureID: UInt16?, tl0: UInt8?) {
+        self.payload = payload
+        self.pictureID = pictureID
+        self.tl0 = tl0
+    }
+
+    /// A NACKed packet gets the picture numbers it was first sent with.
+    init?(resending packet: UnsafeRawBufferPointer, header: RTPHeader, as entry: SentPacketIndex.Entry) {
+        guard let payload = try? VP8RTPPayload(parsing: UnsafeRawBufferPointer(rebasing: packet[header.payloadRange]))
+        else { return nil }
+        self.init(
+            payload: payload, pictureID: payload.descriptor.pictureID.map { ($0.value &+ entry.pictureIDDelta) & 0x7FFF },
+            tl0: payload.descriptor.tl0PicIdx.map { $0 &+ entry.tl0Delta })
+    }
+
+    func apply(to copy: UnsafeMutableRawBufferPointer) {
+        if let pictureID, pictureID != payload.descriptor.pictureID?.value {
+            try? payload.rewritePictureID(pictureID, in: copy)
+        }
+        if let tl0, tl0 != payload.descriptor.tl0PicIdx { try? payload.rewriteTL0PicIdx(tl0, in: copy) }
     }
 }

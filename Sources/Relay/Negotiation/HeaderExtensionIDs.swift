@@ -11,6 +11,9 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
     /// The load tester's send time (8 bytes of its clock), forwarded unchanged so latency through the
     /// relay can be measured per packet.
     public static let sendTimeURI = "urn:peerlearn:rtp-hdrext:send-time"
+    /// RFC 8852: which simulcast layer (rid) a packet belongs to, and which one an RTX packet repairs.
+    public static let rtpStreamIDURI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+    public static let repairedRTPStreamIDURI = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
 
     public var mid: UInt8?
     public var absoluteSendTime: UInt8?
@@ -22,6 +25,10 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
     public var videoOrientation: UInt8?
     /// Forwarded unchanged: the load tester's per-packet send time.
     public var sendTime: UInt8?
+    /// A simulcast publisher's rid on each layer's packets (read, never forwarded: the subscriber gets one
+    /// stream), and on its RTX packets the rid they repair.
+    public var rtpStreamID: UInt8?
+    public var repairedStreamID: UInt8?
     /// `a=extmap-allow-mixed` (RFC 8285 §6): the two-byte form may be sent.
     public var allowsMixed = false
 
@@ -55,6 +62,8 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
             case audioLevelURI where kind == .audio: ids.audioLevel = id
             case videoOrientationURI where kind == .video: ids.videoOrientation = id
             case sendTimeURI: ids.sendTime = id
+            case rtpStreamIDURI where publishing && kind == .video: ids.rtpStreamID = id
+            case repairedRTPStreamIDURI where publishing && kind == .video: ids.repairedStreamID = id
             default: break
             }
         }
@@ -65,7 +74,8 @@ public struct HeaderExtensionIDs: Sendable, Equatable {
     var maps: [ExtensionMap] {
         [(mid, Self.midURI), (absoluteSendTime, Self.absoluteSendTimeURI),
             (transportWideSequence, Self.transportWideCCURI), (audioLevel, Self.audioLevelURI),
-            (videoOrientation, Self.videoOrientationURI), (sendTime, Self.sendTimeURI)]
+            (videoOrientation, Self.videoOrientationURI), (sendTime, Self.sendTimeURI),
+            (rtpStreamID, Self.rtpStreamIDURI), (repairedStreamID, Self.repairedRTPStreamIDURI)]
             .compactMap { id, uri in id.map { ExtensionMap(id: UInt16($0), uri: uri) } }
             .sorted { $0.id < $1.id }
     }

@@ -31,6 +31,10 @@ public struct NegotiatedMedia: Sendable, Equatable {
     public var rtxSSRC: UInt32?
     /// RFC 2198 redundant audio (`red/48000/2` over this m-section's Opus), when both sides negotiated it.
     public var redPayloadType: UInt8?
+    /// For `publish` with simulcast (RFC 8853): the layers' rids in the offer's `a=simulcast:send` order,
+    /// and which of them the offer marked paused (`~`). Empty without simulcast.
+    public var simulcastRIDs: [String] = []
+    public var simulcastPaused: [Bool] = []
     /// The header extensions this m-section negotiated, by id.
     public var extensions = HeaderExtensionIDs()
 

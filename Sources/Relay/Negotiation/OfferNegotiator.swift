@@ -33,6 +33,10 @@ struct OfferNegotiator {
     var publisherTransportCC = false
     /// Video sections one publisher may send: a camera and a screen share.
     var maximumPublishedVideo = 2
+    /// Simulcast layers one video section may offer (RFC 8851 rids), and the longest rid accepted: more
+    /// would only make the relay track streams nobody asked for.
+    static let maximumRIDs = 4
+    static let maximumRIDLength = 16
 
     func negotiate(_ offer: SessionDescription, intent: Intent) throws(RelayError) -> Result {
         guard offer.media.count <= maximumMediaSections else {
@@ -142,6 +146,13 @@ struct OfferNegotiator {
         let red = kind == .audio ? section.codecs.first { Self.isRed($0, over: codec.payloadType) } : nil
         if let red { answer.addCodec(Codec(rtpMap: red.rtpMap, parameters: red.parameters)) }
 
+        // RFC 8853: the layers come in on SSRCs learned from their rid, so the answer receives each rid.
+        let layers = flow == .publish && kind == .video ? try Self.simulcastLayers(of: section, mid: mid, extensions: extensions) : []
+        if !layers.isEmpty {
+            for layer in layers { answer.append(RID(id: layer.id, direction: .recv)) }
+            answer.append(Simulcast(send: [], recv: layers.map { [Simulcast.RIDReference(id: $0.id, isPaused: $0.isPaused)] }))
+        }
+
         var remoteSSRC: UInt32?
         var localSSRC: UInt32 = 0
         var rtxSSRC: UInt32?
@@ -172,11 +183,54 @@ struct OfferNegotiator {
             remoteSSRC: remoteSSRC, localSSRC: localSSRC, acceptsNack: acceptsNack)
         media.extensions = extensions
         media.redPayloadType = red?.payloadType
+        media.simulcastRIDs = layers.map(\.id)
+        media.simulcastPaused = layers.map(\.isPaused)
         if rtxSSRC != nil {
             media.rtxPayloadType = rtx?.payloadType
             media.rtxSSRC = rtxSSRC
         }
         return (answer, media)
+    }
+
+    /// The layers of a simulcast offer (`a=rid:… send` and `a=simulcast:send`), in the offer's order,
+    /// the first alternative of each stream. Empty when the section does not offer simulcast, or offers it
+    /// without the rtp-stream-id extension (the layers could not be told apart: the answer takes one
+    /// stream). An offer with too many or too long rids, or a simulcast list naming an undeclared or
+    /// repeated rid, is refused.
+    static func simulcastLayers(
+        of section: MediaDescription, mid: String, extensions: HeaderExtensionIDs
+    ) throws(RelayError) -> [Simulcast.RIDReference] {
+        let lines = section.attributes.filter { $0.name == RID.attributeName }.count
+        let offered = section.attributes.contains { $0.name == Simulcast.attributeName }
+        guard lines > 0 || offered else { return [] }
+        guard lines <= maximumRIDs else {
+            throw .invalidOffer("m-line \(mid) offers \(lines) rids; the relay takes at most \(maximumRIDs)")
+        }
+        let rids = section.rids
+        guard rids.count == lines else { throw .invalidOffer("m-line \(mid) has a malformed a=rid") }
+        guard rids.allSatisfy({ $0.id.utf8.count <= maximumRIDLength }) else {
+            throw .invalidOffer("m-line \(mid) has a rid longer than \(maximumRIDLength) characters")
+        }
+        guard Set(rids.map(\.id)).count == rids.count else { throw .invalidOffer("m-line \(mid) repeats a rid") }
+        guard let simulcast = section.simulcast else {
+            if offered { throw .invalidOffer("m-line \(mid) has a malformed a=simulcast") }
+            return []
+        }
+        guard simulcast.send.count <= maximumRIDs else {
+            throw .invalidOffer("m-line \(mid) offers \(simulcast.send.count) simulcast streams; the relay takes at most \(maximumRIDs)")
+        }
+        var layers: [Simulcast.RIDReference] = []
+        for stream in simulcast.send {
+            guard let first = stream.first, rids.contains(where: { $0.id == first.id && $0.direction == .send }) else {
+                throw .invalidOffer("m-line \(mid): a=simulcast names a rid without a=rid send")
+            }
+            guard !layers.contains(where: { $0.id == first.id }) else {
+                throw .invalidOffer("m-line \(mid): a=simulcast repeats a rid")
+            }
+            layers.append(first)
+        }
+        guard layers.count >= 2, extensions.rtpStreamID != nil else { return [] }
+        return layers
     }
 
     /// Whether the offerer wants this m-line: a zero port rejects it, except on a `bundle-only` section

@@ -146,7 +146,7 @@ extension RelayEngine {
         for media in prepared.media {
             switch media.flow {
             case .publish:
-                participant.producers.append(makeProducer(media, of: participant, sources: request.sources))
+                participant.producers += makeProducers(media, of: participant, sources: request.sources, now: now)
             case .subscribe:
                 participant.consumers.append(makeConsumer(media, for: participant, binding: binding))
             }
@@ -180,7 +180,7 @@ extension RelayEngine {
         }
         participant.producers.removeAll { producer in !published.contains { $0.mid == producer.media.mid } }
         for media in published where !participant.producers.contains(where: { $0.media.mid == media.mid }) {
-            participant.producers.append(makeProducer(media, of: participant, sources: prepared.request.sources))
+            participant.producers += makeProducers(media, of: participant, sources: prepared.request.sources, now: now)
         }
         if let room = router.room(id: participant.identity.roomID) {
             for producer in room.producersChanged() { requestKeyframeSoon(producer, now: now) }
@@ -191,7 +191,7 @@ extension RelayEngine {
 
     /// The room's published tracks, for the signaling layer to announce.
     public func publishedSources(participantID: String) -> [TrackSource] {
-        router.participant(id: participantID)?.producers.map(\.source) ?? []
+        router.participant(id: participantID)?.producers.filter { $0.layerIndex == 0 }.map(\.source) ?? []
     }
 
     func makeAgent(state: NegotiationState, remoteUfrag: String?) -> ICELiteAgent {
@@ -205,13 +205,22 @@ extension RelayEngine {
         PeerTransport(ice: makeAgent(state: state, remoteUfrag: remoteUfrag))
     }
 
-    private func makeProducer(_ media: NegotiatedMedia, of publisher: Participant, sources: [String: TrackSource])
-        -> Producer
-    {
-        let videos = publisher.producers.filter { $0.kind == .video }.count
+    /// The producer of a published m-section; a simulcast section gets one per layer (the first stands
+    /// for the track), all in the publisher's list so reports, NACKs and keyframe requests work per SSRC.
+    private func makeProducers(
+        _ media: NegotiatedMedia, of publisher: Participant, sources: [String: TrackSource], now: ContinuousClock.Instant
+    ) -> [Producer] {
+        let videos = publisher.producers.filter { $0.kind == .video && $0.layerIndex == 0 }.count
         let source = sources[media.mid]
             ?? (media.kind == .audio ? .microphone : videos == 0 ? .camera : .screen)
-        return Producer(publisher: publisher, media: media, source: source)
+        guard !media.simulcastRIDs.isEmpty else { return [Producer(publisher: publisher, media: media, source: source)] }
+        let track = SimulcastTrack(now: now, pausedAtStart: media.simulcastPaused)
+        for (index, rid) in media.simulcastRIDs.enumerated() {
+            let layer = Producer(publisher: publisher, media: media, source: source, rid: rid, layerIndex: index)
+            layer.simulcast = track
+            track.add(layer)
+        }
+        return track.layers
     }
 
     func makeConsumer(_ media: NegotiatedMedia, for subscriber: Participant, binding: Consumer.Binding) -> Consumer {

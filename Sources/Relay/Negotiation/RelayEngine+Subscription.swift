@@ -56,7 +56,10 @@ extension RelayEngine {
             var plan = participant.subscription,
             let room = router.room(id: participant.identity.roomID)
         else { return nil }
-        let wanted = room.producers.filter { $0.publisher.identity.userID != participant.identity.userID }
+        // A simulcast track is offered once: its first layer stands for it.
+        let wanted = room.producers.filter {
+            $0.publisher.identity.userID != participant.identity.userID && $0.layerIndex == 0
+        }
         for slot in plan.slots {
             if let source = slot.consumer.source, !wanted.contains(where: { $0 === source }) { slot.consumer.detach() }
         }

@@ -31,6 +31,8 @@ public struct ParticipantStatistics: Sendable, Equatable {
     public var secondsInRoom: Double = 0
     /// True when the participant published audio but no video (no camera, or camera denied).
     public var audioOnly = false
+    /// The relay's estimate of what it may send this participant; nil without transport-cc feedback.
+    public var bandwidth: BandwidthStatistics?
 
     public init() {}
 }
@@ -88,7 +90,11 @@ final class Participant {
         for producer in producers where producer.ssrc == ssrc || (producer.ssrc == nil && producer.media.payloadType == payloadType) {
             return true
         }
-        for producer in producers where producer.media.rtxSSRC == ssrc { return true }
+        for producer in producers where producer.rtxSSRC == ssrc
+            || (producer.rtxSSRC == nil && producer.rid != nil && producer.media.rtxPayloadType == payloadType)
+        {
+            return true
+        }
         return false
     }
 
@@ -106,7 +112,7 @@ final class Participant {
     func producer(ssrc: UInt32, payloadType: UInt8) -> Producer? {
         for producer in producers where producer.ssrc == ssrc { return producer }
         // No SSRC in the SDP (rid-only offers): bind the first unbound producer with this payload type.
-        for producer in producers where producer.ssrc == nil && producer.media.payloadType == payloadType {
+        for producer in producers where producer.ssrc == nil && producer.rid == nil && producer.media.payloadType == payloadType {
             producer.ssrc = ssrc
             return producer
         }
@@ -115,8 +121,13 @@ final class Participant {
 
     /// The producer whose RFC 4588 retransmissions come on this SSRC.
     func producer(rtxSSRC ssrc: UInt32) -> Producer? {
-        for producer in producers where producer.media.rtxSSRC == ssrc { return producer }
+        for producer in producers where producer.rtxSSRC == ssrc { return producer }
         return nil
+    }
+
+    /// A simulcast layer has not yet been seen on its SSRC or its RTX SSRC (learned from the rid).
+    var hasUnboundLayers: Bool {
+        producers.contains { $0.rid != nil && ($0.ssrc == nil || ($0.rtxSSRC == nil && $0.media.rtxPayloadType != nil)) }
     }
 
     func consumer(localSSRC: UInt32) -> Consumer? {
@@ -145,6 +156,7 @@ final class Participant {
                 consider(producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval))
                 consider(producer.nacks?.pollTimeout().map(clock.instant))
             }
+            for producer in producers where producer.layerIndex == 0 { consider(producer.simulcast?.nextReviewAt) }
         }
         return deadline
     }

@@ -1,0 +1,151 @@
+/// What a subscriber asked for one video track: how large it shows it, how much bandwidth it has,
+/// and how many temporal layers it wants.
+struct LayerPreferences: Equatable, Sendable {
+    /// The rendered size in pixels; nil when the client has not said. 0×0 pauses the track.
+    var width: Int?
+    var height: Int?
+    /// The consumer's share of its subscriber's estimated bandwidth; nil is unlimited.
+    var bitsPerSecond: UInt64?
+    /// The highest VP8 temporal layer (TID) forwarded.
+    var maxTemporalLayer: UInt8 = 3
+
+    var paused: Bool { width == 0 || height == 0 }
+    var limitsTemporalLayers: Bool { maxTemporalLayer < 3 }
+}
+
+/// One video consumer's choice among a simulcast track's layers (and its temporal layers), and the VP8
+/// numbering that hides a switch: the subscriber sees one stream whose picture IDs and TL0PICIDX run on.
+///
+/// The choice is made when preferences change and on the track's review timer, never per packet; the
+/// per-packet work is comparing the packet's layer with `current` and `target`.
+struct LayerSelector {
+    var preferences: LayerPreferences
+    /// The layer forwarded now (an index into the track's layers); nil before the first keyframe.
+    private(set) var current: Int?
+    /// The layer to switch to at its next keyframe; equal to `current` when no switch is pending.
+    private(set) var target: Int?
+    /// The layer it would take if every layer were sent: what dynacast keeps on for it.
+    private(set) var desired: Int?
+    /// The temporal limit in force; raised only at a layer-sync point (or a keyframe), lowered at once.
+    private(set) var temporalLimit: UInt8 = 3
+
+    /// Added (mod 2^15) to a forwarded picture ID, and (mod 2^8) to TL0PICIDX.
+    private(set) var pictureIDDelta: UInt16 = 0
+    private(set) var tl0Delta: UInt8 = 0
+    /// The last picture ID and TL0PICIDX sent, in the subscriber's numbering.
+    private var lastPictureID: UInt16?
+    private var lastTL0: UInt8?
+
+    init(preferences: LayerPreferences) {
+        self.preferences = preferences
+        temporalLimit = preferences.maxTemporalLayer
+    }
+
+    /// The source went away: the next one starts afresh (the VP8 numbering runs on).
+    mutating func reset() {
+        current = nil
+        target = nil
+        desired = nil
+    }
+
+    /// One layer as the selector sees it.
+    struct Candidate {
+        var index: Int
+        var active: Bool
+        var bitsPerSecond: UInt64
+        var width: Int
+        var height: Int
+    }
+
+    /// Chooses `desired` and `target` from the layers, smallest first. Returns whether `target` changed
+    /// to a layer other than `current` (the caller asks it for a keyframe).
+    mutating func choose(_ layers: [Candidate]) -> Bool {
+        let before = target
+        desired = Self.desired(preferences, layers)
+        if let desired {
+            target = Self.available(near: desired, in: layers) ?? current
+        } else {
+            target = nil
+        }
+        if preferences.paused {
+            current = nil
+        } else if let current, let target, current == target {
+            // Nothing to switch.
+        } else if let current, !layers.contains(where: { $0.index == current && $0.active }), target == nil {
+            self.current = nil
+        }
+        return target != before && target != nil && target != current
+    }
+
+    /// Highest layer that fits the rendered size and the bandwidth, ignoring whether it is being sent.
+    static func desired(_ preferences: LayerPreferences, _ layers: [Candidate]) -> Int? {
+        guard !preferences.paused, !layers.isEmpty else { return nil }
+        // Size: the smallest layer that covers the rendered size; with no size (or sizes unknown), the top.
+        var rank = layers.count - 1
+        if let width = preferences.width, let height = preferences.height {
+            if let covering = layers.firstIndex(where: { $0.width > 0 && $0.width >= width && $0.height >= height }) {
+                rank = covering
+            }
+        }
+        // Bandwidth: step down until the measured bitrate fits (an unmeasured layer fits).
+        if let budget = preferences.bitsPerSecond {
+            while rank > 0 && layers[rank].bitsPerSecond > budget { rank -= 1 }
+        }
+        return layers[rank].index
+    }
+
+    /// The wanted layer if it is sent, else the nearest one below it that is, else the nearest above.
+    static func available(near desired: Int, in layers: [Candidate]) -> Int? {
+        guard let rank = layers.firstIndex(where: { $0.index == desired }) else { return nil }
+        if layers[rank].active { return desired }
+        if let below = layers[..<rank].last(where: \.active) { return below.index }
+        return layers[(rank + 1)...].first(where: \.active)?.index
+    }
+
+    /// Whether a packet of `layer` starting a keyframe makes the consumer switch to it (the caller then
+    /// restarts its numbering). Also true for the first layer it forwards.
+    func switches(to layer: Int) -> Bool {
+        guard layer != current, !preferences.paused else { return false }
+        // Not chosen yet (the consumer was just attached): the first keyframe of any layer starts it, and
+        // the next review moves it where it belongs.
+        return layer == target || (target == nil && current == nil)
+    }
+
+    /// Switches to `layer` at its keyframe whose descriptor carries `pictureID` / `tl0`: the picture
+    /// numbering continues from the last picture sent.
+    mutating func switched(to layer: Int, pictureID: UInt16?, tl0: UInt8?) {
+        current = layer
+        temporalLimit = preferences.maxTemporalLayer
+        if let pictureID { pictureIDDelta = lastPictureID.map { ($0 &+ 1) &- pictureID } ?? 0 }
+        if let tl0 { tl0Delta = lastTL0.map { ($0 &+ 1) &- tl0 } ?? 0 }
+    }
+
+    /// Whether a packet of temporal layer `tid` is forwarded. A dropped packet that starts a picture
+    /// takes that picture out of the numbering, so the subscriber sees no gap in picture IDs.
+    mutating func admits(temporalLayer tid: UInt8?, layerSync: Bool, startsPicture: Bool) -> Bool {
+        guard let tid else { return true }
+        if temporalLimit > preferences.maxTemporalLayer { temporalLimit = preferences.maxTemporalLayer }
+        if tid > temporalLimit && tid <= preferences.maxTemporalLayer && layerSync && startsPicture {
+            temporalLimit = preferences.maxTemporalLayer
+        }
+        if tid <= temporalLimit { return true }
+        if startsPicture { pictureIDDelta &-= 1 }
+        return false
+    }
+
+    /// The subscriber's picture ID and TL0PICIDX for a forwarded packet's, remembered as the last sent.
+    mutating func rewrite(pictureID: UInt16?, tl0: UInt8?) -> (pictureID: UInt16?, tl0: UInt8?) {
+        let outPicture = pictureID.map { ($0 &+ pictureIDDelta) & 0x7FFF }
+        let outTL0 = tl0.map { $0 &+ tl0Delta }
+        if let outPicture, lastPictureID.map({ Self.isNewerPicture(outPicture, than: $0) }) ?? true {
+            lastPictureID = outPicture
+        }
+        if let outTL0, lastTL0.map({ UInt8(truncatingIfNeeded: outTL0 &- $0) < 0x80 }) ?? true { lastTL0 = outTL0 }
+        return (outPicture, outTL0)
+    }
+
+    private static func isNewerPicture(_ a: UInt16, than b: UInt16) -> Bool {
+        let forward = (a &- b) & 0x7FFF
+        return forward != 0 && forward < 0x4000
+    }
+}

@@ -1,0 +1,108 @@
+/// One simulcast video track as the publisher sends it (RFC 8853): its layers, low to high, what they
+/// measure, and which of them any subscriber wants, so the publisher can pause the rest (dynacast).
+final class SimulcastTrack {
+    /// In the order of the offer's `a=simulcast:send`; `ranked` orders them by resolution.
+    private(set) var layers: [Producer] = []
+    /// Layer indices from smallest to largest picture: by the keyframes' sizes once every layer has sent
+    /// one, by the offer's order until then (Chromium lists its `sendEncodings`, usually low first).
+    private(set) var ranked: [Int] = []
+    /// What the publisher was last told (or assumed at the start: everything it offered unpaused).
+    private(set) var reportedActive: [Bool] = []
+    /// Since when nobody has wanted each layer; nil while someone does.
+    private var unwantedSince: [ContinuousClock.Instant?] = []
+    /// When the selectors and dynacast are looked at again.
+    var nextReviewAt: ContinuousClock.Instant
+
+    static let reviewInterval: Duration = .milliseconds(250)
+    /// A layer nobody wants is paused only after this long, so a quick switch back does not flap it.
+    static let pauseAfter: Duration = .seconds(2)
+    /// A layer with no packet for this long is treated as stopped (paused by the publisher, or lost).
+    static let inactiveAfter: Duration = .milliseconds(800)
+
+    init(now: ContinuousClock.Instant, pausedAtStart: [Bool]) {
+        nextReviewAt = now + Self.reviewInterval
+        reportedActive = pausedAtStart.map { !$0 }
+        unwantedSince = Array(repeating: nil, count: pausedAtStart.count)
+    }
+
+    func add(_ layer: Producer) {
+        layers.append(layer)
+        ranked = Array(layers.indices)
+    }
+
+    /// A layer's keyframe told its size: re-rank when every layer's size is known.
+    func rerank() {
+        guard layers.allSatisfy({ $0.layerStatistics.pixels > 0 }) else { return }
+        ranked = layers.indices.sorted { (layers[$0].layerStatistics.pixels, $0) < (layers[$1].layerStatistics.pixels, $1) }
+    }
+
+    /// The rank (0 = smallest) of layer `index`.
+    func rank(of index: Int) -> Int { ranked.firstIndex(of: index) ?? index }
+
+    /// Dynacast: layers up to the highest any subscriber wants stay on (lower ones are the fallback
+    /// when a subscriber's bandwidth drops); the rest pause after `pauseAfter`. Returns the new active
+    /// set when it changed.
+    func reviewWanted(highestWantedRank: Int?, now: ContinuousClock.Instant) -> [Bool]? {
+        var changed = false
+        for (rank, index) in ranked.enumerated() {
+            let wanted = highestWantedRank.map { rank <= $0 } ?? false
+            if wanted {
+                unwantedSince[index] = nil
+                if !reportedActive[index] {
+                    reportedActive[index] = true
+                    changed = true
+                }
+            } else if reportedActive[index] {
+                let since = unwantedSince[index] ?? now
+                unwantedSince[index] = since
+                if now - since >= Self.pauseAfter {
+                    reportedActive[index] = false
+                    changed = true
+                }
+            }
+        }
+        return changed ? reportedActive : nil
+    }
+}
+
+/// What the relay measures of one simulcast layer: its bitrate over about a second, its picture size,
+/// and when it last sent.
+struct LayerStatistics {
+    private(set) var bitsPerSecond: UInt64 = 0
+    private(set) var width = 0
+    private(set) var height = 0
+    private(set) var lastPacketAt: ContinuousClock.Instant?
+    private var windowStart: ContinuousClock.Instant?
+    private var windowBytes: UInt64 = 0
+
+    var pixels: Int { width * height }
+
+    mutating func record(bytes: Int, now: ContinuousClock.Instant) {
+        lastPacketAt = now
+        windowBytes &+= UInt64(bytes)
+        guard let start = windowStart else {
+            windowStart = now
+            return
+        }
+        let elapsed = now - start
+        if elapsed >= .seconds(1) {
+            let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            bitsPerSecond = windowBytes &* 8 &* 1_000_000_000 / UInt64(max(1, nanoseconds))
+            windowBytes = 0
+            windowStart = now
+        }
+    }
+
+    /// Returns whether the size changed.
+    mutating func keyframe(width: Int, height: Int) -> Bool {
+        guard width != self.width || height != self.height else { return false }
+        self.width = width
+        self.height = height
+        return true
+    }
+
+    func isActive(now: ContinuousClock.Instant) -> Bool {
+        guard let lastPacketAt else { return false }
+        return now - lastPacketAt < SimulcastTrack.inactiveAfter
+    }
+}
