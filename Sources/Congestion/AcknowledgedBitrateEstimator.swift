@@ -1,0 +1,63 @@
+/// The rate the receiver actually got, from feedback arrival times over a sliding window.
+///
+/// The rate controller anchors its decrease on it (cut to 0.85 × what got through, not 0.85 × what
+/// we wished to send) and caps its increase near it (no point claiming far more than is delivered).
+/// Arrival-time based, so it measures the bottleneck's drain rate rather than our send rate.
+public struct AcknowledgedBitrateEstimator: Sendable {
+    /// Window of arrivals the rate is computed over (libwebrtc: 500 ms once warmed up).
+    public static let window: Int64 = 500_000_000
+    /// No estimate until arrivals span at least this (libwebrtc's initial window: 150 ms).
+    public static let minimumSpan: Int64 = 150_000_000
+
+    private struct Arrival {
+        var time: Int64
+        var size: Int64
+    }
+
+    private var ring: ContiguousArray<Arrival>
+    private var head = 0  // oldest
+    private var count = 0
+    private var bytesInWindow: Int64 = 0
+    private var newest: Int64?
+
+    /// - Parameter capacity: arrivals kept at most (more than a window's worth at any sane rate).
+    public init(capacity: Int = 4096) {
+        ring = ContiguousArray(repeating: Arrival(time: 0, size: 0), count: max(capacity, 2))
+    }
+
+    /// Adds one received packet. Slightly out-of-order arrivals count at the newest time seen, so the
+    /// window stays sorted.
+    public mutating func add(arrivalTime: Int64, size: Int) {
+        if let newest, arrivalTime < newest.saturatingSubtract(Self.window) {
+            // Far in the past: the receiver's clock restarted. Start over rather than wait for it.
+            count = 0
+            bytesInWindow = 0
+            self.newest = nil
+        }
+        let time = max(arrivalTime, newest ?? arrivalTime)
+        newest = time
+        if count == ring.count { dropOldest() }
+        let size = Int64(min(max(size, 0), Int(Int32.max)))
+        ring[(head + count) % ring.count] = Arrival(time: time, size: size)
+        count += 1
+        bytesInWindow += size
+        let horizon = time.saturatingSubtract(Self.window)
+        while count > 1, ring[head].time <= horizon { dropOldest() }
+    }
+
+    /// Bits per second over the window; `nil` until arrivals span `minimumSpan`.
+    /// The first arrival's bytes are excluded: they arrived at the start of the span, not during it.
+    public var bitrate: UInt64? {
+        guard count >= 2, let newest else { return nil }
+        let oldest = ring[head]
+        let span = newest.saturatingSubtract(oldest.time)
+        guard span >= Self.minimumSpan else { return nil }
+        return Congestion.bitrate(bytes: bytesInWindow - oldest.size, over: span)
+    }
+
+    private mutating func dropOldest() {
+        bytesInWindow -= ring[head].size
+        head = (head + 1) % ring.count
+        count -= 1
+    }
+}

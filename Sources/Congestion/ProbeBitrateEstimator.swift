@@ -1,0 +1,91 @@
+/// Measures what a probe cluster got through: its send rate and its arrival rate, from feedback on
+/// the packets tagged with its id (libwebrtc's `ProbeBitrateEstimator`).
+///
+/// If the path carried the burst, packets arrive as fast as they left and the probe's rate is
+/// proven; if not, they arrive at the bottleneck's rate, which is then the estimate. A cluster
+/// counts once 80 % of its packets and bytes have been acknowledged; the slots are fixed, so
+/// consuming feedback never allocates.
+public struct ProbeBitrateEstimator: Sendable {
+    /// Fraction of a cluster's packets and bytes that must arrive (libwebrtc: 0.8).
+    static let minReceivedFraction = 0.8
+    /// Intervals longer than this are not a burst (libwebrtc: 1 s).
+    static let maxInterval: Int64 = 1_000_000_000
+    /// Arrival faster than twice the send rate is nonsense (libwebrtc `kMaxValidRatio`).
+    static let maxValidRatio = 2.0
+    /// Arriving slower than 90 % of the send rate means the path saturated; then take 95 % of
+    /// the arrival rate (libwebrtc `kMinRatioForUnsaturatedLink`, `kTargetUtilizationFraction`).
+    static let saturatedRatio = 0.9
+    static let saturatedUtilization = 0.95
+
+    private struct Aggregate {
+        var id = -1
+        var minPackets = 0
+        var minBytes = 0
+        var firstSend = Int64.max
+        var lastSend = Int64.min
+        var lastSendSize = 0
+        var firstArrival = Int64.max
+        var firstArrivalSize = 0
+        var lastArrival = Int64.min
+        var packets = 0
+        var bytes = 0
+    }
+
+    private var slots = ContiguousArray(repeating: Aggregate(), count: 8)
+    private var nextSlot = 0
+
+    public init() {}
+
+    /// Starts tracking a cluster the controller asked for; the oldest tracked one is forgotten.
+    public mutating func register(_ cluster: ProbeCluster) {
+        slots[nextSlot] = Aggregate(id: cluster.id, minPackets: max(cluster.minPackets, 1), minBytes: max(cluster.minBytes, 1))
+        nextSlot = (nextSlot + 1) % slots.count
+    }
+
+    /// Adds a received probe packet; returns the cluster's measured rate once it is conclusive.
+    public mutating func add(_ result: PacketResult) -> UInt64? {
+        guard result.probeCluster >= 0, let arrival = result.arrivalTime, let index = slot(of: Int(result.probeCluster))
+        else { return nil }
+        var aggregate = slots[index]
+        if result.sendTime < aggregate.firstSend { aggregate.firstSend = result.sendTime }
+        if result.sendTime > aggregate.lastSend {
+            aggregate.lastSend = result.sendTime
+            aggregate.lastSendSize = result.size
+        }
+        if arrival < aggregate.firstArrival {
+            aggregate.firstArrival = arrival
+            aggregate.firstArrivalSize = result.size
+        }
+        aggregate.lastArrival = max(aggregate.lastArrival, arrival)
+        aggregate.packets += 1
+        aggregate.bytes += result.size
+        slots[index] = aggregate
+        return Self.bitrate(of: aggregate)
+    }
+
+    // A plain loop: `firstIndex(where:)` is not specialized in debug builds and allocates there.
+    private func slot(of id: Int) -> Int? {
+        for index in 0..<slots.count where slots[index].id == id { return index }
+        return nil
+    }
+
+    private static func bitrate(of cluster: Aggregate) -> UInt64? {
+        guard Double(cluster.packets) >= minReceivedFraction * Double(cluster.minPackets),
+              Double(cluster.bytes) >= minReceivedFraction * Double(cluster.minBytes)
+        else { return nil }
+        let sendInterval = cluster.lastSend.saturatingSubtract(cluster.firstSend)
+        let receiveInterval = cluster.lastArrival.saturatingSubtract(cluster.firstArrival)
+        guard sendInterval > 0, sendInterval <= maxInterval, receiveInterval > 0, receiveInterval <= maxInterval
+        else { return nil }
+        // The last packet sent took no send time inside the interval, the first to arrive no receive time.
+        guard let sendRate = Congestion.bitrate(bytes: Int64(cluster.bytes - cluster.lastSendSize), over: sendInterval),
+              let receiveRate = Congestion.bitrate(
+                bytes: Int64(cluster.bytes - cluster.firstArrivalSize), over: receiveInterval)
+        else { return nil }
+        guard Double(receiveRate) <= maxValidRatio * Double(sendRate) else { return nil }
+        if Double(receiveRate) < saturatedRatio * Double(sendRate) {
+            return UInt64(clamping: saturatedUtilization * Double(receiveRate))
+        }
+        return min(sendRate, receiveRate)
+    }
+}
