@@ -93,8 +93,9 @@ final class Consumer {
             layers = LayerSelector(preferences: layers?.preferences ?? .init())
         } else {
             producer.consumers.append(self)
-            if layers?.preferences.limitsTemporalLayers == true {
-                layers = LayerSelector(preferences: layers?.preferences ?? .init())
+            // A plain track needs a selector only for what the subscriber asked (a pause, a temporal limit).
+            if let preferences = layers?.preferences, preferences != LayerPreferences() {
+                layers = LayerSelector(preferences: preferences)
             } else {
                 layers = nil
             }

@@ -43,8 +43,14 @@ extension RelayEngine {
             guard preferences != LayerPreferences() else { return }
             consumer.layers = LayerSelector(preferences: preferences)
         }
+        let wasPaused = consumer.layers?.preferences.paused ?? false
         consumer.layers?.preferences = preferences
         guard let source = consumer.source else { return }
+        if source.simulcast == nil && wasPaused != preferences.paused {
+            // A plain track resumes at a keyframe, its numbering continued from before the pause.
+            consumer.needsRestart = true
+            if !preferences.paused { requestKeyframeSoon(source, now: now) }
+        }
         if let track = source.simulcast {
             choose(for: consumer, in: track, now: now)
             track.nextReviewAt = now
