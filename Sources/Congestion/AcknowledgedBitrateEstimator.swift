@@ -20,8 +20,9 @@ public struct AcknowledgedBitrateEstimator: Sendable {
     private var bytesInWindow: Int64 = 0
     private var newest: Int64?
 
-    /// - Parameter capacity: arrivals kept at most (more than a window's worth at any sane rate).
-    public init(capacity: Int = 4096) {
+    /// - Parameter capacity: arrivals kept at most: a 500 ms window at 4,000 packets/s. Beyond that
+    ///   the window shortens, which only makes the estimate noisier.
+    public init(capacity: Int = 2048) {
         ring = ContiguousArray(repeating: Arrival(time: 0, size: 0), count: max(capacity, 2))
     }
 

@@ -26,8 +26,9 @@ public struct SentPacketHistory: Sendable {
         case received
     }
 
-    /// Ring capacity, a power of two: ~4 s of packets at 2,000 packets/s.
-    public static let defaultCapacity = 8192
+    /// Ring capacity, a power of two: 4 s at 1,000 packets/s (10 Mbit/s of 1200-byte packets), far
+    /// longer than feedback takes; 128 KB per leg.
+    public static let defaultCapacity = 4096
 
     private var entries: ContiguousArray<Entry>
     private let mask: Int64

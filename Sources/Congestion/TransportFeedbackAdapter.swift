@@ -5,8 +5,9 @@ import RTCP
 /// Feedback comes from the far end and is not trusted: sequence numbers never sent (or too old to be
 /// remembered) are skipped, a packet reported twice counts once, and the reference time and deltas
 /// are accumulated with saturating arithmetic, so no input can trap. Results go into a buffer
-/// preallocated to the history's capacity, which one feedback can never exceed (each remembered
-/// packet yields at most one result), so adapting does not allocate.
+/// preallocated at init, so adapting does not allocate; a feedback reporting on more packets than
+/// it holds (`maxResultsPerFeedback`, several times what a browser reports at 10 Mbit/s every
+/// 250 ms) has the rest ignored.
 public struct TransportFeedbackAdapter: Sendable {
     public private(set) var history: SentPacketHistory
     /// Results of the last `adapt` call, in sequence (= send) order.
@@ -14,10 +15,15 @@ public struct TransportFeedbackAdapter: Sendable {
     /// The 24-bit reference time wraps every 2^24 × 64 ms ≈ 12.4 days.
     private var referenceTime = WrappingCounterUnwrapper(bits: 24)
 
-    public init(capacity: Int = SentPacketHistory.defaultCapacity) {
+    public static let maxResultsPerFeedback = 1024
+
+    public init(
+        capacity: Int = SentPacketHistory.defaultCapacity,
+        maxResultsPerFeedback: Int = TransportFeedbackAdapter.maxResultsPerFeedback
+    ) {
         history = SentPacketHistory(capacity: capacity)
         results = []
-        results.reserveCapacity(history.capacity)
+        results.reserveCapacity(max(maxResultsPerFeedback, 1))
     }
 
     /// Remembers a sent packet; returns its unwrapped sequence number.
@@ -44,9 +50,8 @@ public struct TransportFeedbackAdapter: Sendable {
             defer { sequenceNumber = sequenceNumber.saturatingAdd(1) }
             if let delta = report.receiveDelta { arrival = arrival.saturatingAdd(Int64(delta)) }
             if sequenceNumber > newest { break }  // never sent: the rest are not either
-            guard sequenceNumber >= oldest, let entry = history.entry(sequenceNumber),
-                  results.count < results.capacity
-            else { continue }
+            if results.count == results.capacity { break }
+            guard sequenceNumber >= oldest, let entry = history.entry(sequenceNumber) else { continue }
 
             let result: PacketResult
             if report.receiveDelta != nil {

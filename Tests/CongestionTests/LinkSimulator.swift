@@ -13,6 +13,10 @@ struct LinkSimulator {
         var queueDelay: Int64 = 250 * ms
         var lossRate = 0.0
         var oneWayDelay: Int64 = 25 * ms
+        /// Extra delay per packet after the bottleneck, uniform in 0...jitter (packets may reorder).
+        var jitter: Int64 = 0
+        /// Chance that a feedback packet is lost on the way back.
+        var feedbackLossRate = 0.0
         var packetSize = 1200
         var seed: UInt64 = 1
         var estimator = SendSideBandwidthEstimator.Configuration()
@@ -114,16 +118,23 @@ struct LinkSimulator {
             droppedPackets += 1
         } else {
             linkFreeAt = max(now, linkFreeAt) + serialization
-            arrival = linkFreeAt + configuration.oneWayDelay
+            let jitter = configuration.jitter > 0 ? Int64(random.next() % UInt64(configuration.jitter + 1)) : 0
+            arrival = linkFreeAt + configuration.oneWayDelay + jitter
         }
         unreported.append(InFlight(sequenceNumber: sequenceNumber, arrival: arrival.map { ($0 + receiverClockOffset) / 1000 }, arrivalNs: arrival))
         sequenceNumber &+= 1
     }
 
-    /// Reports every packet up to the last one that has arrived by now; packets before it that never
-    /// arrived are reported lost (the link is FIFO, so they never will).
+    /// Reports packets up to the last one that has arrived by now, stopping before any still on its
+    /// way (jitter may reorder them); dropped packets before it are reported lost.
     private mutating func sendFeedback() throws {
-        guard let last = unreported.lastIndex(where: { ($0.arrivalNs ?? .max) <= now }) else { return }
+        var lastArrived: Int?
+        for index in unreported.indices {
+            guard let arrivalNs = unreported[index].arrivalNs else { continue }  // dropped
+            guard arrivalNs <= now else { break }  // still in flight
+            lastArrived = index
+        }
+        guard let last = lastArrived else { return }
         // The wire carries the reference time modulo 2^24 (signed); shift the arrivals by the same
         // whole number of wraps so the encoder's deltas stay right.
         let first = unreported[...last].first { $0.arrival != nil }?.arrival ?? 0
@@ -138,7 +149,9 @@ struct LinkSimulator {
         let bytes = try TransportWideFeedback.build(
             senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: feedbackCount, arrivals: reported)
         feedbackCount &+= 1
-        feedbackInFlight.append((now + configuration.oneWayDelay, bytes))
+        if random.unit() >= configuration.feedbackLossRate {
+            feedbackInFlight.append((now + configuration.oneWayDelay, bytes))
+        }
     }
 
     /// Targets after `time` (inclusive).

@@ -124,4 +124,24 @@ import Testing
         // Probing toward 2.5M every second did not unsettle the 500k period.
         #expect(wanting.targets(from: 5 * second, to: 15 * second).allSatisfy { $0 >= 300_000 && $0 <= 550_000 })
     }
+
+    /// Path jitter (up to 10 ms per packet, so packets reorder) and 10 % of feedback lost, with
+    /// capacity to spare: jitter is not a growing queue, and the estimate must not mistake it for one.
+    @Test func jitterAndLostFeedbackAreNotCongestion() throws {
+        var configuration = LinkSimulator.Configuration(capacity: 5_000_000)
+        configuration.estimator.maximumBitrate = 2_000_000
+        configuration.jitter = 10 * ms
+        configuration.feedbackLossRate = 0.1
+        configuration.seed = 5
+        var simulator = LinkSimulator(configuration)
+        var overuses = 0
+        try simulator.run(until: 30 * second) { _, estimator in
+            if estimator.statistics.usage == .overusing { overuses += 1 }
+        }
+        let late = simulator.targets(from: 5 * second)
+        print("jitter 10 ms, 10 % feedback lost, 5M link, max 2M:", Self.summary(simulator),
+              "min after 5 s", Self.kbps(late.min() ?? 0), "overusing feedbacks", overuses)
+        #expect(!late.isEmpty)
+        #expect(late.allSatisfy { $0 >= 1_600_000 })
+    }
 }

@@ -102,6 +102,17 @@ import Testing
         #expect(adapter.results.map(\.arrivalTime) == [9_000_000_000, 808_250_000, 9_000_000_000, 17_191_750_000])
     }
 
+    @Test func anOversizedFeedbackIsCutAtTheResultsBuffer() throws {
+        var adapter = TransportFeedbackAdapter(capacity: 4096, maxResultsPerFeedback: 100)
+        for index in 0..<300 { adapter.onPacketSent(sequenceNumber: UInt16(index), size: 1000, at: Int64(index) * ms) }
+        let arrivals = (0..<300).map { Arrival(sequenceNumber: UInt16($0), time: Int64($0) * 1000) }
+        let summary = try withFeedback(arrivals) { adapter.adapt($0) }
+        #expect(adapter.results.count <= adapter.results.capacity)
+        #expect(adapter.results.count >= 100 && adapter.results.count < 300)
+        #expect(summary.received == adapter.results.count)
+        #expect(adapter.results.last?.sequenceNumber == Int64(adapter.results.count - 1))
+    }
+
     /// Random bytes shaped like transport-cc feedback, through the whole estimator: it may make
     /// nothing of them, but it must not trap and its target must stay within its bounds.
     @Test func randomFeedbackNeverTraps() throws {
