@@ -43,3 +43,19 @@ extension PeerClient {
         return try protectRTP(try header.packet(payload: payload, paddingLength: paddingLength))
     }
 }
+
+extension PeerClient {
+    /// A protected RFC 4588 retransmission of a simulcast layer's packet, on that layer's RTX SSRC with
+    /// its rid in the repaired-rtp-stream-id extension (how Chromium repairs a layer without `a=ssrc`).
+    public func simulcastRetransmission(
+        rid: String, layer index: Int, sequenceNumber: UInt16, originalSequenceNumber: UInt16, timestamp: UInt32,
+        payload: [UInt8], marker: Bool = false
+    ) throws -> [UInt8] {
+        let header = RTPHeaderBuilder(
+            marker: marker, payloadType: Self.rtxPayloadType, sequenceNumber: sequenceNumber, timestamp: timestamp,
+            ssrc: simulcastRTXSSRC(layer: index),
+            extensions: [RTPHeaderExtension(id: Self.repairedRTPStreamIDExtension, value: Array(rid.utf8))])
+        let osn = [UInt8(originalSequenceNumber >> 8), UInt8(originalSequenceNumber & 0xFF)]
+        return try protectRTP(try header.packet(payload: osn + payload))
+    }
+}

@@ -32,6 +32,11 @@ import VP8
         /// PLIs are only acted on when this is true, so a test can hold the keyframe back.
         var answersPLI = true
         var plisSeen: [Int] = [0, 0, 0]
+        /// One packet to lose on the uplink, kept to answer the relay's NACK for it on the layer's RTX SSRC.
+        var loseOnUplink: (layer: Int, sequence: UInt16)?
+        var lostPacket: (payload: [UInt8], timestamp: UInt32, marker: Bool)?
+        var nacked: [UInt16] = []
+        var rtxSequence: UInt16 = 500
         private var rtcpRead = 0
 
         init(harness: RelayHarness, peer: Peer) {
@@ -44,7 +49,7 @@ import VP8
         }
 
         /// Reads the PLIs the relay sent since the last call.
-        func readFeedback() throws {
+        func readFeedback(now: ContinuousClock.Instant) throws {
             let packets = harness.rtcp(to: peer.address)
             for packet in packets[rtcpRead...] {
                 let compound = try packet.withUnsafeBytes { try RTCPCompoundPacket(validating: $0) }
@@ -53,13 +58,26 @@ import VP8
                         plisSeen[layer] += 1
                         if answersPLI { keyframeWanted[layer] = true }
                     }
+                    if case .genericNack(let nack) = item.view, let lose = loseOnUplink,
+                        nack.mediaSSRC == peer.peer.simulcastSSRC(layer: lose.layer), let lost = lostPacket
+                    {
+                        for pair in nack.pairs where pair.lostSequenceNumbers.contains(lose.sequence) {
+                            nacked.append(lose.sequence)
+                            let rtx = try peer.peer.simulcastRetransmission(
+                                rid: SimulcastTests.rids[lose.layer], layer: lose.layer, sequenceNumber: rtxSequence,
+                                originalSequenceNumber: lose.sequence, timestamp: lost.timestamp, payload: lost.payload,
+                                marker: lost.marker)
+                            rtxSequence &+= 1
+                            harness.deliverToRelay(rtx, from: peer.address, at: now)
+                        }
+                    }
                 }
             }
             rtcpRead = packets.count
         }
 
         func sendFrame(at now: ContinuousClock.Instant) throws {
-            try readFeedback()
+            try readFeedback(now: now)
             let temporal: UInt8 = frame % 2 == 0 ? 0 : 1
             for layer in 0..<3 where sending[layer] {
                 let keyframe = keyframeWanted[layer]
@@ -71,7 +89,11 @@ import VP8
                     let bytes = try peer.peer.simulcastPacket(
                         rid: SimulcastTests.rids[layer], layer: layer, sequenceNumber: sequence[layer],
                         timestamp: timestamp[layer], payload: payload, marker: index == payloads.count - 1)
-                    harness.deliverToRelay(bytes, from: peer.address, at: now)
+                    if let lose = loseOnUplink, lose.layer == layer, lose.sequence == sequence[layer] {
+                        lostPacket = (payload, timestamp[layer], index == payloads.count - 1)
+                    } else {
+                        harness.deliverToRelay(bytes, from: peer.address, at: now)
+                    }
                     sequence[layer] &+= 1
                 }
                 pictureID[layer] = (pictureID[layer] &+ 1) & 0x7FFF
@@ -254,6 +276,20 @@ import VP8
         try Self.expectContinuous(room.received(0))
     }
 
+    @Test func whenEvenTheLowLayerDoesNotFitOnlyItsBaseTemporalLayerIsSent() throws {
+        let room = try Room(viewers: 1)
+        let viewer = room.viewers[0]
+        try room.run(frames: 45)
+        room.harness.engine.setAvailableBitrate(participantID: viewer.participantID, mid: "0", bitsPerSecond: 50_000, now: room.now)
+        try room.run(frames: 15)
+        #expect(room.harness.engine.forwardedLayer(participantID: viewer.participantID, mid: "0") == "q")
+        let count = room.received(0).count
+        try room.run(frames: 20)
+        let tail = try room.received(0)[count...].map { try Self.inspect($0) }
+        #expect(tail.count >= 9 && tail.allSatisfy { $0.layer == 0 && $0.vp8.descriptor.temporalLayer == 0 })
+        try Self.expectContinuous(room.received(0))
+    }
+
     @Test func zeroSizePausesAndDynacastReportsTheLayersNobodyWants() throws {
         let room = try Room(viewers: 2)
         let engine = room.harness.engine
@@ -316,6 +352,24 @@ import VP8
         let resent = try #require(room.received(0).last)
         #expect(resent.header.sequenceNumber == last.header.sequenceNumber)
         #expect(resent.packet[resent.header.payloadRange] == last.packet[last.header.payloadRange])
+    }
+
+    @Test func aLayersUplinkLossIsRepairedOnItsRTXStreamLearnedFromTheRepairedRid() throws {
+        let room = try Room(viewers: 1)
+        try room.run(frames: 30)
+        let publisher = room.publisher
+        let lost = publisher.sequence[2] &+ 1
+        publisher.loseOnUplink = (2, lost)
+        try room.run(frames: 10)
+        #expect(publisher.nacked == [lost])
+        let layer = try room.engineProducer(layer: 2)
+        #expect(layer.rtxSSRC == publisher.peer.peer.simulcastRTXSSRC(layer: 2))
+        #expect(room.harness.engine.counters.repairsReceived == 1)
+        // The subscriber got the repair under the number it was owed: no hole in its sequence.
+        let numbers = room.received(0).map { Int($0.header.sequenceNumber) }
+        let unwrapped = numbers.map { $0 < numbers[0] ? $0 + 65_536 : $0 }
+        #expect(Set(unwrapped).count == unwrapped.count)
+        #expect(unwrapped.max()! - unwrapped.min()! + 1 == unwrapped.count)
     }
 
     @Test func paddingOnTheForwardedLayerLeavesNoGap() throws {

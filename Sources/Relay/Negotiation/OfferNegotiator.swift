@@ -185,7 +185,8 @@ struct OfferNegotiator {
         media.redPayloadType = red?.payloadType
         media.simulcastRIDs = layers.map(\.id)
         media.simulcastPaused = layers.map(\.isPaused)
-        if rtxSSRC != nil {
+        // Simulcast layers learn their RTX SSRCs from the repaired rid: the payload type is enough here.
+        if rtxSSRC != nil || (!layers.isEmpty && rtx != nil) {
             media.rtxPayloadType = rtx?.payloadType
             media.rtxSSRC = rtxSSRC
         }

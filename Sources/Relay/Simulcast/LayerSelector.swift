@@ -28,6 +28,12 @@ struct LayerSelector {
     private(set) var desired: Int?
     /// The temporal limit in force; raised only at a layer-sync point (or a keyframe), lowered at once.
     private(set) var temporalLimit: UInt8 = 3
+    /// The bandwidth's own temporal limit: when even the smallest layer does not fit, only its base
+    /// temporal layer (about half its bitrate with two or three temporal layers) is sent.
+    private(set) var bandwidthTemporalLimit: UInt8 = 3
+
+    /// The highest temporal layer wanted now: the subscriber's limit and the bandwidth's.
+    var maxTemporalLayer: UInt8 { min(preferences.maxTemporalLayer, bandwidthTemporalLimit) }
 
     /// Added (mod 2^15) to a forwarded picture ID, and (mod 2^8) to TL0PICIDX.
     private(set) var pictureIDDelta: UInt16 = 0
@@ -62,6 +68,12 @@ struct LayerSelector {
     mutating func choose(_ layers: [Candidate]) -> Bool {
         let before = target
         desired = Self.desired(preferences, layers)
+        bandwidthTemporalLimit = 3
+        if let budget = preferences.bitsPerSecond, let desired,
+            let layer = layers.first(where: { $0.index == desired }), layer.bitsPerSecond > budget
+        {
+            bandwidthTemporalLimit = 0
+        }
         if let desired {
             target = Self.available(near: desired, in: layers) ?? current
         } else {
@@ -115,7 +127,7 @@ struct LayerSelector {
     /// numbering continues from the last picture sent.
     mutating func switched(to layer: Int, pictureID: UInt16?, tl0: UInt8?) {
         current = layer
-        temporalLimit = preferences.maxTemporalLayer
+        temporalLimit = maxTemporalLayer
         if let pictureID { pictureIDDelta = lastPictureID.map { ($0 &+ 1) &- pictureID } ?? 0 }
         if let tl0 { tl0Delta = lastTL0.map { ($0 &+ 1) &- tl0 } ?? 0 }
     }
@@ -124,10 +136,9 @@ struct LayerSelector {
     /// takes that picture out of the numbering, so the subscriber sees no gap in picture IDs.
     mutating func admits(temporalLayer tid: UInt8?, layerSync: Bool, startsPicture: Bool) -> Bool {
         guard let tid else { return true }
-        if temporalLimit > preferences.maxTemporalLayer { temporalLimit = preferences.maxTemporalLayer }
-        if tid > temporalLimit && tid <= preferences.maxTemporalLayer && layerSync && startsPicture {
-            temporalLimit = preferences.maxTemporalLayer
-        }
+        let wanted = maxTemporalLayer
+        if temporalLimit > wanted { temporalLimit = wanted }
+        if tid > temporalLimit && tid <= wanted && layerSync && startsPicture { temporalLimit = wanted }
         if tid <= temporalLimit { return true }
         if startsPicture { pictureIDDelta &-= 1 }
         return false
