@@ -52,7 +52,7 @@ extension RelayEngine {
             if !preferences.paused { requestKeyframeSoon(source, now: now) }
         }
         if let track = source.simulcast {
-            choose(for: consumer, in: track, now: now)
+            choose(for: consumer, among: track.candidates(now: now), in: track, now: now)
             track.nextReviewAt = now
             schedule(source.publisher)
         }
@@ -134,8 +134,9 @@ extension RelayEngine {
             guard let track = producer.simulcast, now >= track.nextReviewAt else { continue }
             track.nextReviewAt = now + SimulcastTrack.reviewInterval
             var highestWanted: Int?
+            let candidates = track.candidates(now: now)
             for consumer in producer.consumers {
-                choose(for: consumer, in: track, now: now)
+                choose(for: consumer, among: candidates, in: track, now: now)
                 if let target = consumer.layers?.target, target != consumer.layers?.current,
                     let layer = producer.layer(target)
                 {
@@ -158,14 +159,10 @@ extension RelayEngine {
     }
 
     /// Runs a consumer's selector over the track's layers; a new target gets a keyframe request.
-    private func choose(for consumer: Consumer, in track: SimulcastTrack, now: ContinuousClock.Instant) {
-        guard consumer.layers != nil else { return }
-        let candidates = track.ranked.map { index in
-            let statistics = track.layers[index].layerStatistics
-            return LayerSelector.Candidate(
-                index: index, active: statistics.isActive(now: now), bitsPerSecond: statistics.bitsPerSecond,
-                width: statistics.width, height: statistics.height)
-        }
+    private func choose(
+        for consumer: Consumer, among candidates: [LayerSelector.Candidate], in track: SimulcastTrack,
+        now: ContinuousClock.Instant
+    ) {
         if consumer.layers?.choose(candidates) == true, let target = consumer.layers?.target,
             let layer = track.layers.indices.contains(target) ? track.layers[target] : nil
         {

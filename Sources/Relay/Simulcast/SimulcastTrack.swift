@@ -36,6 +36,16 @@ final class SimulcastTrack {
         ranked = layers.indices.sorted { (layers[$0].layerStatistics.pixels, $0) < (layers[$1].layerStatistics.pixels, $1) }
     }
 
+    /// The layers as a selector sees them, smallest first.
+    func candidates(now: ContinuousClock.Instant) -> [LayerSelector.Candidate] {
+        ranked.map { index in
+            let statistics = layers[index].layerStatistics
+            return LayerSelector.Candidate(
+                index: index, active: statistics.isActive(now: now), bitsPerSecond: statistics.bitsPerSecond,
+                width: statistics.width, height: statistics.height)
+        }
+    }
+
     /// The rank (0 = smallest) of layer `index`.
     func rank(of index: Int) -> Int { ranked.firstIndex(of: index) ?? index }
 
