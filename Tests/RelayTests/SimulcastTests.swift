@@ -328,6 +328,17 @@ import VP8
         #expect(engine.forwardedLayer(participantID: first.participantID, mid: "0") == "h")
     }
 
+    @Test func nobodyWatchingPausesAllButTheSmallestLayer() throws {
+        let room = try Room(viewers: 1)
+        room.harness.engine.setPreferredSize(participantID: room.viewers[0].participantID, mid: "0", width: 0, height: 0, now: room.now)
+        try room.run(frames: 75)
+        #expect(room.roomEvents == [
+            .layersWanted(
+                roomID: "room-1", participantID: room.publisher.peer.participantID, mid: "0",
+                active: ["q": true, "h": false, "f": false])
+        ])
+    }
+
     @Test func aLayerThePublisherStopsIsLeftForTheNextOneDown() throws {
         let room = try Room(viewers: 1)
         try room.run(frames: 30)

@@ -50,12 +50,13 @@ final class SimulcastTrack {
     func rank(of index: Int) -> Int { ranked.firstIndex(of: index) ?? index }
 
     /// Dynacast: layers up to the highest any subscriber wants stay on (lower ones are the fallback
-    /// when a subscriber's bandwidth drops); the rest pause after `pauseAfter`. Returns the new active
-    /// set when it changed.
+    /// when a subscriber's bandwidth drops); the rest pause after `pauseAfter`. The smallest layer is
+    /// never paused: it is cheap, and a late joiner's first picture must not wait for a resume to go
+    /// through signaling and the publisher's encoder. Returns the new active set when it changed.
     func reviewWanted(highestWantedRank: Int?, now: ContinuousClock.Instant) -> [Bool]? {
         var changed = false
         for (rank, index) in ranked.enumerated() {
-            let wanted = highestWantedRank.map { rank <= $0 } ?? false
+            let wanted = rank <= (highestWantedRank ?? 0)
             if wanted {
                 unwantedSince[index] = nil
                 if !reportedActive[index] {
