@@ -79,12 +79,9 @@ struct LayerSelector {
         } else {
             target = nil
         }
-        if preferences.paused {
+        if preferences.paused || (target == nil && !layers.contains { $0.index == current && $0.active }) {
+            // Paused, or nothing is being sent: the next keyframe of any layer starts the consumer again.
             current = nil
-        } else if let current, let target, current == target {
-            // Nothing to switch.
-        } else if let current, !layers.contains(where: { $0.index == current && $0.active }), target == nil {
-            self.current = nil
         }
         return target != before && target != nil && target != current
     }

@@ -1,0 +1,71 @@
+import Testing
+
+@testable import Relay
+
+/// The choice among a track's layers on its own: size, then bandwidth, then what is being sent.
+@Suite struct LayerSelectorTests {
+    static func layers(active: [Bool] = [true, true, true]) -> [LayerSelector.Candidate] {
+        [(320, 180, 150_000), (640, 360, 500_000), (1280, 720, 1_500_000)].enumerated().map { index, layer in
+            .init(index: index, active: active[index], bitsPerSecond: UInt64(layer.2), width: layer.0, height: layer.1)
+        }
+    }
+
+    @Test func theSmallestLayerCoveringTheTileUnlessTheBandwidthSaysLess() {
+        func desired(_ width: Int?, _ height: Int?, _ bitrate: UInt64? = nil) -> Int? {
+            LayerSelector.desired(.init(width: width, height: height, bitsPerSecond: bitrate), Self.layers())
+        }
+        #expect(desired(nil, nil) == 2)
+        #expect(desired(320, 180) == 0)
+        #expect(desired(330, 186) == 1)
+        #expect(desired(1920, 1080) == 2)
+        #expect(desired(0, 0) == nil)
+        #expect(desired(nil, nil, 600_000) == 1)
+        #expect(desired(1280, 720, 100_000) == 0)
+        #expect(desired(320, 180, 10_000_000) == 0)
+    }
+
+    @Test func aStoppedLayerFallsToTheNearestSentBelowThenAbove() {
+        #expect(LayerSelector.available(near: 2, in: Self.layers(active: [true, true, false])) == 1)
+        #expect(LayerSelector.available(near: 1, in: Self.layers(active: [false, false, true])) == 2)
+        #expect(LayerSelector.available(near: 1, in: Self.layers(active: [false, false, false])) == nil)
+    }
+
+    @Test func aNewTargetIsReportedOnceAndTheSmallestLayerOverBudgetDropsToItsBaseTemporalLayer() {
+        var selector = LayerSelector(preferences: .init())
+        #expect(selector.switches(to: 1))  // nothing chosen yet: any keyframe starts it
+        var changed = selector.choose(Self.layers())
+        #expect(changed)
+        #expect(selector.target == 2 && selector.desired == 2)
+        changed = selector.choose(Self.layers())
+        #expect(!changed)
+        selector.switched(to: 2, pictureID: 10, tl0: 3)
+        #expect(!selector.switches(to: 2) && !selector.switches(to: 0))
+        selector.preferences.bitsPerSecond = 100_000
+        changed = selector.choose(Self.layers())
+        #expect(changed)
+        #expect(selector.target == 0 && selector.maxTemporalLayer == 0)
+        let enhancement = selector.admits(temporalLayer: 1, layerSync: true, startsPicture: true)
+        let base = selector.admits(temporalLayer: 0, layerSync: false, startsPicture: true)
+        #expect(!enhancement && base)
+    }
+
+    @Test func pictureNumbersRunOnAcrossASwitchAndADroppedPicture() {
+        var selector = LayerSelector(preferences: .init())
+        _ = selector.choose(Self.layers())
+        selector.switched(to: 0, pictureID: 100, tl0: 7)
+        func rewrite(_ pictureID: UInt16, _ tl0: UInt8) -> [Int] {
+            let out = selector.rewrite(pictureID: pictureID, tl0: tl0)
+            return [Int(out.pictureID ?? 9_999), Int(out.tl0 ?? 255)]
+        }
+        #expect(rewrite(100, 7) == [100, 7])
+        #expect(rewrite(101, 7) == [101, 7])
+        selector.switched(to: 2, pictureID: 0x7FFE, tl0: 250)
+        #expect(rewrite(0x7FFE, 250) == [102, 8])
+        #expect(rewrite(0x7FFF, 250) == [103, 8])
+        #expect(rewrite(0, 251) == [104, 9])
+        selector.preferences.maxTemporalLayer = 0
+        let dropped = selector.admits(temporalLayer: 1, layerSync: false, startsPicture: true)
+        #expect(!dropped)
+        #expect(rewrite(2, 252) == [105, 10])
+    }
+}
