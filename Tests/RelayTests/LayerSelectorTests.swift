@@ -44,8 +44,8 @@ import Testing
         changed = selector.choose(Self.layers())
         #expect(changed)
         #expect(selector.target == 0 && selector.maxTemporalLayer == 0)
-        let enhancement = selector.admits(temporalLayer: 1, layerSync: true, startsPicture: true)
-        let base = selector.admits(temporalLayer: 0, layerSync: false, startsPicture: true)
+        let enhancement = selector.admits(temporalLayer: 1, layerSync: true, pictureID: 11, startsPicture: true)
+        let base = selector.admits(temporalLayer: 0, layerSync: false, pictureID: 12, startsPicture: true)
         #expect(!enhancement && base)
     }
 
@@ -64,8 +64,14 @@ import Testing
         #expect(rewrite(0x7FFF, 250) == [103, 8])
         #expect(rewrite(0, 251) == [104, 9])
         selector.preferences.maxTemporalLayer = 0
-        let dropped = selector.admits(temporalLayer: 1, layerSync: false, startsPicture: true)
+        let dropped = selector.admits(temporalLayer: 1, layerSync: false, pictureID: 1, startsPicture: true)
         #expect(!dropped)
         #expect(rewrite(2, 252) == [105, 10])
+        // A repair of picture 0 arriving now keeps the number it was sent with, and a late repeat of
+        // the dropped picture's start takes nothing out of the numbering again.
+        #expect(rewrite(0, 251) == [104, 9])
+        let again = selector.admits(temporalLayer: 1, layerSync: false, pictureID: 1, startsPicture: true)
+        #expect(!again)
+        #expect(rewrite(3, 252) == [106, 10])
     }
 }

@@ -41,10 +41,18 @@ struct LayerSelector {
     /// The last picture ID and TL0PICIDX sent, in the subscriber's numbering.
     private var lastPictureID: UInt16?
     private var lastTL0: UInt8?
+    /// The newest source picture ID seen on the current layer, and the source picture IDs the temporal
+    /// limit dropped since the switch (a ring): a late packet (a repair) is renumbered with the delta in
+    /// force when it was first due, which is the current one plus the drops after it.
+    private var newestSourcePicture: UInt16?
+    private var droppedPictures: [UInt16]
+    private var droppedStart = 0
+    private var droppedCount = 0
 
     init(preferences: LayerPreferences) {
         self.preferences = preferences
         temporalLimit = preferences.maxTemporalLayer
+        droppedPictures = Array(repeating: 0, count: 32)
     }
 
     /// The source went away: the next one starts afresh (the VP8 numbering runs on).
@@ -127,23 +135,46 @@ struct LayerSelector {
         temporalLimit = maxTemporalLayer
         if let pictureID { pictureIDDelta = lastPictureID.map { ($0 &+ 1) &- pictureID } ?? 0 }
         if let tl0 { tl0Delta = lastTL0.map { ($0 &+ 1) &- tl0 } ?? 0 }
+        newestSourcePicture = nil
+        droppedCount = 0
     }
 
-    /// Whether a packet of temporal layer `tid` is forwarded. A dropped packet that starts a picture
-    /// takes that picture out of the numbering, so the subscriber sees no gap in picture IDs.
-    mutating func admits(temporalLayer tid: UInt8?, layerSync: Bool, startsPicture: Bool) -> Bool {
+    /// Whether a packet of temporal layer `tid` is forwarded. A dropped picture (its first packet, in
+    /// order) is taken out of the numbering, so the subscriber sees no gap in picture IDs.
+    mutating func admits(temporalLayer tid: UInt8?, layerSync: Bool, pictureID: UInt16?, startsPicture: Bool) -> Bool {
         guard let tid else { return true }
         let wanted = maxTemporalLayer
         if temporalLimit > wanted { temporalLimit = wanted }
         if tid > temporalLimit && tid <= wanted && layerSync && startsPicture { temporalLimit = wanted }
         if tid <= temporalLimit { return true }
-        if startsPicture { pictureIDDelta &-= 1 }
+        if startsPicture, let pictureID, newestSourcePicture.map({ Self.isNewerPicture(pictureID, than: $0) }) ?? true {
+            newestSourcePicture = pictureID
+            pictureIDDelta = (pictureIDDelta &- 1) & 0x7FFF
+            if droppedCount == droppedPictures.count {
+                droppedStart = (droppedStart + 1) % droppedPictures.count
+                droppedCount -= 1
+            }
+            droppedPictures[(droppedStart + droppedCount) % droppedPictures.count] = pictureID
+            droppedCount += 1
+        }
         return false
     }
 
     /// The subscriber's picture ID and TL0PICIDX for a forwarded packet's, remembered as the last sent.
     mutating func rewrite(pictureID: UInt16?, tl0: UInt8?) -> (pictureID: UInt16?, tl0: UInt8?) {
-        let outPicture = pictureID.map { ($0 &+ pictureIDDelta) & 0x7FFF }
+        var outPicture: UInt16?
+        if let pictureID {
+            var delta = pictureIDDelta
+            if let newest = newestSourcePicture, Self.isNewerPicture(newest, than: pictureID) {
+                for index in 0..<droppedCount
+                where Self.isNewerPicture(droppedPictures[(droppedStart + index) % droppedPictures.count], than: pictureID) {
+                    delta &+= 1
+                }
+            } else {
+                newestSourcePicture = pictureID
+            }
+            outPicture = (pictureID &+ delta) & 0x7FFF
+        }
         let outTL0 = tl0.map { $0 &+ tl0Delta }
         if let outPicture, lastPictureID.map({ Self.isNewerPicture(outPicture, than: $0) }) ?? true {
             lastPictureID = outPicture

@@ -111,16 +111,19 @@ extension RelayEngine {
             consumer.restart(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
         }
         if let descriptor, consumer.layers?.admits(
-            temporalLayer: descriptor.temporalLayer, layerSync: descriptor.layerSync, startsPicture: descriptor.isStartOfFrame)
-            == false
+            temporalLayer: descriptor.temporalLayer, layerSync: descriptor.layerSync,
+            pictureID: descriptor.pictureID?.value, startsPicture: descriptor.isStartOfFrame) == false
         {
             return consumer.sequence.skip(header.sequenceNumber)
         }
         guard let sequenceNumber = consumer.sequence.map(header.sequenceNumber) else { return }
-        let picture = consumer.layers?.rewrite(pictureID: descriptor?.pictureID?.value, tl0: descriptor?.tl0PicIdx)
+        let source = descriptor?.pictureID?.value
+        let picture = consumer.layers?.rewrite(pictureID: source, tl0: descriptor?.tl0PicIdx)
+        // A NACK resends the packet with the numbers it carried the first time.
         consumer.sent?.record(
             sent: sequenceNumber, source: header.sequenceNumber, layer: index,
-            pictureIDDelta: consumer.layers?.pictureIDDelta ?? 0, tl0Delta: consumer.layers?.tl0Delta ?? 0)
+            pictureIDDelta: picture?.pictureID.flatMap { out in source.map { (out &- $0) & 0x7FFF } } ?? 0,
+            tl0Delta: consumer.layers?.tl0Delta ?? 0)
         let rewrite = vp8.map { VP8Rewrite(payload: $0, pictureID: picture?.pictureID, tl0: picture?.tl0) }
         forward(plain, header: header, to: consumer, sequenceNumber: sequenceNumber, vp8: rewrite, now: now, output: &output)
     }
