@@ -32,6 +32,10 @@ public struct LoadResult: Codable, Sendable {
     public var frameLoss: FrameLoss? = nil
     /// What the publishers were asked to retransmit and sent again, in the window.
     public var publisherRepair: PublisherRepair? = nil
+    /// Every viewer present at the end of the window, in join order (`LoadResult+Viewers.swift`).
+    public var viewers: [Viewer]? = nil
+    /// How many followed viewers were last sent each picture size ("1280x720": 9), the room's layer mix.
+    public var layerMix: [String: Int]? = nil
 
     public struct Decoded: Codable, Sendable {
         public var videoFrames: Int
@@ -168,6 +172,6 @@ public struct LoadResult: Codable, Sendable {
             }
             return line
         }
-        return (table + decoding + repair).joined(separator: "\n")
+        return (table + decoding + repair + results.flatMap(\.viewerLines)).joined(separator: "\n")
     }
 }

@@ -75,6 +75,18 @@ public final class LoadRunner: @unchecked Sendable {
         public var rtx = true
         /// How long a viewer's jitter buffer waits for a frame's missing packets (`FrameLossTracker`).
         public var frameDeadline = FrameLossTracker.defaultDeadline
+        /// The first `cappedViewers` viewers' sockets live in this network namespace, bound to
+        /// `viewerAddress`, so their downlink crosses its links (a shaper on the veth toward it); the
+        /// other viewers stay on the host. Needs root.
+        public var viewerNamespace: String?
+        public var viewerAddress: String?
+        public var cappedViewers = 0
+        /// Viewers (the first ones, besides every capped one) whose frames, picture size and freezes are
+        /// followed like a browser's, asking for repairs with NACK and PLI (`ViewerQuality`); they
+        /// unprotect everything they receive.
+        public var trackedViewers = 0
+        /// Viewers offer transport-wide-cc and send transport feedback for it, as browsers do.
+        public var transportFeedback = true
 
         public init() {}
     }
@@ -98,6 +110,9 @@ public final class LoadRunner: @unchecked Sendable {
     /// Publishers' send times by user id (or Janus feed), for `SendTimeCarrier.packetIndex`.
     let sendLogs = SendTimeLogs()
     private let runID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    /// Viewers made so far in this run, in join order: the first `cappedViewers` go in the namespace.
+    private var viewerSerial = 0
+    private let viewerSerialLock = NSLock()
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -268,9 +283,19 @@ public final class LoadRunner: @unchecked Sendable {
             // level-triggered, so nothing waits longer).
             .channelOption(.maxMessagesPerRead, value: 1)
         let channel: any Channel
+        let ordinal = role == .viewer
+            ? viewerSerialLock.withLock {
+                defer { viewerSerial += 1 }
+                return viewerSerial
+            } : -1
+        let capped = role == .viewer && configuration.viewerNamespace != nil && ordinal < configuration.cappedViewers
         if role == .publisher, let namespace = configuration.publisherNamespace {
             let socket = try NamespaceSocket.udp(
                 namespace: namespace, address: configuration.publisherAddress ?? configuration.localAddress)
+            channel = try await bootstrap.withBoundSocket(socket).get()
+        } else if capped, let namespace = configuration.viewerNamespace {
+            let socket = try NamespaceSocket.udp(
+                namespace: namespace, address: configuration.viewerAddress ?? configuration.localAddress)
             channel = try await bootstrap.withBoundSocket(socket).get()
         } else {
             channel = try await bootstrap.bind(host: configuration.localAddress, port: 0).get()
@@ -286,6 +311,13 @@ public final class LoadRunner: @unchecked Sendable {
             if role == .viewer, self.participants.count < self.configuration.decodingViewers {
                 participant.decoder = try SampleDecoder(frameDeadline: self.configuration.frameDeadline)
             }
+            if role == .viewer {
+                participant.capped = capped
+                participant.sendsTransportFeedback = self.configuration.transportFeedback
+                if capped || ordinal < self.configuration.trackedViewers {
+                    participant.quality = ViewerQuality(deadline: self.configuration.frameDeadline)
+                }
+            }
             if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
             return SimulatedParticipantBox(participant)
         }.get()
@@ -299,6 +331,7 @@ public final class LoadRunner: @unchecked Sendable {
             let participant = participant.box.value
             participant.extensionIDs = participant.sendTime.extensionIDs(negotiated: participant.peer.extensionIDs)
             participant.prepareNackResponder()
+            participant.prepareTransportFeedback()
             if participant.role == .publisher {
                 participant.publisher = try MediaPublisher(
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
@@ -334,6 +367,7 @@ public final class LoadRunner: @unchecked Sendable {
             self.timers.removeAll()
             for participant in self.participants { participant.channel?.close(promise: nil) }
             self.participants.removeAll()
+            self.viewerSerialLock.withLock { self.viewerSerial = 0 }
             self.latencies = LatencyRecorder()
             self.departed = Snapshot()
         }.get()
@@ -354,6 +388,14 @@ public final class LoadRunner: @unchecked Sendable {
 
     private func startTimers() {
         timers.append(Self.controlTimer(on: loop) { self.participants })
+        // Viewers' transport feedback, and the repairs of frames a deadline gave up on (`ViewerQuality`).
+        timers.append(loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
+            let now = ContinuousClock.now
+            for participant in self.participants where participant.transportFeedback != nil || participant.quality != nil {
+                participant.quality?.advance(now: now)
+                participant.askForRepairs(now: now)
+            }
+        })
     }
 
     private func startMediaTimers() {
@@ -497,6 +539,8 @@ public final class LoadRunner: @unchecked Sendable {
         var audio = (lost: Int64(0), expected: Int64(0))
         /// Each decoding viewer's frame counts, by participant index.
         var frames: [Int: FrameLossTracker.Counts] = [:]
+        /// Each viewer present now, by participant index.
+        var viewers: [Int: ViewerSample] = [:]
 
         /// `ssrcs`: the viewer's remote SSRCs by kind, to split video from audio.
         mutating func add(_ statistics: ReceiverStatistics, ssrcs: [String: UInt32]) {
@@ -546,6 +590,15 @@ public final class LoadRunner: @unchecked Sendable {
                     snapshot.decoded.add(decoder.results)
                     snapshot.frames[participant.index] = decoder.frameLoss
                 }
+                let video = participant.statistics.loss(ssrc: participant.peer.remoteSSRCs["video"])
+                snapshot.viewers[participant.index] = ViewerSample(
+                    capped: participant.capped, bytes: participant.statistics.bytes, lost: participant.statistics.lost,
+                    expected: participant.statistics.expected, videoLost: video.lost, videoExpected: video.expected,
+                    quality: participant.quality?.counts(now: now), width: participant.quality?.width,
+                    height: participant.quality?.height, feedbackSent: participant.transportFeedback?.sent,
+                    layerChanges: participant.quality?.layerChanges.map {
+                        LoadResult.LayerChange(unixSeconds: $0.unixSeconds, width: $0.width, height: $0.height)
+                    })
                 if let first = participant.statistics.firstPacketAt {
                     snapshot.joined += 1
                     let join = first - participant.joinStartedAt
@@ -612,7 +665,11 @@ public final class LoadRunner: @unchecked Sendable {
             videoLossPercent: Self.percent(after.video.lost - before.video.lost, of: after.video.expected - before.video.expected),
             audioLossPercent: Self.percent(after.audio.lost - before.audio.lost, of: after.audio.expected - before.audio.expected),
             frameLoss: LoadResult.FrameLoss(before: before.frames, after: after.frames, deadline: configuration.frameDeadline),
-            publisherRepair: LoadResult.PublisherRepair(repairAfter.subtracting(repairBefore), rtx: try await usesRTX()))
+            publisherRepair: LoadResult.PublisherRepair(repairAfter.subtracting(repairBefore), rtx: try await usesRTX()),
+            viewers: LoadResult.Viewer.window(before: before.viewers, after: after.viewers, seconds: window),
+            layerMix: LoadResult.layerMix(after.viewers.values.compactMap { sample in
+                sample.width.flatMap { width in sample.height.map { "\(width)x\($0)" } }
+            }))
     }
 
     /// Nil when nothing was expected (no such stream reached the viewers).

@@ -38,6 +38,16 @@ final class SimulatedParticipant {
     var offersRTX = true
     /// A publisher's answers to the relay's NACKs, set once the answer says how (RTX or plain).
     var nackResponder: NackResponder?
+    /// Viewers offer the transport-wide sequence number extension and answer it with feedback, as browsers do.
+    var sendsTransportFeedback = false
+    /// Set once the answer took the extension (`ViewerTransportFeedback`).
+    var transportFeedback: ViewerTransportFeedback?
+    private var transportFeedbackID: UInt8?
+    /// Set on viewers whose frames, picture size and freezes are followed (`ViewerQuality`); they
+    /// unprotect everything and ask for repairs (NACK, PLI) like a browser.
+    var quality: ViewerQuality?
+    /// Its socket lives in the viewers' network namespace, behind the capped link.
+    var capped = false
 
     init(index: Int, role: Role, peer: PeerClient, now: ContinuousClock.Instant) {
         self.index = index
@@ -51,8 +61,32 @@ final class SimulatedParticipant {
         role == .publisher
             ? peer.makeOffer(
                 audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX)
-            : peer.makeOffer(
-                audio: .recvonly, video: .recvonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX)
+            : viewerOffer()
+    }
+
+    /// A viewer's offer; with transport feedback, the transport-wide-cc extension and `a=rtcp-fb … transport-cc`
+    /// for each codec, as Chromium offers them (`PeerClient.makeOffer` has no option for the latter yet).
+    private func viewerOffer() -> String {
+        var extensions = sendTime.offeredExtensions
+        if sendsTransportFeedback { extensions[ViewerTransportFeedback.uri] = ViewerTransportFeedback.offeredID }
+        let offer = peer.makeOffer(audio: .recvonly, video: .recvonly, headerExtensions: extensions, rtx: offersRTX)
+        guard sendsTransportFeedback else { return offer }
+        var lines: [Substring] = []
+        for line in offer.split(separator: "\r\n", omittingEmptySubsequences: true) {
+            lines.append(line)
+            if line.hasPrefix("a=rtpmap:\(PeerClient.opusPayloadType) ") || line.hasPrefix("a=rtpmap:\(PeerClient.vp8PayloadType) ") {
+                let payloadType = line.dropFirst("a=rtpmap:".count).prefix { $0 != " " }
+                lines.append("a=rtcp-fb:\(payloadType) transport-cc")
+            }
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// After the answer: a viewer answers transport-wide sequence numbers when the relay took the extension.
+    func prepareTransportFeedback() {
+        guard role == .viewer, sendsTransportFeedback, let id = peer.extensionIDs[ViewerTransportFeedback.uri] else { return }
+        transportFeedbackID = id
+        transportFeedback = ViewerTransportFeedback()
     }
 
     /// After the answer: RTX when it accepted our RTX payload type for VP8 (we declared the FID
@@ -79,21 +113,32 @@ final class SimulatedParticipant {
             statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: now)
             let elapsed = now - epoch
             let received = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            // The transport-wide sequence number is in the clear header (SRTP leaves extensions unencrypted).
+            if let id = transportFeedbackID, let range = header.extensionValueRange(id: id, in: raw), range.count == 2 {
+                transportFeedback?.received(
+                    sequenceNumber: UInt16(raw[range.lowerBound]) << 8 | UInt16(raw[range.lowerBound + 1]),
+                    microseconds: received / 1_000)
+            }
             return (true, sendTime.latency(header: header, in: raw, ids: extensionIDs, log: sendLog, received: received))
         }
         if fastPath.isRTP {
-            if let decoder {
+            if decoder != nil || quality != nil {
                 if case .rtp(let header, let packet) = peer.handleDatagram(Array(buffer.readableBytesView), now: now) {
                     sampledOK += 1
                     let video = peer.remotePayloadTypes["video"] ?? PeerClient.vp8PayloadType
                     var media: [UInt8]? = packet
-                    if let rtx = peer.remoteRTXPayloadType, header.payloadType == rtx {
+                    let retransmission = peer.remoteRTXPayloadType == header.payloadType
+                    if retransmission {
                         media = RTXPacket.unwrap(packet, payloadType: video, ssrc: peer.remoteSSRCs["video"] ?? 0)
                     }
                     if let media {
-                        decoder.decode(
+                        decoder?.decode(
                             media, videoPayloadType: video,
                             audioPayloadType: peer.remotePayloadTypes["audio"] ?? PeerClient.opusPayloadType, now: now)
+                        if let quality, media.count > 1, media[1] & 0x7F == video {
+                            quality.add(media, retransmission: retransmission, now: now)
+                            askForRepairs(now: now)
+                        }
                     }
                 } else {
                     sampledFailed += 1
@@ -120,6 +165,33 @@ final class SimulatedParticipant {
             if wantsKeyframe { publisher.requestKeyframe() }
         }
         return nil
+    }
+
+    /// A viewer's NACKs and PLIs (`ViewerQuality`) and its transport feedback, when due; protected and sent.
+    func askForRepairs(now: ContinuousClock.Instant) {
+        guard let channel, let relay = peer.remote, peer.isConnected else { return }
+        let mediaSSRC = peer.remoteSSRCs["video"] ?? 0
+        var packets: [[UInt8]] = []
+        if let quality {
+            let missing = quality.takeMissing()
+            if !missing.isEmpty,
+                let nack = try? GenericNack.build(senderSSRC: peer.videoSSRC, mediaSSRC: mediaSSRC, lostSequenceNumbers: missing)
+            {
+                packets.append(nack)
+            }
+            if quality.takeKeyframeRequest(now: now) {
+                packets.append(PictureLossIndication(senderSSRC: peer.videoSSRC, mediaSSRC: mediaSSRC).build())
+            }
+        }
+        if let feedback = transportFeedback?.poll(now: now, senderSSRC: peer.videoSSRC, mediaSSRC: mediaSSRC) {
+            packets.append(feedback)
+        }
+        guard !packets.isEmpty else { return }
+        for packet in packets {
+            guard let protected = try? peer.protectRTCP(packet) else { continue }
+            send(protected, to: relay, on: channel)
+        }
+        channel.flush()
     }
 
     /// Sends again what the relay's NACKs ask for (`NackResponder`), protected like any packet.

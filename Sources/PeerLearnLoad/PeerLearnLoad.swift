@@ -56,12 +56,31 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var publisherNetns: String?
         @Option(help: "The address the publishers' sockets bind inside --publisher-netns.")
         var publisherAddress: String?
+        @Option(help: "Run the first --capped-viewers viewers' UDP sockets inside this network namespace, so their downlink crosses its links (a shaper toward it); needs root. The other viewers stay on the host.")
+        var viewerNetns: String?
+        @Option(help: "The address the capped viewers' sockets bind inside --viewer-netns.")
+        var viewerAddress: String?
+        @Option(help: "How many viewers (the first to join) sit in --viewer-netns.")
+        var cappedViewers = 0
+        @Option(help: "Viewers (the first to join; every capped one besides) followed like a browser: frames, picture size (layer) and freezes, with NACKs and PLIs for what they miss. They unprotect everything.")
+        var trackedViewers = 0
+        @Flag(inversion: .prefixedNo, help: "Viewers offer transport-wide-cc and send transport feedback for the relay's sequence numbers, as browsers do.")
+        var transportFeedback = true
 
         func validate() throws {
             guard (0...100_000).contains(decodingViewers) else { throw ValidationError("--decoding-viewers must be 0...100000") }
             guard (1...10_000).contains(frameDeadlineMs) else { throw ValidationError("--frame-deadline-ms must be 1...10000") }
             if publisherNetns != nil && publisherAddress == nil {
                 throw ValidationError("--publisher-netns needs --publisher-address (the namespace's own address)")
+            }
+            if viewerNetns != nil && viewerAddress == nil {
+                throw ValidationError("--viewer-netns needs --viewer-address (the namespace's own address)")
+            }
+            guard (0...100_000).contains(cappedViewers), (0...100_000).contains(trackedViewers) else {
+                throw ValidationError("--capped-viewers and --tracked-viewers must be 0...100000")
+            }
+            if cappedViewers > 0 && viewerNetns == nil {
+                throw ValidationError("--capped-viewers needs --viewer-netns")
             }
             // A paced packet's send time is rewritten as it leaves; an index names a whole frame.
             if pace, (sendTime ?? (target == .janus ? .packetIndex : .privateExtension)) == .packetIndex {
@@ -83,6 +102,11 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.rtx = rtx
             configuration.publisherNamespace = publisherNetns
             configuration.publisherAddress = publisherAddress
+            configuration.viewerNamespace = viewerNetns
+            configuration.viewerAddress = viewerAddress
+            configuration.cappedViewers = cappedViewers
+            configuration.trackedViewers = trackedViewers
+            configuration.transportFeedback = transportFeedback
             switch target {
             case .peerlearn:
                 configuration.target = .peerlearn
