@@ -90,7 +90,8 @@ final class Consumer {
         if let track = producer.simulcast {
             // Every layer's packets reach the consumer, which forwards the one it selected.
             for layer in track.layers { layer.consumers.append(self) }
-            layers = LayerSelector(preferences: layers?.preferences ?? .init())
+            // A selector kept from an earlier source keeps its picture numbering running on.
+            if layers == nil { layers = LayerSelector(preferences: .init()) } else { layers?.reset() }
         } else {
             producer.consumers.append(self)
             // A plain track needs a selector only for what the subscriber asked (a pause, a temporal limit).
