@@ -52,9 +52,13 @@ extension RelayEngine {
             if !preferences.paused { requestKeyframeSoon(source, now: now) }
         }
         if let track = source.simulcast {
+            let desired = consumer.layers?.desired
             choose(for: consumer, among: track.candidates(now: now), in: track, now: now)
-            track.nextReviewAt = now
-            schedule(source.publisher)
+            // What it wants changed: dynacast may have to resume a layer now, not at the next review.
+            if consumer.layers?.desired != desired {
+                track.nextReviewAt = now
+                schedule(source.publisher)
+            }
         }
     }
 
