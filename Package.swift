@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "DTLS", targets: ["DTLS"]),
         .library(name: "SRTP", targets: ["SRTP"]),
         .library(name: "MediaCodecs", targets: ["MediaCodecs"]),
+        .library(name: "Congestion", targets: ["Congestion"]),
         .library(name: "Relay", targets: ["Relay"]),
         .library(name: "PeerClient", targets: ["PeerClient"]),
         .library(name: "RelayServer", targets: ["RelayServer"]),
@@ -65,9 +66,12 @@ let package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
         .target(name: "SRTP", dependencies: ["CSRTP"]),
         .target(name: "MediaCodecs", dependencies: ["COpus", "CVPX"]),
+        // Congestion control (GCC): send-side bandwidth estimation from transport-cc feedback, sans-IO.
+        .target(name: "Congestion", dependencies: ["RTCP"]),
 
         // The SFU engine: sans-IO, one instance per event loop.
-        .target(name: "Relay", dependencies: ["STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "Mux", "DTLS", "SRTP"]),
+        .target(
+            name: "Relay", dependencies: ["STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "Mux", "DTLS", "SRTP", "Congestion"]),
         // The relay's UDP edge: SwiftNIO sockets, one engine per event loop.
         .target(
             name: "RelayServer",
@@ -167,6 +171,7 @@ let package = Package(
         .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "RTCPTests", dependencies: ["RTCP"]),
+        .testTarget(name: "CongestionTests", dependencies: ["Congestion", "RTCP"]),
         .testTarget(name: "VP8Tests", dependencies: ["VP8"]),
         .testTarget(name: "MuxTests", dependencies: ["Mux"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP"]),

@@ -117,6 +117,21 @@ export async function inboundSummary(pc) {
   return summary;
 }
 
+/**
+ * Three simulcast layers (quarter, half, full resolution; RFC 8853 rids q, h, f), lowest first, so the relay
+ * can send each viewer the one its link and its tile allow. A camera under 640 wide gets fewer layers
+ * (a layer under 160 wide is useless).
+ */
+export function simulcastEncodings(track) {
+  const width = track.getSettings().width || 640;
+  const layers = [
+    { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+    { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+    { rid: "f", scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+  ];
+  return layers.filter((layer) => width / layer.scaleResolutionDownBy >= 160);
+}
+
 const PEER_CONFIGURATION = { bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" };
 
 /**
@@ -206,6 +221,9 @@ export class Room {
       case "session-ended":
         this.sessionEnded(message.reason);
         break;
+      case "layers":
+        this.setActiveLayers(message.mid, message.active || {});
+        break;
       case "connection-ended":
         this.connectionEnded(message.connection, message.reason);
         break;
@@ -245,6 +263,7 @@ export class Room {
       const now = tracks[mid];
       if (now && String(now.userId) === old.userId && now.source === old.source) continue;
       this.remote.delete(mid);
+      this.sentSizes?.delete(mid);
       if (this.callbacks.onTrackEnded) this.callbacks.onTrackEnded(old.userId, old.source);
     }
     for (const [mid, info] of Object.entries(tracks)) {
@@ -353,13 +372,15 @@ export class Room {
   }
 
   /** Publishes your microphone and camera; returns the publish connection. */
-  async publish(stream) {
+  async publish(stream, { simulcast = false } = {}) {
     await this.ready;
     this.localStream = stream;
     return this.negotiatePublish(() => {
       const pc = this.publishConnection();
       for (const track of stream.getTracks()) {
-        const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+        const init = { direction: "sendonly", streams: [stream] };
+        if (track.kind === "video" && simulcast) init.sendEncodings = simulcastEncodings(track);
+        const transceiver = pc.addTransceiver(track, init);
         this.sendSources.set(transceiver, track.kind === "audio" ? "microphone" : "camera");
       }
     });
@@ -439,6 +460,52 @@ export class Room {
     if (this.publisher) this.publisher.close();
     this.publisher = null;
     this.sendSources.clear();
+  }
+
+  /**
+   * Tells the relay how large each remote video is shown, in device pixels (`sizes`: Map of track →
+   * {width, height}; a remote video track missing from it is not shown: 0×0). The relay then sends each
+   * the simulcast layer that fits, and nothing for a hidden one. Only changes are sent, at most every
+   * 250 ms; until the first call the relay sends its best layer.
+   */
+  setVideoSizes(sizes) {
+    const wanted = {};
+    for (const [mid, entry] of this.remote) {
+      if (entry.kind !== "video") continue;
+      const size = sizes.get(entry.track) || { width: 0, height: 0 };
+      const width = Math.max(0, Math.min(16384, Math.round(size.width)));
+      const height = Math.max(0, Math.min(16384, Math.round(size.height)));
+      const last = this.sentSizes?.get(mid);
+      if (!last || last.width !== width || last.height !== height) wanted[mid] = { width, height };
+    }
+    this.pendingSizes = Object.assign(this.pendingSizes || {}, wanted);
+    if (this.sizeTimer || Object.keys(this.pendingSizes).length === 0) return;
+    const flush = () => {
+      this.sizeTimer = null;
+      const batch = this.pendingSizes;
+      this.pendingSizes = {};
+      if (Object.keys(batch).length === 0) return;
+      this.sentSizes = this.sentSizes || new Map();
+      for (const [mid, size] of Object.entries(batch)) this.sentSizes.set(mid, size);
+      this.send({ type: "video-sizes", sizes: batch });
+      this.sizeTimer = setTimeout(() => { this.sizeTimer = null; if (Object.keys(this.pendingSizes).length) flush(); }, 250);
+    };
+    flush();
+  }
+
+  /** The relay's dynacast: pause the simulcast layers nobody watches, resume them when someone does. */
+  async setActiveLayers(mid, active) {
+    const pc = this.publisher;
+    const transceiver = pc && pc.getTransceivers().find((t) => t.mid === mid);
+    if (!transceiver || !transceiver.sender.track) return;
+    const parameters = transceiver.sender.getParameters();
+    if (!parameters.encodings || parameters.encodings.length < 2) return;
+    let changed = false;
+    for (const encoding of parameters.encodings) {
+      const on = active[encoding.rid];
+      if (typeof on === "boolean" && encoding.active !== on) { encoding.active = on; changed = true; }
+    }
+    if (changed) await transceiver.sender.setParameters(parameters).catch(() => {});
   }
 
   /** Mutes or unmutes your own audio or video and tells the room. */

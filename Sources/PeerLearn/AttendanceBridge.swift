@@ -38,6 +38,10 @@ struct AttendanceBridge: Sendable {
             packetsLost: max(0, statistics.packetsLost),
             lossFraction: expected > 0 ? min(1, Double(max(0, statistics.packetsLost)) / expected) : 0,
             jitterMs: max(0, statistics.jitterMilliseconds), secondsInRoom: max(0, statistics.secondsInRoom),
-            audioOnly: statistics.audioOnly)
+            audioOnly: statistics.audioOnly,
+            estimatedBitrate: statistics.bandwidth.map { Int64(clamping: $0.estimate) },
+            acknowledgedBitrate: statistics.bandwidth?.acknowledged.map { Int64(clamping: $0) },
+            feedbackLossFraction: statistics.bandwidth.map { min(1, max(0, $0.lossFraction)) },
+            roundTripMs: statistics.bandwidth?.roundTripMilliseconds.map { max(0, $0) })
     }
 }

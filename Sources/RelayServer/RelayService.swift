@@ -189,6 +189,16 @@ public final class RelayService: Service, Sendable {
         }
     }
 
+    /// How large a subscriber shows each video it receives (by mid; 0×0: hidden), so each consumer forwards
+    /// the simulcast layer that fits, or nothing.
+    public func setPreferredSizes(roomID: String, participantID: String, sizes: [String: (width: Int, height: Int)]) async {
+        _ = try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            for (mid, size) in sizes {
+                engine.setPreferredSize(participantID: participantID, mid: mid, width: size.width, height: size.height, now: .now)
+            }
+        }
+    }
+
     /// The client's answer to the latest subscribe offer, parsed here rather than on the media loop.
     public func answerSubscription(roomID: String, participantID: String, answer: String) async throws(RelayError)
         -> SubscriptionOffer?
@@ -269,6 +279,13 @@ public final class RelayService: Service, Sendable {
         } catch {
             logger.warning("closing room \(roomID): \(error)")
         }
+    }
+
+    /// A room's connections with their live statistics (operators, the load tester, tests).
+    public func connections(roomID: String) async -> [RelayEngine.ConnectionView] {
+        (try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+            engine.connections(inRoom: roomID, now: .now)
+        }) ?? []
     }
 
     /// Who owns a participant id in a room, so only they (or the room's host) may end it.

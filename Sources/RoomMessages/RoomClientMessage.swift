@@ -19,7 +19,25 @@ public enum RoomClientMessage: Sendable, Equatable {
     /// Restart ICE on the subscribe connection (the client changed networks): the relay re-offers it with
     /// new credentials. The publish connection restarts by a `publish` offer made with `iceRestart`.
     case restartICE
+    /// How large the member shows each video of the subscribe connection, by mid (0×0: not shown), so
+    /// the relay sends the simulcast layer that fits, or nothing.
+    case videoSizes([String: VideoSize])
     case leave
+
+    public struct VideoSize: Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
+    }
+
+    /// Larger than any screen: a size over it is refused, so nothing downstream multiplies a huge one.
+    public static let maximumVideoDimension = 16_384
+    /// The subscribe connection has at most 64 slots; a few more mids are tolerated, not thousands.
+    public static let maximumVideoSizes = 64
 
     public enum MediaKind: String, Sendable, Equatable {
         case audio, video
@@ -54,6 +72,12 @@ public enum RoomClientMessage: Sendable, Equatable {
         var sources: [String: String]?
         var kind: String?
         var muted: Bool?
+        var sizes: [String: WireSize]?
+    }
+
+    private struct WireSize: Decodable {
+        var width: Double
+        var height: Double
     }
 
     /// The message type a refusal is about, when the frame got that far (for the `error`'s `for`).
@@ -92,11 +116,32 @@ public enum RoomClientMessage: Sendable, Equatable {
             return .success(.mute(kind: kind, muted: muted))
         case "restart-ice":
             return .success(.restartICE)
+        case "video-sizes":
+            return videoSizes(message.sizes)
         case "leave":
             return .success(.leave)
         default:
             return .failure(Refusal(reason: "unknown message type `\(message.type)`"))
         }
+    }
+
+    private static func videoSizes(_ wire: [String: WireSize]?) -> Result<RoomClientMessage, Refusal> {
+        guard let wire else { return .failure(Refusal(reason: "video-sizes needs `sizes`: {mid: {width, height}}")) }
+        guard wire.count <= maximumVideoSizes else {
+            return .failure(Refusal(reason: "`sizes` names at most \(maximumVideoSizes) mids"))
+        }
+        var sizes: [String: VideoSize] = [:]
+        let range = 0...Double(maximumVideoDimension)
+        for (mid, size) in wire {
+            guard !mid.isEmpty, mid.utf8.count <= maximumMidLength else {
+                return .failure(Refusal(reason: "a mid in `sizes` is 1 to \(maximumMidLength) bytes"))
+            }
+            guard range.contains(size.width), range.contains(size.height) else {
+                return .failure(Refusal(reason: "`width` and `height` are 0 to \(maximumVideoDimension) pixels"))
+            }
+            sizes[mid] = VideoSize(width: Int(size.width.rounded()), height: Int(size.height.rounded()))
+        }
+        return .success(.videoSizes(sizes))
     }
 
     private static func checkSize(_ sdp: String) -> Refusal? {

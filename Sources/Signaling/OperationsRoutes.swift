@@ -65,6 +65,13 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_keyframe_requests_total", "counter", "PLIs sent to publishers.", [("", c.keyframeRequests)])
         metric("peerlearn_relay_dtls_failures_total", "counter", "DTLS handshakes that failed.", [("", c.dtlsFailures)])
         metric(
+            "peerlearn_relay_probe_packets_total", "counter",
+            "Padding packets sent to probe subscriber legs' bandwidth (a simulcast layer waiting for it).",
+            [("", c.probePackets)])
+        metric(
+            "peerlearn_relay_pacer_overflows_total", "counter",
+            "Media packets sent unpaced because the engine's pacing pool was full.", [("", c.pacerOverflows)])
+        metric(
             "peerlearn_relay_drops_total", "counter", "Datagrams dropped, by reason.",
             DropReason.allCases.map { ("{reason=\"\($0.rawValue)\"}", c.drops($0)) })
         metric(

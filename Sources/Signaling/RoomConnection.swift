@@ -40,7 +40,7 @@ actor RoomConnection {
 
     /// Message types an `error` may name in its `for` (never an unknown type quoted back).
     private static let knownTypes: Set<String> = [
-        "publish", "unpublish", "subscribe", "answer", "mute", "restart-ice", "leave",
+        "publish", "unpublish", "subscribe", "answer", "mute", "restart-ice", "video-sizes", "leave",
     ]
 
     func handle(_ text: String) async -> Outcome {
@@ -67,6 +67,12 @@ actor RoomConnection {
                 await directory.setMuted(room: room, connection: connection, kind: kind.rawValue, muted: muted)
             case .restartICE:
                 try await restartICE()
+            case .videoSizes(let sizes):
+                // Before the subscribe connection exists there is nothing to size: ignored, not an error.
+                if let subscriber {
+                    await signaling.relay.setPreferredSizes(
+                        roomID: room, participantID: subscriber, sizes: sizes.mapValues { ($0.width, $0.height) })
+                }
             case .leave:
                 return .leave
             }
@@ -213,11 +219,25 @@ actor RoomConnection {
         if published { await directory.refreshSubscriptions(room: room, except: connection) }
     }
 
+    /// A relay event about one of this member's connections; events about others' are ignored.
+    func relayEvent(_ event: RoomEvent) async {
+        switch event {
+        case .connectionEnded(_, let participantID, let reason):
+            await relayEnded(participantID: participantID, reason: reason.rawValue)
+        case .layersWanted(_, let participantID, let mid, let active):
+            // Dynacast: the client pauses the simulcast encodings nobody watches (setParameters).
+            guard publisher?.participantID == participantID else { return }
+            send(RoomDirectory.encode(["type": "layers", "mid": mid, "active": active]))
+        case .dominantSpeaker:
+            return
+        }
+    }
+
     /// The relay ended one of this member's connections by itself (ICE consent lapsed: the browser went
     /// away without closing the socket, or its network died). The member hears `connection-ended`, so
     /// it can open that connection again; if it was the publish connection, the room hears `unpublished`
     /// and the others' subscribe connections are re-offered without its tracks.
-    func relayEnded(participantID: String, reason: String) async {
+    private func relayEnded(participantID: String, reason: String) async {
         if publisher?.participantID == participantID {
             publisher = nil
             send(RoomDirectory.encode(["type": "connection-ended", "connection": "publish", "reason": reason]))

@@ -1,4 +1,5 @@
 import Foundation
+import Relay
 
 /// Who is in each room over the WebSocket, what they publish and whether they are muted, and how to
 /// reach them. An actor: connections on many event loops join, leave and broadcast concurrently.
@@ -37,9 +38,9 @@ actor RoomDirectory {
         /// it receives changed). Called when someone else's published set changes or someone leaves; it
         /// only schedules the work, so the directory never waits on the relay.
         var refresh: @Sendable () -> Void = {}
-        /// Tells the member's connection that the relay ended one of its relay connections (participant
-        /// id, reason); the connection ignores ids that are not its own.
-        var relayEnded: @Sendable (String, String) -> Void = { _, _ in }
+        /// Hands the member's connection a relay event about one relay connection (one it ended, or a
+        /// publisher's layers to pause); the connection ignores events about connections not its own.
+        var relayEvent: @Sendable (RoomEvent) -> Void = { _ in }
 
         /// The media kinds the sources carry, in the v1 `publishing` field's terms.
         var publishing: [String] { Self.kinds(of: sources) }
@@ -117,10 +118,10 @@ actor RoomDirectory {
         for (id, member) in rooms[room] ?? [:] where id != connection { member.refresh() }
     }
 
-    /// The relay ended a connection by itself (consent lapsed, DTLS failed): its owner hears of it and
-    /// tells the room, whatever connection it was. Rare, so asking every member of the room is fine.
-    func relayEnded(room: String, participantID: String, reason: String) {
-        for member in (rooms[room] ?? [:]).values { member.relayEnded(participantID, reason) }
+    /// A relay event about one member's connection (the relay ended it, or dynacast paused a layer): every
+    /// member's connection is asked and only the owner acts. Rare (changes, not packets), so that is cheap.
+    func deliverToOwner(room: String, _ event: RoomEvent) {
+        for member in (rooms[room] ?? [:]).values { member.relayEvent(event) }
     }
 
     /// The relay's dominant-speaker change, told to the room's members when it is news. Nil: nobody speaks.

@@ -9,13 +9,14 @@ extension RoomWebSocketRoutes {
 
     /// One room event to the room's members: a dominant-speaker change becomes
     /// `{"type": "dominant-speaker", "userId"}` (null when nobody speaks), sent only when it is news; a
-    /// connection the relay ended goes to the member that owns it (`connection-ended`).
+    /// connection the relay ended (`connection-ended`) and dynacast's layer changes (`layers`) go to the
+    /// member that owns the connection.
     func deliver(_ event: RoomEvent) async {
         switch event {
         case .dominantSpeaker(let room, let userID):
             await directory.setDominantSpeaker(room: room, userID: userID)
-        case .connectionEnded(let room, let participantID, let reason):
-            await directory.relayEnded(room: room, participantID: participantID, reason: reason.rawValue)
+        case .connectionEnded(let room, _, _), .layersWanted(let room, _, _, _):
+            await directory.deliverToOwner(room: room, event)
         }
     }
 }

@@ -95,7 +95,7 @@ public struct RoomWebSocketRoutes: Sendable {
                 member: .init(
                     userID: claims.subject.value, role: claims.role.rawValue, outbox: continuation, disconnect: disconnect,
                     refresh: { Task { await session.refresh() } },
-                    relayEnded: { id, reason in Task { await session.relayEnded(participantID: id, reason: reason) } }))
+                    relayEvent: { event in Task { await session.relayEvent(event) } }))
             let limits = self.limits
             let refusal = SignalingError.tooManyRequests(
                 "rate_limited",

@@ -19,7 +19,8 @@ import Testing
                 lossFraction: 0.1, jitterMs: 4, secondsInRoom: 600, audioOnly: false))
             try await recorder.record(sessionID: sessionID, ParticipantStatisticsReport(
                 userID: learner.id, bytesIn: 3000, bytesOut: 500, packetsIn: 30, packetsOut: 5, packetsLost: 0,
-                lossFraction: 0.0, jitterMs: 8, secondsInRoom: 300, audioOnly: true, leftAt: left))
+                lossFraction: 0.0, jitterMs: 8, secondsInRoom: 300, audioOnly: true, estimatedBitrate: 480_000,
+                acknowledgedBitrate: 455_000, feedbackLossFraction: 0.02, roundTripMs: 41.5, leftAt: left))
 
             let stats = try await h.call(.get, "/api/sessions/\(id)/statistics", token: mentor.token)
             #expect(stats.status == .ok)
@@ -32,6 +33,15 @@ import Testing
             #expect((stats["average_jitter_ms"] as? NSNumber)?.doubleValue == 6)
             #expect((stats["total_seconds_in_room"] as? NSNumber)?.doubleValue == 900)
             #expect((stats["participants"] as? [Any])?.count == 2)
+            // The relay's bandwidth estimate toward the learner and its inputs are kept; the mentor had none.
+            let rows = (stats["participants"] as? [[String: Any]]) ?? []
+            let learnerRow = rows.first { ($0["user_id"] as? NSNumber)?.int64Value == learner.id }
+            let mentorRow = rows.first { ($0["user_id"] as? NSNumber)?.int64Value == mentor.id }
+            #expect((learnerRow?["estimated_bitrate"] as? NSNumber)?.int64Value == 480_000)
+            #expect((learnerRow?["acknowledged_bitrate"] as? NSNumber)?.int64Value == 455_000)
+            #expect((learnerRow?["feedback_loss_fraction"] as? NSNumber)?.doubleValue == 0.02)
+            #expect((learnerRow?["round_trip_ms"] as? NSNumber)?.doubleValue == 41.5)
+            #expect(mentorRow?["estimated_bitrate"] == nil || mentorRow?["estimated_bitrate"] is NSNull)
             #expect(try await h.call(.get, "/api/sessions/\(id)/statistics", token: learner.token).status == .forbidden)
             let booking = try await h.call(.get, "/api/bookings", token: learner.token).array.first
             #expect(booking?["left_at"] is String, "leaving is recorded on the booking")
@@ -40,6 +50,11 @@ import Testing
                 try await recorder.record(sessionID: sessionID, ParticipantStatisticsReport(
                     userID: learner.id, bytesIn: -1, bytesOut: 0, packetsIn: 0, packetsOut: 0, packetsLost: 0,
                     lossFraction: 0, jitterMs: 0, secondsInRoom: 0, audioOnly: false))
+            }
+            await #expect(throws: StatisticsRecorder.RecordError.self) {
+                try await recorder.record(sessionID: sessionID, ParticipantStatisticsReport(
+                    userID: learner.id, bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0, packetsLost: 0,
+                    lossFraction: 0, jitterMs: 0, secondsInRoom: 0, audioOnly: false, feedbackLossFraction: 1.5))
             }
             await #expect(throws: StatisticsRecorder.RecordError.unknownSession) {
                 try await recorder.record(sessionID: UUID(), ParticipantStatisticsReport(

@@ -16,7 +16,13 @@ import Testing
             try RoomClientMessage.decode(#"{"type":"mute","kind":"video","muted":true}"#).get()
                 == .mute(kind: .video, muted: true))
         #expect(try RoomClientMessage.decode(#"{"type":"leave","extra":[1,2]}"#).get() == .leave)
+        #expect(try RoomClientMessage.decode(#"{"type":"restart-ice"}"#).get() == .restartICE)
+        #expect(
+            try RoomClientMessage.decode(#"{"type":"video-sizes","sizes":{"1":{"width":640.4,"height":360},"3":{"width":0,"height":0}}}"#)
+                .get() == .videoSizes(["1": .init(width: 640, height: 360), "3": .init(width: 0, height: 0)]))
     }
+
+    static let manySizes = "{" + (0...64).map { #""\#($0)":{"width":1,"height":1}"# }.joined(separator: ",") + "}"
 
     static let manySources = "{" + (0...16).map { #""\#($0)":"camera""# }.joined(separator: ",") + "}"
 
@@ -39,6 +45,12 @@ import Testing
         (#"{"type":"mute","kind":"audio","muted":"yes"}"#, "messages are JSON objects with a `type`"),
         (#"{"type":"mute","kind":"audio"}"#, "mute needs `kind` (audio|video) and `muted` (true|false)"),
         (#"{"type":"dance"}"#, "unknown message type `dance`"),
+        (#"{"type":"video-sizes"}"#, "video-sizes needs `sizes`: {mid: {width, height}}"),
+        (#"{"type":"video-sizes","sizes":{"1":{"width":-1,"height":2}}}"#, "`width` and `height` are 0 to 16384 pixels"),
+        (#"{"type":"video-sizes","sizes":{"1":{"width":1e300,"height":2}}}"#, "`width` and `height` are 0 to 16384 pixels"),
+        (#"{"type":"video-sizes","sizes":{"":{"width":1,"height":2}}}"#, "a mid in `sizes` is 1 to 32 bytes"),
+        (#"{"type":"video-sizes","sizes":{"1":{"width":1}}}"#, "messages are JSON objects with a `type`"),
+        (#"{"type":"video-sizes","sizes":\#(manySizes)}"#, "`sizes` names at most 64 mids"),
     ])
     func refusesWithTheReasonTheMemberSees(text: String, reason: String) {
         #expect(RoomClientMessage.decode(text) == .failure(RoomClientMessage.Refusal(reason: reason)))

@@ -340,6 +340,41 @@ import Testing
         }
     }
 
+    @Test func dynacastLayerChangesReachOnlyThePublisherThatOwnsTheTrack() async throws {
+        try await Self.withServer { client, routes, relay in
+            let alice = try await Self.connect(client, user: 1)
+            let bob = try await Self.connect(client, user: 2)
+            alice.send(["type": "publish", "sdp": try Self.chromiumOffer()])
+            _ = try await alice.next("answer")
+            let publisher = try #require(await relay.connections(roomID: Self.room).first { $0.identity.userID == "1" })
+            #expect(publisher.publishes == [.microphone, .camera])
+            await routes.deliver(
+                .layersWanted(roomID: Self.room, participantID: publisher.identity.participantID, mid: "1", active: ["f": false, "h": true]))
+            let layers = try await alice.next("layers")
+            #expect(layers["mid"] as? String == "1")
+            #expect(layers["active"] as? [String: Bool] == ["f": false, "h": true])
+            #expect(try await bob.none("layers"))
+            // About a connection nobody here owns: nobody hears it.
+            await routes.deliver(.layersWanted(roomID: Self.room, participantID: "someone-else", mid: "1", active: ["f": true]))
+            #expect(try await alice.none("layers"))
+        }
+    }
+
+    @Test func videoSizesAreCheckedAndNeedNoAnswer() async throws {
+        try await Self.withServer { client, _, _ in
+            let bob = try await Self.connect(client, user: 2)
+            bob.send(["type": "video-sizes", "sizes": ["1": ["width": 320, "height": 180]]])
+            #expect(try await bob.none("error"), "before subscribing there is nothing to size: ignored")
+            bob.send(["type": "subscribe"])
+            bob.send(["type": "video-sizes", "sizes": ["1": ["width": 320, "height": 180], "3": ["width": 0, "height": 0]]])
+            #expect(try await bob.none("error"))
+            bob.send(["type": "video-sizes", "sizes": ["1": ["width": -5, "height": 180]]])
+            let refused = try await bob.next("error")
+            #expect(refused["for"] as? String == "video-sizes")
+            #expect(refused["reason"] as? String == "`width` and `height` are 0 to 16384 pixels")
+        }
+    }
+
     @Test func aMemberIsNeverOfferedItsOwnTracks() async throws {
         try await Self.withServer { client, _, _ in
             let alice = try await Self.connect(client, user: 1)

@@ -15,5 +15,6 @@ public enum PeerLearnMigrations {
         CreateEmailOutbox(),
         CreateIdempotencyKeys(),
         CreatePayments(),
+        AddBandwidthStatistics(),
     ]
 }

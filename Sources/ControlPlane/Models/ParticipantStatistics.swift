@@ -21,6 +21,13 @@ public final class ParticipantStatistics: Model, @unchecked Sendable {
     @Field(key: "seconds_in_room") public var secondsInRoom: Double
     /// The peer joined without camera permission (the seed's "Audio-only mode").
     @Field(key: "audio_only") public var audioOnly: Bool
+    /// The relay's last send-side estimate toward this connection (bits/s) and its inputs: what the peer
+    /// acknowledged receiving, the loss its transport-cc feedback reported, the round trip. Null without
+    /// that feedback (a publish-only connection).
+    @OptionalField(key: "estimated_bitrate") public var estimatedBitrate: Int64?
+    @OptionalField(key: "acknowledged_bitrate") public var acknowledgedBitrate: Int64?
+    @OptionalField(key: "feedback_loss_fraction") public var feedbackLossFraction: Double?
+    @OptionalField(key: "round_trip_ms") public var roundTripMs: Double?
     @OptionalField(key: "joined_at") public var joinedAt: Date?
     @OptionalField(key: "left_at") public var leftAt: Date?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?

@@ -17,6 +17,10 @@ struct StatisticsRoutes: Sendable {
         var jitterMs: Double
         var secondsInRoom: Double
         var audioOnly: Bool
+        var estimatedBitrate: Int64?
+        var acknowledgedBitrate: Int64?
+        var feedbackLossFraction: Double?
+        var roundTripMs: Double?
     }
 
     struct View: Codable {
@@ -53,7 +57,9 @@ struct StatisticsRoutes: Sendable {
                     ParticipantView(
                         userId: $0.$user.id, bytesIn: $0.bytesIn, bytesOut: $0.bytesOut, packetsIn: $0.packetsIn,
                         packetsOut: $0.packetsOut, packetsLost: $0.packetsLost, lossFraction: $0.lossFraction,
-                        jitterMs: $0.jitterMs, secondsInRoom: $0.secondsInRoom, audioOnly: $0.audioOnly)
+                        jitterMs: $0.jitterMs, secondsInRoom: $0.secondsInRoom, audioOnly: $0.audioOnly,
+                        estimatedBitrate: $0.estimatedBitrate, acknowledgedBitrate: $0.acknowledgedBitrate,
+                        feedbackLossFraction: $0.feedbackLossFraction, roundTripMs: $0.roundTripMs)
                 }))
         }
     }

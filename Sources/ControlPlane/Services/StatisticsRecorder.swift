@@ -13,12 +13,20 @@ public struct ParticipantStatisticsReport: Sendable, Equatable, Codable {
     public var jitterMs: Double
     public var secondsInRoom: Double
     public var audioOnly: Bool
+    /// The relay's send-side estimate toward this connection and its inputs (bits/s, 0...1, ms); nil when
+    /// the connection gave no transport-cc feedback (it only published, or did not negotiate it).
+    public var estimatedBitrate: Int64?
+    public var acknowledgedBitrate: Int64?
+    public var feedbackLossFraction: Double?
+    public var roundTripMs: Double?
     public var joinedAt: Date?
     public var leftAt: Date?
 
     public init(userID: Int64, bytesIn: Int64, bytesOut: Int64, packetsIn: Int64, packetsOut: Int64,
                 packetsLost: Int64, lossFraction: Double, jitterMs: Double, secondsInRoom: Double,
-                audioOnly: Bool, joinedAt: Date? = nil, leftAt: Date? = nil) {
+                audioOnly: Bool, estimatedBitrate: Int64? = nil, acknowledgedBitrate: Int64? = nil,
+                feedbackLossFraction: Double? = nil, roundTripMs: Double? = nil, joinedAt: Date? = nil,
+                leftAt: Date? = nil) {
         self.userID = userID
         self.bytesIn = bytesIn
         self.bytesOut = bytesOut
@@ -29,6 +37,10 @@ public struct ParticipantStatisticsReport: Sendable, Equatable, Codable {
         self.jitterMs = jitterMs
         self.secondsInRoom = secondsInRoom
         self.audioOnly = audioOnly
+        self.estimatedBitrate = estimatedBitrate
+        self.acknowledgedBitrate = acknowledgedBitrate
+        self.feedbackLossFraction = feedbackLossFraction
+        self.roundTripMs = roundTripMs
         self.joinedAt = joinedAt
         self.leftAt = leftAt
     }
@@ -52,6 +64,10 @@ public struct StatisticsRecorder: Sendable {
         guard [report.bytesIn, report.bytesOut, report.packetsIn, report.packetsOut, report.packetsLost].allSatisfy({ $0 >= 0 }),
               (0...1).contains(report.lossFraction), report.jitterMs >= 0, report.secondsInRoom >= 0
         else { throw RecordError.invalidReport("counters must be >= 0 and loss within 0...1") }
+        guard [report.estimatedBitrate, report.acknowledgedBitrate].allSatisfy({ ($0 ?? 0) >= 0 }),
+              report.feedbackLossFraction.map({ (0...1).contains($0) }) ?? true,
+              report.roundTripMs.map({ $0 >= 0 && $0.isFinite }) ?? true
+        else { throw RecordError.invalidReport("bitrates and round trip must be >= 0 and feedback loss within 0...1") }
         let db = database.db
         guard try await LearningSession.find(sessionID, on: db) != nil else { throw RecordError.unknownSession }
         try await db.transaction { tx in
@@ -77,6 +93,10 @@ public struct StatisticsRecorder: Sendable {
             row.jitterMs = report.jitterMs
             row.secondsInRoom = report.secondsInRoom
             row.audioOnly = report.audioOnly
+            row.estimatedBitrate = report.estimatedBitrate
+            row.acknowledgedBitrate = report.acknowledgedBitrate
+            row.feedbackLossFraction = report.feedbackLossFraction
+            row.roundTripMs = report.roundTripMs
             row.joinedAt = report.joinedAt
             row.leftAt = report.leftAt
             try await row.save(on: tx)

@@ -1,3 +1,5 @@
+import Congestion
+
 /// The engine's knobs. The server fills these from `config/` and the environment.
 public struct RelayConfiguration: Sendable {
     /// Host candidates announced in answers: the address clients reach (NAT'd servers announce their
@@ -22,6 +24,10 @@ public struct RelayConfiguration: Sendable {
     /// drives their send-side estimate). Off until the congestion-control work: with it, browsers probe
     /// bandwidth with padding-only packets on the media SSRC, which the relay would forward to viewers.
     public var transportFeedbackToPublishers = false
+    /// The send-side estimator run per subscriber leg (GCC on its transport-cc feedback). The history
+    /// holds 2,048 sent packets (~50 KB a leg): feedback comes every 50–100 ms, so that is seconds of sends.
+    public var bandwidthEstimation = SendSideBandwidthEstimator.Configuration(
+        initialBitrate: 1_000_000, minimumBitrate: 50_000, maximumBitrate: 20_000_000, historyCapacity: 2_048)
     /// Limits that keep one client from making the relay do N× work (issue: hostile peers).
     public var limits = RelayLimits()
 

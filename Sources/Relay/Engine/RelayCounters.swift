@@ -46,6 +46,10 @@ public struct RelayCounters: Sendable, Equatable {
     public var transportFeedback: UInt64 = 0
     public var keyframeRequests: UInt64 = 0
     public var dtlsFailures: UInt64 = 0
+    /// Padding packets sent to probe a subscriber leg's bandwidth.
+    public var probePackets: UInt64 = 0
+    /// Media packets a pacer could not hold (the engine's pool was full), sent at once instead.
+    public var pacerOverflows: UInt64 = 0
     public var drops: [UInt64] = Array(repeating: 0, count: DropReason.allCases.count)
     public var retransmissionsRefused: [UInt64] = Array(repeating: 0, count: RetransmissionRefusal.allCases.count)
 
@@ -81,6 +85,8 @@ public struct RelayCounters: Sendable, Equatable {
         transportFeedback &+= other.transportFeedback
         keyframeRequests &+= other.keyframeRequests
         dtlsFailures &+= other.dtlsFailures
+        probePackets &+= other.probePackets
+        pacerOverflows &+= other.pacerOverflows
         for i in drops.indices { drops[i] &+= other.drops[i] }
         for i in retransmissionsRefused.indices { retransmissionsRefused[i] &+= other.retransmissionsRefused[i] }
     }

@@ -28,6 +28,8 @@ public final class RelayEngine {
     let scratch: UnsafeMutableRawBufferPointer
     /// Where a retransmission is wrapped as RTX, next to the rewritten packet in `scratch`.
     let rtxScratch: UnsafeMutableRawBufferPointer
+    /// Packets waiting in the legs' pacers; allocated when a pacer first has to hold one.
+    lazy var packetPool = PacketPool()
 
     /// `ntpAtStart` is the wall clock as a 64-bit NTP timestamp at `startInstant`; sender reports
     /// derive their NTP times from it so the engine never reads the clock itself.
@@ -144,6 +146,8 @@ public final class RelayEngine {
         if let due = participant.transportFeedback?.pollTimeout(), due <= clock.nanoseconds(since: now) {
             sendTransportFeedback(to: participant, now: now, output: &output)
         }
+        drainPacer(of: participant, now: now, output: &output)
+        if participant.bandwidth != nil { runProbe(of: participant, now: now, output: &output) }
         for producer in participant.producers {
             if let due = producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval), due <= now {
                 requestKeyframe(producer, now: now, output: &output)
@@ -210,6 +214,7 @@ public final class RelayEngine {
                 if let remote = participant.transport.remote { send(datagram, to: remote, output: &output) }
             }
         }
+        if !participant.pacer.isEmpty { participant.pacer.drop(pool: packetPool) }
         let room = participant.room
         for producer in router.remove(participant) { requestKeyframe(producer, now: now, output: &output) }
         if let room { pollSpeakers(of: room, now: clock.nanoseconds(since: now)) }

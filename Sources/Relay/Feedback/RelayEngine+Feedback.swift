@@ -53,6 +53,8 @@ extension RelayEngine {
                         requestKeyframe(source, now: now, output: &output)
                     }
                 }
+            case .transportWideFeedback(let feedback):
+                handleTransportFeedback(feedback, from: participant, now: now)
             case .genericNack(let nack):
                 guard let consumer = participant.consumer(localSSRC: nack.mediaSSRC) else { continue }
                 answer(nack, on: consumer, now: now, output: &output)

@@ -215,7 +215,9 @@ extension RelayEngine {
             consumer.rtxSequenceNumber &+= 1
             subscriber.statistics.packetsOut &+= 1
             subscriber.statistics.bytesOut &+= UInt64(protected)
-            return send(UnsafeRawBufferPointer(rebasing: rtxScratch[0..<protected]), to: remote, output: &output)
+            return sendMedia(
+                UnsafeRawBufferPointer(rebasing: rtxScratch[0..<protected]), to: subscriber, remote: remote,
+                transportSequence: transportSequence, now: now, output: &output)
         }
         guard let protected = try? outbound.protectRTP(scratch, length: length) else { return }
         if RTPSequenceNumber.isNewer(sequenceNumber, than: consumer.lastSequenceNumber) || consumer.packetsSent == 0 {
@@ -229,7 +231,9 @@ extension RelayEngine {
         subscriber.statistics.packetsOut &+= 1
         subscriber.statistics.bytesOut &+= UInt64(protected)
         counters.rtpForwarded &+= 1
-        send(UnsafeRawBufferPointer(rebasing: scratch[0..<protected]), to: remote, output: &output)
+        sendMedia(
+            UnsafeRawBufferPointer(rebasing: scratch[0..<protected]), to: subscriber, remote: remote,
+            transportSequence: transportSequence, now: now, output: &output)
     }
 }
 

@@ -61,14 +61,13 @@ struct Pacer {
 
     var isFull: Bool { queued >= Self.maximumQueued }
 
-    /// When the head of the queue may leave: nil when nothing waits.
-    func nextSendTime(now: Int64) -> Int64? {
+    /// When the head of the queue may leave (possibly already past): nil when nothing waits. Exact,
+    /// because the bucket's clock only ever advances by the time its whole bytes took.
+    func nextSendTime() -> Int64? {
         guard queued > 0 else { return nil }
-        guard isPaced else { return now }
-        let balance = tokens + Int(min(Int64(Int.max / 2), available(now: now)))
-        if balance > 0 { return now }
-        let deficit = Int64(1 - balance)
-        return now + deficit * 1_000_000_000 / bytesPerSecond + 1
+        guard isPaced, tokens <= 0 else { return refilledAt }
+        let deficit = Int64(1 - tokens)
+        return refilledAt + deficit * 1_000_000_000 / bytesPerSecond + 1
     }
 
     /// Takes the head of the queue if it may leave at `now` (or at once, with `force`), charging it.

@@ -5,19 +5,24 @@
 /// never loses media.
 final class PacketPool {
     /// A protected RTP packet never exceeds this (the relay's largest forwarded packet plus SRTP's tag).
-    static let slotSize = 1_536
+    static let slotSize = 2_048
     let capacity: Int
     private let storage: UnsafeMutableRawBufferPointer
     private var lengths: [Int]
+    /// The transport-wide sequence number each waiting packet carries (-1: none), recorded for the leg's
+    /// estimate when the packet actually leaves, since GCC needs true send times.
+    private var tags: [Int32]
     /// The next slot in whatever list a slot is on (a leg's queue or the free list); -1 ends a list.
     private var links: [Int32]
     private var freeHead: Int32
     private(set) var inUse = 0
 
-    init(capacity: Int = 4_096) {
+    /// 2,048 slots (4 MB per engine): a hundred keyframes' worth waiting at once.
+    init(capacity: Int = 2_048) {
         self.capacity = max(1, capacity)
         storage = .allocate(byteCount: self.capacity * Self.slotSize, alignment: 16)
         lengths = Array(repeating: 0, count: self.capacity)
+        tags = Array(repeating: -1, count: self.capacity)
         links = (0..<self.capacity).map { Int32($0 + 1) }
         links[self.capacity - 1] = -1
         freeHead = 0
@@ -26,7 +31,7 @@ final class PacketPool {
     deinit { storage.deallocate() }
 
     /// Copies a packet into a free slot; nil when the pool is full or the packet too large for a slot.
-    func store(_ packet: UnsafeRawBufferPointer) -> Int32? {
+    func store(_ packet: UnsafeRawBufferPointer, tag: Int32 = -1) -> Int32? {
         guard freeHead >= 0, packet.count <= Self.slotSize else { return nil }
         let slot = freeHead
         freeHead = links[Int(slot)]
@@ -34,6 +39,7 @@ final class PacketPool {
         let start = Int(slot) * Self.slotSize
         UnsafeMutableRawBufferPointer(rebasing: storage[start..<(start + packet.count)]).copyMemory(from: packet)
         lengths[Int(slot)] = packet.count
+        tags[Int(slot)] = tag
         inUse += 1
         return slot
     }
@@ -44,6 +50,8 @@ final class PacketPool {
     }
 
     func length(_ slot: Int32) -> Int { lengths[Int(slot)] }
+
+    func tag(_ slot: Int32) -> Int32 { tags[Int(slot)] }
 
     func next(after slot: Int32) -> Int32 { links[Int(slot)] }
 

@@ -1,3 +1,4 @@
+import Congestion
 
 /// Who a participant is, as the room token said. Copied into every event about them.
 public struct ParticipantIdentity: Sendable, Equatable {
@@ -65,6 +66,15 @@ final class Participant {
     var transportFeedback: TransportFeedbackGenerator?
     /// The transport-wide sequence number (transport-cc) of the next packet the relay sends this peer.
     var transportSequenceNumber: UInt16 = 1
+    /// What the relay may send this peer (GCC on its transport-cc feedback); made at the first packet
+    /// sent with a transport-wide sequence number, so legs without transport-cc cost nothing.
+    var bandwidth: SendSideBandwidthEstimator?
+    /// The estimate last handed to the consumers' layer selectors and the pacer, and when.
+    var distributedEstimate: (bitrate: UInt64, at: Int64)?
+    /// Spreads the media sent to this peer at a multiple of its estimate (unpaced without one).
+    var pacer = Pacer()
+    /// A bandwidth probe being sent to this peer, when its estimator asked for one.
+    var probe: RelayEngine.ActiveProbe?
     /// The deadline this participant is queued under in the engine's timer queue, if any.
     var scheduledAt: ContinuousClock.Instant?
 
@@ -152,6 +162,8 @@ final class Participant {
         // it can (`requestKeyframe` at connect), so it never holds a deadline that is already past.
         if isConnected && transport.remote != nil {
             consider(transportFeedback?.pollTimeout().map(clock.instant))
+            consider(pacer.nextSendTime().map { clock.instant($0) })
+            consider(probe.map { clock.instant($0.nextDue) })
             for producer in producers where producer.ssrc != nil {
                 consider(producer.keyFrames.deadline(interval: configuration.keyframeRequestInterval))
                 consider(producer.nacks?.pollTimeout().map(clock.instant))
@@ -176,6 +188,13 @@ final class Participant {
         result.packetsLost = lost
         result.jitterMilliseconds = jitter
         result.audioOnly = producers.contains { $0.kind == .audio } && !producers.contains { $0.kind == .video }
+        if let bandwidth, bandwidth.statistics.feedbackCount > 0 {
+            let estimate = bandwidth.statistics
+            result.bandwidth = BandwidthStatistics(
+                estimate: estimate.targetBitrate, acknowledged: estimate.acknowledgedBitrate, lossFraction: estimate.lossRatio,
+                roundTripMilliseconds: estimate.roundTripTime > 0 ? Double(estimate.roundTripTime) / 1e6 : nil,
+                delayState: "\(estimate.usage)")
+        }
         return result
     }
 

@@ -431,6 +431,7 @@ export async function roomView(main, { args, navigate }) {
   function teardown() {
     state.leaving = true;
     window.removeEventListener("online", onOnline);
+    resizes.disconnect();
     clearTimeout(reconnectTimer);
     for (const timer of state.timers) clearInterval(timer);
     if (state.room) { try { state.room.leave(); } catch (_) { /* already closed */ } }
@@ -468,6 +469,32 @@ export async function roomView(main, { args, navigate }) {
       endButton.disabled = false;
     }
   });
+
+  /**
+   * How large each remote video is shown (the larger of its tile and the stage, in device pixels), so the
+   * relay sends the simulcast layer that fits and nothing for a video nobody sees. On resizes, layout
+   * changes and every second (cheap: the room only sends what changed).
+   */
+  function reportVideoSizes() {
+    const room = state.room;
+    if (!room) return;
+    const sizes = new Map();
+    for (const video of [...grid.querySelectorAll("video"), stageVideo]) {
+      const track = video.srcObject?.getVideoTracks?.()[0];
+      if (!track || video.closest("[hidden]") || video.hidden) continue;
+      const figure = video.closest(".tile");
+      if (figure && !figure.querySelector(".no-video").hidden) continue;  // camera off: the tile shows text
+      const scale = window.devicePixelRatio || 1;
+      const size = { width: video.clientWidth * scale, height: video.clientHeight * scale };
+      const known = sizes.get(track);
+      if (!known || known.width * known.height < size.width * size.height) sizes.set(track, size);
+    }
+    room.setVideoSizes(sizes);
+  }
+  const resizes = new ResizeObserver(() => reportVideoSizes());
+  resizes.observe(grid);
+  resizes.observe(stageVideo);
+  state.timers.push(setInterval(reportVideoSizes, 1000));
 
   // Quality from getStats(): one interval's loss ratio and the worst jitter on the subscribe connection.
   state.timers.push(setInterval(async () => {

@@ -1,0 +1,143 @@
+import Foundation
+import PeerClient
+import RTCP
+import RTP
+import STUN
+import Testing
+
+@testable import Relay
+
+/// The relay's send-side estimate per subscriber leg, end to end through the engine: the relay stamps
+/// transport-wide sequence numbers, a simulated bottleneck decides when each packet reaches the viewer,
+/// the viewer's transport-cc feedback (real SRTCP) moves the estimate, and the leg is paced by it.
+@Suite struct BandwidthEstimationTests {
+    static let transportCC = HeaderExtensionIDs.transportWideCCURI
+
+    struct Run {
+        var estimate: UInt64?
+        var statistics: BandwidthStatistics?
+        /// Send times (ns since start) of the packets the relay sent the viewer.
+        var sendTimes: [Int64] = []
+        var forwarded = 0
+        /// Padding-only packets on the viewer's RTX stream (probes), as the viewer decrypted them.
+        var probes = 0
+        var probePackets: UInt64 = 0
+    }
+
+    /// Four seconds of an 880 kbit/s VP8 stream (one 1,100-byte packet every 10 ms, a 40-packet keyframe
+    /// every 2 s) through a bottleneck of `capacity` bits/s toward the viewer.
+    func run(capacity: Int64, seconds: Int = 4, rtx: Bool = false) throws -> Run {
+        let harness = try RelayHarness()
+        let host = try harness.join(user: "mentor", role: .host, intent: .publish, video: .sendonly)
+        let viewer = try harness.join(
+            user: "learner", intent: .subscribe(userID: nil), video: .recvonly, rtx: rtx,
+            offerExtensions: [Self.transportCC: 5])
+        harness.pump()
+        try #require(host.peer.isConnected && viewer.peer.isConnected)
+        let start = ContinuousClock.now
+        var run = Run()
+        var pending: [TransportWideFeedback.Arrival] = []
+        var bottleneckFreeAt: Int64 = 0
+        var sequence: UInt16 = 0
+        var feedbackCount: UInt8 = 0
+        let step: Int64 = 5_000_000
+        var t: Int64 = 0
+        func collect(_ output: CollectingOutput, at t: Int64) {
+            for (bytes, destination) in output.datagrams where destination == viewer.address {
+                guard case .rtp(let header, let packet) = viewer.peer.handleDatagram(bytes, now: start) else { continue }
+                if header.hasPadding && header.payloadRange.count == 0 { run.probes += 1 } else { run.forwarded += 1 }
+                run.sendTimes.append(t)
+                let transport = packet.withUnsafeBytes { raw in
+                    header.extensions(in: raw).first { $0.id == 5 }.map { Array(raw[$0.range]) }
+                }
+                guard let transport, transport.count == 2 else { continue }
+                // The bottleneck: a FIFO draining at `capacity`, 20 ms of propagation.
+                let serialization = Int64(bytes.count) * 8 * 1_000_000_000 / capacity
+                bottleneckFreeAt = max(bottleneckFreeAt, t) + serialization
+                pending.append(.init(
+                    sequenceNumber: UInt16(transport[0]) << 8 | UInt16(transport[1]),
+                    time: (bottleneckFreeAt + 20_000_000) / 1_000))
+            }
+        }
+        // The stream runs `seconds`, then one more second lets the pacer drain.
+        while t < Int64(seconds + 1) * 1_000_000_000 {
+            let now = start + .nanoseconds(t)
+            var output = CollectingOutput()
+            harness.engine.handleTimeout(now: now, output: &output)
+            collect(output, at: t)
+            if t % 10_000_000 == 0 && t < Int64(seconds) * 1_000_000_000 {
+                let keyframe = t % 2_000_000_000 == 0
+                for _ in 0..<(keyframe ? 40 : 1) {
+                    sequence &+= 1
+                    let packet = try RTPHeaderBuilder(
+                        payloadType: 96, sequenceNumber: sequence, timestamp: UInt32(t / 11_111), ssrc: host.peer.videoSSRC
+                    ).packet(payload: RelayHarness.vp8Payload(keyframe: keyframe, pictureID: sequence & 0x7FFF, size: 1_100))
+                    var protected = try host.peer.protectRTP(packet)
+                    var sent = CollectingOutput()
+                    protected.withUnsafeMutableBytes { harness.engine.handleDatagram($0, from: host.address, now: now, output: &sent) }
+                    collect(sent, at: t)
+                }
+            }
+            if t % 100_000_000 == 50_000_000 {
+                // Feedback on what has arrived by now, as a browser sends it every ~100 ms.
+                let arrived = pending.filter { ($0.time ?? 0) * 1_000 <= t }.sorted { $0.sequenceNumber < $1.sequenceNumber }
+                pending.removeAll { ($0.time ?? 0) * 1_000 <= t }
+                if !arrived.isEmpty {
+                    let feedback = try TransportWideFeedback.build(
+                        senderSSRC: 0x1234, mediaSSRC: 0, feedbackPacketCount: feedbackCount, arrivals: arrived)
+                    feedbackCount &+= 1
+                    var protected = try viewer.peer.protectRTCP(feedback)
+                    var ignored = CollectingOutput()
+                    protected.withUnsafeMutableBytes { harness.engine.handleDatagram($0, from: viewer.address, now: now, output: &ignored) }
+                    collect(ignored, at: t)
+                }
+            }
+            t += step
+        }
+        let statistics = harness.engine.statistics(participantID: viewer.participantID, now: start + .nanoseconds(t))
+        run.statistics = statistics?.bandwidth
+        run.estimate = statistics?.bandwidth?.estimate
+        run.probePackets = harness.engine.counters.probePackets
+        return run
+    }
+
+    @Test func aViewerBehindA400KbitBottleneckIsEstimatedNearItAndPaced() throws {
+        let run = try run(capacity: 400_000)
+        let estimate = try #require(run.estimate, "the viewer's feedback reached the estimator")
+        #expect(estimate < 560_000, "estimate \(estimate) should fall toward the 400 kbit/s bottleneck")
+        #expect(estimate > 150_000, "estimate \(estimate) should not collapse")
+        #expect(run.statistics?.acknowledged.map { $0 < 600_000 } == true, "\(String(describing: run.statistics))")
+        // Paced: the second keyframe's 40 packets (at 2 s) do not leave in one instant.
+        let burst = run.sendTimes.filter { $0 >= 2_000_000_000 && $0 < 2_000_000_000 + 5_000_000 }.count
+        #expect(burst < 20, "\(burst) packets left within 5 ms of the keyframe")
+        #expect(run.forwarded == 400 + 78, "pacing delays, it never drops: \(run.forwarded) forwarded")
+        print("400 kbit/s bottleneck: estimate \(estimate), \(String(describing: run.statistics))")
+    }
+
+    @Test func aViewerWithAmpleCapacityKeepsAnEstimateAboveWhatItReceives() throws {
+        let run = try run(capacity: 20_000_000)
+        let estimate = try #require(run.estimate)
+        #expect(estimate >= 800_000, "estimate \(estimate) for an 880 kbit/s stream on a 20 Mbit/s link")
+        #expect(run.statistics?.delayState != "overusing")
+        print("20 Mbit/s: estimate \(estimate), \(String(describing: run.statistics))")
+    }
+
+    @Test func aSingleLayerStreamIsNeverProbed() throws {
+        // With RTX there is a stream to probe on, but nothing a probe could win: one layer's rate is fixed.
+        let run = try run(capacity: 20_000_000, rtx: true)
+        #expect(run.probePackets == 0 && run.probes == 0)
+        #expect(run.forwarded == 478)
+    }
+
+    @Test func feedbackFromALegTheRelayNeverStampedMovesNothing() throws {
+        let harness = try RelayHarness()
+        let host = try harness.join(user: "mentor", role: .host, intent: .publish, video: .sendonly)
+        harness.pump()
+        let feedback = try TransportWideFeedback.build(
+            senderSSRC: 1, mediaSSRC: 0, feedbackPacketCount: 0, arrivals: [.init(sequenceNumber: 1, time: 1_000)])
+        let before = harness.engine.counters.drops(.unknownSSRC)
+        harness.deliverToRelay(try host.peer.protectRTCP(feedback), from: host.address)
+        #expect(harness.engine.counters.drops(.unknownSSRC) == before + 1)
+        #expect(harness.engine.statistics(participantID: host.participantID, now: .now)?.bandwidth == nil)
+    }
+}
