@@ -482,8 +482,6 @@ export async function roomView(main, { args, navigate }) {
     for (const video of [...grid.querySelectorAll("video"), stageVideo]) {
       const track = video.srcObject?.getVideoTracks?.()[0];
       if (!track || video.closest("[hidden]") || video.hidden) continue;
-      const figure = video.closest(".tile");
-      if (figure && !figure.querySelector(".no-video").hidden) continue;  // camera off: the tile shows text
       const scale = window.devicePixelRatio || 1;
       const size = { width: video.clientWidth * scale, height: video.clientHeight * scale };
       const known = sizes.get(track);
