@@ -73,6 +73,21 @@ struct ControlPlaneClient: Sendable {
         _ = try await call(.POST, "/api/sessions/\(session.id)/bookings", token: learnerToken, json: ["card_token": "tok_load"])
     }
 
+    /// The relay's latest send-side estimate toward each participant of the session, bits/s by user id, from
+    /// the statistics the relay writes every 5 s (`GET /api/sessions/{id}/statistics`, the mentor's view);
+    /// participants without one (no transport-cc feedback, or a server that keeps none) are left out.
+    func estimates(_ session: LiveSession, mentorToken: String) async throws -> [String: Double] {
+        let result = try await call(.GET, "/api/sessions/\(session.id)/statistics", token: mentorToken)
+        var estimates: [String: Double] = [:]
+        for row in result["participants"] as? [[String: Any]] ?? [] {
+            guard let user = (row["user_id"] as? NSNumber)?.int64Value,
+                let estimate = (row["estimated_bitrate"] as? NSNumber)?.doubleValue
+            else { continue }
+            estimates[String(user)] = estimate
+        }
+        return estimates
+    }
+
     func roomToken(_ session: LiveSession, accessToken: String) async throws -> String {
         let result = try await call(.POST, "/api/sessions/\(session.id)/room-token", token: accessToken)
         guard let token = result["token"] as? String else { throw Failure(description: "no room token") }

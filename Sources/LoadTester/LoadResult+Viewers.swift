@@ -15,6 +15,8 @@ struct ViewerSample: Sendable {
     /// Nil when the relay did not take the transport-wide-cc extension.
     var feedbackSent: Int?
     var layerChanges: [LoadResult.LayerChange]? = nil
+    /// Its account, to find the relay's estimate for it.
+    var userID: String? = nil
 }
 
 extension LoadResult {
@@ -30,7 +32,8 @@ extension LoadResult {
         /// The picture size of the last keyframe: the layer the relay sends it. Nil unless followed.
         public var width: Int?
         public var height: Int?
-        /// Freezes (no frame shown for > max(3 × median frame gap, 150 ms)) and their length, in the window.
+        /// Freezes (no frame shown for > max(3 × median frame gap, 150 ms)) in the window, one still going on at
+        /// its end included, and the time frozen within it.
         public var freezes: Int?
         public var frozenSeconds: Double?
         public var framesShown: Int?
@@ -43,8 +46,8 @@ extension LoadResult {
         public var transportFeedbackSent: Int?
         /// Every picture size it was sent since it joined, and when.
         public var layerChanges: [LayerChange]?
-        /// The relay's send-side estimate for this viewer. Always nil for now: the relay exposes no
-        /// per-subscriber estimate yet (its /metrics has none).
+        /// The relay's send-side estimate toward this viewer at the end of the window, as the relay last wrote
+        /// it to the session's statistics (every 5 s); nil when it has none.
         public var relayEstimateKbps: Double?
 
         /// Viewers present at both ends of the window (a churned one is left out).
@@ -64,7 +67,8 @@ extension LoadResult {
                     width: last.width, height: last.height, layerChanges: last.layerChanges)
                 if let end = last.quality {
                     let start = first.quality ?? .init()
-                    viewer.freezes = end.freezes - start.freezes
+                    // Those that ended in the window, and one still going on at its end.
+                    viewer.freezes = end.freezes - start.freezes + (end.freezeOngoing ? 1 : 0)
                     viewer.frozenSeconds = Double(end.frozenNanoseconds - start.frozenNanoseconds) / 1e9
                     viewer.framesShown = end.framesShown - start.framesShown
                     viewer.framesLost = end.framesLost - start.framesLost

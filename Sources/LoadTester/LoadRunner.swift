@@ -87,6 +87,9 @@ public final class LoadRunner: @unchecked Sendable {
         public var trackedViewers = 0
         /// Viewers offer transport-wide-cc and send transport feedback for it, as browsers do.
         public var transportFeedback = true
+        /// Publishers send three simulcast layers (1/4, 1/2 and full size at 150, 500 and `videoKbps` kbit/s,
+        /// rids q, h, f, as the web client) instead of one stream (`SimulcastLayer`).
+        public var simulcast = false
 
         public init() {}
     }
@@ -308,6 +311,7 @@ public final class LoadRunner: @unchecked Sendable {
             participant.sendTime = self.configuration.sendTime
             participant.sendLog = sendLog
             participant.offersRTX = self.configuration.rtx
+            if role == .publisher, self.configuration.simulcast { participant.simulcastRIDs = SimulcastLayer.rids }
             if role == .viewer, self.participants.count < self.configuration.decodingViewers {
                 participant.decoder = try SampleDecoder(frameDeadline: self.configuration.frameDeadline)
             }
@@ -338,6 +342,15 @@ public final class LoadRunner: @unchecked Sendable {
                     width: self.configuration.width, height: self.configuration.height,
                     frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
                     sendTime: participant.sendTime, extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
+                if !participant.simulcastRIDs.isEmpty, let publisher = participant.publisher {
+                    let peer = participant.peer
+                    publisher.sendSimulcast(
+                        try SimulcastLayer.layers(
+                            ssrc: { peer.simulcastSSRC(layer: $0) }, width: self.configuration.width,
+                            height: self.configuration.height, frameRate: self.configuration.frameRate,
+                            kbps: self.configuration.videoKbps),
+                        ridExtensionID: peer.extensionIDs[SimulcastLayer.ridURI] ?? PeerClient.rtpStreamIDExtension)
+                }
             }
             participant.peer.start(now: .now)
             participant.flush()
@@ -570,7 +583,7 @@ public final class LoadRunner: @unchecked Sendable {
         try await mediaLoop.submit {
             var counts = NackResponder.Counts()
             for participant in self.publishers {
-                if let responder = participant.nackResponder { counts.add(responder.counts) }
+                counts.add(participant.repairCounts)
             }
             return counts
         }.get()
@@ -598,7 +611,7 @@ public final class LoadRunner: @unchecked Sendable {
                     height: participant.quality?.height, feedbackSent: participant.transportFeedback?.sent,
                     layerChanges: participant.quality?.layerChanges.map {
                         LoadResult.LayerChange(unixSeconds: $0.unixSeconds, width: $0.width, height: $0.height)
-                    })
+                    }, userID: participant.account?.userID)
                 if let first = participant.statistics.firstPacketAt {
                     snapshot.joined += 1
                     let join = first - participant.joinStartedAt
@@ -637,6 +650,21 @@ public final class LoadRunner: @unchecked Sendable {
         let window = Double((ContinuousClock.now - start).components.seconds)
             + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
         let cpuAfter = sampler?.cpuSeconds()
+        // The relay's estimate toward each viewer, from the lecture's statistics (seminars have no one session).
+        var estimates: [String: Double] = [:]
+        var seminar = false
+        if case .seminar = scenario { seminar = true }
+        if configuration.target == .peerlearn, !seminar, let session = churnSession, let mentor {
+            estimates = (try? await client.estimates(session, mentorToken: mentor.token)) ?? [:]
+        }
+        var viewers = LoadResult.Viewer.window(before: before.viewers, after: after.viewers, seconds: window)
+        if var list = viewers {
+            for index in list.indices {
+                guard let user = after.viewers[list[index].viewer]?.userID, let estimate = estimates[user] else { continue }
+                list[index].relayEstimateKbps = estimate / 1_000
+            }
+            viewers = list
+        }
         let packets = Double(after.packets - before.packets)
         let (p50, p95, p99) = try await loop.submit {
             (self.latencies.percentile(50), self.latencies.percentile(95), self.latencies.percentile(99))
@@ -666,7 +694,7 @@ public final class LoadRunner: @unchecked Sendable {
             audioLossPercent: Self.percent(after.audio.lost - before.audio.lost, of: after.audio.expected - before.audio.expected),
             frameLoss: LoadResult.FrameLoss(before: before.frames, after: after.frames, deadline: configuration.frameDeadline),
             publisherRepair: LoadResult.PublisherRepair(repairAfter.subtracting(repairBefore), rtx: try await usesRTX()),
-            viewers: LoadResult.Viewer.window(before: before.viewers, after: after.viewers, seconds: window),
+            viewers: viewers,
             layerMix: LoadResult.layerMix(after.viewers.values.compactMap { sample in
                 sample.width.flatMap { width in sample.height.map { "\(width)x\($0)" } }
             }))
@@ -680,7 +708,9 @@ public final class LoadRunner: @unchecked Sendable {
     /// Whether the publishers retransmit as RTX (the answers accepted it); nil without publishers.
     private func usesRTX() async throws -> Bool? {
         try await mediaLoop.submit {
-            self.publishers.first?.nackResponder.map { $0.mode != .plain }
+            guard let publisher = self.publishers.first else { return nil }
+            if !publisher.layerResponders.isEmpty { return false }
+            return publisher.nackResponder.map { $0.mode != .plain }
         }.get()
     }
 }

@@ -27,6 +27,9 @@ final class MediaPublisher {
     private let extensionIDs: SendTimeExtensionIDs
     /// Where `.packetIndex` stamps are resolved back into send times.
     let sendLog: SendTimeLog?
+    /// With simulcast, the layers sent instead of the single encoder's stream (`SimulcastLayer`).
+    private var layers: [SimulcastLayer] = []
+    private var ridExtensionID: UInt8 = 0
 
     init(
         videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int,
@@ -46,9 +49,19 @@ final class MediaPublisher {
         tone = SyntheticAudioSource(channels: .mono)
     }
 
+    /// Sends `layers` (low to high) instead of one stream; packets carry their rid under `ridExtensionID`.
+    func sendSimulcast(_ layers: [SimulcastLayer], ridExtensionID: UInt8) {
+        self.layers = layers
+        self.ridExtensionID = ridExtensionID
+    }
+
+    /// The SSRCs video goes out on: one, or one per simulcast layer.
+    var videoSSRCs: [UInt32] { layers.isEmpty ? [videoSSRC] : layers.map(\.ssrc) }
+
     /// The next video frame's RTP packets (unprotected).
     /// `sendTime` is read once the frame is encoded, so the encoder's time is not counted as the relay's.
     func nextVideoPackets(sendTime: () -> UInt64) -> [[UInt8]] {
+        if !layers.isEmpty { return nextSimulcastPackets(sendTime: sendTime) }
         source.render(frameIndex: frameIndex, into: &frame)
         let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
         let index = frameIndex
@@ -64,6 +77,40 @@ final class MediaPublisher {
                 marker: index == payloads.count - 1, stamp: stamp
             ).packet(payload: payload)
         }
+    }
+
+    /// Every layer's packets of the next frame, lowest layer first; one send time for the frame.
+    private func nextSimulcastPackets(sendTime: () -> UInt64) -> [[UInt8]] {
+        let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
+        let index = frameIndex
+        frameIndex += 1
+        let keyframe = keyframeRequested
+        keyframeRequested = false
+        var encoded: [[[UInt8]]] = []
+        // Encode first, stamp after (the encoders' time is not the relay's): a placeholder of the stamp's id
+        // and length, overwritten once all layers are encoded.
+        let placeholder = self.sendTime.stamp(video: true, index: index, nanoseconds: 0, ids: extensionIDs)
+        for layer in layers.indices {
+            encoded.append(layers[layer].packets(
+                frameIndex: index, timestamp: timestamp, keyframe: keyframe, stamp: placeholder,
+                ridExtensionID: ridExtensionID))
+        }
+        let now = sendTime()
+        let stamp = stamp(video: true, index: index, sendTime: now)
+        return encoded.flatMap { $0 }.map { packet in restamped(packet, with: stamp) }
+    }
+
+    /// A built packet with its send-time extension's value replaced by `stamp`'s (same id and length).
+    private func restamped(_ packet: [UInt8], with stamp: RTPHeaderExtension) -> [UInt8] {
+        var packet = packet
+        packet.withUnsafeMutableBytes { raw in
+            guard let header = try? RTPHeader(parsing: UnsafeRawBufferPointer(raw)),
+                let range = header.extensionValueRange(id: stamp.id, in: UnsafeRawBufferPointer(raw)),
+                range.count == stamp.value.count
+            else { return }
+            for (offset, index) in range.enumerated() { raw[index] = stamp.value[offset] }
+        }
+        return packet
     }
 
     /// The next 20 ms of Opus as one RTP packet (unprotected).

@@ -40,6 +40,11 @@ final class SimulatedParticipant {
     var nackResponder: NackResponder?
     /// Viewers offer the transport-wide sequence number extension and answer it with feedback, as browsers do.
     var sendsTransportFeedback = false
+    /// A publisher offers these simulcast rids, low to high (`SimulcastLayer`); empty: one stream.
+    var simulcastRIDs: [String] = []
+    /// With simulcast, one NACK responder per layer, by the layer's SSRC (plain retransmissions: the
+    /// relay learns a layer's RTX SSRC only from repaired-rtp-stream-id, which these do not carry).
+    var layerResponders: [UInt32: NackResponder] = [:]
     /// Set once the answer took the extension (`ViewerTransportFeedback`).
     var transportFeedback: ViewerTransportFeedback?
     private var transportFeedbackID: UInt8?
@@ -60,7 +65,8 @@ final class SimulatedParticipant {
     func offer() -> String {
         role == .publisher
             ? peer.makeOffer(
-                audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX)
+                audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX,
+                simulcast: simulcastRIDs)
             : viewerOffer()
     }
 
@@ -93,6 +99,13 @@ final class SimulatedParticipant {
     /// group in the offer), the same packets again otherwise.
     func prepareNackResponder() {
         guard role == .publisher else { return }
+        if !simulcastRIDs.isEmpty {
+            for index in simulcastRIDs.indices {
+                let ssrc = peer.simulcastSSRC(layer: index)
+                layerResponders[ssrc] = NackResponder(mediaSSRC: ssrc, mode: .plain)
+            }
+            return
+        }
         let mode: NackResponder.Mode = offersRTX
             ? peer.remoteRTXPayloadType.map { .rtx(payloadType: $0, ssrc: peer.videoRTXSSRC) } ?? .plain : .plain
         nackResponder = NackResponder(mediaSSRC: peer.videoSSRC, mode: mode)
@@ -100,7 +113,19 @@ final class SimulatedParticipant {
 
     /// A video packet about to be protected and sent the first time; kept for NACKs.
     func sendingVideo(_ packet: [UInt8]) {
-        nackResponder?.sent(packet)
+        if layerResponders.isEmpty {
+            nackResponder?.sent(packet)
+        } else if packet.count >= 12 {
+            let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
+            layerResponders[ssrc]?.sent(packet)
+        }
+    }
+
+    /// What every responder of this publisher was asked and sent.
+    var repairCounts: NackResponder.Counts {
+        var counts = nackResponder?.counts ?? .init()
+        for responder in layerResponders.values { counts.add(responder.counts) }
+        return counts
     }
 
     /// Handles one datagram from the relay; returns a send-time latency sample in nanoseconds if any.
@@ -196,8 +221,10 @@ final class SimulatedParticipant {
 
     /// Sends again what the relay's NACKs ask for (`NackResponder`), protected like any packet.
     private func answerNacks(_ rtcp: [UInt8]) {
-        guard let channel, let relay = peer.remote, let packets = nackResponder?.answer(rtcp: rtcp), !packets.isEmpty
-        else { return }
+        guard let channel, let relay = peer.remote else { return }
+        var packets = nackResponder?.answer(rtcp: rtcp) ?? []
+        for ssrc in Array(layerResponders.keys) { packets += layerResponders[ssrc]?.answer(rtcp: rtcp) ?? [] }
+        guard !packets.isEmpty else { return }
         for packet in packets {
             guard let protected = try? peer.protectRTP(packet) else { continue }
             send(protected, to: relay, on: channel)

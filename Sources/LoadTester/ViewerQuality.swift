@@ -16,8 +16,10 @@ import VP8
 final class ViewerQuality {
     struct Counts: Sendable, Equatable {
         var framesShown = 0
+        /// Freezes that ended (a frame was shown again), and the time frozen including one still going on.
         var freezes = 0
         var frozenNanoseconds: Int64 = 0
+        var freezeOngoing = false
         var framesLost = 0
         var nacksSent = 0
         var plisSent = 0
@@ -86,11 +88,11 @@ final class ViewerQuality {
         return true
     }
 
-    /// The counts, with a freeze still going on at `now` included.
+    /// The counts, with a freeze still going on at `now` in the time frozen and `freezeOngoing`.
     func counts(now: ContinuousClock.Instant) -> Counts {
         var result = counts
         if let lastShown, now - lastShown > threshold {
-            result.freezes += 1
+            result.freezeOngoing = true
             result.frozenNanoseconds += Self.nanoseconds(now - lastShown)
         }
         return result

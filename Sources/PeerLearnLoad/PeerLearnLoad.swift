@@ -64,6 +64,12 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var cappedViewers = 0
         @Option(help: "Viewers (the first to join; every capped one besides) followed like a browser: frames, picture size (layer) and freezes, with NACKs and PLIs for what they miss. They unprotect everything.")
         var trackedViewers = 0
+        @Option(help: "The publishers' picture width (their top simulcast layer's).")
+        var width = 640
+        @Option(help: "The publishers' picture height.")
+        var height = 360
+        @Flag(help: "Publishers send three simulcast layers (1/4, 1/2 and full size at 150, 500 and --video-kbps kbit/s; rids q, h, f) as the web client does.")
+        var simulcast = false
         @Flag(inversion: .prefixedNo, help: "Viewers offer transport-wide-cc and send transport feedback for the relay's sequence numbers, as browsers do.")
         var transportFeedback = true
 
@@ -79,6 +85,10 @@ struct PeerLearnLoad: AsyncParsableCommand {
             guard (0...100_000).contains(cappedViewers), (0...100_000).contains(trackedViewers) else {
                 throw ValidationError("--capped-viewers and --tracked-viewers must be 0...100000")
             }
+            guard (16...3_840).contains(width), (16...2_160).contains(height), width % 2 == 0, height % 2 == 0 else {
+                throw ValidationError("--width and --height must be even, 16...3840 and 16...2160")
+            }
+            if simulcast && target != .peerlearn { throw ValidationError("--simulcast runs against PeerLearn only") }
             if cappedViewers > 0 && viewerNetns == nil {
                 throw ValidationError("--capped-viewers needs --viewer-netns")
             }
@@ -107,6 +117,9 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.cappedViewers = cappedViewers
             configuration.trackedViewers = trackedViewers
             configuration.transportFeedback = transportFeedback
+            configuration.simulcast = simulcast
+            configuration.width = width
+            configuration.height = height
             switch target {
             case .peerlearn:
                 configuration.target = .peerlearn

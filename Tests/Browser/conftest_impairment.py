@@ -302,8 +302,8 @@ class Sampler:
 def capabilities(impaired_server, host_chromium):
     """What the relay does today (probed once per module): `simulcast` (its answer to Chromium's offer of three
     rids has a=simulcast and a=rid lines), `publisher_transport_cc` (that answer takes the transport-wide-cc
-    extension, so the publisher's own estimator gets feedback) and `subscriber_estimate` (its /metrics has
-    a metric whose name says "estimate": the send-side estimate per subscriber)."""
+    extension, so the publisher's own estimator gets feedback) and `subscriber_estimate` (its API describes
+    the send-side estimate per connection, `estimated_bitrate` in the session statistics)."""
     session, mentor, _ = live_session(impaired_server)
     context = host_chromium.new_context()
     try:
@@ -316,11 +316,10 @@ def capabilities(impaired_server, host_chromium):
     finally:
         context.close()
     answer = probe.get("answer") or ""
-    estimates = sorted(name for name in impaired_server.metrics() if "estimate" in name)
+    api = impaired_server.api("GET", "/openapi.yaml").text
     return {
         "simulcast": "a=simulcast:" in answer and "a=rid:" in answer,
         "publisher_transport_cc": "transport-wide-cc" in answer,
-        "subscriber_estimate": bool(estimates),
+        "subscriber_estimate": "estimated_bitrate" in api,
         "probe": probe,
-        "estimate_metrics": estimates,
     }

@@ -8,13 +8,21 @@ veth, loss an nftables random drop; figures come from getStats() and from the li
 First the harness itself (these must fail if a cap or the loss were not applied), then the behaviours
 the issue asks for. Those that need the relay's simulcast or its transport-cc with publishers are
 skipped, with the reason, only while the relay shows it lacks them (`capabilities`: its answer to
-Chromium's offers, and its /metrics for a per-subscriber estimate); IMPAIRMENT_RUN_ALL=1 runs them anyway,
+Chromium's offers, and its API for a per-subscriber estimate); IMPAIRMENT_RUN_ALL=1 runs them anyway,
 to see where they stand.
 """
+import json
 import os
+import pathlib
+import socket
+import subprocess
+import tempfile
 import time
 
 import pytest
+
+import impairment
+from conftest import ROOT, free_port
 
 from conftest_impairment import *  # noqa: F401,F403 (fixtures)
 from conftest_impairment import Sampler, live_session, room_token
@@ -30,7 +38,7 @@ FREEZE_BOUND_SECONDS = 1.0
 
 PROBES = {
     "simulcast": "its answer to Chromium's three-rid offer has no a=simulcast/a=rid",
-    "subscriber_estimate": "its /metrics has no metric named *estimate*",
+    "subscriber_estimate": "its /openapi.yaml has no estimated_bitrate in the session statistics",
     "publisher_transport_cc": "its answer to Chromium's publisher offer leaves out transport-wide-cc",
 }
 
@@ -252,3 +260,64 @@ def test_a_publisher_capped_at_1500_kbits_settles_near_its_cap_instead_of_floodi
     # Not flooding: the bottleneck queue rarely overflows, so the viewer sees a smooth picture.
     assert drop_percent <= 2.0
     assert frozen <= FREEZE_BOUND_SECONDS, after[1]["video"]
+
+
+# MARK: - The same in the load tester (scripts/impair)
+
+IMPAIR = ROOT / "scripts" / "impair"
+
+
+def run_impair(*arguments, timeout=240):
+    """scripts/impair on the debug build, with a namespace, subnet and ports of its own; returns its JSON."""
+    out = pathlib.Path(tempfile.mkdtemp()) / "impair.json"
+    env = dict(os.environ, IMPAIR_NETNS=f"plimp{os.getpid() % 10_000}", IMPAIR_SUBNET=impairment._free_subnet(),
+               IMPAIR_HTTP_PORT=str(free_port()), IMPAIR_RELAY_PORT=str(free_port(socket.SOCK_DGRAM)))
+    completed = subprocess.run([str(IMPAIR), "--debug", *map(str, arguments), "--json", str(out)],
+                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    print(completed.stdout[-4000:])
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert env["IMPAIR_NETNS"] not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return json.loads(out.read_text())
+
+
+@pytest.mark.skipif(not impairment.is_root(), reason="network namespaces need root")
+def test_load_tester_a_capped_learner_receives_at_most_the_cap_and_every_learner_sends_transport_feedback():
+    report = run_impair("--viewers", 4, "--capped-viewers", 1, "--cap-kbps", CAP_KBPS, "--duration", 10)
+    viewers = report["load"]["viewers"]
+    assert len(viewers) == 4, viewers
+    (capped,) = [viewer for viewer in viewers if viewer["capped"]]
+    free = [viewer for viewer in viewers if not viewer["capped"]]
+    # RTP received (headers included) is what the cap leaves after SRTP, UDP and IP: under it, most of it used.
+    assert CAP_KBPS * 0.5 <= capped["receivedKbps"] <= CAP_KBPS * 1.02, capped
+    assert all(viewer["receivedKbps"] >= 700 for viewer in free), free
+    # Followed like a browser: a picture size and repairs asked for, or none needed.
+    assert all(viewer["framesShown"] is not None for viewer in viewers), viewers
+    assert all(viewer["width"] == 640 for viewer in free), free
+    # The relay stamps transport-wide sequence numbers toward subscribers; each viewer answers ~10-20 times a second.
+    assert all((viewer["transportFeedbackSent"] or 0) >= 50 for viewer in viewers), viewers
+    assert report["link"]["shaperPassedPackets"] > 0, report["link"]
+
+
+@pytest.mark.skipif(not impairment.is_root(), reason="network namespaces need root")
+def test_load_tester_a_capped_learner_moves_down_within_5_s_and_back_up_within_10_s_while_the_others_keep_the_top(
+        capabilities):
+    requires(capabilities, "simulcast", "simulcast (a=simulcast with rids)")
+    requires(capabilities, "subscriber_estimate", "bandwidth estimate per subscriber")
+    cap_at, lift_at = 6, 16
+    report = run_impair("--viewers", 4, "--capped-viewers", 1, "--cap-kbps", CAP_KBPS, "--simulcast",
+                        "--cap-at", cap_at, "--lift-at", lift_at, "--duration", 20)
+    link, viewers = report["link"], report["load"]["viewers"]
+    (reaction,) = [r for r in report["reactions"] if r["capped"]]
+    assert reaction["downSeconds"] is not None and reaction["downSeconds"] <= 5.0, reaction
+    assert reaction["upSeconds"] is not None and reaction["upSeconds"] <= 10.0, reaction
+    # While the cap is on, every uncapped learner stays on the top layer (640 wide: the publisher's full size).
+    capped_from, capped_until = link["cappedAtUnix"], link["liftedAtUnix"]
+    for viewer in viewers:
+        if viewer["capped"]:
+            continue
+        changes = viewer["layerChanges"]
+        at_cap = [c for c in changes if c["unixSeconds"] <= capped_from][-1:]
+        during = [c for c in changes if capped_from < c["unixSeconds"] <= capped_until]
+        assert all(c["width"] == 640 for c in at_cap + during), (viewer["viewer"], changes)
+    # The relay's estimate for the capped learner is in the session's statistics.
+    assert all(viewer["relayEstimateKbps"] is not None for viewer in viewers), viewers
