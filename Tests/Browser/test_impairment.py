@@ -321,3 +321,19 @@ def test_load_tester_a_capped_learner_moves_down_within_5_s_and_back_up_within_1
         assert all(c["width"] == 640 for c in at_cap + during), (viewer["viewer"], changes)
     # The relay's estimate for the capped learner is in the session's statistics.
     assert all(viewer["relayEstimateKbps"] is not None for viewer in viewers), viewers
+
+
+@pytest.mark.skipif(not impairment.is_root(), reason="network namespaces need root")
+def test_load_tester_at_three_percent_loss_a_learner_keeps_seeing_video_with_freezes_under_the_bound():
+    report = run_impair("--viewers", 3, "--capped-viewers", 1, "--cap-kbps", 0, "--loss", LOSS_PERCENT,
+                        "--duration", 12)
+    link = report["link"]
+    (lossy,) = [viewer for viewer in report["load"]["viewers"] if viewer["capped"]]
+    print(f"\nload tester, {LOSS_PERCENT}% downlink loss: link dropped {link['lossDropped']} of {link['lossSeen']}; "
+          f"the learner showed {lossy['framesShown']} frames, {lossy['freezes']} freezes, "
+          f"{lossy['frozenSeconds']:.2f} s frozen, {lossy['nacksSent']} NACKs, {lossy['plisSent']} PLIs")
+    assert 1.8 <= 100 * link["lossDropped"] / max(1, link["lossSeen"]) <= 4.5, link
+    # Repaired by NACK/RTX from the relay's buffer: frames keep coming at nearly the full rate.
+    assert lossy["nacksSent"] > 0, lossy
+    assert lossy["framesShown"] >= 20 * 12, lossy
+    assert lossy["frozenSeconds"] <= FREEZE_BOUND_SECONDS, lossy
