@@ -37,14 +37,19 @@ public final class RelayService: Service, Sendable {
 
     struct Worker: Sendable {
         let loop: any EventLoop
-        let engine: NIOLoopBound<RelayEngine>
+        /// The engine and its timer, confined to `loop`.
+        let bound: NIOLoopBoundBox<Bound>
         /// The send path, made when the socket is bound in `run()`.
         let batch: NIOLoopBoundBox<DatagramBatch?>
         let port: Int
         /// The engine's configuration (its port in candidates), for negotiating offers off its loop.
         let configuration: RelayConfiguration
-        /// Arms the engine's next deadline and hands its events on; call after anything the engine did.
-        let timer: NIOLoopBound<EngineTimer>
+
+        struct Bound {
+            let engine: RelayEngine
+            /// Arms the engine's next deadline and hands its events on; call after anything the engine did.
+            let timer: EngineTimer
+        }
     }
 
     public let configuration: Configuration
@@ -81,17 +86,16 @@ public final class RelayService: Service, Sendable {
             let batch = NIOLoopBoundBox.makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop)
             let sink = eventSink
             let roomSink = roomEventSink
-            let (engine, timer) = try loop.submit {
-                let engine = RelayEngine(
-                    configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp, startInstant: start)
-                let timer = EngineTimer(
-                    loop: loop, engine: engine, batch: { batch.value }, events: sink, roomEvents: roomSink)
-                return (NIOLoopBound(engine, eventLoop: loop), NIOLoopBound(timer, eventLoop: loop))
-            }.wait()
+            // Made here and handed to the loop, rather than made on it and waited for: `init` may run on a
+            // Swift concurrency thread, which must never block on an event loop.
+            let engine = RelayEngine(
+                configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp, startInstant: start)
+            let timer = EngineTimer(loop: loop, engine: engine, batch: { batch.value }, events: sink, roomEvents: roomSink)
+            let bound = NIOLoopBoundBox.makeBoxSendingValue(Worker.Bound(engine: engine, timer: timer), eventLoop: loop)
             workers.append(
                 Worker(
-                    loop: loop, engine: engine, batch: batch, port: configuration.port + index,
-                    configuration: workerConfiguration, timer: timer))
+                    loop: loop, bound: bound, batch: batch, port: configuration.port + index,
+                    configuration: workerConfiguration))
         }
         self.workers = workers
     }
@@ -107,9 +111,8 @@ public final class RelayService: Service, Sendable {
         }
         var channels: [any Channel] = []
         for worker in workers {
-            let engine = worker.engine
+            let bound = worker.bound
             let batchBox = worker.batch
-            let timer = worker.timer
             let socket = try RelaySocket.bind(
                 host: configuration.bindHost, port: worker.port, bufferBytes: configuration.socketBufferBytes)
             let channel = try await DatagramBootstrap(group: worker.loop)
@@ -120,23 +123,23 @@ public final class RelayService: Service, Sendable {
                         let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
                         batchBox.value = batch
                         try channel.pipeline.syncOperations.addHandler(
-                            RelayChannelHandler(engine: engine.value, batch: batch, timer: timer.value))
+                            RelayChannelHandler(engine: bound.value.engine, batch: batch, timer: bound.value.timer))
                     }
                 }
                 .withBoundSocket(socket.descriptor).get()
             channels.append(channel)
-            try await worker.loop.submit { timer.value.engineDidWork() }.get()
+            try await worker.loop.submit { bound.value.timer.engineDidWork() }.get()
             logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
         }
         try? await gracefulShutdown()
         for (worker, channel) in zip(workers, channels) {
             let sink = eventSink
             try await worker.loop.submit {
-                worker.timer.value.cancel()
+                worker.bound.value.timer.cancel()
                 guard var output = worker.batch.value else { return }
-                worker.engine.value.shutdown(now: .now, output: &output)
+                worker.bound.value.engine.shutdown(now: .now, output: &output)
                 output.flush()
-                while let event = worker.engine.value.pollEvent() { sink.yield(event) }
+                while let event = worker.bound.value.engine.pollEvent() { sink.yield(event) }
             }.get()
             try await channel.close()
         }
@@ -251,9 +254,9 @@ public final class RelayService: Service, Sendable {
         do {
             result = try await worker.loop.submit {
                 var output = WorkerOutput(batch: worker.batch.value)
-                let outcome = Result { () throws(RelayError) in try body(worker.engine.value, &output) }
+                let outcome = Result { () throws(RelayError) in try body(worker.bound.value.engine, &output) }
                 output.batch?.flush()
-                worker.timer.value.engineDidWork()
+                worker.bound.value.timer.engineDidWork()
                 return outcome
             }.get()
         } catch {
@@ -292,7 +295,7 @@ public final class RelayService: Service, Sendable {
     public func identity(roomID: String, participantID: String) async -> ParticipantIdentity? {
         let worker = worker(forRoom: roomID)
         let identity = try? await worker.loop.submit {
-            worker.engine.value.identity(participantID: participantID)
+            worker.bound.value.engine.identity(participantID: participantID)
         }.get()
         guard let identity, identity.roomID == roomID else { return nil }
         return identity
@@ -311,7 +314,7 @@ public final class RelayService: Service, Sendable {
         var total = Snapshot()
         for worker in workers {
             guard let part = try? await worker.loop.submit({
-                (worker.engine.value.counters, worker.engine.value.participantCount, worker.engine.value.roomCount,
+                (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
                     worker.batch.value?.dropped ?? 0)
             }).get() else { continue }
             total.counters.add(part.0)

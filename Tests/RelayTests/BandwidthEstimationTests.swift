@@ -141,3 +141,56 @@ import Testing
         #expect(harness.engine.statistics(participantID: host.participantID, now: .now)?.bandwidth == nil)
     }
 }
+
+/// REMB goes only to publishers without transport-cc, and says what the relay's receive side measured.
+@Suite struct ReceiverEstimateTests {
+    static func rembs(_ harness: RelayHarness, to address: TransportAddress) throws -> [UInt64] {
+        var bitrates: [UInt64] = []
+        for packet in harness.rtcp(to: address) {
+            for item in try packet.withUnsafeBytes({ try RTCPCompoundPacket(validating: $0) }) {
+                if case .receiverEstimatedMaxBitrate(let remb) = item.view { bitrates.append(remb.bitrate) }
+            }
+        }
+        return bitrates
+    }
+
+    /// Five seconds of a publisher sending ~400 kbit/s of VP8 (500 bytes every 10 ms), reports every second.
+    func publish(transportCC: Bool) throws -> (RelayHarness, TransportAddress) {
+        let harness = try RelayHarness()
+        let host = try harness.join(
+            user: "mentor", role: .host, intent: .publish, video: .sendonly,
+            offerExtensions: transportCC ? [HeaderExtensionIDs.transportWideCCURI: 3] : [:])
+        harness.pump()
+        try #require(host.peer.isConnected)
+        let start = ContinuousClock.now
+        for index in 0..<500 {
+            let now = start + .milliseconds(10 * index)
+            let packet = try RTPHeaderBuilder(
+                payloadType: 96, sequenceNumber: UInt16(index), timestamp: UInt32(index * 900), ssrc: host.peer.videoSSRC,
+                extensions: transportCC ? [RTPHeaderExtension(id: 3, value: [UInt8(index >> 8), UInt8(index & 0xFF)])] : []
+            ).packet(payload: RelayHarness.vp8Payload(keyframe: index == 0, pictureID: UInt16(index), size: 500))
+            harness.deliverToRelay(try host.peer.protectRTP(packet), from: host.address, at: now)
+            var output = CollectingOutput()
+            harness.engine.handleTimeout(now: now, output: &output)
+            harness.deliverAll(output)
+        }
+        return (harness, host.address)
+    }
+
+    @Test func aPublisherWithoutTransportCCGetsWhatItsUplinkDelivers() throws {
+        let (harness, address) = try publish(transportCC: false)
+        let rembs = try Self.rembs(harness, to: address)
+        try #require(rembs.count >= 3, "one REMB per report")
+        let configured = harness.engine.configuration.maximumVideoBitrate
+        #expect(rembs.allSatisfy { $0 <= configured })
+        // It settles near 1.5x what arrives (~430 kbit/s on the wire), not at the configured 2.5 Mbit/s.
+        let last = try #require(rembs.last)
+        #expect(last < 1_000_000 && last > 300_000, "REMBs \(rembs)")
+    }
+
+    @Test func aPublisherWithTransportCCGetsNoREMB() throws {
+        let (harness, address) = try publish(transportCC: true)
+        #expect(try Self.rembs(harness, to: address).isEmpty)
+        #expect(harness.engine.counters.transportFeedback > 0, "its own estimator is fed instead")
+    }
+}

@@ -64,8 +64,10 @@ import Testing
             outgoing.yield(RoomDirectory.encode(object))
         }
 
-        /// The next message of `type`, waiting up to `seconds`.
-        func next(_ type: String, within seconds: Double = 10) async throws -> [String: Any] {
+        /// The next message of `type`, waiting up to `seconds`: generous, because the whole suite runs in
+        /// parallel on two cores and CPU-bound suites can hold the test's threads for seconds; a message
+        /// that arrives returns at once.
+        func next(_ type: String, within seconds: Double = 30) async throws -> [String: Any] {
             let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
             while ContinuousClock.now < deadline {
                 if let text = await inbox.take(type) { return H.object(text) }

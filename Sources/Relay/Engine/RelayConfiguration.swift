@@ -16,14 +16,15 @@ public struct RelayConfiguration: Sendable {
     public var statisticsInterval: Duration = .seconds(5)
     /// At most one PLI per published track in this interval, however many subscribers ask.
     public var keyframeRequestInterval: Duration = .milliseconds(500)
-    /// The bitrate the relay's REMB allows each publisher's video.
+    /// The most the relay's REMB allows a publisher's video (REMB goes only to publishers without
+    /// transport-cc; it starts here and follows what arrives and its loss).
     public var maximumVideoBitrate: UInt64 = 2_500_000
     /// Participants per room, when the signaling layer does not say otherwise.
     public var defaultRoomCapacity = 100
-    /// Negotiate transport-wide congestion control with publishers (transport feedback from the relay
-    /// drives their send-side estimate). Off until the congestion-control work: with it, browsers probe
-    /// bandwidth with padding-only packets on the media SSRC, which the relay would forward to viewers.
-    public var transportFeedbackToPublishers = false
+    /// Negotiate transport-wide congestion control with publishers: the relay's transport feedback drives
+    /// their own send-side estimate (GCC), which adapts to their uplink. Their padding-only probes are
+    /// counted and never forwarded.
+    public var transportFeedbackToPublishers = true
     /// The send-side estimator run per subscriber leg (GCC on its transport-cc feedback). The history
     /// holds 2,048 sent packets (~50 KB a leg): feedback comes every 50–100 ms, so that is seconds of sends.
     public var bandwidthEstimation = SendSideBandwidthEstimator.Configuration(

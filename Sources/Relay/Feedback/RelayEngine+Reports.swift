@@ -1,3 +1,4 @@
+import Congestion
 import RTCP
 import SRTP
 
@@ -27,10 +28,15 @@ extension RelayEngine {
                 ssrc: participant.relaySSRC, reportBlocks: blocks, into: scratch)
             else { return }
             length += written
-            let video = participant.producers.compactMap { $0.kind == .video ? $0.ssrc : nil }
-            if !video.isEmpty, let remb = try? ReceiverEstimatedMaxBitrate.write(
-                senderSSRC: participant.relaySSRC, bitrate: configuration.maximumVideoBitrate, ssrcs: video,
-                into: UnsafeMutableRawBufferPointer(rebasing: scratch[length...]))
+            // REMB only for video without transport-cc (whose own estimator then drives the sender), and
+            // computed from what arrived since the last report, never a constant.
+            let video = participant.producers.compactMap {
+                $0.kind == .video && $0.media.extensions.transportWideSequence == nil ? $0.ssrc : nil
+            }
+            if !video.isEmpty, let bitrate = receiveSideEstimate(of: participant, blocks: blocks, now: now),
+                let remb = try? ReceiverEstimatedMaxBitrate.write(
+                    senderSSRC: participant.relaySSRC, bitrate: bitrate, ssrcs: video,
+                    into: UnsafeMutableRawBufferPointer(rebasing: scratch[length...]))
             {
                 length += remb
             }
@@ -54,5 +60,25 @@ extension RelayEngine {
         }
         guard length > 0, let protected = try? outbound.protectRTCP(scratch, length: length) else { return }
         send(UnsafeRawBufferPointer(rebasing: scratch[0..<protected]), to: remote, output: &output)
+    }
+
+    /// The REMB for a publisher without transport-cc: its received bitrate since the last report and the
+    /// worst loss its report blocks show, through `ReceiveSideRateController`.
+    private func receiveSideEstimate(of participant: Participant, blocks: [ReportBlock], now: ContinuousClock.Instant)
+        -> UInt64?
+    {
+        let bytes = participant.statistics.bytesIn
+        defer { participant.lastReceiveSample = (bytes, now) }
+        guard let last = participant.lastReceiveSample, now > last.at else { return participant.receiveRate?.bitrate ?? nil }
+        let elapsed = now - last.at
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        guard nanoseconds > 0 else { return participant.receiveRate?.bitrate ?? nil }
+        let received = (bytes &- last.bytes).multipliedReportingOverflow(by: 8 * 1_000_000_000)
+        let bitsPerSecond = received.overflow ? UInt64.max : received.partialValue / UInt64(nanoseconds)
+        let loss = Double(blocks.map(\.fractionLost).max() ?? 0) / 256
+        if participant.receiveRate == nil {
+            participant.receiveRate = ReceiveSideRateController(minimum: 50_000, maximum: configuration.maximumVideoBitrate)
+        }
+        return participant.receiveRate?.update(received: bitsPerSecond, lossFraction: loss, elapsed: nanoseconds)
     }
 }

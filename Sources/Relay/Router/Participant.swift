@@ -73,6 +73,10 @@ final class Participant {
     var distributedEstimate: (bitrate: UInt64, at: Int64)?
     /// Spreads the media sent to this peer at a multiple of its estimate (unpaced without one).
     var pacer = Pacer()
+    /// The REMB this peer's video gets when it did not negotiate transport-cc, and the received-bytes
+    /// sample it was last updated from.
+    var receiveRate: ReceiveSideRateController?
+    var lastReceiveSample: (bytes: UInt64, at: ContinuousClock.Instant)?
     /// A bandwidth probe being sent to this peer, when its estimator asked for one.
     var probe: RelayEngine.ActiveProbe?
     /// The deadline this participant is queued under in the engine's timer queue, if any.
