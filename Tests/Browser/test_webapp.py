@@ -276,6 +276,14 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
         assert result["peerConnections"] == 2, result
         expect(page.locator("#participants li")).to_have_count(3)
         expect(page.locator(".tile video")).to_have_count(3)
+        # Every camera goes out as simulcast (three layers for a 640-wide camera), and the relay took it.
+        layers = page.evaluate("""() => {
+          const pc = window.peerlearnRoomPage.room.publisher;
+          const video = pc.getTransceivers().find((t) => t.sender.track && t.sender.track.kind === 'video');
+          return {encodings: video.sender.getParameters().encodings.map((e) => e.rid),
+                  accepted: pc.remoteDescription.sdp.includes('a=simulcast:recv')};
+        }""")
+        assert layers == {"encodings": ["q", "h", "f"], "accepted": True}, layers
     mentor_id = str(mentor.evaluate("() => JSON.parse(localStorage.getItem('peerlearn.auth')).user.id"))
     expect(first.locator(".tile.host")).to_have_attribute("data-user-id", mentor_id)
     expect(first.locator("#quality")).to_have_class(re.compile("quality-(good|fair)"), timeout=10000)

@@ -268,7 +268,7 @@ export async function roomView(main, { args, navigate }) {
     });
     await withTimeout(room.ready, 10000, "the room did not answer");
     if (state.stream) {
-      const pc = await withTimeout(room.publish(state.stream), 15000, "publishing timed out");
+      const pc = await withTimeout(room.publish(state.stream, { simulcast: true }), 15000, "publishing timed out");
       watchConnection(room, pc);
       if (state.muted.audio) room.setMuted("audio", true);
       if (state.muted.video) room.setMuted("video", true);
