@@ -194,3 +194,82 @@ import Testing
         #expect(harness.engine.counters.transportFeedback > 0, "its own estimator is fed instead")
     }
 }
+
+/// The estimate drives the layer: a simulcast viewer behind a bottleneck gets a lower layer, and when the
+/// bottleneck lifts, probes find the room and it climbs back to the top layer.
+@Suite struct SimulcastAdaptationTests {
+    @Test func aViewerDropsToALayerItsLinkTakesAndClimbsBackWithProbesWhenTheCapLifts() throws {
+        let harness = try RelayHarness()
+        let peer = try PeerClient()
+        let offer = peer.makeOffer(audio: nil, video: .sendonly, rtx: true, simulcast: SimulcastTests.rids)
+        let result = try harness.engine.join(
+            .init(roomID: "room-1", userID: "mentor", role: .host, intent: .publish, offer: offer, tokenID: nil), now: .now)
+        try peer.applyAnswer(result.answer)
+        let publisher = SimulcastTests.Publisher(harness: harness, peer: (peer, result.participantID, harness.add(peer)))
+        let viewer = try harness.join(
+            user: "learner", intent: .subscribe(userID: nil), video: .recvonly, rtx: true,
+            offerExtensions: [HeaderExtensionIDs.transportWideCCURI: 5])
+        harness.pump()
+        try #require(peer.isConnected && viewer.peer.isConnected)
+        let mid = try #require(harness.engine.router.participant(id: viewer.participantID)?.consumers.first?.media.mid)
+
+        var now = ContinuousClock.now
+        let start = now
+        var capacity: Int64 = 120_000
+        var bottleneckFreeAt: Int64 = 0
+        var pending: [TransportWideFeedback.Arrival] = []
+        var read = 0
+        var feedbackCount: UInt8 = 0
+        var nextFeedback: Int64 = 100_000_000
+        var layers: [(at: Int64, rid: String?)] = []
+        func elapsed() -> Int64 { let d = now - start; return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
+        for _ in 0..<(20 * 30) {
+            now += .milliseconds(33)
+            let t = elapsed()
+            if t >= 8_000_000_000 { capacity = 5_000_000 }
+            try publisher.sendFrame(at: now)
+            var output = CollectingOutput()
+            harness.engine.handleTimeout(now: now, output: &output)
+            harness.deliverAll(output)
+            // Everything the relay sent the viewer since the last frame, through the bottleneck.
+            let received = harness.received[viewer.address] ?? []
+            for item in received[read...] {
+                guard case .rtp(let header, let packet) = item else { continue }
+                let transport = packet.withUnsafeBytes { raw in
+                    header.extensions(in: raw).first { $0.id == 5 }.map { Array(raw[$0.range]) }
+                }
+                guard let transport, transport.count == 2 else { continue }
+                bottleneckFreeAt = max(bottleneckFreeAt, t) + Int64(packet.count + 28) * 8 * 1_000_000_000 / capacity
+                // A 150 ms queue: what would wait longer is dropped, as a home router's would.
+                let lost = bottleneckFreeAt - t > 150_000_000
+                if lost { bottleneckFreeAt -= Int64(packet.count + 28) * 8 * 1_000_000_000 / capacity }
+                pending.append(.init(
+                    sequenceNumber: UInt16(transport[0]) << 8 | UInt16(transport[1]),
+                    time: lost ? nil : (bottleneckFreeAt + 20_000_000) / 1_000))
+            }
+            read = received.count
+            if t >= nextFeedback {
+                nextFeedback += 100_000_000
+                let due = pending.filter { ($0.time ?? 0) * 1_000 <= t }.sorted { $0.sequenceNumber < $1.sequenceNumber }
+                pending.removeAll { ($0.time ?? 0) * 1_000 <= t }
+                if !due.isEmpty {
+                    let feedback = try TransportWideFeedback.build(
+                        senderSSRC: 0x1234, mediaSSRC: 0, feedbackPacketCount: feedbackCount, arrivals: due)
+                    feedbackCount &+= 1
+                    harness.deliverToRelay(try viewer.peer.protectRTCP(feedback), from: viewer.address, at: now)
+                }
+            }
+            let rid = harness.engine.forwardedLayer(participantID: viewer.participantID, mid: mid)
+            if layers.last?.rid != rid { layers.append((t, rid)) }
+        }
+        let estimate = harness.engine.statistics(participantID: viewer.participantID, now: now)?.bandwidth?.estimate
+        print("layers over time: \(layers.map { "\($0.at / 1_000_000) ms \($0.rid ?? "-")" }), estimate \(estimate ?? 0), probes \(harness.engine.counters.probePackets)")
+        let capped = layers.filter { $0.at >= 3_000_000_000 && $0.at < 8_000_000_000 }.map(\.rid)
+        let beforeLift = layers.last { $0.at < 8_000_000_000 }?.rid
+        #expect(beforeLift != "f", "behind 120 kbit/s the top layer does not fit: \(layers)")
+        #expect(!capped.contains("f"))
+        let top = try #require(layers.first { $0.at >= 8_000_000_000 && $0.rid == "f" }, "climbed back: \(layers)")
+        #expect(top.at - 8_000_000_000 < 10_000_000_000, "within 10 s of the cap lifting")
+        #expect(harness.engine.counters.probePackets > 0, "probes found the room")
+    }
+}
