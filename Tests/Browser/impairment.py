@@ -124,7 +124,7 @@ class Link:
 
     DIRECTIONS = ("down", "up")
 
-    def __init__(self, server_ip=None):
+    def __init__(self):
         self.namespace = _unique_name()
         self.host_interface = self.namespace + "h"
         self.namespace_interface = self.namespace + "n"
