@@ -75,3 +75,25 @@ import Testing
         #expect(rewrite(3, 252) == [106, 10])
     }
 }
+
+/// A budget hovering at a layer's bitrate does not make the consumer flap between layers.
+@Suite struct LayerHysteresisTests {
+    static let layers = [
+        LayerSelector.Candidate(index: 0, active: true, bitsPerSecond: 150_000, width: 320, height: 180),
+        LayerSelector.Candidate(index: 1, active: true, bitsPerSecond: 500_000, width: 640, height: 360),
+        LayerSelector.Candidate(index: 2, active: true, bitsPerSecond: 1_500_000, width: 1280, height: 720),
+    ]
+
+    @Test func upNeedsHeadroomDownDoesNot() {
+        let at = LayerPreferences(width: nil, height: nil, bitsPerSecond: 520_000)
+        // On the low layer, 520k is not enough to go up to the 500k layer (needs 625k)...
+        #expect(LayerSelector.desired(at, Self.layers, current: 0) == 0)
+        // ...but already on it, 520k keeps it.
+        #expect(LayerSelector.desired(at, Self.layers, current: 1) == 1)
+        #expect(LayerSelector.desired(.init(width: nil, height: nil, bitsPerSecond: 630_000), Self.layers, current: 0) == 1)
+        // Down at once when the budget falls below the current layer.
+        #expect(LayerSelector.desired(.init(width: nil, height: nil, bitsPerSecond: 480_000), Self.layers, current: 1) == 0)
+        // Not yet forwarding anything: no headroom asked (the first choice is the plain fit).
+        #expect(LayerSelector.desired(at, Self.layers) == 1)
+    }
+}

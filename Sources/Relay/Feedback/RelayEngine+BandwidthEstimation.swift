@@ -32,7 +32,7 @@ extension RelayEngine {
     }
 
     /// What the leg would carry if bandwidth were no object: the best simulcast layer of every track it
-    /// receives, plus the audio reserve. Nil when it receives no simulcast track: the relay cannot send
+    /// receives (with the selectors' up-switch headroom), plus the audio reserve. Nil when it receives no simulcast track: the relay cannot send
     /// a single-layer stream faster or slower, so there is nothing to probe for.
     func desiredBitrate(of participant: Participant, now: ContinuousClock.Instant) -> UInt64? {
         var total: UInt64 = 0
@@ -45,7 +45,9 @@ extension RelayEngine {
             }
             guard let track = source.simulcast else { continue }
             layered = true
-            total &+= track.layers.map(\.layerStatistics.bitsPerSecond).max() ?? 0
+            // With the headroom a selector asks before it switches up to that layer.
+            let best = track.layers.map(\.layerStatistics.bitsPerSecond).max() ?? 0
+            total &+= best / 4 * LayerSelector.upSwitchHeadroom
         }
         return layered ? total : nil
     }

@@ -75,7 +75,7 @@ struct LayerSelector {
     /// to a layer other than `current` (the caller asks it for a keyframe).
     mutating func choose(_ layers: [Candidate]) -> Bool {
         let before = target
-        desired = Self.desired(preferences, layers)
+        desired = Self.desired(preferences, layers, current: current)
         bandwidthTemporalLimit = 3
         if let budget = preferences.bitsPerSecond, let desired,
             let layer = layers.first(where: { $0.index == desired }), layer.bitsPerSecond > budget
@@ -94,8 +94,13 @@ struct LayerSelector {
         return target != before && target != nil && target != current
     }
 
+    /// A layer above the one being forwarded must fit the budget with this much to spare (in quarters:
+    /// 1.25×), or a budget hovering at a layer's bitrate would switch up and down every review.
+    static let upSwitchHeadroom: UInt64 = 5
+
     /// Highest layer that fits the rendered size and the bandwidth, ignoring whether it is being sent.
-    static func desired(_ preferences: LayerPreferences, _ layers: [Candidate]) -> Int? {
+    /// Above `current` a layer needs `upSwitchHeadroom` (switching down needs none).
+    static func desired(_ preferences: LayerPreferences, _ layers: [Candidate], current: Int? = nil) -> Int? {
         guard !preferences.paused, !layers.isEmpty else { return nil }
         // Size: the smallest layer that covers the rendered size; with no size (or sizes unknown), the top.
         var rank = layers.count - 1
@@ -106,7 +111,14 @@ struct LayerSelector {
         }
         // Bandwidth: step down until the measured bitrate fits (an unmeasured layer fits).
         if let budget = preferences.bitsPerSecond {
-            while rank > 0 && layers[rank].bitsPerSecond > budget { rank -= 1 }
+            let currentRank = current.flatMap { index in layers.firstIndex { $0.index == index } } ?? layers.count
+            func fits(_ rank: Int) -> Bool {
+                let bitrate = layers[rank].bitsPerSecond
+                guard rank > currentRank else { return bitrate <= budget }
+                let (needed, overflow) = bitrate.multipliedReportingOverflow(by: Self.upSwitchHeadroom)
+                return !overflow && needed / 4 <= budget
+            }
+            while rank > 0 && !fits(rank) { rank -= 1 }
         }
         return layers[rank].index
     }
