@@ -25,6 +25,20 @@ import Testing
         ])
     }
 
+    @Test func aSubscribeConnectionWhoseOfferIsNeverAnsweredEndsAtTheConnectTimeout() throws {
+        let harness = try RelayHarness { $0.connectTimeout = .seconds(2) }
+        let start = ContinuousClock.now
+        let opened = try harness.engine.openSubscription(.init(roomID: "room-1", userID: "learner", role: .participant), now: start)
+        _ = try harness.join(user: "mentor", role: .host, intent: .publish, audio: .sendonly)
+        #expect(harness.engine.refreshSubscription(participantID: opened.participantID, now: start) != nil)
+        var output = CollectingOutput()
+        harness.engine.handleTimeout(now: start + .seconds(1), output: &output)
+        #expect(Self.roomEvents(harness.engine).isEmpty, "still within the connect timeout")
+        harness.engine.handleTimeout(now: start + .seconds(3), output: &output)
+        #expect(Self.roomEvents(harness.engine).contains(
+            .connectionEnded(roomID: "room-1", participantID: opened.participantID, reason: .connectFailed)))
+    }
+
     @Test func aConnectedPeerThatGoesQuietIsReportedAsConsentExpired() throws {
         let harness = try RelayHarness()
         let host = try harness.join(user: "mentor", role: .host, intent: .publish, audio: .sendonly, video: .sendonly)

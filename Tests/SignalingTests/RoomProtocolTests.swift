@@ -312,7 +312,9 @@ import Testing
     }
 
     @Test func aConnectionTheRelayEndsIsReportedToItsOwnerAndTheRoom() async throws {
-        // Nobody answers ICE here, so the relay ends both connections at its connect timeout, by itself.
+        // Nobody answers ICE here, so the relay ends Alice's publish connection at its connect timeout, by
+        // itself. (Bob's subscribe connection times out too once it holds an unanswered offer, but whether
+        // an offer reaches him before Alice's end depends on timing: ConnectionEndedTests covers that.)
         try await Self.withServer(configure: { $0.engine.connectTimeout = .milliseconds(400) }) { client, routes, relay in
             let events = Task { await routes.forwardRoomEvents() }
             defer { events.cancel() }
@@ -321,8 +323,6 @@ import Testing
             alice.send(["type": "publish", "sdp": try Self.chromiumOffer()])
             _ = try await alice.next("answer")
             #expect(try await bob.next("published")["userId"] as? String == "1")
-            bob.send(["type": "subscribe"])
-            _ = try await bob.next("offer")
 
             let ended = try await alice.next("connection-ended")
             #expect(ended["connection"] as? String == "publish")
@@ -330,8 +330,6 @@ import Testing
             let gone = try await bob.next("unpublished")
             #expect(gone["userId"] as? String == "1")
             #expect((gone["sources"] as? [String])?.isEmpty == true)
-            let subscribeEnded = try await bob.next("connection-ended")
-            #expect(subscribeEnded["connection"] as? String == "subscribe")
             #expect(await relay.snapshot().participants == 0)
 
             // Both can open their connections again, on the same sockets.
