@@ -332,11 +332,11 @@ import Testing
             #expect((gone["sources"] as? [String])?.isEmpty == true)
             #expect(await relay.snapshot().participants == 0)
 
-            // Both can open their connections again, on the same sockets.
+            // Alice can publish again on the same socket, and the room hears it (that connection will time
+            // out too, 400 ms on: nothing after this may depend on it still being there).
             alice.send(["type": "publish", "sdp": try Self.offerFromAnotherConnection()])
             #expect(try await alice.next("answer")["for"] as? String == "publish")
-            bob.send(["type": "subscribe"])
-            #expect(Self.tracks(try await bob.next("offer")).values.allSatisfy { $0["userId"] == "1" })
+            #expect(try await bob.next("published")["userId"] as? String == "1")
         }
     }
 
