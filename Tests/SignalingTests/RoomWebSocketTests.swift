@@ -124,7 +124,13 @@ import Testing
         let replies = Log<Int>()
         let dropped = Log<Bool>()
         try await app.test(.live) { client in
-            let close = try await client.ws(try await Self.path(user: 1)) { inbound, outbound, _ in
+            // The server closes while this client is still writing, so the kernel may answer with a TCP
+            // reset that destroys the 4408 close frame before it is read (ECONNRESET): then the drop itself
+            // (below) is what is checked.
+            var reset = false
+            let close: WebSocketCloseFrame?
+            do {
+                close = try await client.ws(try await Self.path(user: 1)) { inbound, outbound, _ in
                 // Each unknown type is answered with an error quoting it: 1,500 × 15 KB (one frame each,
                 // under the 16 KB frame limit) owed to this socket, more than the kernel buffers hold.
                 let big = String(repeating: "x", count: 15_000)
@@ -147,10 +153,14 @@ import Testing
                 }
                 await replies.append(count)
                 writer.cancel()
+                }
+            } catch where "\(error)".contains("Connection reset by peer") {
+                reset = true
+                close = nil
             }
             #expect(await dropped.values == [true], "removed from the room while not reading")
-            #expect(close?.closeCode == .unknown(4408))
-            #expect(close?.reason == "slow_reader")
+            #expect(reset || close?.closeCode == .unknown(4408))
+            #expect(reset || close?.reason == "slow_reader")
         }
         let received = await replies.values.first ?? 0
         #expect(received < 1_500, "the backlog was cut off, not kept")
