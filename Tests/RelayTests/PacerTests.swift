@@ -92,4 +92,12 @@ import Testing
         #expect(pool.inUse == 0 && pacer.isEmpty)
         #expect(bytes.withUnsafeBytes { pool.store($0) } != nil)
     }
+
+    @Test func anAbsurdEstimateNeitherTrapsNorStalls() {
+        var pacer = Pacer()
+        pacer.setEstimate(.max, now: 0)
+        var sent = 0
+        for step in 1...100 where pacer.admit(size: 1_200, now: Int64(step) * 2_000_000_000) { sent += 1 }
+        #expect(sent == 100)
+    }
 }

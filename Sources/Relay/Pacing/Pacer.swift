@@ -35,7 +35,9 @@ struct Pacer {
             bytesPerSecond = 0
             return
         }
-        let bits = min(estimate, 100_000_000_000) / 2 * UInt64(Self.pacingFactor)
+        // At most 10 Gbit/s: the estimate can follow what a subscriber's feedback claims, and a second of
+        // bytes at this rate times 10^9 (the refill) must stay inside Int64.
+        let bits = min(estimate, 10_000_000_000) / 2 * UInt64(Self.pacingFactor)
         bytesPerSecond = Int64(bits / 8)
         burstBytes = max(Self.minimumBurstBytes, Int(bytesPerSecond * Self.burstNanoseconds / 1_000_000_000))
         tokens = min(tokens, burstBytes)
