@@ -226,12 +226,17 @@ import Glibc
                         try await h.call(.post, "/api/auth/login", body: ["username": "nobody\(index)", "password": "Passw0rd!x"])
                     }
                 }
-                let started = ContinuousClock.now
                 let catalog = try await h.call(.get, "/api/sessions")
-                let catalogTime = ContinuousClock.now - started
+                let catalogDone = ContinuousClock.now
                 var all: [APIResult] = []
-                for try await result in group { all.append(result) }
-                return (all, catalog.status, catalogTime)
+                var lastLogin = catalogDone
+                for try await result in group {
+                    all.append(result)
+                    lastLogin = ContinuousClock.now
+                }
+                // Relative, not a wall-clock bound (the parallel suite makes absolute times meaningless):
+                // behind bcrypt the catalog would answer only after the admitted hashes had all run.
+                return (all, catalog.status, lastLogin - catalogDone)
             }
             let busy = results.0.filter { $0.status == .serviceUnavailable }
             #expect(!busy.isEmpty, "\(results.0.map(\.status.code))")
@@ -239,7 +244,7 @@ import Glibc
             #expect(results.0.allSatisfy { $0.status == .unauthorized || $0.status == .serviceUnavailable })
             #expect(results.0.contains { $0.status == .unauthorized })
             #expect(results.1 == .ok)
-            #expect(results.2 < .seconds(2), "the catalog waited \(results.2) behind bcrypt")
+            #expect(results.2 > .zero, "the catalog answered only after the last login: it waited behind bcrypt")
         }
     }
 
