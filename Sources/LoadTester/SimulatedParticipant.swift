@@ -198,7 +198,7 @@ final class SimulatedParticipant {
         let mediaSSRC = peer.remoteSSRCs["video"] ?? 0
         var packets: [[UInt8]] = []
         if let quality {
-            let missing = quality.takeMissing()
+            let missing = quality.takeMissing(now: now)
             if !missing.isEmpty,
                 let nack = try? GenericNack.build(senderSSRC: peer.videoSSRC, mediaSSRC: mediaSSRC, lostSequenceNumbers: missing)
             {

@@ -11,8 +11,10 @@ import VP8
 /// shown frames longer than max(3 × the median of the last 30 gaps, 150 ms), WebRTC's freeze definition
 /// with the median in place of the mean so a freeze does not raise its own bar.
 ///
-/// It also asks for repairs as a browser does: a NACK for every gap in the video sequence numbers (once,
-/// at the gap), and a PLI when a frame is lost, again every `keyframeRetry` until a keyframe comes.
+/// It also asks for repairs as a browser does: a NACK for every gap in the video sequence numbers at the
+/// gap, and again every `nackRetry` while the packet has not come, at most `maximumNackTries` times in
+/// all (libwebrtc's NackRequester: a lost retransmission is asked for again, not given up on); and a PLI
+/// when a frame is lost, again every `keyframeRetry` until a keyframe comes.
 final class ViewerQuality {
     struct Counts: Sendable, Equatable {
         var framesShown = 0
@@ -30,6 +32,11 @@ final class ViewerQuality {
     static let keyframeRetry: Duration = .milliseconds(500)
     /// Larger gaps are a new stream (or a stall of the tester), not something to NACK packet by packet.
     static let maximumNackGap: Int64 = 128
+    static let nackRetry: Duration = .milliseconds(40)
+    /// Five asks 40 ms apart fit the jitter buffer's 200 ms deadline, and reach past the relay's 100 ms
+    /// once-per-window rule when it knows no round trip.
+    static let maximumNackTries = 5
+    static let maximumPending = 256
 
     private var frames: FrameLossTracker
     private(set) var counts = Counts()
@@ -46,6 +53,8 @@ final class ViewerQuality {
     private var sequence = SequenceNumberUnwrapper()
     /// Sequence numbers to ask for again, and whether a keyframe should be asked for.
     private(set) var missing: [UInt16] = []
+    /// Asked for and not received yet: when last asked, how many times.
+    private var pending: [(sequence: UInt16, askedAt: ContinuousClock.Instant, tries: Int)] = []
     private var lastKeyframeRequest: ContinuousClock.Instant?
     private(set) var wantsKeyframe = false
 
@@ -55,7 +64,9 @@ final class ViewerQuality {
 
     /// One unprotected video packet (RTX already unwrapped; `retransmission` says it was one).
     func add(_ packet: [UInt8], retransmission: Bool, now: ContinuousClock.Instant) {
-        if !retransmission, let number = packet.withUnsafeBytes({ try? RTPHeader(parsing: $0).sequenceNumber }) {
+        let number = packet.withUnsafeBytes { try? RTPHeader(parsing: $0).sequenceNumber }
+        if let number, !pending.isEmpty { pending.removeAll { $0.sequence == number } }
+        if !retransmission, let number {
             let previous = sequence.highest
             let extended = sequence.unwrap(number)
             if let previous, extended > previous + 1, extended - previous <= Self.maximumNackGap {
@@ -72,11 +83,24 @@ final class ViewerQuality {
         noteLosses(now: now)
     }
 
-    /// The NACK list, emptied; the caller sends it.
-    func takeMissing() -> [UInt16] {
-        defer { missing.removeAll(keepingCapacity: true) }
-        counts.nacksSent += missing.isEmpty ? 0 : 1
-        return missing
+    /// What to NACK now: new gaps, and what was asked for `nackRetry` ago and still has not come. The
+    /// caller sends it.
+    func takeMissing(now: ContinuousClock.Instant) -> [UInt16] {
+        var list: [UInt16] = []
+        for index in pending.indices where now - pending[index].askedAt >= Self.nackRetry {
+            list.append(pending[index].sequence)
+            pending[index].askedAt = now
+            pending[index].tries += 1
+        }
+        pending.removeAll { $0.tries >= Self.maximumNackTries }
+        for sequence in missing where !pending.contains(where: { $0.sequence == sequence }) {
+            pending.append((sequence, now, 1))
+        }
+        if pending.count > Self.maximumPending { pending.removeFirst(pending.count - Self.maximumPending) }
+        list += missing
+        missing.removeAll(keepingCapacity: true)
+        counts.nacksSent += list.isEmpty ? 0 : 1
+        return list
     }
 
     /// Whether to send a PLI now; the caller sends it.

@@ -48,8 +48,23 @@ import Testing
         // Over any 100 ms, no more than the pacing rate's worth (plus one burst).
         for (start, _) in sentAt {
             let window = sentAt.filter { $0.0 >= start && $0.0 < start + 100 * Self.ms }.count * 1_200
-            #expect(window <= 1_250_000 / 8 / 10 + 2 * 1_200)
+            #expect(window <= 1_250_000 / 8 / 10 + 1_250_000 / 8 / 25 + 1_200)
         }
+    }
+
+    /// After a quiet spell the bucket holds 40 ms at the pacing rate (6.25 kB at 1.25 Mbit/s): a small
+    /// keyframe leaves at once, the rest of a large one is spread; never more than 63 kB at once.
+    @Test func aBurstAfterAQuietSpellIsFortyMillisecondsAtThePacingRate() {
+        var pacer = Pacer()
+        pacer.setEstimate(500_000, now: 0)
+        var admitted = 0
+        while pacer.admit(size: 1_200, now: 1_000 * Self.ms) { admitted += 1 }
+        #expect(admitted == 6, "6.25 kB of tokens: five whole packets and one taking the bucket below zero")
+        var fast = Pacer()
+        fast.setEstimate(1_000_000_000, now: 0)
+        var bytes = 0
+        while fast.admit(size: 1_200, now: 1_000 * Self.ms) { bytes += 1_200 }
+        #expect(bytes <= 63_000 + 1_200)
     }
 
     @Test func frequentRefillsAtALowRateLoseNothing() {

@@ -18,8 +18,14 @@ struct Pacer {
 
     /// libwebrtc's pacing factor: room for the encoder's overshoot and for retransmissions.
     static let pacingFactor: Int64 = 5  // in halves: 2.5×
-    /// How much may leave back to back once the bucket is full.
-    static let burstNanoseconds: Int64 = 5_000_000
+    /// How much may leave back to back once the bucket is full: 40 ms at the pacing rate, libwebrtc's
+    /// default burst interval since 2023. A keyframe after a quiet spell then leaves with no added delay
+    /// (at 5 ms, every keyframe's tail waited ~its size / the pacing rate, tens of ms, for nothing: a
+    /// bottleneck queue absorbs 40 ms of 2.5× the estimate); only a burst larger than that is spread.
+    static let burstNanoseconds: Int64 = 40_000_000
+    /// libwebrtc's cap on a burst, whatever the rate: more could overflow a socket buffer or a
+    /// bottleneck queue at once.
+    static let maximumBurstBytes = 63_000
     /// Whatever the rate, a couple of full packets may go back to back.
     static let minimumBurstBytes = 2 * 1_200
     /// A leg's queue holds at most this many packets; past it the oldest leave at once (pacing never drops).
@@ -39,7 +45,9 @@ struct Pacer {
         // bytes at this rate times 10^9 (the refill) must stay inside Int64.
         let bits = min(estimate, 10_000_000_000) / 2 * UInt64(Self.pacingFactor)
         bytesPerSecond = Int64(bits / 8)
-        burstBytes = max(Self.minimumBurstBytes, Int(bytesPerSecond * Self.burstNanoseconds / 1_000_000_000))
+        burstBytes = min(
+            Self.maximumBurstBytes,
+            max(Self.minimumBurstBytes, Int(bytesPerSecond * Self.burstNanoseconds / 1_000_000_000)))
         tokens = min(tokens, burstBytes)
     }
 
