@@ -13,6 +13,9 @@ public enum ControlPlaneApplication {
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: services.rateLimitMiddleware(context: AppRequestContext.self))
         OpenAPIRoutes().register(on: router)
+        if services.configuration.smtpHost.isEmpty {
+            DevMailRoutes(mail: MailDirectory(directory: services.configuration.mailDirectory)).register(on: router)
+        }
         // API access tokens authenticate /api only: signaling routes carry room tokens in the same header.
         let api = router.group("api").add(middleware: AuthenticationMiddleware(tokens: services.accessTokens, database: services.db))
         AuthRoutes(services: services).register(on: api)

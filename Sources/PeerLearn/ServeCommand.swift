@@ -100,13 +100,18 @@ struct ServeCommand: AsyncParsableCommand {
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: services.database), .init(service: RefundDispatcher(services: services)),
         ]
-        if !configuration.smtpHost.isEmpty {
-            members.append(.init(service: OutboxDispatcher(
-                database: services.database,
-                transport: SMTPTransport(host: configuration.smtpHost, port: configuration.smtpPort),
-                from: configuration.emailFrom, interval: .seconds(configuration.outboxPollSeconds), logger: logger)))
-        }
-        members += [.init(service: bridge), .init(service: relay), .init(service: app)]
+        // Without an SMTP relay, mail is delivered as files a developer reads at /dev/mail.
+        let transport: any EmailTransport = configuration.smtpHost.isEmpty
+            ? MailDirectory(directory: configuration.mailDirectory)
+            : SMTPTransport(host: configuration.smtpHost, port: configuration.smtpPort)
+        members.append(.init(service: OutboxDispatcher(
+            database: services.database, transport: transport,
+            from: configuration.emailFrom,
+            interval: .seconds(configuration.smtpHost.isEmpty ? 1 : configuration.outboxPollSeconds), logger: logger)))
+        members += [
+            .init(service: SessionAutopilot(services: services, logger: logger)),
+            .init(service: bridge), .init(service: relay), .init(service: app),
+        ]
         // A service that fails (the relay's port is taken, say) shuts the others down gracefully in
         // reverse order, as SIGTERM does: cancelling them all at once would close the database under
         // the refund dispatcher's feet, and a force-unwrapped handle there ends the process with a trap.

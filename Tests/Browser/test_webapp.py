@@ -245,18 +245,30 @@ def test_whole_story_register_book_meet_and_give_feedback(server, app):
     first.get_by_label("Subject").fill("One-to-one on SRTP")
     first.get_by_label("Message").fill("Could we go through SRTP key derivation?")
     first.get_by_label("Duration (minutes)").fill("45")
+    first.get_by_label("Preferred time").fill(first.evaluate(LOCAL_INPUT_IN, 10))
     first.get_by_role("button", name="Send request").click()
     expect(first.locator("#request-form .alert-success")).to_contain_text("Request sent")
     mentor.goto(server.base_url + "/#/dashboard")
     request_item = mentor.locator(".request-item").filter(has_text="One-to-one on SRTP")
     expect(request_item).to_contain_text(first_name.capitalize())
-    request_item.get_by_label(re.compile("Reply to")).fill("Yes, Thursday works.")
+    request_item.get_by_label(re.compile("Reply to")).fill("Yes, that time works.")
     request_item.get_by_role("button", name="Accept").click()
     expect(request_item.locator(".status")).to_have_text("accepted")
+    # Accepting arranged a private session for the requested time (free: this mentor set no hourly rate,
+    # so the learner is booked at once); the learner finds it under "My requests" and can join its room.
+    expect(request_item.locator("a.private-session")).to_be_visible()
     shot(mentor, "08-mentor-dashboard")
     assert_controls_named(mentor)
     first.goto(server.base_url + "/#/dashboard")
     expect(first.locator("#followed-mentors")).to_contain_text(mentor_name)
+    expect(first.locator("#my-bookings")).to_contain_text(title)
+    mine = first.locator("#my-requests .request-item").filter(has_text="One-to-one on SRTP")
+    expect(mine.locator(".status")).to_have_text("accepted")
+    private_link = mine.get_by_role("link", name="Your private session")
+    private_id = private_link.get_attribute("href").rsplit("/", 1)[-1]
+    expect(first.locator("#my-bookings")).to_contain_text("One-to-one on SRTP")
+    join_room(first, private_id)
+    first.goto(server.base_url + "/#/dashboard")
     expect(first.locator("#my-bookings")).to_contain_text(title)
     shot(first, "09-learner-dashboard")
     assert_controls_named(first)
@@ -673,6 +685,8 @@ def test_demo_flag_gives_a_first_page_with_something_to_show(browser):
     try:
         import requests
         assert "already has users" in open(log_path).read()
-        assert requests.get(base_url + "/api/sessions", timeout=5).json()["total"] == 3
+        # The catalog lists bookable (scheduled) sessions: the first became active when its mentor
+        # connected, so two remain, and no new ones were added.
+        assert requests.get(base_url + "/api/sessions", timeout=5).json()["total"] == 2
     finally:
         stop_server(process)

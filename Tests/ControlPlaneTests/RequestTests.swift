@@ -77,4 +77,78 @@ import Testing
             #expect(try await h.call(.get, "/api/requests", token: learner.token).array.first?["status"] as? String == "expired")
         }
     }
+
+    /// Accepting arranges a private one-seat session at the requested time, priced from the hourly rate,
+    /// which only the requester can book, through the ordinary payment step and its decline path.
+    @Test(arguments: TestBackend.all)
+    func acceptingArrangesAPrivateSessionOnlyTheRequesterCanBook(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor", extra: ["hourly_rate": 40])
+            let learner = try await h.register("leo")
+            let stranger = try await h.register("sam")
+            let start = h.clock.now.addingTimeInterval(86400)
+            let created = try await h.call(.post, "/api/requests", token: learner.token, body: [
+                "mentor_id": mentor.id, "subject": "Actors in depth", "message": "Could we do 1:1?",
+                "duration_requested": 90, "preferred_schedule": start.formatted(TestHarness.iso),
+            ])
+            let id = try #require((created["id"] as? NSNumber)?.int64Value)
+            #expect(created["session_id"] == nil || created["session_id"] is NSNull)
+            let accepted = try await h.call(.post, "/api/requests/\(id)/accept", token: mentor.token)
+            #expect(accepted.status == .ok, "\(accepted.raw)")
+            let sessionID = try #require(accepted["session_id"] as? String)
+            let session = try await h.call(.get, "/api/sessions/\(sessionID)", token: learner.token)
+            #expect(session["is_public"] as? Bool == false)
+            #expect((session["max_participants"] as? NSNumber)?.intValue == 1)
+            #expect((session["duration"] as? NSNumber)?.intValue == 90)
+            #expect((session["price"] as? NSNumber)?.doubleValue == 60, "40/h for 90 min")
+            #expect(session["status"] as? String == "scheduled")
+            #expect(session["title"] as? String == "Actors in depth")
+            let listed = try await h.call(.get, "/api/sessions")
+            #expect(!listed.object.description.contains(sessionID), "private: not in the public list")
+
+            // Both are told; the learner also by email.
+            let learnerNotes = try await h.call(.get, "/api/notifications", token: learner.token).array
+            #expect(learnerNotes.contains { $0["title"] as? String == "Request accepted" })
+            let mentorNotes = try await h.call(.get, "/api/notifications", token: mentor.token).array
+            #expect(mentorNotes.contains { $0["title"] as? String == "Private session arranged" })
+            #expect(try await h.count("email_outbox", where: "kind = 'request_accepted' AND to_address = 'leo@example.com'") == 1)
+
+            // Only the requester books it, through the payment step: a declined card, then a good one.
+            let taken = try await h.book(sessionID, learner: stranger, card: "tok_visa")
+            #expect(taken.status == .forbidden)
+            let declined = try await h.book(sessionID, learner: learner, card: "tok_decline")
+            #expect(declined.status.code == 402 && declined.error == "payment_failed")
+            #expect(try await h.session(sessionID)["current_participants"] as? Int == 0, "the seat is back")
+            let booked = try await h.book(sessionID, learner: learner, card: "tok_visa")
+            #expect(booked.status == .created)
+            #expect(try await h.session(sessionID)["current_participants"] as? Int == 1)
+            #expect((booked["payment_amount"] as? NSNumber)?.doubleValue == 60)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func aFreeRequestIsBookedAtOnceAndATimelessOneNeedsASchedule(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor")
+            let learner = try await h.register("leo")
+            let created = try await h.call(.post, "/api/requests", token: learner.token, body: [
+                "mentor_id": mentor.id, "subject": "Quick question", "message": "Ten minutes?", "duration_requested": 10,
+            ])
+            let id = try #require((created["id"] as? NSNumber)?.int64Value)
+            let noTime = try await h.call(.post, "/api/requests/\(id)/accept", token: mentor.token)
+            #expect(noTime.status == .unprocessableContent, "no preferred time and none given")
+            #expect(try await h.count("sessions") == 0, "nothing half-made")
+            let past = try await h.call(.post, "/api/requests/\(id)/accept", token: mentor.token,
+                                        body: ["schedule": h.clock.now.addingTimeInterval(-60).formatted(TestHarness.iso)])
+            #expect(past.status == .unprocessableContent)
+            let accepted = try await h.call(.post, "/api/requests/\(id)/accept", token: mentor.token,
+                                            body: ["schedule": h.clock.now.addingTimeInterval(7200).formatted(TestHarness.iso)])
+            #expect(accepted.status == .ok, "\(accepted.raw)")
+            let sessionID = try #require(accepted["session_id"] as? String)
+            // No hourly rate: free, so the learner holds a confirmed booking without a payment step.
+            let bookings = try await h.call(.get, "/api/bookings", token: learner.token).array
+            #expect(bookings.contains { $0["session_id"] as? String == sessionID && $0["status"] as? String == "confirmed" })
+            #expect(try await h.session(sessionID)["current_participants"] as? Int == 1)
+        }
+    }
 }

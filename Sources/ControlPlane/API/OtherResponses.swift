@@ -12,6 +12,7 @@ struct RequestResponse: Codable, Sendable {
     var responseMessage: String?
     var createdAt: Date?
     var respondedAt: Date?
+    var sessionId: UUID?
 
     init(_ request: MentorshipRequest) {
         id = request.id ?? 0
@@ -25,6 +26,7 @@ struct RequestResponse: Codable, Sendable {
         responseMessage = request.responseMessage
         createdAt = request.createdAt
         respondedAt = request.respondedAt
+        sessionId = request.$session.id
     }
 }
 
@@ -81,6 +83,7 @@ struct MetricsResponse: Codable, Sendable {
     var bookingCount: Int
     var completionRate: Double
     var ratingAverage: Double
+    var mentorRating: Double?
     var popularityScore: Double
     var formula: String
 
@@ -90,6 +93,7 @@ struct MetricsResponse: Codable, Sendable {
         bookingCount = metrics.bookingCount
         completionRate = metrics.completionRate
         ratingAverage = metrics.ratingAverage
+        mentorRating = metrics.mentorRating
         popularityScore = metrics.popularityScore
         formula = "ln(1 + view_count) + 2*booking_count + 10*completion_rate + 2*rating_average"
     }

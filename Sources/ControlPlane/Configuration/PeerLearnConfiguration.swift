@@ -29,12 +29,18 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
     public var lateGraceSeconds: Int = 600
     /// Pending mentorship requests older than this become `expired`.
     public var requestExpirySeconds: Int = 7 * 24 * 3600
+    /// An active session whose mentor forgets to complete it completes by itself this long after its
+    /// scheduled end; a scheduled one its mentor never opened is then cancelled and refunded.
+    public var autoCompleteGraceSeconds: Int = 1800
+    /// How often `SessionAutopilot` looks for sessions past their end and requests past their expiry.
+    public var autopilotIntervalSeconds: Int = 30
     /// bcrypt work factor (cost 12 ≈ 250 ms per hash; tests lower it).
     public var bcryptCost: Int = 12
     /// Largest accepted profile image, in bytes.
     public var maxImageBytes: Int = 2 * 1024 * 1024
     public var payment: PaymentSandboxRules = PaymentSandboxRules()
-    /// SMTP relay for the outbox (plain SMTP, no AUTH/TLS: a local MTA). Empty: mail stays in the outbox table.
+    /// SMTP relay for the outbox (plain SMTP, no AUTH/TLS: a local MTA). Empty: mail is written as `.eml`
+    /// files under `<dataDirectory>/mail` and listed at `/dev/mail`.
     public var smtpHost: String = ""
     public var smtpPort: Int = 25
     /// The sender of every email.
@@ -67,6 +73,8 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         joinWindowSeconds = try c.decodeIfPresent(Int.self, forKey: .joinWindowSeconds) ?? defaults.joinWindowSeconds
         lateGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .lateGraceSeconds) ?? defaults.lateGraceSeconds
         requestExpirySeconds = try c.decodeIfPresent(Int.self, forKey: .requestExpirySeconds) ?? defaults.requestExpirySeconds
+        autoCompleteGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .autoCompleteGraceSeconds) ?? defaults.autoCompleteGraceSeconds
+        autopilotIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .autopilotIntervalSeconds) ?? defaults.autopilotIntervalSeconds
         bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost) ?? defaults.bcryptCost
         maxImageBytes = try c.decodeIfPresent(Int.self, forKey: .maxImageBytes) ?? defaults.maxImageBytes
         payment = try c.decodeIfPresent(PaymentSandboxRules.self, forKey: .payment) ?? defaults.payment
@@ -132,6 +140,8 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try int("JOIN_WINDOW_SECONDS", &joinWindowSeconds)
         try int("LATE_GRACE_SECONDS", &lateGraceSeconds)
         try int("REQUEST_EXPIRY_SECONDS", &requestExpirySeconds)
+        try int("AUTO_COMPLETE_GRACE_SECONDS", &autoCompleteGraceSeconds)
+        try int("AUTOPILOT_INTERVAL_SECONDS", &autopilotIntervalSeconds)
         try int("BCRYPT_COST", &bcryptCost)
         try int("MAX_IMAGE_BYTES", &maxImageBytes)
         try ints("PAYMENT_DECLINE_AMOUNTS_CENTS", &payment.declineAmountsCents)
@@ -165,6 +175,8 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try check(joinWindowSeconds >= 0, "joinWindowSeconds", "must be >= 0")
         try check(lateGraceSeconds >= 0, "lateGraceSeconds", "must be >= 0")
         try check(requestExpirySeconds > 0, "requestExpirySeconds", "must be > 0")
+        try check((0...30 * 24 * 3600).contains(autoCompleteGraceSeconds), "autoCompleteGraceSeconds", "must be 0...2592000")
+        try check((1...3600).contains(autopilotIntervalSeconds), "autopilotIntervalSeconds", "must be 1...3600")
         try check((4...31).contains(bcryptCost), "bcryptCost", "must be 4...31")
         try check(maxImageBytes > 0, "maxImageBytes", "must be > 0")
         try check(!dataDirectory.isEmpty, "dataDirectory", "must not be empty")
@@ -183,6 +195,8 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
 
     /// The SQLite file used when no database URL is configured.
     public var sqlitePath: String { (dataDirectory as NSString).appendingPathComponent("peerlearn.sqlite") }
+    /// Where mail is written as `.eml` files while no SMTP relay is configured (`MailDirectory`).
+    public var mailDirectory: String { (dataDirectory as NSString).appendingPathComponent("mail") }
 }
 
 /// Token-bucket limits on the routes a stranger can use to burn CPU or guess passwords: login and

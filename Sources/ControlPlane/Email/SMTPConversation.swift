@@ -75,29 +75,7 @@ struct SMTPConversation {
         return mailbox
     }
 
-    /// An RFC 5322 message: UTF-8 text body in base64 (no 8BITMIME needed), RFC 2047 encoded subject.
-    func formatted() -> String {
-        let dateFormatter = DateFormatter()
-        dateFormatter.locale = Locale(identifier: "en_US_POSIX")
-        dateFormatter.timeZone = TimeZone(identifier: "UTC")
-        dateFormatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        let subject = Self.singleLine(message.subject)
-        let encodedSubject = subject.allSatisfy(\.isASCII)
-            ? subject : "=?UTF-8?B?\(Data(subject.utf8).base64EncodedString())?="
-        let body = Data(message.body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
-        return [
-            "From: \(Self.singleLine(message.from))",
-            "To: \(Self.singleLine(message.to))",
-            "Subject: \(encodedSubject)",
-            "Date: \(dateFormatter.string(from: date))",
-            "Message-ID: <\(messageID)>",
-            "MIME-Version: 1.0",
-            "Content-Type: text/plain; charset=utf-8",
-            "Content-Transfer-Encoding: base64",
-            "",
-            body,
-        ].joined(separator: "\r\n") + "\r\n"
-    }
+    func formatted() -> String { message.formatted(date: date, messageID: messageID) }
 
     /// Header values must not carry line breaks (header injection).
     static func singleLine(_ text: String) -> String {

@@ -16,5 +16,7 @@ public enum PeerLearnMigrations {
         CreateIdempotencyKeys(),
         CreatePayments(),
         AddBandwidthStatistics(),
+        AddMentorRating(),
+        AddRequestSession(),
     ]
 }

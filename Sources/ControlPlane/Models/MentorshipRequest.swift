@@ -17,6 +17,8 @@ public final class MentorshipRequest: Model, @unchecked Sendable {
     /// Set from the service clock (not Fluent's wall-clock timestamp) because expiry is measured from it.
     @Field(key: "created_at") public var createdAt: Date
     @OptionalField(key: "responded_at") public var respondedAt: Date?
+    /// The private session an acceptance arranged (`RequestService`).
+    @OptionalParent(key: "session_id") public var session: LearningSession?
 
     public init() {}
 }

@@ -10,7 +10,7 @@ public final class OutboxEmail: Model, @unchecked Sendable {
     @Field(key: "to_address") public var toAddress: String
     @Field(key: "subject") public var subject: String
     @Field(key: "body") public var body: String
-    /// What kind of message: `welcome`, `booking_confirmation`, `booking_cancelled`, `session_cancelled`.
+    /// What kind of message: `welcome`, `booking_confirmation`, `booking_cancelled`, `session_cancelled`, `feedback_request`.
     @Field(key: "kind") public var kind: String
     @Field(key: "status") public var status: EmailStatus
     @Field(key: "attempts") public var attempts: Int

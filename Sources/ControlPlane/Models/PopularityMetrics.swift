@@ -10,7 +10,10 @@ public final class PopularityMetrics: Model, @unchecked Sendable {
     @Field(key: "view_count") public var viewCount: Int
     @Field(key: "booking_count") public var bookingCount: Int
     @Field(key: "completion_rate") public var completionRate: Double
+    /// Learners' ratings only (`learner_feedback`); 0 while unrated.
     @Field(key: "rating_average") public var ratingAverage: Double
+    /// The mentor's own rating of the session (`mentor_feedback`), outside the popularity score.
+    @OptionalField(key: "mentor_rating") public var mentorRating: Double?
     /// See `PopularityFormula`.
     @Field(key: "popularity_score") public var popularityScore: Double
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?

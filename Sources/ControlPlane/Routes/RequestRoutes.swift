@@ -2,8 +2,8 @@ import FluentKit
 import Foundation
 import Hummingbird
 
-/// Mentorship requests: a learner asks, the mentor accepts or declines with a message; pending requests
-/// expire after the configured time.
+/// Mentorship requests: a learner asks, the mentor accepts (arranging a private session, `RequestService`)
+/// or declines with a message; pending requests expire after the configured time.
 struct RequestRoutes: Sendable {
     let services: ControlPlaneServices
 
@@ -17,6 +17,8 @@ struct RequestRoutes: Sendable {
 
     struct ResponseInput: Decodable {
         var responseMessage: String?
+        /// Accepting: the private session's start, when the learner gave no preferred time (or another).
+        var schedule: Date?
     }
 
     func register(on api: RouterGroup<AppRequestContext>) {
@@ -42,7 +44,9 @@ struct RequestRoutes: Sendable {
                 let body = try await request.collectBody(upTo: context.maxUploadSize)
                 let input = body.readableBytes == 0
                     ? ResponseInput(responseMessage: nil) : try await request.decode(as: ResponseInput.self, context: context)
-                return try await self.respond(id: id, mentorID: caller.id, status: status, message: input.responseMessage)
+                let answered = try await RequestService(services: self.services).respond(
+                    id: id, mentorID: caller.id, status: status, message: input.responseMessage, schedule: input.schedule)
+                return RequestResponse(answered)
             }
         }
     }
@@ -77,35 +81,8 @@ struct RequestRoutes: Sendable {
         return RequestResponse(request)
     }
 
-    /// Marks every pending request older than the expiry as expired. Run before reads and responses, so
-    /// expiry needs no background job.
+    /// Expires what ran out before any read or answer (`RequestExpiry`; the autopilot also sweeps).
     func expireStale() async throws {
-        let cutoff = services.now().addingTimeInterval(-TimeInterval(services.configuration.requestExpirySeconds))
-        try await MentorshipRequest.query(on: services.db)
-            .filter(\.$status == .pending).filter(\.$createdAt < cutoff)
-            .set(\.$status, to: .expired).update()
-    }
-
-    func respond(id: Int64, mentorID: Int64, status: RequestStatus, message: String?) async throws -> RequestResponse {
-        try await expireStale()
-        let db = services.db
-        guard let request = try await MentorshipRequest.find(id, on: db) else { throw APIError.notFound("request") }
-        guard request.$mentor.id == mentorID else { throw APIError.forbidden("this request was sent to another mentor") }
-        guard request.status == .pending else {
-            throw APIError.conflict(request.status == .expired ? "request_expired" : "request_closed",
-                                    "request is already \(request.status.rawValue)")
-        }
-        guard (message ?? "").count <= 5000 else { throw APIError.unprocessable("response_message is longer than 5000 characters") }
-        request.status = status
-        request.responseMessage = message
-        request.respondedAt = services.now()
-        try await db.transaction { tx in
-            try await request.save(on: tx)
-            try await Notifier.notify(
-                request.$learner.id, title: "Request \(status.rawValue)",
-                message: message ?? "Your request \"\(request.subject)\" was \(status.rawValue).",
-                type: status == .accepted ? .success : .info, on: tx)
-        }
-        return RequestResponse(request)
+        try await RequestExpiry(services: services).expireStale()
     }
 }

@@ -32,6 +32,11 @@ public struct AttendanceLedger: Sendable {
             let session = try await LearningSession.query(on: db).filter(\.$meetingRoomID == roomID).first(),
             let sessionID = session.id
         else { return nil }
+        // The mentor's first connection opens a scheduled session (the room is open from the join window;
+        // the session is active once its host is there). Learners are told it started.
+        if session.status == .scheduled, session.$mentor.id == userID {
+            try await SessionLifecycle(services: services).applyAutomatically(.start, sessionID: sessionID, because: "the mentor connected")
+        }
         let now = services.now()
         let lateAfter = session.schedule.addingTimeInterval(TimeInterval(services.configuration.lateGraceSeconds))
         let rowID = try await db.transaction { tx -> Int64? in

@@ -29,6 +29,10 @@ struct BookingService: Sendable {
         guard session.status == .scheduled else {
             throw APIError.conflict("session_not_bookable", "a \(session.status.rawValue) session cannot be booked")
         }
+        // A private session arranged from a request is its learner's alone (public ones skip the lookup).
+        if !session.isPublic, let owner = try await RequestService.bookableOnlyBy(sessionID: sessionID, on: db), owner != learnerID {
+            throw APIError.forbidden("this private session was arranged for another learner")
+        }
         if try await liveBooking(sessionID: sessionID, learnerID: learnerID, on: db) != nil {
             throw APIError.conflict("already_booked", "you already hold a booking for this session")
         }

@@ -26,11 +26,15 @@ enum MetricsService {
         try await refreshScore(sessionID: sessionID, on: db)
     }
 
+    /// `rating_average` from learners' feedback only; the mentor's own rating goes to `mentor_rating`.
     static func refreshRating(sessionID: UUID, on db: any Database) async throws {
-        let ratings = try await Feedback.query(on: db).filter(\.$session.$id == sessionID).all(\.$rating)
-        let average = ratings.isEmpty ? 0 : Double(ratings.reduce(0, +)) / Double(ratings.count)
+        let feedback = try await Feedback.query(on: db).filter(\.$session.$id == sessionID)
+            .field(\.$rating).field(\.$feedbackType).all()
+        let learners = feedback.filter { $0.feedbackType == .learnerFeedback }.map(\.rating)
+        let average = learners.isEmpty ? 0 : Double(learners.reduce(0, +)) / Double(learners.count)
+        let mentor = feedback.first { $0.feedbackType == .mentorFeedback }.map { Double($0.rating) }
         try await PopularityMetrics.query(on: db).filter(\.$session.$id == sessionID)
-            .set(\.$ratingAverage, to: average).update()
+            .set(\.$ratingAverage, to: average).set(\.$mentorRating, to: mentor).update()
         try await refreshScore(sessionID: sessionID, on: db)
     }
 

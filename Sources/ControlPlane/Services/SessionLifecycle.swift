@@ -14,11 +14,30 @@ struct SessionLifecycle: Sendable {
         guard session.$mentor.id == callerID else {
             throw APIError.forbidden("only the session's mentor may \(transition.rawValue) it")
         }
-        let now = services.now()
-        if transition == .schedule, session.status == .draft, session.schedule <= now {
+        if transition == .schedule, session.status == .draft, session.schedule <= services.now() {
             // Publishing a session nobody can attend any more helps no one: move its date first.
             throw APIError.unprocessable("schedule is in the past; update it before publishing")
         }
+        return try await perform(transition, on: session)
+    }
+
+    /// A transition the server makes by itself (`SessionAutopilot`: the mentor connected, or the session
+    /// ran past its end): the same conditional UPDATE and side effects, no caller to check. Nil when the
+    /// session already moved on (a racing mentor or another sweep won).
+    @discardableResult
+    func applyAutomatically(_ transition: SessionTransition, sessionID: UUID, because reason: String) async throws -> LearningSession? {
+        guard let session = try await LearningSession.find(sessionID, on: services.db) else { return nil }
+        do {
+            return try await perform(transition, on: session, reason: reason)
+        } catch let error as APIError where error.error == "illegal_transition" {
+            return nil
+        }
+    }
+
+    private func perform(_ transition: SessionTransition, on session: LearningSession, reason: String? = nil) async throws -> LearningSession {
+        let db = services.db
+        let sessionID = session.id!
+        let now = services.now()
         let refunds = try await db.transaction { tx -> [Int64] in
             let allowed = transition.allowedFrom.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let rows = try await tx.sql.raw("""
@@ -34,7 +53,7 @@ struct SessionLifecycle: Sendable {
             case .schedule: try await notifyFollowers(session, on: tx)
             case .start: try await notifyLearners(session, title: "Session started", on: tx)
             case .complete: try await complete(session, on: tx)
-            case .cancel: return try await cancel(session, now: now, on: tx)
+            case .cancel: return try await cancel(session, now: now, reason: reason, on: tx)
             }
             return []
         }
@@ -85,6 +104,12 @@ struct SessionLifecycle: Sendable {
                     booking.$learner.id, title: "How was it?",
                     message: "Rate \"\(session.title)\" to help other learners.",
                     actionURL: "/api/sessions/\(session.id!)/feedback", on: db)
+                if let learner = try await User.find(booking.$learner.id, on: db) {
+                    try await EmailOutbox.enqueue(
+                        to: learner.email, subject: "How was \(session.title)?",
+                        body: "Thanks for joining \"\(session.title)\". Rate it in PeerLearn to help other learners.",
+                        kind: "feedback_request", on: db)
+                }
             }
             try await booking.save(on: db)
         }
@@ -93,7 +118,8 @@ struct SessionLifecycle: Sendable {
     }
 
     /// Cancels every live booking, frees the seats and queues their refunds (refund outbox ids).
-    private func cancel(_ session: LearningSession, now: Date, on db: any Database) async throws -> [Int64] {
+    private func cancel(_ session: LearningSession, now: Date, reason: String?, on db: any Database) async throws -> [Int64] {
+        let why = reason ?? "was cancelled by the mentor"
         var refunds: [Int64] = []
         for booking in try await confirmedBookings(session, on: db) {
             booking.status = .cancelled
@@ -105,12 +131,12 @@ struct SessionLifecycle: Sendable {
             try await booking.save(on: db)
             try await Notifier.notify(
                 booking.$learner.id, title: "Session cancelled",
-                message: "\"\(session.title)\" was cancelled by the mentor; your payment is refunded.",
+                message: "\"\(session.title)\" \(why); your payment is refunded.",
                 type: .warning, priority: .high, on: db)
             if let learner = try await User.find(booking.$learner.id, on: db) {
                 try await EmailOutbox.enqueue(
                     to: learner.email, subject: "Cancelled: \(session.title)",
-                    body: "The session \"\(session.title)\" was cancelled. Any payment has been refunded.",
+                    body: "The session \"\(session.title)\" \(why). Any payment has been refunded.",
                     kind: "session_cancelled", on: db)
             }
         }

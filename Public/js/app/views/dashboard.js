@@ -1,8 +1,9 @@
 // The dashboards: a mentor's sessions, incoming requests and upcoming sessions; a learner's bookings,
-// followed mentors and popular sessions.
+// requests, followed mentors and popular sessions.
 import { h, render, formatDate, formatPrice } from "../dom.js";
-import { api, auth, query, allPages, userProfile, displayName } from "../api.js";
-import { sessionItem, statusBadge, alertBox, busy, announce } from "../ui.js";
+import { api, auth, query, allPages, displayName } from "../api.js";
+import { sessionItem, statusBadge } from "../ui.js";
+import { mentorRequestItem, learnerRequestList } from "./requests.js";
 
 export async function dashboardView(main) {
   const user = auth.user;
@@ -16,7 +17,7 @@ async function mentorDashboard(main, user) {
     .sort((a, b) => Date.parse(a.schedule) - Date.parse(b.schedule));
   const requestsList = h("ul", { class: "list", id: "incoming-requests" });
   const renderRequests = () => render(requestsList, requests.length
-    ? requests.map((r) => requestItem(r, (updated) => { Object.assign(r, updated); renderRequests(); }))
+    ? requests.map((r) => mentorRequestItem(r, (updated) => { Object.assign(r, updated); renderRequests(); }))
     : h("li", {}, "No requests yet."));
   renderRequests();
   render(main,
@@ -34,36 +35,12 @@ async function mentorDashboard(main, user) {
       h("ul", { class: "list", id: "my-sessions" }, sessions.length ? sessions.map((s) => sessionItem(s)) : h("li", {}, "You have not created a session yet."))));
 }
 
-function requestItem(request, onUpdate) {
-  const errors = h("div");
-  const learner = h("span", {}, `learner #${request.learner_id}`);
-  userProfile(request.learner_id).then((u) => { learner.textContent = displayName(u); }).catch(() => {});
-  const reply = h("input", { id: `reply-${request.id}`, name: "response_message", placeholder: "Optional" });
-  const answer = (action) => async (event) => busy(event.currentTarget, errors, async () => {
-    const updated = await api("POST", `/api/requests/${request.id}/${action}`, { response_message: reply.value.trim() || undefined });
-    announce(`Request ${updated.status}`);
-    onUpdate(updated);
-  });
-  return h("li", { class: "request-item", dataset: { requestId: request.id } },
-    h("strong", {}, request.subject), " ", statusBadge(request.status),
-    h("div", { class: "meta" }, "From ", learner,
-      request.preferred_schedule ? ` · prefers ${formatDate(request.preferred_schedule)}` : "",
-      request.duration_requested ? ` · ${request.duration_requested} min` : ""),
-    h("p", {}, request.message),
-    request.response_message ? h("p", { class: "meta" }, `Your reply: ${request.response_message}`) : null,
-    request.status === "pending" ? h("div", {},
-      h("label", { for: reply.id }, `Reply to “${request.subject}”`), reply,
-      h("div", { class: "actions" },
-        h("button", { type: "button", onclick: answer("accept") }, "Accept"),
-        h("button", { type: "button", class: "secondary", onclick: answer("decline") }, "Decline")),
-      errors) : null);
-}
-
 async function learnerDashboard(main, user) {
-  const [bookings, popular, mentors] = await Promise.all([
+  const [bookings, popular, mentors, requests] = await Promise.all([
     api("GET", "/api/bookings"),
     api("GET", `/api/sessions${query({ sort: "popularity", per_page: 5 })}`),
     api("GET", "/api/me/follows"),
+    api("GET", "/api/requests"),
   ]);
   const sessions = new Map();
   await Promise.all([...new Set(bookings.map((b) => b.session_id))].map(async (id) => {
@@ -79,6 +56,8 @@ async function learnerDashboard(main, user) {
       h("h2", { id: "bookings-title" }, "My bookings"),
       h("ul", { class: "list", id: "my-bookings" }, bookings.length ? bookings.map((b) => bookingItem(b, sessions.get(b.session_id)))
         : h("li", {}, "No bookings yet. ", h("a", { href: "#/sessions" }, "Browse sessions")))),
+    h("section", { class: "card", "aria-labelledby": "requests-title" },
+      h("h2", { id: "requests-title" }, "My requests"), learnerRequestList(requests)),
     h("div", { class: "grid grid-2" },
       h("section", { class: "card", "aria-labelledby": "followed-title" }, h("h2", { id: "followed-title" }, "Mentors I follow"), followed),
       h("section", { class: "card", "aria-labelledby": "popular-title" },
