@@ -344,6 +344,8 @@ def summarize(timeline, events, top=TOP_WIDTH):
     before_cap = [(at, s) for at, s in timeline if at < cap]
     at_cap = before_cap[-1] if before_cap else timeline[0]
     at_lift = sample_at(timeline, lift)
+    # A freeze is counted when it ends: one that the lift ends is the cap's too.
+    after_lift = sample_at(timeline, lift + 3.0)
     settled = sample_at(timeline, cap + 2.0)
     end = timeline[-1]
 
@@ -354,14 +356,16 @@ def summarize(timeline, events, top=TOP_WIDTH):
     else:
         up = next((at - lift for at, s in timeline if at >= lift and width(s) >= top), None)
 
-    # Smooth again after the lift: the first sample after it that closes a second of >= 15 decoded frames.
+    # Smooth again after the lift: the first sample after it that opens a second of >= 15 decoded frames.
     resumed = None
     for at, s in timeline:
-        if at < lift + 1.0:
+        if at < lift:
             continue
-        earlier = sample_at(timeline, at - 1.0)
-        if s["video"].get("framesDecoded", 0) - earlier[1]["video"].get("framesDecoded", 0) >= 15:
-            resumed = max(0.0, earlier[0] - lift)
+        later_at, later = sample_at(timeline, at + 1.0)
+        if later_at < at + 0.9:
+            break  # the run ended
+        if later["video"].get("framesDecoded", 0) - s["video"].get("framesDecoded", 0) >= 15:
+            resumed = at - lift
             break
 
     # Layer switches: changes of the decoded width (0 is "nothing decoded yet" and never counts).
@@ -398,8 +402,8 @@ def summarize(timeline, events, top=TOP_WIDTH):
         "smooth_after_lift_s": resumed,
         "layer_switches": switches,
         "layer_path": [(round(at, 2), w) for at, w in path],
-        "cap_freezes": delta(at_cap, at_lift, "freezeCount"),
-        "cap_frozen_s": delta(at_cap, at_lift, "totalFreezesDuration"),
+        "cap_freezes": delta(at_cap, after_lift, "freezeCount"),
+        "cap_frozen_s": delta(at_cap, after_lift, "totalFreezesDuration"),
         "run_freezes": delta(timeline[0], end, "freezeCount"),
         "run_frozen_s": delta(timeline[0], end, "totalFreezesDuration"),
         "cap_decoded_fps": delta(at_cap, at_lift, "framesDecoded") / max(cap_seconds, 1e-3),
@@ -423,8 +427,8 @@ ROWS = [
     ("width at the end", "width_at_end", "{:.0f}"),
     (">= 15 fps again after lift (s)", "smooth_after_lift_s", "{:.2f}"),
     ("layer switches", "layer_switches", "{:.0f}"),
-    ("freezes during the cap", "cap_freezes", "{:.0f}"),
-    ("frozen s during the cap", "cap_frozen_s", "{:.2f}"),
+    ("freezes, cap to lift+3 s", "cap_freezes", "{:.0f}"),
+    ("frozen s, cap to lift+3 s", "cap_frozen_s", "{:.2f}"),
     ("freezes, whole run", "run_freezes", "{:.0f}"),
     ("frozen s, whole run", "run_frozen_s", "{:.2f}"),
     ("decoded fps under the cap", "cap_decoded_fps", "{:.1f}"),
@@ -467,12 +471,13 @@ def report(results, options):
             print(f"  {watcher:<9} layers {path or '-'}{extra}")
     names = list(results)
     columns = [(name, watcher) for watcher in ("capped", "uncapped") for name in names]
-    header = f"  {'':<30}" + "".join(f"{(name + ' ' + watcher):>18}" for name, watcher in columns)
+    size = max(18, *(len(name) + len(watcher) + 3 for name, watcher in columns))
+    header = f"  {'':<30}" + "".join(f"{(name + ' ' + watcher):>{size}}" for name, watcher in columns)
     print("\n" + header)
     for label, key, form in ROWS:
         line = f"  {label:<30}"
         for name, watcher in columns:
-            line += f"{cell(summary[name]['watchers'][watcher][key], form):>18}"
+            line += f"{cell(summary[name]['watchers'][watcher][key], form):>{size}}"
         print(line)
     return summary
 
