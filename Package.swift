@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "LoadTester",
             dependencies: [
-                "PeerClient", "MediaCodecs", "RTP", "RTCP", "VP8", "STUN",
+                "PeerClient", "MediaCodecs", "RTP", "RTCP", "VP8", "STUN", "Congestion",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -36,6 +36,8 @@ public struct LoadResult: Codable, Sendable {
     public var viewers: [Viewer]? = nil
     /// How many followed viewers were last sent each picture size ("1280x720": 9), the room's layer mix.
     public var layerMix: [String: Int]? = nil
+    /// Every publisher present at the end of the window: what it sent and its estimate (`LoadResult+Publishers.swift`).
+    public var publishers: [Publisher]? = nil
 
     public struct Decoded: Codable, Sendable {
         public var videoFrames: Int
@@ -172,6 +174,7 @@ public struct LoadResult: Codable, Sendable {
             }
             return line
         }
-        return (table + decoding + repair + results.flatMap(\.viewerLines)).joined(separator: "\n")
+        return (table + decoding + repair + results.flatMap(\.publisherLines) + results.flatMap(\.viewerLines))
+            .joined(separator: "\n")
     }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Congestion
 import Foundation
 import NIOCore
 import NIOPosix
@@ -90,6 +91,10 @@ public final class LoadRunner: @unchecked Sendable {
         /// Publishers send three simulcast layers (1/4, 1/2 and full size at 150, 500 and `videoKbps` kbit/s,
         /// rids q, h, f, as the web client) instead of one stream (`SimulcastLayer`).
         public var simulcast = false
+        /// Publishers offer transport-wide-cc and follow the relay's feedback with their encoders' bitrate and
+        /// pacing rate, as browsers do (`PublisherRateControl`); off, they send `videoKbps` whatever the link
+        /// takes, so fixed-rate benchmarks stay comparable.
+        public var publisherAdaptation = true
 
         public init() {}
     }
@@ -312,6 +317,7 @@ public final class LoadRunner: @unchecked Sendable {
             participant.sendLog = sendLog
             participant.offersRTX = self.configuration.rtx
             if role == .publisher, self.configuration.simulcast { participant.simulcastRIDs = SimulcastLayer.rids }
+            if role == .publisher { participant.adaptsBitrate = self.configuration.publisherAdaptation }
             if role == .viewer, self.participants.count < self.configuration.decodingViewers {
                 participant.decoder = try SampleDecoder(frameDeadline: self.configuration.frameDeadline)
             }
@@ -351,6 +357,7 @@ public final class LoadRunner: @unchecked Sendable {
                             kbps: self.configuration.videoKbps),
                         ridExtensionID: peer.extensionIDs[SimulcastLayer.ridURI] ?? PeerClient.rtpStreamIDExtension)
                 }
+                participant.prepareRateControl(layers: self.rateLayers(of: participant.publisher))
             }
             participant.peer.start(now: .now)
             participant.flush()
@@ -368,6 +375,8 @@ public final class LoadRunner: @unchecked Sendable {
 
     private var timers: [RepeatedTask] = []
     private var mediaTimers: [RepeatedTask] = []
+    /// Each publisher's counters every second since the run's media began, by participant index (media loop).
+    private var publisherSeries: [Int: [PublisherSample]] = [:]
 
     private func reset() async throws {
         // Leave like a browser (WHIP/WHEP DELETE), so a ramp's next step does not share the relay
@@ -389,6 +398,7 @@ public final class LoadRunner: @unchecked Sendable {
             self.mediaTimers.removeAll()
             for participant in self.publishers { participant.channel?.close(promise: nil) }
             self.publishers.removeAll()
+            self.publisherSeries.removeAll()
         }.get()
         try await loop.submit { self.startTimers() }.get()
         try await mediaLoop.submit { self.startMediaTimers() }.get()
@@ -420,7 +430,14 @@ public final class LoadRunner: @unchecked Sendable {
         mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
             self.sendMedia(video: false)
         })
-        if configuration.pacing {
+        mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            let now = Date().timeIntervalSince1970
+            for participant in self.publishers where participant.peer.isConnected {
+                self.publisherSeries[participant.index, default: []].append(PublisherSample(participant, unixSeconds: now))
+            }
+        })
+        // The pacer, and publishers' bandwidth probes (`PublisherRateControl`).
+        if configuration.pacing || configuration.publisherAdaptation {
             mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(5), delay: .milliseconds(5)) { _ in
                 self.sendPaced()
             })
@@ -457,20 +474,33 @@ public final class LoadRunner: @unchecked Sendable {
         return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
     }
 
-    /// A pacer tick: each publisher's due video packets, stamped with the time they really leave.
+    /// A pacer tick: each publisher's due video packets, stamped with the time they really leave, and its
+    /// probe's padding.
     private func sendPaced() {
+        for participant in publishers where participant.peer.isConnected && participant.rateControl != nil {
+            guard let channel = participant.channel, let relay = participant.peer.remote else { continue }
+            participant.sendProbe(in: VideoPacer.interval, to: relay, on: channel)
+        }
         for participant in publishers where participant.peer.isConnected && participant.pacer?.isEmpty == false {
             guard let channel = participant.channel, let relay = participant.peer.remote, let due = participant.pacer?.due()
             else { continue }
             for var packet in due {
                 participant.sendTime.restamp(&packet, nanoseconds: Self.nanoseconds(since: epoch), ids: participant.extensionIDs)
-                participant.sendingVideo(packet)
-                guard let protected = try? participant.peer.protectRTP(packet) else { continue }
-                participant.send(protected, to: relay, on: channel)
+                participant.sendRTP(packet, video: true, firstTransmission: true, to: relay, on: channel)
                 // One datagram per send, as a pacer's burst leaves the socket.
                 channel.flush()
             }
         }
+    }
+
+    /// A publisher's video rates for congestion control: its simulcast layers, or one stream from 30 kbit/s
+    /// (libwebrtc's floor) to `--video-kbps`.
+    private func rateLayers(of publisher: MediaPublisher?) -> [SimulcastBitrateAllocator.Layer] {
+        if let layers = publisher?.simulcastLayers, !layers.isEmpty {
+            return SimulcastLayer.allocatorLayers(layers, kbps: configuration.videoKbps)
+        }
+        let most = UInt64(configuration.videoKbps) * 1_000
+        return [.init(minimum: min(30_000, most), target: most, maximum: most)]
     }
 
     private func sendMedia(video: Bool) {
@@ -483,14 +513,15 @@ public final class LoadRunner: @unchecked Sendable {
             let packets = video
                 ? publisher.nextVideoPackets(sendTime: sendTime) : publisher.nextAudioPacket(sendTime: sendTime).map { [$0] } ?? []
             if video && configuration.pacing {
-                if participant.pacer == nil { participant.pacer = VideoPacer(videoKbps: configuration.videoKbps) }
+                if participant.pacer == nil {
+                    participant.pacer = VideoPacer(videoKbps: configuration.videoKbps)
+                    if let estimate = participant.rateControl?.estimate { participant.pacer?.setRate(bitsPerSecond: estimate) }
+                }
                 participant.pacer?.enqueue(packets)
                 continue
             }
             for packet in packets {
-                if video { participant.sendingVideo(packet) }
-                guard let protected = try? participant.peer.protectRTP(packet) else { continue }
-                participant.send(protected, to: relay, on: channel)
+                participant.sendRTP(packet, video: video, firstTransmission: true, to: relay, on: channel)
             }
             channel.flush()
         }
@@ -578,6 +609,16 @@ public final class LoadRunner: @unchecked Sendable {
         }
     }
 
+    /// Every publisher's counters now, by participant index.
+    private func publisherSamples() async throws -> [Int: PublisherSample] {
+        try await mediaLoop.submit {
+            let now = Date().timeIntervalSince1970
+            var samples: [Int: PublisherSample] = [:]
+            for participant in self.publishers { samples[participant.index] = PublisherSample(participant, unixSeconds: now) }
+            return samples
+        }.get()
+    }
+
     /// What every publisher was asked to retransmit and sent, so far.
     private func repairCounts() async throws -> NackResponder.Counts {
         try await mediaLoop.submit {
@@ -627,6 +668,7 @@ public final class LoadRunner: @unchecked Sendable {
         try await loop.submit { self.latencies = LatencyRecorder() }.get()
         let before = try await snapshot()
         let repairBefore = try await repairCounts()
+        let publishersBefore = try await publisherSamples()
         let cpuBefore = sampler?.cpuSeconds()
         let start = ContinuousClock.now
         let seconds = Double(configuration.duration.components.seconds)
@@ -647,6 +689,8 @@ public final class LoadRunner: @unchecked Sendable {
         if configuration.progress { FileHandle.standardError.write(Data("\n".utf8)) }
         let after = try await snapshot()
         let repairAfter = try await repairCounts()
+        let publishersAfter = try await publisherSamples()
+        let series = try await mediaLoop.submit { self.publisherSeries }.get()
         let window = Double((ContinuousClock.now - start).components.seconds)
             + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
         let cpuAfter = sampler?.cpuSeconds()
@@ -697,7 +741,8 @@ public final class LoadRunner: @unchecked Sendable {
             viewers: viewers,
             layerMix: LoadResult.layerMix(after.viewers.values.compactMap { sample in
                 sample.width.flatMap { width in sample.height.map { "\(width)x\($0)" } }
-            }))
+            }),
+            publishers: LoadResult.Publisher.window(before: publishersBefore, after: publishersAfter, series: series))
     }
 
     /// Nil when nothing was expected (no such stream reached the viewers).

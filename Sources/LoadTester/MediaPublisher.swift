@@ -7,6 +7,8 @@ import VP8
 /// send time in an RTP header extension so receivers measure what the relay added.
 final class MediaPublisher {
     static let maximumPayload = 1_100
+    /// Bytes of padding in a probe packet (RTP's most).
+    static let paddingLength: UInt8 = 255
 
     let videoSSRC: UInt32
     let audioSSRC: UInt32
@@ -30,6 +32,11 @@ final class MediaPublisher {
     /// With simulcast, the layers sent instead of the single encoder's stream (`SimulcastLayer`).
     private var layers: [SimulcastLayer] = []
     private var ridExtensionID: UInt8 = 0
+    /// With congestion control, every packet is built with a transport-wide sequence number's placeholder,
+    /// set as it leaves (`PublisherRateControl`).
+    var transportSequence: RTPHeaderExtension?
+    /// When the last frames were encoded (a ring), for the frame rate the encoders really get.
+    private var frameTimes = [ContinuousClock.Instant](repeating: .now, count: 16)
 
     init(
         videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int,
@@ -55,12 +62,48 @@ final class MediaPublisher {
         self.ridExtensionID = ridExtensionID
     }
 
+    /// The simulcast layers sent, lowest first; empty for one stream.
+    var simulcastLayers: [SimulcastLayer] { layers }
+
     /// The SSRCs video goes out on: one, or one per simulcast layer.
     var videoSSRCs: [UInt32] { layers.isEmpty ? [videoSSRC] : layers.map(\.ssrc) }
+
+    /// Retargets the encoders, bits/s per layer (one for a single stream); 0 pauses a layer, which sends
+    /// nothing until it resumes with a keyframe, as Chromium stops an encoding the estimate cannot carry.
+    ///
+    /// libvpx spends its target per frame at the configured frame rate (frames carry no wall-clock time), so
+    /// when the tester's frames come late (a busy CPU), it sends less than asked. A browser's encoder gets
+    /// real timestamps; here the target is scaled by configured over measured frame rate (at most 2×) instead.
+    func setVideoRates(_ rates: [UInt64]) {
+        let scale = min(max(Double(frameRate) / measuredFrameRate, 1), 2)
+        let kbps = rates.map { Int(min(max(Double($0) * scale / 1_000, 1), 100_000)) }
+        guard !layers.isEmpty else {
+            if let rate = kbps.first { try? encoder.setTargetBitrate(kbps: rate) }
+            return
+        }
+        for index in layers.indices where index < rates.count {
+            layers[index].setRate(kbps: rates[index] == 0 ? nil : kbps[index])
+        }
+    }
+
+    /// Frames per second over the last 15 frames (the configured rate until there are any).
+    var measuredFrameRate: Double {
+        let newest = frameTimes[(frameIndex + frameTimes.count - 1) % frameTimes.count]
+        let oldest = frameTimes[frameIndex % frameTimes.count]
+        let span = newest - oldest
+        let seconds = Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18
+        guard frameIndex > frameTimes.count, seconds > 0 else { return Double(frameRate) }
+        return Double(frameTimes.count - 1) / seconds
+    }
+
+    private func frameStarted() {
+        frameTimes[frameIndex % frameTimes.count] = .now
+    }
 
     /// The next video frame's RTP packets (unprotected).
     /// `sendTime` is read once the frame is encoded, so the encoder's time is not counted as the relay's.
     func nextVideoPackets(sendTime: () -> UInt64) -> [[UInt8]] {
+        frameStarted()
         if !layers.isEmpty { return nextSimulcastPackets(sendTime: sendTime) }
         source.render(frameIndex: frameIndex, into: &frame)
         let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
@@ -93,7 +136,7 @@ final class MediaPublisher {
         for layer in layers.indices {
             encoded.append(layers[layer].packets(
                 frameIndex: index, timestamp: timestamp, keyframe: keyframe, stamp: placeholder,
-                ridExtensionID: ridExtensionID))
+                ridExtensionID: ridExtensionID, transportSequence: transportSequence))
         }
         let now = sendTime()
         let stamp = stamp(video: true, index: index, sendTime: now)
@@ -111,6 +154,23 @@ final class MediaPublisher {
             for (offset, index) in range.enumerated() { raw[index] = stamp.value[offset] }
         }
         return packet
+    }
+
+    /// A padding-only video packet for a bandwidth probe (plain RTP, with the transport-wide sequence
+    /// number's placeholder): on the lowest layer's SSRC with simulcast, else on the video SSRC, next in its
+    /// sequence, so the relay counts it and forwards nothing. Nil without congestion control.
+    func paddingPacket() -> [UInt8]? {
+        guard let transportSequence else { return nil }
+        let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: max(frameIndex - 1, 0) * 90_000 / frameRate)
+        if !layers.isEmpty {
+            return layers[0].paddingPacket(
+                timestamp: timestamp, ridExtensionID: ridExtensionID, transportSequence: transportSequence)
+        }
+        videoSequence &+= 1
+        return try? RTPHeaderBuilder(
+            payloadType: 96, sequenceNumber: videoSequence, timestamp: timestamp, ssrc: videoSSRC,
+            extensions: [transportSequence]
+        ).packet(payload: [UInt8](), paddingLength: Self.paddingLength)
     }
 
     /// The next 20 ms of Opus as one RTP packet (unprotected).
@@ -133,7 +193,7 @@ final class MediaPublisher {
     ) -> RTPHeaderBuilder {
         RTPHeaderBuilder(
             marker: marker, payloadType: payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp, ssrc: ssrc,
-            extensions: [stamp])
+            extensions: [stamp] + (transportSequence.map { [$0] } ?? []))
     }
 
     /// The send-time extension for a packet, logging its time first when the stamp is an index.

@@ -1,3 +1,4 @@
+import Congestion
 import NIOCore
 import PeerClient
 import RTCP
@@ -53,6 +54,12 @@ final class SimulatedParticipant {
     var quality: ViewerQuality?
     /// Its socket lives in the viewers' network namespace, behind the capped link.
     var capped = false
+    /// A publisher offers transport-wide-cc and adapts its bitrate to the relay's feedback, as browsers do.
+    var adaptsBitrate = false
+    /// Set on a publisher once the answer took the extension (`PublisherRateControl`).
+    var rateControl: PublisherRateControl?
+    /// Video bytes a publisher sent (after SRTP), retransmissions included.
+    private(set) var sentVideoBytes: Int64 = 0
 
     init(index: Int, role: Role, peer: PeerClient, now: ContinuousClock.Instant) {
         self.index = index
@@ -63,20 +70,25 @@ final class SimulatedParticipant {
 
     /// A browser-like offer: publishers send (declaring the send-time extension), viewers receive.
     func offer() -> String {
-        role == .publisher
-            ? peer.makeOffer(
-                audio: .sendonly, video: .sendonly, headerExtensions: sendTime.offeredExtensions, rtx: offersRTX,
-                simulcast: simulcastRIDs)
-            : viewerOffer()
+        guard role == .publisher else { return viewerOffer() }
+        var extensions = sendTime.offeredExtensions
+        if adaptsBitrate { extensions[PublisherRateControl.uri] = PublisherRateControl.offeredID }
+        let offer = peer.makeOffer(
+            audio: .sendonly, video: .sendonly, headerExtensions: extensions, rtx: offersRTX, simulcast: simulcastRIDs)
+        return adaptsBitrate ? Self.withTransportCC(offer) : offer
     }
 
-    /// A viewer's offer; with transport feedback, the transport-wide-cc extension and `a=rtcp-fb … transport-cc`
-    /// for each codec, as Chromium offers them (`PeerClient.makeOffer` has no option for the latter yet).
+    /// A viewer's offer; with transport feedback, the transport-wide-cc extension and `a=rtcp-fb … transport-cc`.
     private func viewerOffer() -> String {
         var extensions = sendTime.offeredExtensions
         if sendsTransportFeedback { extensions[ViewerTransportFeedback.uri] = ViewerTransportFeedback.offeredID }
         let offer = peer.makeOffer(audio: .recvonly, video: .recvonly, headerExtensions: extensions, rtx: offersRTX)
-        guard sendsTransportFeedback else { return offer }
+        return sendsTransportFeedback ? Self.withTransportCC(offer) : offer
+    }
+
+    /// `a=rtcp-fb … transport-cc` for each codec, as Chromium offers them (`PeerClient.makeOffer` has no option
+    /// for it yet).
+    private static func withTransportCC(_ offer: String) -> String {
         var lines: [Substring] = []
         for line in offer.split(separator: "\r\n", omittingEmptySubsequences: true) {
             lines.append(line)
@@ -86,6 +98,41 @@ final class SimulatedParticipant {
             }
         }
         return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// After the answer: a publisher adapts when the relay took the transport-wide-cc extension; `layers`
+    /// are its video's rates, lowest first. Every packet it builds then carries the sequence number's placeholder.
+    func prepareRateControl(layers: [SimulcastBitrateAllocator.Layer]) {
+        guard role == .publisher, adaptsBitrate, let id = peer.extensionIDs[PublisherRateControl.uri] else { return }
+        let control = PublisherRateControl(extensionID: id, layers: layers)
+        rateControl = control
+        publisher?.transportSequence = control.placeholder
+    }
+
+    /// Protects and sends one RTP packet of this publisher, stamped with the next transport-wide sequence
+    /// number when it adapts; a video packet sent the first time is kept for NACKs.
+    func sendRTP(_ packet: [UInt8], video: Bool, firstTransmission: Bool, to relay: TransportAddress, on channel: any Channel) {
+        var packet = packet
+        let sequenceNumber = rateControl?.stamp(&packet)
+        if video && firstTransmission { sendingVideo(packet) }
+        guard let protected = try? peer.protectRTP(packet) else { return }
+        if let sequenceNumber { rateControl?.sent(sequenceNumber: sequenceNumber, size: protected.count) }
+        if video { sentVideoBytes &+= Int64(protected.count) }
+        send(protected, to: relay, on: channel)
+    }
+
+    /// Sends the padding a probe wants in one pacer tick of `interval` (`PublisherRateControl.probeBytesDue`).
+    func sendProbe(in interval: Duration, to relay: TransportAddress, on channel: any Channel) {
+        guard var due = rateControl?.probeBytesDue(in: interval), due > 0 else { return }
+        while due > 0, rateControl?.probe != nil, var packet = publisher?.paddingPacket(),
+            let sequenceNumber = rateControl?.stamp(&packet)
+        {
+            guard let protected = try? peer.protectRTP(packet) else { return }
+            rateControl?.sent(sequenceNumber: sequenceNumber, size: protected.count, probe: true)
+            send(protected, to: relay, on: channel)
+            channel.flush()
+            due -= protected.count
+        }
     }
 
     /// After the answer: a viewer answers transport-wide sequence numbers when the relay took the extension.
@@ -176,6 +223,10 @@ final class SimulatedParticipant {
         }
         let bytes = Array(buffer.readableBytesView)
         if case .rtcp(let packet) = peer.handleDatagram(bytes, now: now), let publisher {
+            if let rates = rateControl?.feedback(rtcp: packet) {
+                publisher.setVideoRates(rates)
+            }
+            if let estimate = rateControl?.estimate { pacer?.setRate(bitsPerSecond: estimate) }
             answerNacks(packet)
             // The relay asks for a keyframe for its subscribers (PLI or FIR).
             let wantsKeyframe = packet.withUnsafeBytes { raw -> Bool in
@@ -225,10 +276,7 @@ final class SimulatedParticipant {
         var packets = nackResponder?.answer(rtcp: rtcp) ?? []
         for ssrc in Array(layerResponders.keys) { packets += layerResponders[ssrc]?.answer(rtcp: rtcp) ?? [] }
         guard !packets.isEmpty else { return }
-        for packet in packets {
-            guard let protected = try? peer.protectRTP(packet) else { continue }
-            send(protected, to: relay, on: channel)
-        }
+        for packet in packets { sendRTP(packet, video: true, firstTransmission: false, to: relay, on: channel) }
         channel.flush()
     }
 

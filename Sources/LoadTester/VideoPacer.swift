@@ -3,7 +3,8 @@ import RTP
 /// Spreads a publisher's video frames over time the way a browser's pacer does (libwebrtc's
 /// `PacingController`): packets queue and leave in bursts every 5 ms, at 2.5× the video bitrate, so
 /// a frame's packets reach the server a few at a time instead of all at once. Audio is not queued,
-/// as libwebrtc gives it priority. Each packet's send time is rewritten when it really leaves.
+/// as libwebrtc gives it priority. Each packet's send time is rewritten when it really leaves. A
+/// publisher that adapts to the relay's feedback paces at 2.5× its estimate instead (`setRate`).
 struct VideoPacer {
     static let interval: Duration = .milliseconds(5)
     static let pacingFactor = 2.5
@@ -12,10 +13,15 @@ struct VideoPacer {
     private var head = 0
     /// Bytes the pacer may still send; negative after a packet larger than the remaining budget.
     private var budget = 0.0
-    private let bytesPerInterval: Double
+    private var bytesPerInterval: Double
 
     init(videoKbps: Int) {
         bytesPerInterval = Double(videoKbps) * 1_000 / 8 * Self.pacingFactor * 0.005
+    }
+
+    /// Paces at 2.5× `bitsPerSecond` from the next tick on (libwebrtc's pacing rate for its target).
+    mutating func setRate(bitsPerSecond: UInt64) {
+        bytesPerInterval = Double(bitsPerSecond) / 8 * Self.pacingFactor * 0.005
     }
 
     var isEmpty: Bool { head == queue.count }

@@ -72,10 +72,15 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var simulcast = false
         @Flag(inversion: .prefixedNo, help: "Viewers offer transport-wide-cc and send transport feedback for the relay's sequence numbers, as browsers do.")
         var transportFeedback = true
+        @Flag(inversion: .prefixedNo, help: "Publishers offer transport-wide-cc and follow the relay's feedback like a browser: the encoders' bitrate (simulcast layers lowest first, a layer the estimate cannot carry paused) and the pacing rate come from the send-side estimate, never above --video-kbps. --no-publisher-adaptation sends --video-kbps whatever the link takes, for fixed-rate benchmarks.")
+        var publisherAdaptation = true
+        @Option(help: "Seconds between everyone having joined and the measured window (settling, ramp-up).")
+        var warmup = 3
 
         func validate() throws {
             guard (0...100_000).contains(decodingViewers) else { throw ValidationError("--decoding-viewers must be 0...100000") }
             guard (1...10_000).contains(frameDeadlineMs) else { throw ValidationError("--frame-deadline-ms must be 1...10000") }
+            guard (0...3_600).contains(warmup) else { throw ValidationError("--warmup must be 0...3600") }
             if publisherNetns != nil && publisherAddress == nil {
                 throw ValidationError("--publisher-netns needs --publisher-address (the namespace's own address)")
             }
@@ -118,6 +123,8 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.trackedViewers = trackedViewers
             configuration.transportFeedback = transportFeedback
             configuration.simulcast = simulcast
+            configuration.publisherAdaptation = publisherAdaptation
+            configuration.warmup = .seconds(warmup)
             configuration.width = width
             configuration.height = height
             switch target {

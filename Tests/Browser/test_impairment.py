@@ -337,3 +337,87 @@ def test_load_tester_at_three_percent_loss_a_learner_keeps_seeing_video_with_fre
     assert lossy["nacksSent"] > 0, lossy
     assert lossy["framesShown"] >= 20 * 12, lossy
     assert lossy["frozenSeconds"] <= FREEZE_BOUND_SECONDS, lossy
+
+
+# MARK: - A load-tester publisher behind a capped uplink
+
+LOAD = ROOT / ".build" / "debug" / "peerlearn-load"
+
+
+def run_capped_publisher(server, link, *arguments, timeout=240):
+    """peerlearn-load lecture with its publisher's socket in `link`'s namespace (`--publisher-netns`), the viewers
+    on the host; the shaper's counters are read every 0.5 s meanwhile. Returns (report, [(unix time, counters)])."""
+    out = pathlib.Path(tempfile.mkdtemp()) / "publisher.json"
+    server_ip = server.base_url.split("//")[1].split(":")[0]
+    command = [str(LOAD), "lecture", "--url", server.base_url, "--local-address", server_ip,
+               "--publisher-netns", link.namespace, "--publisher-address", link.ip, *map(str, arguments),
+               "--json", str(out)]
+    shaper = []
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        deadline = time.time() + timeout
+        while process.poll() is None and time.time() < deadline:
+            shaper.append((time.time(), link.cap_statistics("up")))
+            time.sleep(0.5)
+        if process.poll() is None:
+            process.kill()
+        stdout, stderr = process.communicate()
+    print(stdout[-3000:])
+    assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    (report,) = json.loads(out.read_text())
+    return report, shaper
+
+
+def shaper_between(shaper, start, end):
+    """The shaper's passed and dropped packets between two unix times (the samples just inside them)."""
+    inside = [counters for at, counters in shaper if start <= at <= end]
+    assert len(inside) >= 2, (start, end, shaper[:1], shaper[-1:])
+    first, last = inside[0], inside[-1]
+    return last["packets"] - first["packets"], last["dropped"] - first["dropped"]
+
+
+@pytest.mark.skipif(not impairment.is_root(), reason="network namespaces need root")
+@pytest.mark.parametrize("simulcast,width,height", [(False, 1280, 720), (True, 960, 540)], ids=["single", "simulcast"])
+def test_load_tester_a_publisher_capped_at_1500_kbits_settles_near_its_cap_instead_of_flooding(
+        impaired_server, links, simulcast, width, height):
+    cap = 1_500
+    link = links()
+    link.cap("up", cap)
+    # Asks for twice what the link carries (3 Mbit/s on the top layer; the synthetic picture needs a large size
+    # to fill it): only following the relay's transport-cc feedback keeps it under the cap. 12 s to settle, then
+    # 10 s measured.
+    report, shaper = run_capped_publisher(
+        impaired_server, link, "--viewers", 2, "--tracked-viewers", 2, "--width", width, "--height", height,
+        "--video-kbps", 3_000, "--pace", "--warmup", 12, "--duration", 10, *(["--simulcast"] if simulcast else []))
+    (publisher,) = report["publishers"]
+    passed, dropped = shaper_between(shaper, publisher["windowStartUnixSeconds"], publisher["windowEndUnixSeconds"])
+    drop_percent = 100 * dropped / max(1, passed + dropped)
+    # Settled: from the first second after which it never again sends more than the cap.
+    seconds = publisher["seconds"]
+    over = [i for i, second in enumerate(seconds) if second["sentVideoKbps"] > cap]
+    settled_after = (seconds[over[-1] + 1]["unixSeconds"] - seconds[0]["unixSeconds"] if over[-1] + 1 < len(seconds)
+                     else float("inf")) if over else 0.0
+    overall = shaper[-1][1]
+    viewers = report["viewers"]
+    print(f"\nload-tester publisher capped at {cap} kbit/s ({'simulcast' if simulcast else 'one stream'}): sends "
+          f"{publisher['sentVideoKbps']:.0f} kbit/s of video, estimate {publisher['estimateKbps']:.0f} kbit/s, video "
+          f"target {publisher['targetKbps']:.0f} kbit/s (layers {publisher.get('layerTargetsKbps')}); settled under the cap "
+          f"{settled_after:.0f} s after its first media; the shaper dropped {dropped} of {passed + dropped} packets "
+          f"({drop_percent:.2f}%) in the window, {overall['dropped']} of {overall['packets'] + overall['dropped']} in all; "
+          f"viewers: " + ", ".join(f"{v['framesShown']} frames, {v['frozenSeconds']:.2f} s frozen, {v['width']} wide"
+                                   for v in viewers))
+    print("each second (sent, estimate, target kbit/s): " + ", ".join(
+        f"{s['sentVideoKbps']:.0f}/{s.get('estimateKbps', 0):.0f}/{s.get('targetKbps', 0):.0f}" for s in seconds))
+    assert publisher["adapts"] and publisher["feedbackReceived"] > 0, publisher
+    # Video RTP (after SRTP, headers included) is less than what the shaper counts (UDP, IP, Ethernet): at most
+    # the cap, and most of it used.
+    assert cap * 0.6 <= publisher["sentVideoKbps"] <= cap, publisher
+    assert publisher["estimateKbps"] <= cap * 1.15, publisher
+    # Not flooding: the bottleneck queue rarely overflows.
+    assert passed > 0 and drop_percent <= 2.0, (passed, dropped)
+    assert settled_after <= 10, seconds
+    # The viewers keep decoding a smooth picture.
+    assert len(viewers) == 2, viewers
+    for viewer in viewers:
+        assert viewer["framesShown"] >= 20 * 10, viewer
+        assert viewer["frozenSeconds"] <= FREEZE_BOUND_SECONDS, viewer
+    assert report["decoded"]["videoFrames"] > 0 and report["decoded"]["videoFailures"] == 0, report["decoded"]
