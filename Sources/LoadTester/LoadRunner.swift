@@ -80,6 +80,8 @@ public final class LoadRunner: @unchecked Sendable {
         /// `viewerAddress`, so their downlink crosses its links (a shaper on the veth toward it); the
         /// other viewers stay on the host. Needs root.
         public var viewerNamespace: String?
+        /// One address, or a comma-separated list: the k-th capped viewer binds the k-th (round robin), so
+        /// a shaper can tell the learners apart and cap each on a link of its own, as each is at home.
         public var viewerAddress: String?
         public var cappedViewers = 0
         /// Viewers (the first ones, besides every capped one) whose frames, picture size and freezes are
@@ -302,8 +304,10 @@ public final class LoadRunner: @unchecked Sendable {
                 namespace: namespace, address: configuration.publisherAddress ?? configuration.localAddress)
             channel = try await bootstrap.withBoundSocket(socket).get()
         } else if capped, let namespace = configuration.viewerNamespace {
-            let socket = try NamespaceSocket.udp(
-                namespace: namespace, address: configuration.viewerAddress ?? configuration.localAddress)
+            let addresses = (configuration.viewerAddress ?? configuration.localAddress)
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let address = addresses.isEmpty ? configuration.localAddress : addresses[ordinal % addresses.count]
+            let socket = try NamespaceSocket.udp(namespace: namespace, address: address)
             channel = try await bootstrap.withBoundSocket(socket).get()
         } else {
             channel = try await bootstrap.bind(host: configuration.localAddress, port: 0).get()

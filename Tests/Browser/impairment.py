@@ -12,7 +12,11 @@ can put a cap and loss in either direction.
 
 A cap is a token bucket (`tc … tbf`) like a home link's shaper: a burst of a few packets and a
 queue of `queue_ms` (150 ms by default) at the capped rate; what does not fit is dropped, as a
-bottleneck router drops it. Loss is an nftables rule (`numgen random mod 10000 < N drop`) on the
+bottleneck router drops it. A namespace may hold several addresses (`Link(addresses=N)`), one per
+learner whose sockets live there; `cap_each` then gives each address a downlink of its own at the
+rate (learners at home do not share a link): an `htb` class per address (rate = ceil = the cap, the
+same burst, a byte fifo of `queue_ms` under it) picked by a `u32` filter on the destination address
+(this kernel has no flower or fw classifier). Loss is an nftables rule (`numgen random mod 10000 < N drop`) on the
 namespace end (its ingress for *down*, its egress for *up*), because this kernel has no sch_netem;
 like netem it drops independently and silently, after the cap.
 
@@ -124,12 +128,17 @@ class Link:
 
     DIRECTIONS = ("down", "up")
 
-    def __init__(self):
+    def __init__(self, addresses=1):
+        if not 1 <= addresses <= 200:
+            raise ValueError("a link holds 1 to 200 addresses")
         self.namespace = _unique_name()
         self.host_interface = self.namespace + "h"
         self.namespace_interface = self.namespace + "n"
         subnet = _free_subnet()
-        self.host_ip, self.ip = f"{subnet}.1", f"{subnet}.2"
+        self.host_ip = f"{subnet}.1"
+        # The namespace's addresses, one per learner that needs a link of its own (`cap_each`); `ip` is the first.
+        self.ips = [f"{subnet}.{2 + k}" for k in range(addresses)]
+        self.ip = self.ips[0]
         self._tables = set()
         self._wrapper = None
         self._closed = False
@@ -141,7 +150,8 @@ class Link:
             run("ip", "link", "set", self.host_interface, "up")
             run("sysctl", "-qw", f"net.ipv4.conf.{self.host_interface}.rp_filter=0")
             ns = self.namespace
-            run("ip", "addr", "add", f"{self.ip}/24", "dev", self.namespace_interface, namespace=ns)
+            for ip in self.ips:
+                run("ip", "addr", "add", f"{ip}/24", "dev", self.namespace_interface, namespace=ns)
             run("ip", "link", "set", self.namespace_interface, "up", namespace=ns)
             run("ip", "link", "set", "lo", "up", namespace=ns)
             # Everything beyond the veth's own subnet (the server's address) goes through the host.
@@ -164,22 +174,59 @@ class Link:
             return self.namespace_interface, self.namespace
         raise ValueError(f"direction must be one of {self.DIRECTIONS}")
 
+    @staticmethod
+    def _burst(kbit):
+        # Enough for a few full-size packets, never more than ~20 ms at the rate: bursts pass like on a
+        # real shaper, but the long-run rate is the cap.
+        return int(max(3 * 1514, kbit * 1000 / 8 * 0.02))
+
     def cap(self, direction, kbit, queue_ms=150):
         """Caps `direction` at `kbit` kbit/s with a token bucket and a `queue_ms` queue (replaces a cap)."""
         interface, namespace = self._egress(direction)
-        rate_bytes = kbit * 1000 / 8
-        # Enough for a few full-size packets, never more than ~20 ms at the rate: bursts pass like on a
-        # real shaper, but the long-run rate is the cap.
-        burst = int(max(3 * 1514, rate_bytes * 0.02))
-        run("tc", "qdisc", "replace", "dev", interface, "root", "tbf", "rate", f"{kbit}kbit", "burst", burst,
-            "latency", f"{queue_ms}ms", namespace=namespace)
+        run("tc", "qdisc", "replace", "dev", interface, "root", "tbf", "rate", f"{kbit}kbit", "burst",
+            self._burst(kbit), "latency", f"{queue_ms}ms", namespace=namespace)
+
+    def _class_of(self, index):
+        return f"1:{index + 2:x}"
+
+    def cap_each(self, kbit, queue_ms=150):
+        """Caps the downlink of each of the namespace's addresses at `kbit` kbit/s on its own (replaces a cap).
+
+        The shape of `cap`'s token bucket per address: rate and ceiling `kbit` with its burst, and below it
+        a byte fifo as long as tbf's (`queue_ms` at the rate, plus the burst). Anything for no address of the
+        namespace (ARP) passes uncapped through the default class."""
+        interface = self.host_interface
+        burst = self._burst(kbit)
+        queue = int(kbit * 1000 / 8 * queue_ms / 1000 + burst)
+        run("tc", "qdisc", "del", "dev", interface, "root", check=False)
+        run("tc", "qdisc", "add", "dev", interface, "root", "handle", "1:", "htb", "default", "1")
+        run("tc", "class", "add", "dev", interface, "parent", "1:", "classid", "1:1", "htb", "rate", "10gbit",
+            "ceil", "10gbit", "burst", "1mb", "cburst", "1mb", "quantum", 60000)
+        for index, ip in enumerate(self.ips):
+            classid = self._class_of(index)
+            run("tc", "class", "add", "dev", interface, "parent", "1:", "classid", classid, "htb",
+                "rate", f"{kbit}kbit", "ceil", f"{kbit}kbit", "burst", burst, "cburst", burst, "quantum", 60000)
+            run("tc", "qdisc", "add", "dev", interface, "parent", classid, "handle", f"{index + 2:x}:", "bfifo",
+                "limit", queue)
+            run("tc", "filter", "add", "dev", interface, "parent", "1:", "protocol", "ip", "prio", 1, "u32",
+                "match", "ip", "dst", f"{ip}/32", "flowid", classid)
+
+    def each_cap_statistics(self):
+        """What each address's own shaper (`cap_each`) passed and dropped so far: {ip: {"bytes", "packets", "dropped"}}."""
+        figures = {}
+        for index, ip in enumerate(self.ips):
+            text = run("tc", "-s", "class", "show", "dev", self.host_interface, "classid", self._class_of(index))
+            match = re.search(r"Sent (\d+) bytes (\d+) pkt \(dropped (\d+)", text)
+            figures[ip] = ({"bytes": int(match.group(1)), "packets": int(match.group(2)), "dropped": int(match.group(3))}
+                           if match else {"bytes": 0, "packets": 0, "dropped": 0})
+        return figures
 
     def uncap(self, direction):
         interface, namespace = self._egress(direction)
         run("tc", "qdisc", "del", "dev", interface, "root", namespace=namespace, check=False)
 
     def cap_statistics(self, direction):
-        """What the shaper passed and dropped so far: {"bytes", "packets", "dropped"}."""
+        """What the shaper passed and dropped so far (all addresses' under `cap_each`): {"bytes", "packets", "dropped"}."""
         interface, namespace = self._egress(direction)
         text = run("tc", "-s", "qdisc", "show", "dev", interface, namespace=namespace)
         match = re.search(r"Sent (\d+) bytes (\d+) pkt \(dropped (\d+)", text)
