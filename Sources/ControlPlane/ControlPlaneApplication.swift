@@ -29,6 +29,7 @@ public enum ControlPlaneApplication {
         MetricsRoutes(services: services).register(on: api)
         RoomTokenRoutes(services: services).register(on: api)
         StatisticsRoutes(services: services).register(on: api)
+        StaffRoutes(services: services).register(on: api)
         return router
     }
 

@@ -4,6 +4,7 @@ registration to feedback, plus audio-only mode, keyboard use and a phone-width l
 Screenshots of the key pages go to artifacts/screenshots/ (CI keeps them as artifacts).
 """
 import json
+import os
 import re
 import time
 
@@ -690,3 +691,46 @@ def test_demo_flag_gives_a_first_page_with_something_to_show(browser):
         assert requests.get(base_url + "/api/sessions", timeout=5).json()["total"] == 2
     finally:
         stop_server(process)
+
+
+def test_staff_deactivate_a_user_who_is_then_refused(server, app):
+    """Staff tools: `peerlearn admin create-superuser` makes the first staff account; on the staff page it
+    finds a learner and deactivates them with a reason; the learner's token is refused at once, the app
+    sends them to the login page, logging in again is refused, and the audit log says who, what and why."""
+    import subprocess
+    from conftest import BINARY
+    staff_name, learner_name = unique("staff"), unique("lena")
+    learner_auth, learner_script = signed_in_script(server, learner_name, "learner")
+    env = dict(os.environ, PEERLEARN_DATA_DIRECTORY=server.data_dir, PEERLEARN_DATABASE_URL="",
+               PEERLEARN_SUPERUSER_PASSWORD=PASSWORD)
+    made = subprocess.run(
+        [str(BINARY), "admin", "create-superuser", "--config", str(ROOT / "config" / "peerlearn.json"),
+         "--username", staff_name, "--email", f"{staff_name}@example.org"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0 and "created superuser" in made.stdout, made.stdout + made.stderr
+
+    staff = app("/")
+    log_in_ui(staff, staff_name, PASSWORD)
+    staff.get_by_role("link", name="Staff").click()
+    expect(staff.get_by_role("heading", name="Staff tools")).to_be_visible()
+    staff.locator("#staff-user-query").fill(learner_name)
+    staff.get_by_role("button", name="Find").click()
+    item = staff.locator(".staff-user").filter(has_text=learner_name)
+    expect(item.locator(".account-state")).to_have_text("active")
+    item.get_by_label(re.compile("Reason for")).fill("Reported for spam")
+    item.get_by_role("button", name="Deactivate").click()
+    expect(item.locator(".account-state")).to_have_text("deactivated")
+    audit = staff.locator("#staff-audit li").first
+    expect(audit).to_contain_text("deactivate_user")
+    expect(audit).to_contain_text("Reported for spam")
+    shot(staff, "20-staff-tools")
+    assert_controls_named(staff)
+
+    # The learner's token stops at once: the signed-in app falls back to the login page, which refuses them.
+    assert server.api("GET", "/api/me", learner_auth["access_token"]).status_code == 401
+    learner = app("/dashboard", init_script=learner_script)
+    expect(learner.get_by_role("heading", name="Log in")).to_be_visible()
+    learner.get_by_label("Username or email").fill(learner_name)
+    learner.get_by_label("Password", exact=True).fill(PASSWORD)
+    learner.get_by_role("button", name="Log in").click()
+    expect(learner.locator(".alert-error, .field-error").filter(has_text="deactivated").first).to_be_visible()

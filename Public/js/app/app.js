@@ -7,6 +7,7 @@ import { dashboardView } from "./views/dashboard.js";
 import { browseView, sessionView, sessionFormView, mentorView } from "./views/sessions.js";
 import { notificationsView, feedbackView } from "./views/notifications.js";
 import { roomView } from "./views/room.js";
+import { staffView } from "./views/staff.js";
 
 const routes = [
   [/^\/?$/, landingView, { title: "Welcome" }],
@@ -21,6 +22,7 @@ const routes = [
   [/^\/sessions\/([^/]+)$/, sessionView, { title: "Session" }],
   [/^\/mentors\/([^/]+)$/, mentorView, { title: "Mentor" }],
   [/^\/notifications$/, notificationsView, { title: "Notifications", signedIn: true }],
+  [/^\/staff$/, staffView, { title: "Staff tools", signedIn: true }],
 ];
 
 const main = document.getElementById("main");
@@ -85,6 +87,7 @@ function renderNav() {
     link("#/dashboard", "Dashboard"),
     link("#/sessions", "Browse sessions"),
     user.role === "mentor" ? link("#/sessions/new", "New session") : null,
+    user.is_staff ? link("#/staff", "Staff") : null,
     link("#/notifications", "Notifications", h("span", { id: "unread-count", class: "badge", hidden: true, "aria-label": "unread" })),
     h("li", { class: "meta-user" }, h("span", {}, `@${user.username} (${user.role})`)),
     h("li", {}, h("button", { type: "button", id: "logout", onclick: () => { auth.clear(); navigate("/"); } }, "Log out")));

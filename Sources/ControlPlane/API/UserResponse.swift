@@ -15,6 +15,8 @@ struct UserResponse: Codable, Sendable {
     var hourlyRate: Decimal?
     var dateJoined: Date?
     var lastLogin: Date?
+    /// Only to the user themself: whether the web app shows them the staff tools.
+    var isStaff: Bool?
 
     /// `includePrivate` adds the email, which only the user themself sees.
     init(_ user: User, includePrivate: Bool) {
@@ -31,6 +33,7 @@ struct UserResponse: Codable, Sendable {
         hourlyRate = user.hourlyRateCents.map(Money.decimal)
         dateJoined = user.dateJoined
         lastLogin = includePrivate ? user.lastLogin : nil
+        isStaff = includePrivate ? (user.isStaff || user.isSuperuser) : nil
     }
 }
 

@@ -18,5 +18,6 @@ public enum PeerLearnMigrations {
         AddBandwidthStatistics(),
         AddMentorRating(),
         AddRequestSession(),
+        CreateStaffTools(),
     ]
 }

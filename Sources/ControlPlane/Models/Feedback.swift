@@ -12,6 +12,8 @@ public final class Feedback: Model, @unchecked Sendable {
     @OptionalField(key: "comment") public var comment: String?
     @Field(key: "feedback_type") public var feedbackType: FeedbackType
     @Field(key: "is_anonymous") public var isAnonymous: Bool
+    /// Hidden by staff from the session's public feedback list (nil reads as false).
+    @OptionalField(key: "is_hidden") public var isHidden: Bool?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
 
     public init() {}

@@ -20,6 +20,8 @@ public final class LearningSession: Model, @unchecked Sendable {
     @OptionalField(key: "skills_required") public var skillsRequired: [String]?
     @Field(key: "price_cents") public var priceCents: Int64
     @Field(key: "is_public") public var isPublic: Bool
+    /// Hidden by staff from public lists (nil reads as false).
+    @OptionalField(key: "is_hidden") public var isHidden: Bool?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
 

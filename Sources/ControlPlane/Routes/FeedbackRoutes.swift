@@ -22,7 +22,9 @@ struct FeedbackRoutes: Sendable {
         }
         api.get("sessions/:id/feedback") { _, context in
             let sessionID = try SessionRoutes.sessionID(context)
+            // Entries staff hid stay in the table (and in the rating) but leave the public list.
             let feedback = try await Feedback.query(on: self.services.db).filter(\.$session.$id == sessionID)
+                .group(.or) { $0.filter(\.$isHidden == nil).filter(\.$isHidden == false) }
                 .sort(\.$createdAt, .descending).all()
             return try BookingRoutes.jsonResponse(feedback.map(FeedbackResponse.init))
         }

@@ -26,6 +26,7 @@ struct SessionCatalog: Sendable {
         }
 
         var filter: SQLQueryString = "sessions.is_public = \(bind: true) AND sessions.status = \(bind: SessionStatus.scheduled.rawValue)"
+        filter += " AND COALESCE(sessions.is_hidden, \(bind: false)) = \(bind: false)"  // hidden by staff
         if let mentor = mentor ?? nil { filter += " AND sessions.mentor_id = \(bind: mentor)" }
         if let from = from ?? nil { filter += " AND sessions.schedule >= \(bind: from)" }
         if let to = to ?? nil { filter += " AND sessions.schedule < \(bind: to)" }
