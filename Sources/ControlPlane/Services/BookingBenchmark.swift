@@ -2,8 +2,9 @@ import FluentKit
 import FluentSQL
 import Foundation
 
-/// Measures booking throughput of the full booking flow (availability check, sandbox charge, conditional seat
-/// UPDATE + booking insert + metrics + outbox email + mentor notification in one transaction), below HTTP.
+/// Measures booking throughput of the full paid booking flow below HTTP: the availability read, the first
+/// transaction (conditional seat UPDATE, pending booking and payment), the sandbox charge (journaled), and the
+/// confirming transaction (booking, payment, metrics, outbox email, mentor notification).
 /// Run by `peerlearn bench-bookings`; a measurement, not a test.
 public enum BookingBenchmark {
     public struct Result: Sendable, CustomStringConvertible {
@@ -12,12 +13,16 @@ public enum BookingBenchmark {
         public var concurrency: Int
         public var seconds: Double
         public var bookingsPerSecond: Double { Double(bookings) / seconds }
+        /// Per-booking latency (request to confirmed booking), milliseconds.
+        public var p50Milliseconds: Double
+        public var p99Milliseconds: Double
         /// `current_participants` equalled the number of confirmed bookings for every session afterwards.
         public var countsConsistent: Bool
 
         public var description: String {
-            String(format: "%@: %d bookings, concurrency %d, %.2f s, %.0f bookings/s, counts consistent: %@",
-                   backend, bookings, concurrency, seconds, bookingsPerSecond, countsConsistent ? "yes" : "NO")
+            String(format: "%@: %d bookings, concurrency %d, %.2f s, %.0f bookings/s, p50 %.2f ms, p99 %.2f ms, counts consistent: %@",
+                   backend, bookings, concurrency, seconds, bookingsPerSecond, p50Milliseconds, p99Milliseconds,
+                   countsConsistent ? "yes" : "NO")
         }
     }
 
@@ -56,27 +61,36 @@ public enum BookingBenchmark {
 
         let service = BookingService(services: services)
         let (sessionIDs, learnerIDs) = (sessions, learners)
-        let bookOne: @Sendable (Int) async throws -> Void = { index in
+        let bookOne: @Sendable (Int) async throws -> Duration = { index in
+            let started = ContinuousClock.now
             _ = try await service.book(sessionID: sessionIDs[index / seatsPerSession], learnerID: learnerIDs[index],
                                        cardToken: "tok_bench", idempotencyKey: nil)
+            return ContinuousClock.now - started
         }
+        var latencies: [Duration] = []
+        latencies.reserveCapacity(bookings)
         let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Duration.self) { group in
             var next = 0
             while next < min(concurrency, bookings) {
                 let index = next
                 group.addTask { try await bookOne(index) }
                 next += 1
             }
-            while try await group.next() != nil, next < bookings {
+            while let latency = try await group.next() {
+                latencies.append(latency)
+                guard next < bookings else { continue }
                 let index = next
                 group.addTask { try await bookOne(index) }
                 next += 1
             }
-            try await group.waitForAll()
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = Self.seconds(elapsed)
+        let sorted = latencies.sorted()
+        let percentile = { (p: Double) -> Double in
+            sorted.isEmpty ? 0 : Self.seconds(sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))]) * 1000
+        }
 
         var consistent = true
         for id in sessions {
@@ -85,6 +99,11 @@ public enum BookingBenchmark {
             consistent = consistent && seats == confirmed
         }
         return Result(backend: services.database.backend.rawValue, bookings: bookings, concurrency: concurrency,
-                      seconds: seconds, countsConsistent: consistent)
+                      seconds: seconds, p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99),
+                      countsConsistent: consistent)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

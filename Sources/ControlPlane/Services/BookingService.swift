@@ -23,9 +23,16 @@ struct BookingService: Sendable {
 
     func book(sessionID: UUID, learnerID: Int64, cardToken: String, idempotencyKey: String?) async throws -> Booking {
         let db = services.db
-        guard let session = try await LearningSession.find(sessionID, on: db), session.status != .draft else {
-            throw APIError.notFound("session")
-        }
+        // One statement reads the session and whether this learner already holds a live booking for it.
+        let row = try await db.sql.raw("""
+            SELECT sessions.*, EXISTS (SELECT 1 FROM bookings WHERE bookings.session_id = sessions.id \
+            AND bookings.learner_id = \(bind: learnerID) \
+            AND bookings.status IN (\(bind: BookingStatus.pending.rawValue), \(bind: BookingStatus.confirmed.rawValue))) \
+            AS already_booked FROM sessions WHERE sessions.id = \(bind: sessionID)
+            """).first()
+        guard let row else { throw APIError.notFound("session") }
+        let session = try row.decode(fluentModel: LearningSession.self)
+        guard session.status != .draft else { throw APIError.notFound("session") }
         guard session.status == .scheduled else {
             throw APIError.conflict("session_not_bookable", "a \(session.status.rawValue) session cannot be booked")
         }
@@ -33,7 +40,7 @@ struct BookingService: Sendable {
         if !session.isPublic, let owner = try await RequestService.bookableOnlyBy(sessionID: sessionID, on: db), owner != learnerID {
             throw APIError.forbidden("this private session was arranged for another learner")
         }
-        if try await liveBooking(sessionID: sessionID, learnerID: learnerID, on: db) != nil {
+        if try row.decode(column: "already_booked", as: Bool.self) {
             throw APIError.conflict("already_booked", "you already hold a booking for this session")
         }
         // Availability (the seed's "Session Full" branch) before any money moves; re-checked atomically below.
@@ -66,7 +73,7 @@ struct BookingService: Sendable {
                 booking.isReady = false
                 try await booking.create(on: tx)
 
-                let payment = try await Self.claimPayment(key: key, on: tx) ?? Payment()
+                let payment = Payment()
                 payment.bookingID = booking.id
                 payment.learnerID = learnerID
                 payment.sessionID = sessionID
@@ -74,8 +81,7 @@ struct BookingService: Sendable {
                 payment.idempotencyKey = key
                 // A free seat needs no processor: its (zero) payment is settled in this transaction.
                 payment.status = paid ? .pending : .confirmed
-                payment.failureReason = nil
-                try await payment.save(on: tx)
+                payment.id = try await Self.recordPayment(payment, on: tx)
                 if !paid { try await Self.announce(booking, session: session, on: tx) }
                 return (booking, payment)
             }
@@ -108,23 +114,39 @@ struct BookingService: Sendable {
             }
         }
         // Step 3.
-        guard let confirmed = try await confirm(payment, charge: charge) else {
+        guard let confirmed = try await confirm(payment, charge: charge, session: session) else {
             throw APIError.conflict("session_not_bookable", "the session was cancelled while the payment was processed; it is refunded")
         }
         return confirmed
     }
 
-    /// A payment row with this key that may be reused: a failed earlier attempt (e.g. a retried request
-    /// after a 5xx). A pending or confirmed one makes the insert below fail on the unique key instead.
-    private static func claimPayment(key: String, on db: any Database) async throws -> Payment? {
-        try await Payment.query(on: db).filter(\.$idempotencyKey == key).filter(\.$status == .failed).first()
+    /// Inserts the payment row in one statement and returns its id. A failed earlier attempt with the same
+    /// key (a retried request after a 5xx) is taken over; a pending or confirmed one is another request's,
+    /// so the booking is refused (thrown inside the transaction, which undoes the seat and the booking).
+    /// `created_at`/`updated_at` are wall-clock, as Fluent stamps them (`PaymentRecovery` compares with `Date()`).
+    private static func recordPayment(_ payment: Payment, on db: any Database) async throws -> Int64 {
+        let stamp = Date()
+        let row = try await db.sql.raw("""
+            INSERT INTO payments (booking_id, learner_id, session_id, amount_cents, idempotency_key, status, \
+            created_at, updated_at) VALUES (\(bind: payment.bookingID), \(bind: payment.learnerID), \
+            \(bind: payment.sessionID), \(bind: payment.amountCents), \(bind: payment.idempotencyKey), \
+            \(bind: payment.status.rawValue), \(bind: stamp), \(bind: stamp)) \
+            ON CONFLICT (idempotency_key) DO UPDATE SET booking_id = excluded.booking_id, \
+            learner_id = excluded.learner_id, session_id = excluded.session_id, amount_cents = excluded.amount_cents, \
+            status = excluded.status, failure_reason = NULL, updated_at = excluded.updated_at \
+            WHERE payments.status = \(bind: PaymentRecordStatus.failed.rawValue) RETURNING id
+            """).first()
+        guard let row else { throw APIError.conflict("already_booked", "you already hold a booking for this session") }
+        return try row.decode(column: "id", as: Int64.self)
     }
 
     /// Settles a payment the processor charged: the booking becomes confirmed and paid, or, if its session
     /// was cancelled (or the booking removed) meanwhile, the charge is queued for refund. Returns the
     /// confirmed booking, or nil when refunded. Idempotent: a payment no longer pending is left alone.
+    /// `session` is the booking's session when the caller already read it (its title and time go into the
+    /// email); whether it is still bookable is checked in the confirming statement either way.
     @discardableResult
-    func confirm(_ payment: Payment, charge: PaymentCharge) async throws -> Booking? {
+    func confirm(_ payment: Payment, charge: PaymentCharge, session known: LearningSession? = nil) async throws -> Booking? {
         let now = services.now()
         let (booking, refund) = try await services.db.transaction { tx -> (Booking?, Int64?) in
             let claimed = try await tx.sql.raw("""
@@ -145,16 +167,18 @@ struct BookingService: Sendable {
                 }
                 return (try await payment.bookingID.asyncFlatMap { try await Booking.find($0, on: tx) }, nil)
             }
-            let session = try await LearningSession.find(payment.sessionID, on: tx)
+            let session = if let known { known } else { try await LearningSession.find(payment.sessionID, on: tx) }
             var booking: Booking?
-            if let bookingID = payment.bookingID, let session, session.status != .cancelled {
-                let rows = try await tx.sql.raw("""
+            if let bookingID = payment.bookingID, session != nil {
+                // Confirmed only while its session is not cancelled; the row comes back for the response.
+                booking = try await tx.sql.raw("""
                     UPDATE bookings SET status = \(bind: BookingStatus.confirmed.rawValue), \
                     payment_status = \(bind: PaymentStatus.paid.rawValue), payment_id = \(bind: charge.id), \
                     payment_amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
-                    WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) RETURNING id
-                    """).all()
-                if !rows.isEmpty { booking = try await Booking.find(bookingID, on: tx) }
+                    WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) \
+                    AND EXISTS (SELECT 1 FROM sessions WHERE sessions.id = bookings.session_id \
+                    AND sessions.status <> \(bind: SessionStatus.cancelled.rawValue)) RETURNING *
+                    """).first()?.decode(fluentModel: Booking.self)
             }
             guard let booking, let session else {
                 // Nothing to pay for any more: the booking is cancelled (its seat went with the session)
@@ -204,20 +228,29 @@ struct BookingService: Sendable {
     }
 
     /// The side effects of a confirmed booking, in its transaction: metrics, the learner's email, the
-    /// mentor's notification.
+    /// mentor's notification. Three statements and no reads: the learner's address and name are taken by
+    /// the inserts themselves (`INSERT … SELECT … FROM users`), so a missing learner writes neither, as
+    /// before. Rows are stamped with the wall clock, as Fluent's timestamps are.
     private static func announce(_ booking: Booking, session: LearningSession, on tx: any Database) async throws {
         try await MetricsService.incrementBookings(sessionID: session.id!, on: tx)
-        if let learner = try await User.find(booking.$learner.id, on: tx) {
-            try await EmailOutbox.enqueue(
-                to: learner.email, subject: "Booked: \(session.title)",
-                body: "You are booked for \"\(session.title)\" at \(session.schedule.formatted(.iso8601)). "
-                    + "Amount paid: \(Money.decimal(booking.paymentAmountCents)).",
-                kind: "booking_confirmation", on: tx)
-            try await Notifier.notify(
-                session.$mentor.id, title: "New booking",
-                message: "\(learner.username) booked \"\(session.title)\".", type: .success,
-                actionURL: "/api/sessions/\(session.id!)", on: tx)
-        }
+        let stamp = Date()
+        let body = "You are booked for \"\(session.title)\" at \(session.schedule.formatted(.iso8601)). "
+            + "Amount paid: \(Money.decimal(booking.paymentAmountCents))."
+        let subject = "Booked: \(session.title)"
+        let booked = " booked \"\(session.title)\"."
+        let link = "/api/sessions/\(session.id!)"
+        try await tx.sql.raw("""
+            INSERT INTO email_outbox (to_address, subject, body, kind, status, attempts, created_at) \
+            SELECT email, \(bind: subject), \(bind: body), \(bind: "booking_confirmation"), \
+            \(bind: EmailStatus.pending.rawValue), 0, \(bind: stamp) FROM users WHERE id = \(bind: booking.$learner.id)
+            """).run()
+        try await tx.sql.raw("""
+            INSERT INTO notifications (user_id, title, message, notification_type, is_read, action_url, priority, \
+            created_at) SELECT \(bind: session.$mentor.id), \(bind: "New booking"), \
+            username || \(bind: booked), \(bind: NotificationType.success.rawValue), \
+            \(bind: false), \(bind: link), \(bind: NotificationPriority.medium.rawValue), \
+            \(bind: stamp) FROM users WHERE id = \(bind: booking.$learner.id)
+            """).run()
     }
 
     /// Cancels the learner's booking: the seat is freed and a paid booking refunded (through the outbox,
@@ -261,12 +294,6 @@ struct BookingService: Sendable {
         }
         if let refund { await RefundDispatcher(services: services).dispatch(ids: [refund]) }
         return try await Booking.find(bookingID, on: db) ?? booking
-    }
-
-    func liveBooking(sessionID: UUID, learnerID: Int64, on db: any Database) async throws -> Booking? {
-        try await Booking.query(on: db)
-            .filter(\.$session.$id == sessionID).filter(\.$learner.$id == learnerID)
-            .filter(\.$status ~~ [.pending, .confirmed]).first()
     }
 }
 

@@ -3,7 +3,7 @@ import FluentSQL
 import Foundation
 
 /// Keeps POPULARITY_METRICS current. Counters move by single-statement increments (no lost updates);
-/// the derived score is then recomputed from the row.
+/// the derived score is then recomputed from the row, or, for a booking, moved in the same statement.
 enum MetricsService {
     static func incrementViews(sessionID: UUID, on db: any Database) async throws {
         try await db.sql.raw(
@@ -13,12 +13,20 @@ enum MetricsService {
     }
 
     /// Counts bookings ever confirmed (a later cancellation does not erase the demand it showed).
+    /// One statement, no read-back: `booking_count` enters the score linearly (`PopularityFormula`), so the
+    /// score moves by the same constant; the booking path runs this once per booking.
     static func incrementBookings(sessionID: UUID, on db: any Database) async throws {
-        try await db.sql.raw(
-            "UPDATE popularity_metrics SET booking_count = booking_count + 1 WHERE session_id = \(bind: sessionID)"
-        ).run()
-        try await refreshScore(sessionID: sessionID, on: db)
+        try await db.sql.raw("""
+            UPDATE popularity_metrics SET booking_count = booking_count + 1, \
+            popularity_score = popularity_score + \(bind: scorePerBooking), updated_at = \(bind: Date()) \
+            WHERE session_id = \(bind: sessionID)
+            """).run()
     }
+
+    /// What one more booking adds to the score.
+    private static let scorePerBooking =
+        PopularityFormula.score(viewCount: 0, bookingCount: 1, completionRate: 0, ratingAverage: 0)
+        - PopularityFormula.score(viewCount: 0, bookingCount: 0, completionRate: 0, ratingAverage: 0)
 
     static func setCompletionRate(_ rate: Double, sessionID: UUID, on db: any Database) async throws {
         try await PopularityMetrics.query(on: db).filter(\.$session.$id == sessionID)
