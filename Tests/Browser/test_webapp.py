@@ -602,7 +602,7 @@ def test_phone_width_375px(server, app):
     shot(page, "18-phone-room")
 
 
-def start_server(data_dir, *extra):
+def start_server(data_dir, *extra, env_extra=None):
     """Another `peerlearn serve` on free ports over `data_dir`; returns (process, base_url, log_path)."""
     import os
     import socket
@@ -611,7 +611,8 @@ def start_server(data_dir, *extra):
     from conftest import BINARY, free_port
     http_port, relay_port = free_port(), free_port(socket.SOCK_DGRAM)
     env = dict(os.environ, PEERLEARN_DATA_DIRECTORY=data_dir, PEERLEARN_HTTP_PORT=str(http_port),
-               PEERLEARN_RELAY_PORT=str(relay_port), PEERLEARN_BCRYPT_COST="4", PEERLEARN_DATABASE_URL="")
+               PEERLEARN_RELAY_PORT=str(relay_port), PEERLEARN_BCRYPT_COST="4", PEERLEARN_DATABASE_URL="",
+               **(env_extra or {}))
     log_path = os.path.join(data_dir, f"server-{http_port}.log")
     process = subprocess.Popen(
         [str(BINARY), "serve", "--config", str(ROOT / "config" / "peerlearn.json"), "--public-directory", str(ROOT / "Public"), *extra],
@@ -734,3 +735,74 @@ def test_staff_deactivate_a_user_who_is_then_refused(server, app):
     learner.get_by_label("Password", exact=True).fill(PASSWORD)
     learner.get_by_role("button", name="Log in").click()
     expect(learner.locator(".alert-error, .field-error").filter(has_text="deactivated").first).to_be_visible()
+
+
+def test_a_forgotten_session_starts_with_its_mentor_and_completes_by_itself(browser):
+    """Sessions that run themselves: a scheduled session becomes active when its mentor's browser connects
+    to the room; nobody completes it, and after its scheduled end (plus a grace of 0 s here; 30 min by
+    default) the server does: the learner who never came is marked absent, the one who came is asked for
+    feedback in the app and by email (read on the development mail page, /dev/mail.json)."""
+    import datetime
+    import tempfile
+    import requests
+    data_dir = tempfile.mkdtemp(prefix="peerlearn-autopilot-")
+    process, base_url, log_path = start_server(data_dir, env_extra={
+        "PEERLEARN_AUTO_COMPLETE_GRACE_SECONDS": "0", "PEERLEARN_AUTOPILOT_INTERVAL_SECONDS": "1",
+        "PEERLEARN_OUTBOX_POLL_SECONDS": "1"})
+    contexts = []
+
+    def call(method, path, token=None, **kwargs):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.request(method, base_url + path, headers=headers, timeout=15, **kwargs)
+
+    def account(prefix, role):
+        name = unique(prefix)
+        response = call("POST", "/api/auth/register", json={
+            "username": name, "email": f"{name}@example.org", "password": PASSWORD, "role": role})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def signed_in(body, path):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        context.add_init_script(f"localStorage.setItem('peerlearn.auth', {json.dumps(json.dumps(body))});")
+        page = context.new_page()
+        page.goto(base_url + "/#" + path)
+        return page
+
+    try:
+        mentor, attendee, absentee = account("mira", "mentor"), account("ada", "learner"), account("abe", "learner")
+        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)
+        session = call("POST", "/api/sessions", mentor["access_token"], json={
+            "title": "A session its mentor forgets", "description": "Ends by itself", "duration": 1, "price": 0,
+            "schedule": start.isoformat()}).json()
+        sid = session["id"]
+        assert call("POST", f"/api/sessions/{sid}/schedule", mentor["access_token"]).status_code == 200
+        for learner in (attendee, absentee):
+            assert call("POST", f"/api/sessions/{sid}/bookings", learner["access_token"]).status_code == 201
+
+        # Nobody presses Start: the mentor's browser connecting to the room makes the session active.
+        mentor_page = signed_in(mentor, f"/sessions/{sid}/room")
+        expect(mentor_page.locator("#connection-state")).to_have_text("connected", timeout=20000)
+        assert wait_until(lambda: call("GET", f"/api/sessions/{sid}").json()["status"] == "active", timeout=10)
+        attendee_page = signed_in(attendee, f"/sessions/{sid}/room")
+        expect(attendee_page.locator("#connection-state")).to_have_text("connected", timeout=20000)
+
+        # Nobody presses Complete either: a second after its scheduled end (start + 1 min) it completes.
+        assert wait_until(lambda: call("GET", f"/api/sessions/{sid}").json()["status"] == "completed", timeout=120), \
+            open(log_path).read()[-3000:]
+        absent = call("GET", "/api/bookings", absentee["access_token"]).json()
+        assert [b["attendance_status"] for b in absent if b["session_id"] == sid] == ["absent"], absent
+        came = call("GET", "/api/bookings", attendee["access_token"]).json()
+        assert [b["attendance_status"] for b in came if b["session_id"] == sid] in (["present"], ["late"]), came
+        notes = call("GET", "/api/notifications", attendee["access_token"]).json()
+        assert any(n["title"] == "How was it?" for n in notes), notes
+        mail = wait_until(lambda: [m for m in call("GET", "/dev/mail.json").json()
+                                   if m["subject"] == "How was A session its mentor forgets?"], timeout=10)
+        assert [m["to"] for m in mail] == [attendee["user"]["email"]], mail
+        attendee_page.goto(base_url + "/#/dashboard")
+        expect(attendee_page.locator("#my-bookings").get_by_role("link", name="Leave feedback")).to_be_visible()
+    finally:
+        for context in contexts:
+            context.close()
+        stop_server(process)
