@@ -4,9 +4,12 @@ import { api, auth } from "./api.js";
 import { alertBox } from "./ui.js";
 import { landingView, loginView, registerView } from "./views/auth.js";
 import { dashboardView } from "./views/dashboard.js";
-import { browseView, sessionView, sessionFormView, mentorView } from "./views/sessions.js";
+import { browseView } from "./views/browse.js";
+import { sessionView } from "./views/session-page.js";
+import { sessionFormView } from "./views/session-form.js";
+import { mentorView } from "./views/mentor.js";
 import { notificationsView, feedbackView } from "./views/notifications.js";
-import { roomView } from "./views/room.js";
+import { roomView } from "./views/room/view.js";
 import { staffView } from "./views/staff.js";
 
 const routes = [
