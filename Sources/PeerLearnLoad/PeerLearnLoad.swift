@@ -72,8 +72,8 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var simulcast = false
         @Flag(inversion: .prefixedNo, help: "Viewers offer transport-wide-cc and send transport feedback for the relay's sequence numbers, as browsers do.")
         var transportFeedback = true
-        @Flag(inversion: .prefixedNo, help: "Publishers offer transport-wide-cc and follow the relay's feedback like a browser: the encoders' bitrate (simulcast layers lowest first, a layer the estimate cannot carry paused) and the pacing rate come from the send-side estimate, never above --video-kbps. --no-publisher-adaptation sends --video-kbps whatever the link takes, for fixed-rate benchmarks.")
-        var publisherAdaptation = true
+        @Flag(inversion: .prefixedNo, help: "Publishers offer transport-wide-cc and follow the relay's feedback like a browser: the encoders' bitrate (simulcast layers lowest first, a layer the estimate cannot carry paused) and the pacing rate come from the send-side estimate, never above --video-kbps. --no-publisher-adaptation sends --video-kbps whatever the link takes, for fixed-rate benchmarks. Default: on, except for ramp, which searches for the relay's limit under a fixed offered load (an overloaded relay delays arrivals, and adapting publishers would back off).")
+        var publisherAdaptation: Bool?
         @Option(help: "Seconds between everyone having joined and the measured window (settling, ramp-up).")
         var warmup = 3
 
@@ -123,7 +123,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.trackedViewers = trackedViewers
             configuration.transportFeedback = transportFeedback
             configuration.simulcast = simulcast
-            configuration.publisherAdaptation = publisherAdaptation
+            configuration.publisherAdaptation = publisherAdaptation ?? true
             configuration.warmup = .seconds(warmup)
             configuration.width = width
             configuration.height = height
@@ -268,7 +268,9 @@ struct PeerLearnLoad: AsyncParsableCommand {
         @Option(help: "Write an SVG plot of loss and latency against N here.") var plot: String?
 
         func run() async throws {
-            let runner = LoadRunner(configuration: common.configuration)
+            var configuration = common.configuration
+            configuration.publisherAdaptation = common.publisherAdaptation ?? false
+            let runner = LoadRunner(configuration: configuration)
             var results: [LoadResult] = []
             var n = start
             var knee: Int?
