@@ -52,38 +52,52 @@ struct BookingService: Sendable {
         let key = "booking:\(learnerID):\(sessionID):\(idempotencyKey ?? UUID().uuidString)"
         let now = services.now()
         // Step 1: the seat, the pending booking and the pending payment, committed before the processor call.
-        let (booking, payment): (Booking, Payment)
+        let template = Booking()
+        template.$learner.id = learnerID
+        template.$session.id = sessionID
+        template.status = paid ? .pending : .confirmed
+        template.paymentStatus = paid ? .pending : .paid
+        template.paymentID = nil
+        template.paymentAmountCents = session.priceCents
+        template.bookingTime = now
+        template.isReady = false
+        let payment = Payment()
+        payment.learnerID = learnerID
+        payment.sessionID = sessionID
+        payment.amountCents = session.priceCents
+        payment.idempotencyKey = key
+        // A free seat needs no processor: its (zero) payment is settled in this transaction.
+        payment.status = paid ? .pending : .confirmed
+        let booking: Booking
         do {
-            (booking, payment) = try await db.transaction { tx in
-                let seat = try await tx.sql.raw("""
-                    UPDATE sessions SET current_participants = current_participants + 1, updated_at = \(bind: now) \
-                    WHERE id = \(bind: sessionID) AND status = \(bind: SessionStatus.scheduled.rawValue) \
-                    AND current_participants < max_participants RETURNING id
-                    """).all()
-                guard !seat.isEmpty else { throw APIError.conflict("session_full", "session is full") }
-
-                let booking = Booking()
-                booking.$learner.id = learnerID
-                booking.$session.id = sessionID
-                booking.status = paid ? .pending : .confirmed
-                booking.paymentStatus = paid ? .pending : .paid
-                booking.paymentID = nil
-                booking.paymentAmountCents = session.priceCents
-                booking.bookingTime = now
-                booking.isReady = false
-                try await booking.create(on: tx)
-
-                let payment = Payment()
-                payment.bookingID = booking.id
-                payment.learnerID = learnerID
-                payment.sessionID = sessionID
-                payment.amountCents = session.priceCents
-                payment.idempotencyKey = key
-                // A free seat needs no processor: its (zero) payment is settled in this transaction.
-                payment.status = paid ? .pending : .confirmed
-                payment.id = try await Self.recordPayment(payment, on: tx)
-                if !paid { try await Self.announce(booking, session: session, on: tx) }
-                return (booking, payment)
+            if paid, services.database.backend == .postgres {
+                // One statement; a transaction around it only when a client key could collide.
+                let reserve = { @Sendable (db: any Database) async throws -> Booking in
+                    guard let (booking, paymentID) = try await Self.reserveOnPostgres(template, payment: payment, now: now, on: db) else {
+                        throw APIError.conflict("session_full", "session is full")
+                    }
+                    guard let paymentID else {
+                        throw APIError.conflict("already_booked", "you already hold a booking for this session")
+                    }
+                    payment.bookingID = booking.id
+                    payment.id = paymentID
+                    return booking
+                }
+                booking = idempotencyKey == nil ? try await reserve(db) : try await db.transaction { try await reserve($0) }
+            } else {
+                booking = try await db.transaction { tx in
+                    let seat = try await tx.sql.raw("""
+                        UPDATE sessions SET current_participants = current_participants + 1, updated_at = \(bind: now) \
+                        WHERE id = \(bind: sessionID) AND status = \(bind: SessionStatus.scheduled.rawValue) \
+                        AND current_participants < max_participants RETURNING id
+                        """).all()
+                    guard !seat.isEmpty else { throw APIError.conflict("session_full", "session is full") }
+                    try await template.create(on: tx)
+                    payment.bookingID = template.id
+                    payment.id = try await Self.recordPayment(payment, on: tx)
+                    if !paid { try await Self.announce(template, session: session, on: tx) }
+                    return template
+                }
             }
         } catch {
             if let error = error as? any DatabaseError, error.isConstraintFailure {
@@ -148,13 +162,34 @@ struct BookingService: Sendable {
     @discardableResult
     func confirm(_ payment: Payment, charge: PaymentCharge, session known: LearningSession? = nil) async throws -> Booking? {
         let now = services.now()
+        let postgres = services.database.backend == .postgres
         let (booking, refund) = try await services.db.transaction { tx -> (Booking?, Int64?) in
-            let claimed = try await tx.sql.raw("""
-                UPDATE payments SET status = \(bind: PaymentRecordStatus.confirmed.rawValue), \
-                charge_id = \(bind: charge.id), amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
-                WHERE id = \(bind: payment.id!) AND status = \(bind: PaymentRecordStatus.pending.rawValue) RETURNING id
-                """).all()
-            guard !claimed.isEmpty else {
+            let claimed: Bool
+            var booking: Booking?
+            if postgres, let known, let bookingID = payment.bookingID {
+                (claimed, booking) = try await Self.confirmOnPostgres(
+                    payment, bookingID: bookingID, charge: charge, session: known, now: now, on: tx)
+            } else {
+                claimed = try await !tx.sql.raw("""
+                    UPDATE payments SET status = \(bind: PaymentRecordStatus.confirmed.rawValue), \
+                    charge_id = \(bind: charge.id), amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
+                    WHERE id = \(bind: payment.id!) AND status = \(bind: PaymentRecordStatus.pending.rawValue) RETURNING id
+                    """).all().isEmpty
+                let session = if let known { known } else { try await LearningSession.find(payment.sessionID, on: tx) }
+                if claimed, let bookingID = payment.bookingID, let session {
+                    // Confirmed only while its session is not cancelled; the row comes back for the response.
+                    booking = try await tx.sql.raw("""
+                        UPDATE bookings SET status = \(bind: BookingStatus.confirmed.rawValue), \
+                        payment_status = \(bind: PaymentStatus.paid.rawValue), payment_id = \(bind: charge.id), \
+                        payment_amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
+                        WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) \
+                        AND EXISTS (SELECT 1 FROM sessions WHERE sessions.id = bookings.session_id \
+                        AND sessions.status <> \(bind: SessionStatus.cancelled.rawValue)) RETURNING *
+                        """).first()?.decode(fluentModel: Booking.self)
+                    if let booking { try await Self.announce(booking, session: session, on: tx) }
+                }
+            }
+            guard claimed else {
                 // Settled by someone else. If recovery already failed it (the processor had not answered
                 // after `stalePendingAfter`) while this charge went through after all, give it back.
                 let current = try await Payment.find(payment.id!, on: tx)
@@ -167,20 +202,7 @@ struct BookingService: Sendable {
                 }
                 return (try await payment.bookingID.asyncFlatMap { try await Booking.find($0, on: tx) }, nil)
             }
-            let session = if let known { known } else { try await LearningSession.find(payment.sessionID, on: tx) }
-            var booking: Booking?
-            if let bookingID = payment.bookingID, session != nil {
-                // Confirmed only while its session is not cancelled; the row comes back for the response.
-                booking = try await tx.sql.raw("""
-                    UPDATE bookings SET status = \(bind: BookingStatus.confirmed.rawValue), \
-                    payment_status = \(bind: PaymentStatus.paid.rawValue), payment_id = \(bind: charge.id), \
-                    payment_amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
-                    WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) \
-                    AND EXISTS (SELECT 1 FROM sessions WHERE sessions.id = bookings.session_id \
-                    AND sessions.status <> \(bind: SessionStatus.cancelled.rawValue)) RETURNING *
-                    """).first()?.decode(fluentModel: Booking.self)
-            }
-            guard let booking, let session else {
+            guard let booking else {
                 // Nothing to pay for any more: the booking is cancelled (its seat went with the session)
                 // and the money goes back through the outbox.
                 if let bookingID = payment.bookingID {
@@ -195,7 +217,6 @@ struct BookingService: Sendable {
                     chargeID: charge.id, amountCents: charge.amountCents, paymentID: payment.id, now: now, on: tx)
                 return (nil, refund)
             }
-            try await Self.announce(booking, session: session, on: tx)
             return (booking, nil)
         }
         if let refund { await RefundDispatcher(services: services).dispatch(ids: [refund]) }
@@ -234,23 +255,38 @@ struct BookingService: Sendable {
     private static func announce(_ booking: Booking, session: LearningSession, on tx: any Database) async throws {
         try await MetricsService.incrementBookings(sessionID: session.id!, on: tx)
         let stamp = Date()
-        let body = "You are booked for \"\(session.title)\" at \(session.schedule.formatted(.iso8601)). "
-            + "Amount paid: \(Money.decimal(booking.paymentAmountCents))."
-        let subject = "Booked: \(session.title)"
-        let booked = " booked \"\(session.title)\"."
-        let link = "/api/sessions/\(session.id!)"
+        let mail = Announcement(session: session, amountCents: booking.paymentAmountCents)
         try await tx.sql.raw("""
             INSERT INTO email_outbox (to_address, subject, body, kind, status, attempts, created_at) \
-            SELECT email, \(bind: subject), \(bind: body), \(bind: "booking_confirmation"), \
+            SELECT email, \(bind: mail.subject), \(bind: mail.body), \(bind: Announcement.kind), \
             \(bind: EmailStatus.pending.rawValue), 0, \(bind: stamp) FROM users WHERE id = \(bind: booking.$learner.id)
             """).run()
         try await tx.sql.raw("""
             INSERT INTO notifications (user_id, title, message, notification_type, is_read, action_url, priority, \
-            created_at) SELECT \(bind: session.$mentor.id), \(bind: "New booking"), \
-            username || \(bind: booked), \(bind: NotificationType.success.rawValue), \
-            \(bind: false), \(bind: link), \(bind: NotificationPriority.medium.rawValue), \
+            created_at) SELECT \(bind: session.$mentor.id), \(bind: Announcement.title), \
+            username || \(bind: mail.booked), \(bind: NotificationType.success.rawValue), \
+            \(bind: false), \(bind: mail.link), \(bind: NotificationPriority.medium.rawValue), \
             \(bind: stamp) FROM users WHERE id = \(bind: booking.$learner.id)
             """).run()
+    }
+
+    /// What a confirmed booking tells the learner (email) and the mentor (notification, prefixed with the
+    /// learner's username by the insert).
+    struct Announcement {
+        static let kind = "booking_confirmation"
+        static let title = "New booking"
+        let subject: String
+        let body: String
+        let booked: String
+        let link: String
+
+        init(session: LearningSession, amountCents: Int64) {
+            subject = "Booked: \(session.title)"
+            body = "You are booked for \"\(session.title)\" at \(session.schedule.formatted(.iso8601)). "
+                + "Amount paid: \(Money.decimal(amountCents))."
+            booked = " booked \"\(session.title)\"."
+            link = "/api/sessions/\(session.id!)"
+        }
     }
 
     /// Cancels the learner's booking: the seat is freed and a paid booking refunded (through the outbox,

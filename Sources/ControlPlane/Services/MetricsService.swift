@@ -24,7 +24,7 @@ enum MetricsService {
     }
 
     /// What one more booking adds to the score.
-    private static let scorePerBooking =
+    static let scorePerBooking =
         PopularityFormula.score(viewCount: 0, bookingCount: 1, completionRate: 0, ratingAverage: 0)
         - PopularityFormula.score(viewCount: 0, bookingCount: 0, completionRate: 0, ratingAverage: 0)
 
