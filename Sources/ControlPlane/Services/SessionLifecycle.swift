@@ -75,16 +75,16 @@ struct SessionLifecycle: Sendable {
         let followers = try await Follow.query(on: db)
             .filter(\.$mentor.$id == session.$mentor.id).filter(\.$isActive == true).all(\.$follower.$id)
         for follower in followers {
-            try await Notifier.notify(
-                follower, title: "New session", message: "A mentor you follow scheduled \"\(session.title)\".",
+            try await Notices.send(
+                to: follower, title: "New session", message: "A mentor you follow scheduled \"\(session.title)\".",
                 actionURL: "/api/sessions/\(session.id!)", on: db)
         }
     }
 
     private func notifyLearners(_ session: LearningSession, title: String, on db: any Database) async throws {
         for booking in try await confirmedBookings(session, on: db) {
-            try await Notifier.notify(
-                booking.$learner.id, title: title, message: "\"\(session.title)\": \(title.lowercased()).",
+            try await Notices.send(
+                to: booking.$learner.id, title: title, message: "\"\(session.title)\": \(title.lowercased()).",
                 priority: .high, actionURL: "/api/sessions/\(session.id!)", on: db)
         }
     }
@@ -100,16 +100,15 @@ struct SessionLifecycle: Sendable {
                 booking.attendanceStatus = .absent
             } else {
                 attended += 1
-                try await Notifier.notify(
-                    booking.$learner.id, title: "How was it?",
+                try await Notices.send(
+                    to: booking.$learner.id, title: "How was it?",
                     message: "Rate \"\(session.title)\" to help other learners.",
-                    actionURL: "/api/sessions/\(session.id!)/feedback", on: db)
-                if let learner = try await User.find(booking.$learner.id, on: db) {
-                    try await EmailOutbox.enqueue(
-                        to: learner.email, subject: "How was \(session.title)?",
+                    actionURL: "/api/sessions/\(session.id!)/feedback",
+                    email: .init(
+                        subject: "How was \(session.title)?",
                         body: "Thanks for joining \"\(session.title)\". Rate it in PeerLearn to help other learners.",
-                        kind: "feedback_request", on: db)
-                }
+                        kind: "feedback_request"),
+                    on: db)
             }
             try await booking.save(on: db)
         }
@@ -129,16 +128,15 @@ struct SessionLifecycle: Sendable {
                     chargeID: charge, amountCents: booking.paymentAmountCents, now: now, on: db))
             }
             try await booking.save(on: db)
-            try await Notifier.notify(
-                booking.$learner.id, title: "Session cancelled",
+            try await Notices.send(
+                to: booking.$learner.id, title: "Session cancelled",
                 message: "\"\(session.title)\" \(why); your payment is refunded.",
-                type: .warning, priority: .high, on: db)
-            if let learner = try await User.find(booking.$learner.id, on: db) {
-                try await EmailOutbox.enqueue(
-                    to: learner.email, subject: "Cancelled: \(session.title)",
+                type: .warning, priority: .high,
+                email: .init(
+                    subject: "Cancelled: \(session.title)",
                     body: "The session \"\(session.title)\" \(why). Any payment has been refunded.",
-                    kind: "session_cancelled", on: db)
-            }
+                    kind: "session_cancelled"),
+                on: db)
         }
         try await db.sql.raw(
             "UPDATE sessions SET current_participants = 0 WHERE id = \(bind: session.id!)").run()
