@@ -10,10 +10,52 @@ import Foundation
 struct RequestService: Sendable {
     let services: ControlPlaneServices
 
-    struct Acceptance: Sendable {
-        var responseMessage: String?
-        /// Overrides the learner's preferred time (needed when they gave none or it has passed).
-        var schedule: Date?
+    struct Ask: Decodable {
+        var mentorId: Int64
+        var subject: String
+        var message: String
+        var preferredSchedule: Date?
+        var durationRequested: Int?
+    }
+
+    /// A learner asks a mentor; the mentor is told in the app.
+    func create(_ input: Ask, learnerID: Int64) async throws -> MentorshipRequest {
+        let subject = input.subject.trimmingCharacters(in: .whitespacesAndNewlines)
+        var validator = Validator()
+        validator.require((1...200).contains(subject.count), "subject must be 1-200 characters")
+        validator.require(!input.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "message is required")
+        validator.require(input.message.count <= 5000, "message is longer than 5000 characters")
+        validator.require(input.durationRequested.map { (1...1440).contains($0) } ?? true, "duration_requested must be 1-1440 minutes")
+        validator.require(input.preferredSchedule.map { $0 > services.now() } ?? true, "preferred_schedule must be in the future")
+        try validator.check()
+        let db = services.db
+        guard let mentor = try await User.find(input.mentorId, on: db), mentor.isActive else { throw APIError.notFound("mentor") }
+        guard mentor.role == .mentor else { throw APIError.unprocessable("mentor_id does not name a mentor") }
+        let request = MentorshipRequest()
+        request.$learner.id = learnerID
+        request.$mentor.id = input.mentorId
+        request.subject = subject
+        request.message = input.message
+        request.preferredSchedule = input.preferredSchedule
+        request.durationRequested = input.durationRequested
+        request.status = .pending
+        request.createdAt = services.now()
+        try await db.transaction { tx in
+            try await request.create(on: tx)
+            try await Notices.send(
+                to: input.mentorId, title: "New request", message: "A learner asks: \(subject)",
+                actionURL: "/api/requests", on: tx)
+        }
+        return request
+    }
+
+    /// The requests a mentor received or a learner sent, newest first, after expiring what ran out.
+    func list(for caller: AuthenticatedUser) async throws -> [MentorshipRequest] {
+        try await RequestExpiry(services: services).expireStale()
+        let query = MentorshipRequest.query(on: services.db)
+        return try await (caller.role == .mentor
+            ? query.filter(\.$mentor.$id == caller.id) : query.filter(\.$learner.$id == caller.id))
+            .sort(\.$createdAt, .descending).all()
     }
 
     func respond(id: Int64, mentorID: Int64, status: RequestStatus, message: String?, schedule: Date? = nil) async throws -> MentorshipRequest {
@@ -73,7 +115,7 @@ struct RequestService: Sendable {
         session.maxParticipants = 1
         session.currentParticipants = 0
         session.status = .scheduled
-        session.meetingRoomID = SessionRoutes.newRoomID()
+        session.meetingRoomID = SessionService.newRoomID()
         session.skillsRequired = []
         session.priceCents = (product + 30) / 60  // to the nearest cent
         session.isPublic = false
@@ -85,29 +127,28 @@ struct RequestService: Sendable {
     ) async throws {
         let learnerID = request.$learner.id
         guard let session else {
-            try await Notifier.notify(
-                learnerID, title: "Request \(status.rawValue)",
+            try await Notices.send(
+                to: learnerID, title: "Request \(status.rawValue)",
                 message: message ?? "Your request \"\(request.subject)\" was \(status.rawValue).", type: .info, on: tx)
             return
         }
         let when = session.schedule.formatted(.iso8601)
         let price = "$\(Money.decimal(session.priceCents))"
         let next = session.priceCents == 0 ? "You are booked." : "Book it (\(price)) to confirm your seat."
-        try await Notifier.notify(
-            learnerID, title: "Request accepted",
+        try await Notices.send(
+            to: learnerID, title: "Request accepted",
             message: message ?? "\"\(request.subject)\" is arranged for \(when). \(next)",
-            type: .success, priority: .high, actionURL: "/api/sessions/\(session.id!)", on: tx)
-        try await Notifier.notify(
-            request.$mentor.id, title: "Private session arranged",
-            message: "\"\(request.subject)\" on \(when), \(session.duration) min, \(price).",
-            actionURL: "/api/sessions/\(session.id!)", on: tx)
-        if let learner = try await User.find(learnerID, on: tx) {
-            try await EmailOutbox.enqueue(
-                to: learner.email, subject: "Accepted: \(request.subject)",
+            type: .success, priority: .high, actionURL: "/api/sessions/\(session.id!)",
+            email: .init(
+                subject: "Accepted: \(request.subject)",
                 body: "Your request \"\(request.subject)\" was accepted: a private session on \(when) "
                     + "(\(session.duration) min, \(price)). \(next)",
-                kind: "request_accepted", on: tx)
-        }
+                kind: "request_accepted"),
+            on: tx)
+        try await Notices.send(
+            to: request.$mentor.id, title: "Private session arranged",
+            message: "\"\(request.subject)\" on \(when), \(session.duration) min, \(price).",
+            actionURL: "/api/sessions/\(session.id!)", on: tx)
     }
 
     /// A session arranged from a request is booked only by the learner who asked.
