@@ -1,4 +1,3 @@
-import FluentKit
 import Foundation
 import Hummingbird
 
@@ -9,9 +8,7 @@ struct MetricsRoutes: Sendable {
     func register(on api: RouterGroup<AppRequestContext>) {
         api.get("sessions/:id/metrics") { _, context in
             let sessionID = try SessionRoutes.sessionID(context)
-            guard let metrics = try await PopularityMetrics.query(on: self.services.db)
-                .filter(\.$session.$id == sessionID).first() else { throw APIError.notFound("session") }
-            return MetricsResponse(metrics)
+            return MetricsResponse(try await StatisticsService(services: self.services).popularity(sessionID: sessionID))
         }
     }
 }
