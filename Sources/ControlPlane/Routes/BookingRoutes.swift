@@ -1,4 +1,3 @@
-import FluentKit
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -36,17 +35,13 @@ struct BookingRoutes: Sendable {
         }
         api.get("bookings") { _, context in
             let caller = try context.requireCaller()
-            let bookings = try await Booking.query(on: self.services.db).filter(\.$learner.$id == caller.id)
-                .sort(\.$bookingTime, .descending).all()
+            let bookings = try await BookingService(services: self.services).bookings(ofLearner: caller.id)
             return try Self.jsonResponse(bookings.map(BookingResponse.init))
         }
         api.get("sessions/:id/bookings") { _, context in
             let caller = try context.requireCaller()
             let sessionID = try SessionRoutes.sessionID(context)
-            guard let session = try await LearningSession.find(sessionID, on: self.services.db) else { throw APIError.notFound("session") }
-            guard session.$mentor.id == caller.id else { throw APIError.forbidden("only the session's mentor sees its bookings") }
-            let bookings = try await Booking.query(on: self.services.db).filter(\.$session.$id == sessionID)
-                .sort(\.$bookingTime).all()
+            let bookings = try await BookingService(services: self.services).bookings(ofSession: sessionID, mentorID: caller.id)
             return try Self.jsonResponse(bookings.map(BookingResponse.init))
         }
         api.post("bookings/:id/cancel") { _, context in
