@@ -1,6 +1,7 @@
 import FluentKit
 
-/// Creates in-app notifications (the NOTIFICATIONS table) on behalf of the flows.
+/// Writes one in-app notification (the NOTIFICATIONS table). Flows call `Notices`, which pairs it with the
+/// email when there is one.
 enum Notifier {
     static func notify(
         _ userID: Int64, title: String, message: String, type: NotificationType = .info,
