@@ -7,13 +7,6 @@
 ///   85 % of the earlier rate, so a transient dip does not cost the climb back;
 /// - when the application wants more than the estimate (e.g. a higher simulcast layer is waiting):
 ///   up to 2× the estimate, repeated while it succeeds, at most once per `requestInterval`.
-///
-/// A probe can pass a shaper at any rate: a home link's token bucket lets a burst of a few kilobytes
-/// through at line rate, and a 15 ms probe is smaller than that. Its "success" lifts the estimate, the
-/// application takes the higher layer, and the link drops it a moment later (a large drop). So each
-/// large drop within `recoveryWindow` of a probe doubles the wait before the next probe (both kinds), up
-/// to `maximumRequestInterval`; holding what the application wants for `recoveryWindow` ends the back-off
-/// (merely reaching it proves nothing: the probes toward it passed the same burst).
 public struct ProbeController: Sendable {
     public enum State: String, Sendable {
         /// Nothing sent yet.
@@ -38,12 +31,8 @@ public struct ProbeController: Sendable {
     static let recoveryDelay: Int64 = 1_000_000_000
     /// ...to this fraction of the rate before the drop (libwebrtc: 0.85).
     static let recoveryFraction = 0.85
-    /// Application-requested probes are at least this far apart...
+    /// Application-requested probes are at least this far apart.
     static let requestInterval: Int64 = 1_000_000_000
-    /// ...doubled after each probe the link did not hold, up to this: a learner behind a small link is
-    /// lifted onto a layer it cannot carry every 8 s at most, and one whose link widens is probed again
-    /// within 8 s.
-    static let maximumRequestInterval: Int64 = 8_000_000_000
 
     public private(set) var state: State = .initial
     public let maximum: UInt64
@@ -57,10 +46,6 @@ public struct ProbeController: Sendable {
     private var lastProbe: Int64?
     private var desired: UInt64?
     private var largeDrop: (time: Int64, before: UInt64)?
-    /// The wait between probes now: `requestInterval`, doubled by each probe the link did not hold.
-    private(set) var backoff = ProbeController.requestInterval
-    /// Since when the estimate has been at or above what the application wants.
-    private var satisfiedSince: Int64?
 
     public init(initial: UInt64, maximum: UInt64) {
         estimate = initial
@@ -79,18 +64,8 @@ public struct ProbeController: Sendable {
             // A drop right after another one remembers the rate before the first.
             let before = largeDrop.map { now.saturatingSubtract($0.time) < Self.recoveryWindow ? max($0.before, estimate) : estimate }
             largeDrop = (now, before ?? estimate)
-            if let lastProbe, now.saturatingSubtract(lastProbe) < Self.recoveryWindow {
-                backoff = min(backoff.saturatingMultiply(2), Self.maximumRequestInterval)
-            }
         }
         estimate = bitrate
-        if desired.map({ bitrate >= $0 }) ?? true {
-            let since = satisfiedSince ?? now
-            satisfiedSince = since
-            if now.saturatingSubtract(since) >= Self.recoveryWindow { backoff = Self.requestInterval }
-        } else {
-            satisfiedSince = nil
-        }
         self.usage = usage
         if state == .waitingForResult, let threshold = minBitrateToProbeFurther, bitrate > threshold {
             minBitrateToProbeFurther = nil
@@ -120,7 +95,6 @@ public struct ProbeController: Sendable {
     }
 
     private mutating func scheduleIfDue(at now: Int64) {
-        guard lastProbe.map({ now.saturatingSubtract($0) >= backoff }) ?? true else { return }
         if let drop = largeDrop {
             let since = now.saturatingSubtract(drop.time)
             if since > Self.recoveryWindow {
@@ -135,7 +109,8 @@ public struct ProbeController: Sendable {
                 }
             }
         }
-        if let desired, desired > estimate {
+        if let desired, desired > estimate,
+           lastProbe.map({ now.saturatingSubtract($0) >= Self.requestInterval }) ?? true {
             furtherCap = desired
             enqueue(min(Double(desired), Self.furtherScale * Double(estimate)), probeFurther: true)
         }

@@ -62,41 +62,6 @@ import Testing
         #expect(controller.poll(at: 4 * second) == nil)  // satisfied
     }
 
-    /// A learner behind a 500 kbit/s shaper whose burst lets every short probe through: each "successful"
-    /// probe is followed by a large drop once the application used it, so the next probe (toward what is
-    /// wanted, or back toward the rate before the drop) waits twice as long: 2, 4, 8, 8 s after the last.
-    /// Reaching what is wanted is not enough to end that (the probes got there through the same burst);
-    /// holding it for 5 s is.
-    @Test func probesTheLinkDidNotHoldBackOffUntilTheWantedRateIsReached() throws {
-        var controller = ProbeController(initial: 450_000, maximum: 10_000_000)
-        while controller.poll(at: 0) != nil {}
-        controller.onEstimate(450_000, usage: .normal, at: 100 * ms)
-        controller.setDesiredBitrate(1_900_000)
-        var now = 1200 * ms
-        var lastPolled: Int64 = 0
-        var gaps: [Int64] = []
-        for _ in 0..<5 {
-            while controller.poll(at: now) == nil { now += 100 * ms }
-            gaps.append((now - lastPolled) / ms)
-            lastPolled = now
-            controller.onEstimate(900_000, usage: .normal, at: now + 50 * ms)  // the probe passed the burst
-            if controller.poll(at: now + 60 * ms) != nil { lastPolled = now + 60 * ms }  // a further probe
-            controller.onEstimate(420_000, usage: .overusing, at: now + 700 * ms)  // the higher layer did not fit
-            controller.onEstimate(420_000, usage: .normal, at: now + 900 * ms)
-            now += 1000 * ms
-        }
-        #expect(gaps.first == 1200, "the initial probes' result timed out after 1 s: \(gaps)")
-        #expect(zip(gaps.dropFirst(), [2000, 4000, 8000, 8000] as [Int64]).allSatisfy { $0 >= $1 && $0 < $1 + 100 }, "\(gaps)")
-        #expect(controller.backoff == ProbeController.maximumRequestInterval)
-        // The link widened: a probe reaches the wanted rate, and once that holds the back-off is over.
-        while controller.poll(at: now) == nil { now += 100 * ms }
-        controller.onEstimate(1_900_000, usage: .normal, at: now + 50 * ms)
-        controller.onEstimate(1_950_000, usage: .normal, at: now + 4 * second)
-        #expect(controller.backoff == ProbeController.maximumRequestInterval)
-        controller.onEstimate(1_950_000, usage: .normal, at: now + 5100 * ms)
-        #expect(controller.backoff == ProbeController.requestInterval)
-    }
-
     static func packet(_ cluster: Int32, sent: Int64, arrived: Int64?, size: Int = 1000) -> PacketResult {
         PacketResult(sequenceNumber: 0, sendTime: sent, size: size, arrivalTime: arrived, probeCluster: cluster)
     }
