@@ -6,8 +6,12 @@ import Foundation
 ///
 /// Capacity holds under concurrency because the seat is taken by one conditional statement,
 /// `UPDATE sessions SET current_participants = current_participants + 1 WHERE … < max_participants`,
-/// in the same transaction as the booking insert: of N racers for the last seat exactly one sees a row come
-/// back.
+/// in the same transaction as the booking insert (on PostgreSQL, the same statement): of N racers for the
+/// last seat exactly one sees a row come back.
+///
+/// A paid booking costs one read and two short write transactions: 13 statements on SQLite (BEGIN and
+/// COMMIT included), 5 round trips on PostgreSQL (`BookingService+Postgres`). Nothing is read back that the
+/// flow already knows, and the side effects are written by `INSERT … SELECT` instead of read-then-insert.
 ///
 /// No money is lost or taken twice across a crash (`kill -9` at any point), because every step that talks
 /// to the processor is bracketed by committed rows:
