@@ -58,7 +58,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var publisherAddress: String?
         @Option(help: "Run the first --capped-viewers viewers' UDP sockets inside this network namespace, so their downlink crosses its links (a shaper toward it); needs root. The other viewers stay on the host.")
         var viewerNetns: String?
-        @Option(help: "The address the capped viewers' sockets bind inside --viewer-netns.")
+        @Option(help: "The address the capped viewers' sockets bind inside --viewer-netns, or a comma-separated list, one per capped viewer (each behind a shaper of its own).")
         var viewerAddress: String?
         @Option(help: "How many viewers (the first to join) sit in --viewer-netns.")
         var cappedViewers = 0
