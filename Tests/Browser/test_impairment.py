@@ -216,7 +216,11 @@ def test_a_capped_viewer_moves_down_within_5_s_and_back_up_within_10_s_of_the_ca
     last = capped_sampler.sample()
     assert Sampler.received_kbps(first, last) <= CAP_KBPS * 1.05
     assert Sampler.delta(first, last, "video", "framesDecoded") >= 40, last["video"]
-    assert all(width == top for width in free_widths), free_widths
+    # The cap is the other viewer's alone: the uncapped one stays on the top layer. Not every sample: on a
+    # loaded 2-core machine its own estimate can dip for a second (Chromium's feedback runs late), which is
+    # no sign of the cap; being dragged down by it would show in most samples.
+    on_top = sum(width == top for width in free_widths)
+    assert on_top >= 0.75 * len(free_widths), free_widths
 
     link.uncap("down")
     lifted_at = time.time()

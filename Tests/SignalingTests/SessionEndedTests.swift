@@ -74,17 +74,6 @@ import Testing
         return seen
     }
 
-    /// Polls the relay until it holds `count` participants (or 10 s pass); returns what it holds.
-    static func participants(_ relay: RelayService, reach count: Int) async throws -> Int {
-        let deadline = ContinuousClock.now + .seconds(10)
-        var now = await relay.snapshot().participants
-        while now != count, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            now = await relay.snapshot().participants
-        }
-        return now
-    }
-
     @Test(arguments: SessionEndReason.allCases)
     func everyMemberIsToldAndClosedWith4410(reason: SessionEndReason) async throws {
         try await Self.withServer { client, routes, _ in
@@ -150,7 +139,7 @@ import Testing
             await routes.endSession(room: Self.room, reason: .completed)
             let seen = try await member.value
             #expect(seen.close?.closeCode == .unknown(4410))
-            #expect(try await Self.participants(relay, reach: 1) == 1, "the member's connection closed with its socket")
+            #expect(try await relay.participants(reach: 1) == 1, "the member's connection closed with its socket")
             await relay.closeRoom(roomID: Self.room)
             #expect(await relay.snapshot().participants == 0, "the WHIP publisher's too")
             #expect(await relay.snapshot().rooms == 0)
