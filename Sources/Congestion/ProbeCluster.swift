@@ -14,10 +14,14 @@ public struct ProbeCluster: Sendable, Equatable {
     /// Burst duration, ns (libwebrtc `min_probe_duration`).
     public static let duration: Int64 = 15_000_000
 
-    public init(id: Int, bitrate: UInt64, minPackets: Int = ProbeCluster.defaultMinPackets, minBytes: Int? = nil) {
+    /// `duration` (ns) sets `minBytes` when that is not given.
+    public init(
+        id: Int, bitrate: UInt64, minPackets: Int = ProbeCluster.defaultMinPackets, minBytes: Int? = nil,
+        duration: Int64 = ProbeCluster.duration
+    ) {
         self.id = id
         self.bitrate = bitrate
         self.minPackets = minPackets
-        self.minBytes = minBytes ?? Int(clamping: UInt64(clamping: Double(bitrate) * Double(Self.duration) / 8e9))
+        self.minBytes = minBytes ?? Int(clamping: UInt64(clamping: Double(bitrate) * Double(duration) / 8e9))
     }
 }

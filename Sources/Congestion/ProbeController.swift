@@ -31,11 +31,19 @@ public struct ProbeController: Sendable {
     static let recoveryDelay: Int64 = 1_000_000_000
     /// ...to this fraction of the rate before the drop (libwebrtc: 0.85).
     static let recoveryFraction = 0.85
-    /// Application-requested probes are at least this far apart.
+    /// Application-requested probes are at least this far apart...
     static let requestInterval: Int64 = 1_000_000_000
+    /// ...and at least this far above the estimate, even when the application wants only a little more: a
+    /// probe 5 % above the estimate is lost in the arrival times' noise, and proves nothing either way.
+    static let minimumRequestStep = 1.25
 
     public private(set) var state: State = .initial
     public let maximum: UInt64
+    /// How long a probe toward what the application wants (or back after a drop) lasts, and the probes
+    /// that follow its good result; the start's probes keep libwebrtc's 15 ms.
+    public let requestDuration: Int64
+    /// The duration of the probe a good result continues.
+    private var furtherDuration = ProbeCluster.duration
     private var estimate: UInt64
     private var usage: BandwidthUsage = .normal
     /// Clusters asked for but not yet polled: at most two (the initial pair), so two inline slots.
@@ -47,9 +55,10 @@ public struct ProbeController: Sendable {
     private var desired: UInt64?
     private var largeDrop: (time: Int64, before: UInt64)?
 
-    public init(initial: UInt64, maximum: UInt64) {
+    public init(initial: UInt64, maximum: UInt64, requestDuration: Int64 = ProbeCluster.duration) {
         estimate = initial
         self.maximum = maximum
+        self.requestDuration = max(requestDuration, ProbeCluster.duration)
         furtherCap = maximum
     }
 
@@ -69,7 +78,7 @@ public struct ProbeController: Sendable {
         self.usage = usage
         if state == .waitingForResult, let threshold = minBitrateToProbeFurther, bitrate > threshold {
             minBitrateToProbeFurther = nil
-            enqueue(Self.furtherScale * Double(bitrate), probeFurther: true)
+            enqueue(Self.furtherScale * Double(bitrate), probeFurther: true, duration: furtherDuration)
         }
     }
 
@@ -104,25 +113,30 @@ public struct ProbeController: Sendable {
                 let target = Self.recoveryFraction * Double(drop.before)
                 if Double(estimate) < target {
                     furtherCap = maximum
-                    enqueue(target, probeFurther: false)
+                    enqueue(target, probeFurther: false, duration: requestDuration)
                     return
                 }
             }
         }
         if let desired, desired > estimate,
            lastProbe.map({ now.saturatingSubtract($0) >= Self.requestInterval }) ?? true {
-            furtherCap = desired
-            enqueue(min(Double(desired), Self.furtherScale * Double(estimate)), probeFurther: true)
+            let goal = max(Double(desired), Self.minimumRequestStep * Double(estimate))
+            furtherCap = UInt64(clamping: goal)
+            enqueue(min(goal, Self.furtherScale * Double(estimate)), probeFurther: true, duration: requestDuration)
         }
     }
 
-    private mutating func enqueue(_ bitrate: Double, probeFurther: Bool) {
+    private mutating func enqueue(_ bitrate: Double, probeFurther: Bool, duration: Int64 = ProbeCluster.duration) {
         let rate = min(UInt64(clamping: bitrate), furtherCap, maximum)
         // Probing at or below the estimate, or twice at the same rate, teaches nothing.
         guard rate > estimate, rate > (pending.1 ?? pending.0)?.bitrate ?? 0, pending.1 == nil else { return }
-        let cluster = ProbeCluster(id: nextId, bitrate: rate)
+        let cluster = ProbeCluster(id: nextId, bitrate: rate, duration: duration)
+        furtherDuration = duration
         if pending.0 == nil { pending.0 = cluster } else { pending.1 = cluster }
         nextId = nextId == Int(Int32.max) ? 1 : nextId + 1
-        minBitrateToProbeFurther = probeFurther ? UInt64(clamping: Self.furtherThreshold * Double(rate)) : nil
+        // A further probe follows only a result that lifted the estimate: one between 70 % of the probe and
+        // the estimate would otherwise start the same probe again at once, every round trip.
+        minBitrateToProbeFurther = probeFurther
+            ? max(UInt64(clamping: Self.furtherThreshold * Double(rate)), estimate) : nil
     }
 }

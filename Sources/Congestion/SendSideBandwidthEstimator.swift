@@ -17,15 +17,20 @@ public struct SendSideBandwidthEstimator: Sendable {
         public var maximumBitrate: UInt64 = 10_000_000
         /// Sent packets remembered for matching feedback (rounded up to a power of two).
         public var historyCapacity: Int = SentPacketHistory.defaultCapacity
+        /// How long probes toward `setDesiredBitrate` last (ns; at least libwebrtc's 15 ms). A sender whose
+        /// timer wakes a few ms late sends a short probe's last packet late, which reads as a lower rate: 15 ms
+        /// of probe loses up to a quarter of it to a 4 ms wake-up; 50 ms, under a tenth.
+        public var requestProbeDuration: Int64 = ProbeCluster.duration
 
         public init(
             initialBitrate: UInt64 = 1_000_000, minimumBitrate: UInt64 = 30_000, maximumBitrate: UInt64 = 10_000_000,
-            historyCapacity: Int = SentPacketHistory.defaultCapacity
+            historyCapacity: Int = SentPacketHistory.defaultCapacity, requestProbeDuration: Int64 = ProbeCluster.duration
         ) {
             self.initialBitrate = initialBitrate
             self.minimumBitrate = minimumBitrate
             self.maximumBitrate = maximumBitrate
             self.historyCapacity = historyCapacity
+            self.requestProbeDuration = requestProbeDuration
         }
     }
 
@@ -57,7 +62,8 @@ public struct SendSideBandwidthEstimator: Sendable {
         adapter = TransportFeedbackAdapter(capacity: configuration.historyCapacity)
         delayBased = DelayBasedEstimator(initial: initial, minimum: minimum, maximum: maximum)
         lossBased = LossBasedEstimator(initial: initial, minimum: minimum, maximum: maximum)
-        probeController = ProbeController(initial: initial, maximum: maximum)
+        probeController = ProbeController(
+            initial: initial, maximum: maximum, requestDuration: configuration.requestProbeDuration)
         targetBitrate = initial
     }
 

@@ -3,10 +3,12 @@ through the load tester, and 10% of them (2) each sit behind a downlink of their
 as learners at home do (scripts/impair: one htb class per capped learner's address, 150 ms of queue).
 
 Over the load tester's measured window, which opens after everyone joined and 8 s of settling (a capped
-learner starts on the top layer and is moved down within ~2 s; the relay's probes for a higher layer,
-which a shaper's burst can let through, are then at least 4-8 s apart), every uncapped
-learner must keep the top layer (640 wide) and every capped one a lower layer, all of them at < 1% packet
-loss: the relay's estimate per learner, its layer choice and its pacing keep each leg inside its link.
+learner starts on the top layer and is moved down within ~2 s), every uncapped learner must keep the top
+layer (640 wide) and every capped one a lower layer, all of them at < 1% packet loss: the relay's estimate
+per learner, its layer choice and its pacing keep each leg inside its link. A capped learner's leg probes
+for the next layer up only (not the top one), so a probe never asks its link for several times what it
+carries; a shaper's burst can still let a probe through, and the learner then moves between the two lower
+layers, which its link carries either way.
 """
 import pytest
 
@@ -30,9 +32,6 @@ def describe(viewer):
 
 
 @pytest.mark.skipif(not impairment.is_root(), reason="network namespaces need root")
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 12, open: the relay's 15 ms probes pass a home shaper's burst at any rate, so a capped learner's estimate "
-    "jumps, it is switched up to a layer its link cannot carry about once a second and loses 1-6%"))
 def test_lecture_with_a_tenth_of_the_learners_each_capped_keeps_everyone_on_a_fitting_layer_under_one_percent_loss():
     report = run_impair("--viewers", LEARNERS, "--capped-viewers", CAPPED, "--cap-kbps", CAP_KBPS, "--simulcast",
                         "--warmup", WARMUP_SECONDS, "--duration", WINDOW_SECONDS)

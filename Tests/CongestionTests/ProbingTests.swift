@@ -62,6 +62,44 @@ import Testing
         #expect(controller.poll(at: 4 * second) == nil)  // satisfied
     }
 
+    /// Wanting only a little more than the estimate still probes a quarter above it (a smaller step would be
+    /// lost in the arrival times' noise), and a result that does not lift the estimate starts no further
+    /// probe: the next one waits for the request interval, instead of the same probe every round trip.
+    @Test func aSmallWantProbesAQuarterAboveAndAFailedResultWaits() throws {
+        var controller = ProbeController(initial: 1_000_000, maximum: 10_000_000)
+        while controller.poll(at: 0) != nil {}
+        controller.onEstimate(1_000_000, usage: .normal, at: 100 * ms)
+        controller.setDesiredBitrate(1_050_000)
+        #expect(controller.poll(at: 1200 * ms)?.bitrate == 1_250_000)
+        // The result came back above 70 % of the probe but below the estimate: not a success.
+        controller.onEstimate(1_000_000, usage: .normal, at: 1300 * ms)
+        #expect(controller.poll(at: 1300 * ms) == nil)
+        #expect(controller.poll(at: 1900 * ms) == nil)
+        #expect(controller.poll(at: 2300 * ms)?.bitrate == 1_250_000, "again after the request interval")
+        // A result that lifts the estimate continues, up to what is wanted and the step.
+        controller.onEstimate(1_200_000, usage: .normal, at: 2400 * ms)
+        #expect(controller.poll(at: 2400 * ms)?.bitrate == 1_250_000)
+    }
+
+    /// Probes toward what the application wants last `requestDuration` (the relay's 50 ms), and so do the
+    /// probes their good results lead to; the start's keep 15 ms.
+    @Test func requestedProbesLastTheirConfiguredDuration() throws {
+        var controller = ProbeController(initial: 1_000_000, maximum: 10_000_000, requestDuration: 50 * ms)
+        let polled = controller.poll(at: 0)
+        let first = try #require(polled)
+        #expect(first.minBytes == 3_000_000 * 15 / 1000 / 8)
+        while controller.poll(at: 0) != nil {}
+        controller.onEstimate(1_000_000, usage: .normal, at: 100 * ms)
+        controller.setDesiredBitrate(4_000_000)
+        let asked = controller.poll(at: 1200 * ms)
+        let requested = try #require(asked)
+        #expect(requested.bitrate == 2_000_000 && requested.minBytes == 2_000_000 * 50 / 1000 / 8)
+        controller.onEstimate(1_900_000, usage: .normal, at: 1300 * ms)
+        let next = controller.poll(at: 1300 * ms)
+        let further = try #require(next)
+        #expect(further.bitrate == 3_800_000 && further.minBytes == 3_800_000 * 50 / 1000 / 8)
+    }
+
     static func packet(_ cluster: Int32, sent: Int64, arrived: Int64?, size: Int = 1000) -> PacketResult {
         PacketResult(sequenceNumber: 0, sendTime: sent, size: size, arrivalTime: arrived, probeCluster: cluster)
     }

@@ -222,6 +222,7 @@ import Testing
         var feedbackCount: UInt8 = 0
         var nextFeedback: Int64 = 100_000_000
         var layers: [(at: Int64, rid: String?)] = []
+        var probedFor: [(desired: UInt64, middle: UInt64, top: UInt64)] = []
         func elapsed() -> Int64 { let d = now - start; return d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
         for _ in 0..<(20 * 30) {
             now += .milliseconds(33)
@@ -261,6 +262,18 @@ import Testing
             }
             let rid = harness.engine.forwardedLayer(participantID: viewer.participantID, mid: mid)
             if layers.last?.rid != rid { layers.append((t, rid)) }
+            // What the leg probes for while it gets the lowest layer: the middle one (with the up-switch
+            // headroom), never the top, whose probes would ask the 120 kbit/s link for many times its rate.
+            if t >= 3_000_000_000, t < 8_000_000_000, rid == SimulcastTests.rids.first,
+                let participant = harness.engine.router.participant(id: viewer.participantID),
+                let track = participant.consumers.first?.source?.simulcast,
+                let desired = harness.engine.desiredBitrate(of: participant, now: now)
+            {
+                let rates = track.candidates(now: now).map(\.bitsPerSecond)
+                if rates.count == 3 {
+                    probedFor.append((desired, rates[1] * LayerSelector.upSwitchHeadroom / 4, rates[2]))
+                }
+            }
         }
         let estimate = harness.engine.statistics(participantID: viewer.participantID, now: now)?.bandwidth?.estimate
         print("layers over time: \(layers.map { "\($0.at / 1_000_000) ms \($0.rid ?? "-")" }), estimate \(estimate ?? 0), probes \(harness.engine.counters.probePackets)")
@@ -271,5 +284,6 @@ import Testing
         let top = try #require(layers.first { $0.at >= 8_000_000_000 && $0.rid == "f" }, "climbed back: \(layers)")
         #expect(top.at - 8_000_000_000 < 10_000_000_000, "within 10 s of the cap lifting")
         #expect(harness.engine.counters.probePackets > 0, "probes found the room")
+        #expect(!probedFor.isEmpty && probedFor.allSatisfy { $0.desired == $0.middle && $0.desired < $0.top }, "\(probedFor)")
     }
 }

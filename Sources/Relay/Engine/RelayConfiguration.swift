@@ -27,8 +27,11 @@ public struct RelayConfiguration: Sendable {
     public var transportFeedbackToPublishers = true
     /// The send-side estimator run per subscriber leg (GCC on its transport-cc feedback). The history
     /// holds 2,048 sent packets (~50 KB a leg): feedback comes every 50–100 ms, so that is seconds of sends.
+    /// Probes for a higher layer last 50 ms: the worker's timers wake late by a few ms under load, and a
+    /// 15 ms probe's late last packet made it read ~20 % low, under the estimate it was meant to lift.
     public var bandwidthEstimation = SendSideBandwidthEstimator.Configuration(
-        initialBitrate: 1_000_000, minimumBitrate: 50_000, maximumBitrate: 20_000_000, historyCapacity: 2_048)
+        initialBitrate: 1_000_000, minimumBitrate: 50_000, maximumBitrate: 20_000_000, historyCapacity: 2_048,
+        requestProbeDuration: 50_000_000)
     /// Limits that keep one client from making the relay do N× work (issue: hostile peers).
     public var limits = RelayLimits()
 

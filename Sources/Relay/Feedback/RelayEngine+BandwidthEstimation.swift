@@ -11,6 +11,8 @@ extension RelayEngine {
     static let redistributionInterval: Int64 = 1_000_000_000
     /// Kept for each audio consumer before video shares the rest: Opus at its highest plus headers.
     static let audioReserve: UInt64 = 64_000
+    /// No leg asks for more than this (a sum over many tracks saturates here).
+    static let maximumDesired: UInt64 = 100_000_000
 
     func handleTransportFeedback(_ feedback: TransportWideFeedback, from participant: Participant, now: ContinuousClock.Instant) {
         // Feedback from a leg the relay never stamped (a publisher echoing, or a forgery) moves nothing.
@@ -31,25 +33,38 @@ extension RelayEngine {
         distribute(estimate, over: participant, now: now)
     }
 
-    /// What the leg would carry if bandwidth were no object: the best simulcast layer of every track it
-    /// receives (with the selectors' up-switch headroom), plus the audio reserve. Nil when it receives no simulcast track: the relay cannot send
-    /// a single-layer stream faster or slower, so there is nothing to probe for.
+    /// What the leg needs for its next step up: for every simulcast track it receives, the next layer above
+    /// the one it gets (as far as the size it is shown at asks for), with the selectors' up-switch headroom,
+    /// plus the audio reserve. Nil when it receives no simulcast track, or every track is where its size
+    /// wants it: the relay cannot send a single-layer stream faster or slower, so there is nothing to probe
+    /// for. One layer at a time, as LiveKit's allocator probes: a probe toward the top layer from the
+    /// bottom would ask a weak link for several times what it carries, and overflow it.
     func desiredBitrate(of participant: Participant, now: ContinuousClock.Instant) -> UInt64? {
         var total: UInt64 = 0
-        var layered = false
+        var wantsMore = false
         for consumer in participant.consumers {
             guard let source = consumer.source else { continue }
             guard consumer.kind == .video else {
-                total &+= Self.audioReserve
+                total = min(total + Self.audioReserve, Self.maximumDesired)
                 continue
             }
-            guard let track = source.simulcast else { continue }
-            layered = true
-            // With the headroom a selector asks before it switches up to that layer.
-            let best = track.layers.map(\.layerStatistics.bitsPerSecond).max() ?? 0
-            total &+= best / 4 * LayerSelector.upSwitchHeadroom
+            guard let track = source.simulcast, let selector = consumer.layers else { continue }
+            let candidates = track.candidates(now: now)
+            guard !candidates.isEmpty else { continue }
+            var unlimited = selector.preferences
+            unlimited.bitsPerSecond = nil
+            let sizeRank = LayerSelector.desired(unlimited, candidates)
+                .flatMap { index in candidates.firstIndex { $0.index == index } } ?? candidates.count - 1
+            let currentRank = (selector.current ?? selector.target)
+                .flatMap { index in candidates.firstIndex { $0.index == index } } ?? -1
+            let nextRank = min(currentRank + 1, sizeRank)
+            guard nextRank >= 0 else { continue }
+            if nextRank > currentRank { wantsMore = true }
+            let (needed, overflow) = candidates[nextRank].bitsPerSecond.multipliedReportingOverflow(
+                by: LayerSelector.upSwitchHeadroom)
+            total = min(total + (overflow ? Self.maximumDesired : needed / 4), Self.maximumDesired)
         }
-        return layered ? total : nil
+        return wantsMore ? total : nil
     }
 
     /// Splits a leg's estimate over its video consumers, after a reserve for each audio one: equal shares,

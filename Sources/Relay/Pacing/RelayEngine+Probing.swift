@@ -32,7 +32,10 @@ extension RelayEngine {
         guard participant.probe == nil, var cluster = participant.bandwidth?.pollProbe(at: nanoseconds),
             let estimate = participant.bandwidth?.targetBitrate
         else { return }
-        let ceiling = desiredBitrate(of: participant, now: clock.instant(nanoseconds)).map { $0 + $0 / 10 } ?? 0
+        // Up to what the next layer needs and a little more, or a quarter above the estimate when that is
+        // more (a smaller step is lost in the noise of arrival times; `ProbeController.minimumRequestStep`).
+        let ceiling = desiredBitrate(of: participant, now: clock.instant(nanoseconds))
+            .map { max($0 + $0 / 10, estimate + estimate / 4) } ?? 0
         guard ceiling > estimate else { return }
         cluster.bitrate = min(cluster.bitrate, ceiling)
         participant.probe = ActiveProbe(cluster: cluster, startedAt: nanoseconds)
