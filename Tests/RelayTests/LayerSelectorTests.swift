@@ -49,6 +49,31 @@ import Testing
         #expect(!enhancement && base)
     }
 
+    /// A switch up the link did not hold (down again within 4 s) holds the next one back 2 s, then 4; a budget
+    /// well clear of the layer (1.5×) goes up at once, and 10 s on the higher layer forgets the failures.
+    @Test func aSwitchUpTheLinkDidNotHoldWaitsLongerEachTime() {
+        let s: Int64 = 1_000_000_000
+        var selector = LayerSelector(preferences: .init(bitsPerSecond: 200_000))
+        _ = selector.choose(Self.layers(), now: 0)
+        selector.switched(to: 0, pictureID: 1, tl0: 1)
+        func step(_ budget: UInt64, at time: Int64) -> Int? {
+            selector.preferences.bitsPerSecond = budget
+            _ = selector.choose(Self.layers(), now: time)
+            if let target = selector.target, target != selector.current { selector.switched(to: target, pictureID: 1, tl0: 1) }
+            return selector.current
+        }
+        #expect(step(650_000, at: 1 * s) == 1)  // 500 kbit/s with 1.25× headroom fits
+        #expect(step(300_000, at: 2 * s) == 0)  // and did not hold: a failure
+        #expect(step(650_000, at: 3 * s) == 0, "held back until 4 s")
+        #expect(step(650_000, at: 4 * s) == 1)
+        #expect(step(300_000, at: 5 * s) == 0)  // a second failure: 4 s
+        #expect(step(650_000, at: 8 * s) == 0)
+        #expect(step(760_000, at: 8 * s) == 1, "1.5× the layer is no marginal fit")
+        #expect(step(760_000, at: 18 * s) == 1)  // held for 10 s: forgotten
+        #expect(step(300_000, at: 30 * s) == 0)
+        #expect(step(650_000, at: 30 * s + s / 2) == 1, "no hold after a switch up that held")
+    }
+
     @Test func pictureNumbersRunOnAcrossASwitchAndADroppedPicture() {
         var selector = LayerSelector(preferences: .init())
         _ = selector.choose(Self.layers())

@@ -31,6 +31,8 @@ struct LayerSelector {
     /// The bandwidth's own temporal limit: when even the smallest layer does not fit, only its base
     /// temporal layer (about half its bitrate with two or three temporal layers) is sent.
     private(set) var bandwidthTemporalLimit: UInt8 = 3
+    /// Holds a switch up back after switches up the link did not hold.
+    private(set) var backoff = UpSwitchBackoff()
 
     /// The highest temporal layer wanted now: the subscriber's limit and the bandwidth's.
     var maxTemporalLayer: UInt8 { min(preferences.maxTemporalLayer, bandwidthTemporalLimit) }
@@ -72,8 +74,9 @@ struct LayerSelector {
     }
 
     /// Chooses `desired` and `target` from the layers, smallest first. Returns whether `target` changed
-    /// to a layer other than `current` (the caller asks it for a keyframe).
-    mutating func choose(_ layers: [Candidate]) -> Bool {
+    /// to a layer other than `current` (the caller asks it for a keyframe). With `now` (engine ns), a switch
+    /// up is subject to `backoff`.
+    mutating func choose(_ layers: [Candidate], now: Int64? = nil) -> Bool {
         let before = target
         desired = Self.desired(preferences, layers, current: current)
         bandwidthTemporalLimit = 3
@@ -87,11 +90,32 @@ struct LayerSelector {
         } else {
             target = nil
         }
+        if let now { applyBackoff(from: before, in: layers, now: now) }
         if preferences.paused || (target == nil && !layers.contains { $0.index == current && $0.active }) {
             // Paused, or nothing is being sent: the next keyframe of any layer starts the consumer again.
             current = nil
         }
         return target != before && target != nil && target != current
+    }
+
+    /// Holds a new target above the current layer back while `backoff` says so, and tells `backoff` of
+    /// the switches decided.
+    private mutating func applyBackoff(from before: Int?, in layers: [Candidate], now: Int64) {
+        backoff.review(at: now)
+        func rank(_ index: Int?) -> Int? { index.flatMap { index in layers.firstIndex { $0.index == index } } }
+        guard let newRank = rank(target), target != before else { return }
+        let fromRank = rank(before) ?? rank(current)
+        guard let fromRank else { return }  // the first layer chosen is no switch
+        if newRank > fromRank {
+            guard backoff.allows(bitsPerSecond: layers[newRank].bitsPerSecond, budget: preferences.bitsPerSecond, now: now)
+            else {
+                target = before ?? current
+                return
+            }
+            backoff.switchedUp(at: now)
+        } else if newRank < fromRank {
+            backoff.switchedDown(at: now)
+        }
     }
 
     /// A layer above the one being forwarded must fit the budget with this much to spare (in quarters:

@@ -170,7 +170,7 @@ extension RelayEngine {
         for consumer: Consumer, among candidates: [LayerSelector.Candidate], in track: SimulcastTrack,
         now: ContinuousClock.Instant
     ) {
-        if consumer.layers?.choose(candidates) == true, let target = consumer.layers?.target,
+        if consumer.layers?.choose(candidates, now: clock.nanoseconds(since: now)) == true, let target = consumer.layers?.target,
             let layer = track.layers.indices.contains(target) ? track.layers[target] : nil
         {
             requestKeyframeSoon(layer, now: now)
