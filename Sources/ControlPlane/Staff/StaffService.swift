@@ -25,7 +25,6 @@ struct StaffService: Sendable {
     /// (both are checked against `is_active`); reactivated: they work again.
     func setActive(_ active: Bool, userID: Int64, staff: AuthenticatedUser, reason: String) async throws -> User {
         guard userID != staff.id else { throw APIError.unprocessable("staff cannot deactivate or reactivate themselves") }
-        let now = services.now()
         try await services.db.transaction { tx in
             guard let user = try await User.find(userID, on: tx) else { throw APIError.notFound("user") }
             if user.isSuperuser && !active, try await User.find(staff.id, on: tx)?.isSuperuser != true {
@@ -33,10 +32,8 @@ struct StaffService: Sendable {
             }
             user.isActive = active
             try await user.save(on: tx)
-            try await StaffAction(
-                staffID: staff.id, action: active ? "reactivate_user" : "deactivate_user", targetType: "user",
-                targetID: String(userID), reason: reason, at: now
-            ).create(on: tx)
+            try await audit(
+                active ? "reactivate_user" : "deactivate_user", "user", String(userID), by: staff, reason: reason, on: tx)
         }
         guard let user = try await User.find(userID, on: services.db) else { throw APIError.notFound("user") }
         return user
@@ -50,35 +47,42 @@ struct StaffService: Sendable {
         else {
             throw APIError.conflict("illegal_transition", "only a draft or scheduled session can be cancelled")
         }
-        try await StaffAction(
-            staffID: staff.id, action: "cancel_session", targetType: "session", targetID: sessionID.uuidString.lowercased(),
-            reason: reason, at: services.now()
-        ).create(on: services.db)
+        try await audit(
+            "cancel_session", "session", sessionID.uuidString.lowercased(), by: staff, reason: reason, on: services.db)
         return session
     }
 
     func setSessionHidden(_ hidden: Bool, sessionID: UUID, staff: AuthenticatedUser, reason: String) async throws {
-        try await services.db.transaction { tx in
-            guard let session = try await LearningSession.find(sessionID, on: tx) else { throw APIError.notFound("session") }
-            session.isHidden = hidden
-            try await session.save(on: tx)
-            try await StaffAction(
-                staffID: staff.id, action: hidden ? "hide_session" : "show_session", targetType: "session",
-                targetID: sessionID.uuidString.lowercased(), reason: reason, at: services.now()
-            ).create(on: tx)
-        }
+        try await setHidden(hidden, LearningSession.self, id: sessionID, auditID: sessionID.uuidString.lowercased(),
+                            staff: staff, reason: reason)
     }
 
     func setFeedbackHidden(_ hidden: Bool, feedbackID: Int64, staff: AuthenticatedUser, reason: String) async throws {
+        try await setHidden(hidden, Feedback.self, id: feedbackID, auditID: String(feedbackID), staff: staff, reason: reason)
+    }
+
+    /// Hides a row from public lists (or shows it again) and logs it, in one transaction.
+    private func setHidden<Row: StaffHideable>(
+        _ hidden: Bool, _ row: Row.Type, id: Row.IDValue, auditID: String, staff: AuthenticatedUser, reason: String
+    ) async throws {
         try await services.db.transaction { tx in
-            guard let feedback = try await Feedback.find(feedbackID, on: tx) else { throw APIError.notFound("feedback") }
-            feedback.isHidden = hidden
-            try await feedback.save(on: tx)
-            try await StaffAction(
-                staffID: staff.id, action: hidden ? "hide_feedback" : "show_feedback", targetType: "feedback",
-                targetID: String(feedbackID), reason: reason, at: services.now()
-            ).create(on: tx)
+            guard let found = try await Row.find(id, on: tx) else { throw APIError.notFound(Row.auditName) }
+            found.isHidden = hidden
+            try await found.save(on: tx)
+            try await audit(
+                (hidden ? "hide_" : "show_") + Row.auditName, Row.auditName, auditID, by: staff, reason: reason, on: tx)
         }
+    }
+
+    /// The audit row of a staff action, on the caller's transaction when it has one.
+    private func audit(
+        _ action: String, _ targetType: String, _ targetID: String, by staff: AuthenticatedUser, reason: String,
+        on db: any Database
+    ) async throws {
+        try await StaffAction(
+            staffID: staff.id, action: action, targetType: targetType, targetID: targetID, reason: reason,
+            at: services.now()
+        ).create(on: db)
     }
 
     func payments(_ page: Pagination) async throws -> [Payment] {
@@ -107,4 +111,18 @@ struct StaffService: Sendable {
             """).all().map { try $0.decode(column: "id", as: Int64.self) }
         return ids.isEmpty ? [] : try await User.query(on: services.db).filter(\.$id ~~ ids).sort(\.$id).all()
     }
+}
+
+/// A row staff can hide from public lists; `auditName` names it in the audit log and in a 404.
+protocol StaffHideable: Model {
+    static var auditName: String { get }
+    var isHidden: Bool? { get set }
+}
+
+extension LearningSession: StaffHideable {
+    static var auditName: String { "session" }
+}
+
+extension Feedback: StaffHideable {
+    static var auditName: String { "feedback" }
 }
