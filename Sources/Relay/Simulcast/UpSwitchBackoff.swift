@@ -3,14 +3,15 @@
 /// Each switch up costs a keyframe. On a link near a layer's bitrate the estimate (lifted by a probe that a
 /// shaper's burst let through) can say "fits" a moment before the queue says otherwise, and the consumer
 /// then moves up and down every second or two, each time pushing a keyframe into a full queue. A switch
-/// down within `failureWindow` of the switch up makes the next switch up wait `hold`: 2 s, doubled by each
-/// such failure up to 8 s; staying up for `clearAfter` forgets the failures. A budget of `clearMargin` times
+/// down within `failureWindow` of the switch up makes the next switch up wait `hold`: 2 s, then 4 s (at
+/// most: a longer hold kept a learner whose cap lifted off the top layer past 10 s); staying up for
+/// `clearAfter` forgets the failures. A budget of `clearMargin` times
 /// the layer's bitrate is no marginal fit and switches at once, so a cap that lifts (whose probes find
 /// twice the estimate) is not held back. Times are the engine clock's nanoseconds.
 struct UpSwitchBackoff: Equatable {
     static let failureWindow: Int64 = 4_000_000_000
     static let initialHold: Int64 = 2_000_000_000
-    static let maximumHold: Int64 = 8_000_000_000
+    static let maximumHold: Int64 = 4_000_000_000
     static let clearAfter: Int64 = 10_000_000_000
     static let clearMargin = 1.5
 
