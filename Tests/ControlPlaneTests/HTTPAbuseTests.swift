@@ -420,7 +420,7 @@ import Glibc
         ServeCommandTests.exchange(
             "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
                 + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-            port: port, timeout: 3)
+            port: port, timeout: 15)
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ServeCommandTests.binary)))

@@ -4,7 +4,7 @@ extension RelayService {
     /// Polls until the relay holds `count` participants (or `seconds` pass) and returns what it holds:
     /// leaving and unpublishing run on the relay's worker after the socket message is read, and the whole
     /// suite shares two cores, so a fixed sleep races them.
-    func participants(reach count: Int, within seconds: Int = 10) async throws -> Int {
+    func participants(reach count: Int, within seconds: Int = 30) async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(seconds)
         var now = await snapshot().participants
         while now != count, ContinuousClock.now < deadline {
