@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -100,6 +102,8 @@ let package = Package(
 
         // Control plane. RoomToken is tiny on purpose: the relay verifies room tokens with it and no database.
         .target(name: "RoomToken", dependencies: [.product(name: "JWTKit", package: "jwt-kit")]),
+        // Group commit on a second SQLite connection, through the SQLite that SQLiteNIO compiles in.
+        .target(name: "SQLiteGroupCommit", dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio")]),
         .target(
             name: "ControlPlane",
             dependencies: [
@@ -113,6 +117,8 @@ let package = Package(
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SQLiteGroupCommit",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,6 +198,7 @@ let package = Package(
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ]),
         .testTarget(name: "RoomMessagesTests", dependencies: ["RoomMessages"]),
+        .testTarget(name: "SQLiteGroupCommitTests", dependencies: ["SQLiteGroupCommit"]),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [

@@ -3,8 +3,10 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import Logging
+import Synchronization
 import NIOCore
 import NIOPosix
+import SQLiteGroupCommit
 
 /// The glue Vapor would otherwise provide: a FluentKit `Databases` for SQLite or PostgreSQL, its migrations,
 /// and a `Database` handle for request handlers.
@@ -18,6 +20,12 @@ public final class PeerLearnDatabase: Sendable {
     private let logger: Logger
     /// The SQLite database's own one-thread loop, stopped on shutdown.
     private let ownedGroup: MultiThreadedEventLoopGroup?
+    private let sqlitePath: String
+    /// SQLite's group-commit writer for the booking flow's hot writes (`BookingService+SQLite`); opened by
+    /// `migrate()`, once the schema exists. Nil on PostgreSQL, whose server commits concurrent
+    /// transactions together by itself.
+    public var groupCommit: GroupCommitWriter? { writer.withLock { $0 } }
+    private let writer = Mutex<GroupCommitWriter?>(nil)
 
     /// Opens the configured database: PostgreSQL when `url` is set, else the SQLite file at `sqlitePath`.
     ///
@@ -26,6 +34,7 @@ public final class PeerLearnDatabase: Sendable {
     public init(url: String, sqlitePath: String, postgresSchema: String = "", logger: Logger) throws {
         self.logger = logger
         self.postgresSchema = postgresSchema
+        self.sqlitePath = sqlitePath
         if url.isEmpty {
             try FileManager.default.createDirectory(
                 atPath: (sqlitePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -72,7 +81,21 @@ public final class PeerLearnDatabase: Sendable {
             databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()
+        if backend == .sqlite, groupCommit == nil {
+            let databases = databases
+            let logger = logger
+            // Each batch holds Fluent's one connection, so the two connections never write at once.
+            let opened = try GroupCommitWriter(path: sqlitePath) { batch in
+                guard let db = databases.database(logger: logger, on: databases.eventLoopGroup.any()) else {
+                    throw DatabaseError.closed
+                }
+                try await db.withConnection { _ in await batch() }
+            }
+            writer.withLock { $0 = opened }
+        }
     }
+
+    enum DatabaseError: Error { case closed }
 
     /// Drops a PostgreSQL schema and everything in it (scratch schemas of tests and benchmarks).
     public func dropSchema(_ schema: String) async throws {
@@ -82,6 +105,7 @@ public final class PeerLearnDatabase: Sendable {
 
     /// Closes every connection. Safe to call more than once.
     public func shutdown() async {
+        if let writer = writer.withLock({ current in defer { current = nil }; return current }) { await writer.close() }
         await databases.shutdownAsync()
         try? await ownedGroup?.shutdownGracefully()
     }

@@ -26,97 +26,28 @@ struct BookingService: Sendable {
     let services: ControlPlaneServices
 
     func book(sessionID: UUID, learnerID: Int64, cardToken: String, idempotencyKey: String?) async throws -> Booking {
-        let db = services.db
-        // One statement reads the session and whether this learner already holds a live booking for it.
-        let row = try await db.sql.raw("""
-            SELECT sessions.*, EXISTS (SELECT 1 FROM bookings WHERE bookings.session_id = sessions.id \
-            AND bookings.learner_id = \(bind: learnerID) \
-            AND bookings.status IN (\(bind: BookingStatus.pending.rawValue), \(bind: BookingStatus.confirmed.rawValue))) \
-            AS already_booked FROM sessions WHERE sessions.id = \(bind: sessionID)
-            """).first()
-        guard let row else { throw APIError.notFound("session") }
-        let session = try row.decode(fluentModel: LearningSession.self)
-        guard session.status != .draft else { throw APIError.notFound("session") }
-        guard session.status == .scheduled else {
-            throw APIError.conflict("session_not_bookable", "a \(session.status.rawValue) session cannot be booked")
-        }
-        // A private session arranged from a request is its learner's alone (public ones skip the lookup).
-        if !session.isPublic, let owner = try await RequestService.bookableOnlyBy(sessionID: sessionID, on: db), owner != learnerID {
-            throw APIError.forbidden("this private session was arranged for another learner")
-        }
-        if try row.decode(column: "already_booked", as: Bool.self) {
-            throw APIError.conflict("already_booked", "you already hold a booking for this session")
-        }
-        // Availability (the seed's "Session Full" branch) before any money moves; re-checked atomically below.
-        guard session.currentParticipants < session.maxParticipants else {
-            throw APIError.conflict("session_full", "session is full")
-        }
-
-        let paid = session.priceCents > 0
         let key = "booking:\(learnerID):\(sessionID):\(idempotencyKey ?? UUID().uuidString)"
         let now = services.now()
         // Step 1: the seat, the pending booking and the pending payment, committed before the processor call.
-        let template = Booking()
-        template.$learner.id = learnerID
-        template.$session.id = sessionID
-        template.status = paid ? .pending : .confirmed
-        template.paymentStatus = paid ? .pending : .paid
-        template.paymentID = nil
-        template.paymentAmountCents = session.priceCents
-        template.bookingTime = now
-        template.isReady = false
-        let payment = Payment()
-        payment.learnerID = learnerID
-        payment.sessionID = sessionID
-        payment.amountCents = session.priceCents
-        payment.idempotencyKey = key
-        // A free seat needs no processor: its (zero) payment is settled in this transaction.
-        payment.status = paid ? .pending : .confirmed
-        let booking: Booking
-        do {
-            if paid, services.database.backend == .postgres {
-                // One statement; a transaction around it only when a client key could collide.
-                let reserve = { @Sendable (db: any Database) async throws -> Booking in
-                    guard let (booking, paymentID) = try await Self.reserveOnPostgres(template, payment: payment, now: now, on: db) else {
-                        throw APIError.conflict("session_full", "session is full")
-                    }
-                    guard let paymentID else {
-                        throw APIError.conflict("already_booked", "you already hold a booking for this session")
-                    }
-                    payment.bookingID = booking.id
-                    payment.id = paymentID
-                    return booking
-                }
-                booking = idempotencyKey == nil ? try await reserve(db) : try await db.transaction { try await reserve($0) }
-            } else {
-                booking = try await db.transaction { tx in
-                    let seat = try await tx.sql.raw("""
-                        UPDATE sessions SET current_participants = current_participants + 1, updated_at = \(bind: now) \
-                        WHERE id = \(bind: sessionID) AND status = \(bind: SessionStatus.scheduled.rawValue) \
-                        AND current_participants < max_participants RETURNING id
-                        """).all()
-                    guard !seat.isEmpty else { throw APIError.conflict("session_full", "session is full") }
-                    try await template.create(on: tx)
-                    payment.bookingID = template.id
-                    payment.id = try await Self.recordPayment(payment, on: tx)
-                    if !paid { try await Self.announce(template, session: session, on: tx) }
-                    return template
-                }
-            }
-        } catch {
-            if let error = error as? any DatabaseError, error.isConstraintFailure {
-                // The partial unique index caught a double booking racing this one (or its payment key).
-                throw APIError.conflict("already_booked", "you already hold a booking for this session")
-            }
-            throw error
+        let reservation: Reservation
+        if let writer = services.database.groupCommit {
+            reservation = try await Self.reserveOnSQLite(
+                writer, sessionID: sessionID, learnerID: learnerID, key: key, now: now, stamp: Date())
+        } else if let reserved = try await reserveOnPostgres(
+            sessionID: sessionID, learnerID: learnerID, key: key, clientKey: idempotencyKey != nil, now: now) {
+            reservation = reserved
+        } else {
+            reservation = try await reserve(sessionID: sessionID, learnerID: learnerID, key: key, clientKey: idempotencyKey != nil, now: now)
         }
-        guard paid else { return booking }
+        let (booking, payment, session) = (reservation.booking, reservation.payment, reservation.session)
+        guard reservation.paid else { return booking }
+        let priceCents = booking.paymentAmountCents
 
         // Step 2: the processor. A failure here leaves the pending rows; only a definite answer settles them.
         let charge: PaymentCharge
         do {
             charge = try await services.payments.charge(
-                amountCents: session.priceCents, cardToken: cardToken, idempotencyKey: key)
+                amountCents: priceCents, cardToken: cardToken, idempotencyKey: key)
         } catch {
             switch error {
             case .declined(let reason):
@@ -136,6 +67,123 @@ struct BookingService: Sendable {
             throw APIError.conflict("session_not_bookable", "the session was cancelled while the payment was processed; it is refunded")
         }
         return confirmed
+    }
+
+    /// What step 1 leaves for the rest of the flow.
+    struct Reservation: Sendable {
+        var booking: Booking
+        var payment: Payment
+        var session: BookedSession
+        /// False for a free seat, which step 1 already confirmed and announced.
+        var paid: Bool
+    }
+
+    /// The session facts the announcement needs, so later steps need not read the session again.
+    struct BookedSession: Sendable {
+        var id: UUID
+        var title: String
+        var schedule: Date
+        var mentorID: Int64
+
+        init(id: UUID, title: String, schedule: Date, mentorID: Int64) {
+            (self.id, self.title, self.schedule, self.mentorID) = (id, title, schedule, mentorID)
+        }
+
+        init(_ session: LearningSession) throws {
+            guard let id = session.id else { throw APIError.notFound("session") }
+            self.init(id: id, title: session.title, schedule: session.schedule, mentorID: session.$mentor.id)
+        }
+    }
+
+    /// The seed's "availability" branch, in the order the errors are reported; the seat itself is taken
+    /// (and capacity re-checked) atomically afterwards.
+    static func checkBookable(
+        status: SessionStatus, isPublic: Bool, privateOwner: Int64?, learnerID: Int64, alreadyBooked: Bool,
+        current: Int64, maximum: Int64
+    ) throws {
+        guard status != .draft else { throw APIError.notFound("session") }
+        guard status == .scheduled else {
+            throw APIError.conflict("session_not_bookable", "a \(status.rawValue) session cannot be booked")
+        }
+        // A private session arranged from a request is its learner's alone.
+        if !isPublic, let privateOwner, privateOwner != learnerID {
+            throw APIError.forbidden("this private session was arranged for another learner")
+        }
+        if alreadyBooked { throw APIError.conflict("already_booked", "you already hold a booking for this session") }
+        guard current < maximum else { throw APIError.conflict("session_full", "session is full") }
+    }
+
+    /// Step 1's general path through Fluent's connection: one read for the checks (and the precise error when
+    /// one fails), then one transaction for a free seat (settled and announced at once) or, on PostgreSQL,
+    /// the one-statement reservation for a paid one.
+    private func reserve(sessionID: UUID, learnerID: Int64, key: String, clientKey: Bool, now: Date) async throws -> Reservation {
+        let db = services.db
+        // One statement reads the session and whether this learner already holds a live booking for it.
+        let row = try await db.sql.raw("""
+            SELECT sessions.*, EXISTS (SELECT 1 FROM bookings WHERE bookings.session_id = sessions.id \
+            AND bookings.learner_id = \(bind: learnerID) \
+            AND bookings.status IN (\(bind: BookingStatus.pending.rawValue), \(bind: BookingStatus.confirmed.rawValue))) \
+            AS already_booked FROM sessions WHERE sessions.id = \(bind: sessionID)
+            """).first()
+        guard let row else { throw APIError.notFound("session") }
+        let session = try row.decode(fluentModel: LearningSession.self)
+        // Public sessions skip the request lookup.
+        let owner = session.isPublic ? nil : try await RequestService.bookableOnlyBy(sessionID: sessionID, on: db)
+        try Self.checkBookable(
+            status: session.status, isPublic: session.isPublic, privateOwner: owner, learnerID: learnerID,
+            alreadyBooked: try row.decode(column: "already_booked", as: Bool.self),
+            current: Int64(session.currentParticipants), maximum: Int64(session.maxParticipants))
+        let booked = try BookedSession(session)
+
+        let paid = session.priceCents > 0
+        let template = Booking()
+        template.$learner.id = learnerID
+        template.$session.id = sessionID
+        template.status = paid ? .pending : .confirmed
+        template.paymentStatus = paid ? .pending : .paid
+        template.paymentID = nil
+        template.paymentAmountCents = session.priceCents
+        template.bookingTime = now
+        template.isReady = false
+        let payment = Payment()
+        payment.learnerID = learnerID
+        payment.sessionID = sessionID
+        payment.amountCents = session.priceCents
+        payment.idempotencyKey = key
+        // A free seat needs no processor: its (zero) payment is settled in this transaction.
+        payment.status = paid ? .pending : .confirmed
+        let booking: Booking
+        do {
+            if paid, services.database.backend == .postgres {
+                // The checks passed a moment after the one-statement reservation failed: a seat race.
+                guard let reserved = try await reserveOnPostgres(
+                    sessionID: sessionID, learnerID: learnerID, key: key, clientKey: clientKey, now: now) else {
+                    throw APIError.conflict("session_full", "session is full")
+                }
+                return reserved
+            } else {
+                booking = try await db.transaction { tx in
+                    let seat = try await tx.sql.raw("""
+                        UPDATE sessions SET current_participants = current_participants + 1, updated_at = \(bind: now) \
+                        WHERE id = \(bind: sessionID) AND status = \(bind: SessionStatus.scheduled.rawValue) \
+                        AND current_participants < max_participants RETURNING id
+                        """).all()
+                    guard !seat.isEmpty else { throw APIError.conflict("session_full", "session is full") }
+                    try await template.create(on: tx)
+                    payment.bookingID = template.id
+                    payment.id = try await Self.recordPayment(payment, on: tx)
+                    if !paid { try await Self.announce(template, session: booked, on: tx) }
+                    return template
+                }
+            }
+        } catch {
+            if let error = error as? any DatabaseError, error.isConstraintFailure {
+                // The partial unique index caught a double booking racing this one (or its payment key).
+                throw APIError.conflict("already_booked", "you already hold a booking for this session")
+            }
+            throw error
+        }
+        return Reservation(booking: booking, payment: payment, session: booked, paid: paid)
     }
 
     /// Inserts the payment row in one statement and returns its id. A failed earlier attempt with the same
@@ -164,34 +212,36 @@ struct BookingService: Sendable {
     /// `session` is the booking's session when the caller already read it (its title and time go into the
     /// email); whether it is still bookable is checked in the confirming statement either way.
     @discardableResult
-    func confirm(_ payment: Payment, charge: PaymentCharge, session known: LearningSession? = nil) async throws -> Booking? {
+    func confirm(_ payment: Payment, charge: PaymentCharge, session known: BookedSession? = nil) async throws -> Booking? {
         let now = services.now()
-        let postgres = services.database.backend == .postgres
-        let (booking, refund) = try await services.db.transaction { tx -> (Booking?, Int64?) in
-            let claimed: Bool
-            var booking: Booking?
-            if postgres, let known, let bookingID = payment.bookingID {
-                (claimed, booking) = try await Self.confirmOnPostgres(
-                    payment, bookingID: bookingID, charge: charge, session: known, now: now, on: tx)
+        if let known {
+            let confirmed = if let writer = services.database.groupCommit {
+                try await Self.confirmOnSQLite(writer, payment: payment, charge: charge, session: known, now: now, stamp: Date())
             } else {
-                claimed = try await !tx.sql.raw("""
-                    UPDATE payments SET status = \(bind: PaymentRecordStatus.confirmed.rawValue), \
-                    charge_id = \(bind: charge.id), amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
-                    WHERE id = \(bind: payment.id!) AND status = \(bind: PaymentRecordStatus.pending.rawValue) RETURNING id
-                    """).all().isEmpty
-                let session = if let known { known } else { try await LearningSession.find(payment.sessionID, on: tx) }
-                if claimed, let bookingID = payment.bookingID, let session {
-                    // Confirmed only while its session is not cancelled; the row comes back for the response.
-                    booking = try await tx.sql.raw("""
-                        UPDATE bookings SET status = \(bind: BookingStatus.confirmed.rawValue), \
-                        payment_status = \(bind: PaymentStatus.paid.rawValue), payment_id = \(bind: charge.id), \
-                        payment_amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
-                        WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) \
-                        AND EXISTS (SELECT 1 FROM sessions WHERE sessions.id = bookings.session_id \
-                        AND sessions.status <> \(bind: SessionStatus.cancelled.rawValue)) RETURNING *
-                        """).first()?.decode(fluentModel: Booking.self)
-                    if let booking { try await Self.announce(booking, session: session, on: tx) }
-                }
+                try await confirmOnPostgres(payment, charge: charge, session: known, now: now)
+            }
+            if let confirmed { return confirmed }
+        }
+        // The general path: the claim, then the booking, each checked, with the rare outcomes handled below.
+        let (booking, refund) = try await services.db.transaction { tx -> (Booking?, Int64?) in
+            var booking: Booking?
+            let claimed = try await !tx.sql.raw("""
+                UPDATE payments SET status = \(bind: PaymentRecordStatus.confirmed.rawValue), \
+                charge_id = \(bind: charge.id), amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
+                WHERE id = \(bind: payment.id!) AND status = \(bind: PaymentRecordStatus.pending.rawValue) RETURNING id
+                """).all().isEmpty
+            let session = if let known { known } else { try await LearningSession.find(payment.sessionID, on: tx).map(BookedSession.init) }
+            if claimed, let bookingID = payment.bookingID, let session {
+                // Confirmed only while its session is not cancelled; the row comes back for the response.
+                booking = try await tx.sql.raw("""
+                    UPDATE bookings SET status = \(bind: BookingStatus.confirmed.rawValue), \
+                    payment_status = \(bind: PaymentStatus.paid.rawValue), payment_id = \(bind: charge.id), \
+                    payment_amount_cents = \(bind: charge.amountCents), updated_at = \(bind: now) \
+                    WHERE id = \(bind: bookingID) AND status = \(bind: BookingStatus.pending.rawValue) \
+                    AND EXISTS (SELECT 1 FROM sessions WHERE sessions.id = bookings.session_id \
+                    AND sessions.status <> \(bind: SessionStatus.cancelled.rawValue)) RETURNING *
+                    """).first()?.decode(fluentModel: Booking.self)
+                if let booking { try await Self.announce(booking, session: session, on: tx) }
             }
             guard claimed else {
                 // Settled by someone else. If recovery already failed it (the processor had not answered
@@ -256,8 +306,8 @@ struct BookingService: Sendable {
     /// mentor's notification. Three statements and no reads: the learner's address and name are taken by
     /// the inserts themselves (`INSERT … SELECT … FROM users`), so a missing learner writes neither, as
     /// before. Rows are stamped with the wall clock, as Fluent's timestamps are.
-    private static func announce(_ booking: Booking, session: LearningSession, on tx: any Database) async throws {
-        try await MetricsService.incrementBookings(sessionID: session.id!, on: tx)
+    private static func announce(_ booking: Booking, session: BookedSession, on tx: any Database) async throws {
+        try await MetricsService.incrementBookings(sessionID: session.id, on: tx)
         let stamp = Date()
         let mail = Announcement(session: session, amountCents: booking.paymentAmountCents)
         try await tx.sql.raw("""
@@ -267,7 +317,7 @@ struct BookingService: Sendable {
             """).run()
         try await tx.sql.raw("""
             INSERT INTO notifications (user_id, title, message, notification_type, is_read, action_url, priority, \
-            created_at) SELECT \(bind: session.$mentor.id), \(bind: Announcement.title), \
+            created_at) SELECT \(bind: session.mentorID), \(bind: Announcement.title), \
             username || \(bind: mail.booked), \(bind: NotificationType.success.rawValue), \
             \(bind: false), \(bind: mail.link), \(bind: NotificationPriority.medium.rawValue), \
             \(bind: stamp) FROM users WHERE id = \(bind: booking.$learner.id)
@@ -284,12 +334,12 @@ struct BookingService: Sendable {
         let booked: String
         let link: String
 
-        init(session: LearningSession, amountCents: Int64) {
+        init(session: BookedSession, amountCents: Int64) {
             subject = "Booked: \(session.title)"
             body = "You are booked for \"\(session.title)\" at \(session.schedule.formatted(.iso8601)). "
                 + "Amount paid: \(Money.decimal(amountCents))."
             booked = " booked \"\(session.title)\"."
-            link = "/api/sessions/\(session.id!)"
+            link = "/api/sessions/\(session.id)"
         }
     }
 
