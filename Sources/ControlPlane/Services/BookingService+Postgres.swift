@@ -26,24 +26,11 @@ extension BookingService {
                 // inside the transaction this throw rolls back.
                 throw APIError.conflict("already_booked", "you already hold a booking for this session")
             }
-            let booking = Booking()
-            booking.id = row.bookingID
-            booking.$learner.id = learnerID
-            booking.$session.id = sessionID
-            booking.status = .pending
-            booking.paymentStatus = .pending
-            booking.paymentID = nil
-            booking.paymentAmountCents = row.priceCents
-            booking.bookingTime = now
-            booking.isReady = false
-            let payment = Payment()
-            payment.id = paymentID
-            payment.bookingID = row.bookingID
-            payment.learnerID = learnerID
-            payment.sessionID = sessionID
-            payment.amountCents = row.priceCents
-            payment.idempotencyKey = key
-            payment.status = .pending
+            let booking = Self.newBooking(
+                learnerID: learnerID, sessionID: sessionID, priceCents: row.priceCents, at: now, id: row.bookingID)
+            let payment = Self.newPayment(
+                learnerID: learnerID, sessionID: sessionID, amountCents: row.priceCents, key: key,
+                bookingID: row.bookingID, id: paymentID)
             let session = BookedSession(id: sessionID, title: row.title, schedule: row.schedule, mentorID: row.mentorID)
             return Reservation(booking: booking, payment: payment, session: session, paid: true)
         }
@@ -66,17 +53,9 @@ extension BookingService {
         let statement = ConfirmStatement(
             bookingID: bookingID, paymentID: paymentID, charge: charge, session: session, mail: mail, now: now, stamp: Date())
         guard let row = try await Self.execute(statement, on: services.db).first else { return nil }
-        let booking = Booking()
-        booking.id = bookingID
-        booking.$learner.id = row.learnerID
-        booking.$session.id = session.id
-        booking.status = .confirmed
-        booking.paymentStatus = .paid
-        booking.paymentID = charge.id
-        booking.paymentAmountCents = charge.amountCents
-        booking.bookingTime = row.bookingTime
-        booking.isReady = row.isReady
-        return booking
+        return Self.confirmedBooking(
+            id: bookingID, learnerID: row.learnerID, sessionID: session.id, charge: charge, bookingTime: row.bookingTime,
+            isReady: row.isReady)
     }
 
     /// Runs a prepared statement on the connection behind a Fluent PostgreSQL database (or transaction).

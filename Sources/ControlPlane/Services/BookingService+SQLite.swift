@@ -47,28 +47,14 @@ extension BookingService {
             WHERE id = ? AND status = ? AND current_participants < max_participants
             """, [SQLiteValue(now), SQLiteValue(sessionID), SQLiteValue(SessionStatus.scheduled.rawValue)])
         guard db.changes == 1 else { throw APIError.conflict("session_full", "session is full") }
-        let booking = Booking()
-        booking.$learner.id = learnerID
-        booking.$session.id = sessionID
-        booking.status = paid ? .pending : .confirmed
-        booking.paymentStatus = paid ? .pending : .paid
-        booking.paymentID = nil
-        booking.paymentAmountCents = price
-        booking.bookingTime = now
-        booking.isReady = false
+        let booking = newBooking(learnerID: learnerID, sessionID: sessionID, priceCents: price, at: now)
         booking.id = try db.first("""
             INSERT INTO bookings (learner_id, session_id, status, payment_status, payment_amount_cents, booking_time, \
             is_ready, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, [SQLiteValue(learnerID), SQLiteValue(sessionID), SQLiteValue(booking.status.rawValue),
                   SQLiteValue(booking.paymentStatus.rawValue), SQLiteValue(price), SQLiteValue(now), SQLiteValue(false),
                   SQLiteValue(stamp), SQLiteValue(stamp)])?.first?.integer
-        let payment = Payment()
-        payment.learnerID = learnerID
-        payment.sessionID = sessionID
-        payment.amountCents = price
-        payment.idempotencyKey = key
-        payment.status = paid ? .pending : .confirmed
-        payment.bookingID = booking.id
+        let payment = newPayment(learnerID: learnerID, sessionID: sessionID, amountCents: price, key: key, bookingID: booking.id)
         guard let paymentID = try db.first("""
             INSERT INTO payments (booking_id, learner_id, session_id, amount_cents, idempotency_key, status, \
             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
@@ -116,16 +102,9 @@ extension BookingService {
                           SQLiteValue(SessionStatus.cancelled.rawValue)]),
                     let learnerID = row[0].integer, let bookingTime = row[1].date
                 else { throw Uncommon() }
-                let booking = Booking()
-                booking.id = bookingID
-                booking.$learner.id = learnerID
-                booking.$session.id = session.id
-                booking.status = .confirmed
-                booking.paymentStatus = .paid
-                booking.paymentID = charge.id
-                booking.paymentAmountCents = charge.amountCents
-                booking.bookingTime = bookingTime
-                booking.isReady = row[2].bool ?? false
+                let booking = confirmedBooking(
+                    id: bookingID, learnerID: learnerID, sessionID: session.id, charge: charge, bookingTime: bookingTime,
+                    isReady: row[2].bool ?? false)
                 try announce(booking, session: session, stamp: stamp, on: db)
                 return booking
             }

@@ -136,22 +136,8 @@ struct BookingService: Sendable {
         let booked = try BookedSession(session)
 
         let paid = session.priceCents > 0
-        let template = Booking()
-        template.$learner.id = learnerID
-        template.$session.id = sessionID
-        template.status = paid ? .pending : .confirmed
-        template.paymentStatus = paid ? .pending : .paid
-        template.paymentID = nil
-        template.paymentAmountCents = session.priceCents
-        template.bookingTime = now
-        template.isReady = false
-        let payment = Payment()
-        payment.learnerID = learnerID
-        payment.sessionID = sessionID
-        payment.amountCents = session.priceCents
-        payment.idempotencyKey = key
-        // A free seat needs no processor: its (zero) payment is settled in this transaction.
-        payment.status = paid ? .pending : .confirmed
+        let template = Self.newBooking(learnerID: learnerID, sessionID: sessionID, priceCents: session.priceCents, at: now)
+        let payment = Self.newPayment(learnerID: learnerID, sessionID: sessionID, amountCents: session.priceCents, key: key)
         let booking: Booking
         do {
             if paid, services.database.backend == .postgres {
