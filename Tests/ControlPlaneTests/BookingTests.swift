@@ -152,6 +152,50 @@ import Testing
         }
     }
 
+    /// A flash sale: 30 learners at once for 12 seats, 6 of them clicking twice, beside 8 bookings of another
+    /// session. However the requests are grouped (a SQLite group commit, a PostgreSQL batch statement),
+    /// every seat goes once, nobody holds two, and every confirmed booking has exactly one payment, email,
+    /// notification and count.
+    @Test(arguments: TestBackend.all)
+    func aFlashSaleFillsEverySeatOnceWithEveryStepAccountedFor(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor")
+            let popular = try await h.createSession(mentor: mentor, maxParticipants: 12, price: 9)
+            let other = try await h.createSession(mentor: mentor, maxParticipants: 10, price: 4)
+            var crowd: [Account] = []
+            for index in 0..<30 { crowd.append(try await h.register("fan\(index)")) }
+            var others: [Account] = []
+            for index in 0..<8 { others.append(try await h.register("other\(index)")) }
+            let outcomes = try await withThrowingTaskGroup(of: (String, String, Int).self) { group in
+                for (index, learner) in crowd.enumerated() {
+                    group.addTask { (learner.username, popular, try await h.book(popular, learner: learner).status.code) }
+                    if index % 5 == 0 {
+                        group.addTask { (learner.username, popular, try await h.book(popular, learner: learner).status.code) }
+                    }
+                }
+                for learner in others {
+                    group.addTask { (learner.username, other, try await h.book(other, learner: learner).status.code) }
+                }
+                return try await group.reduce(into: [(String, String, Int)]()) { $0.append($1) }
+            }
+            let popularWins = outcomes.filter { $0.1 == popular && $0.2 == 201 }
+            #expect(popularWins.count == 12)
+            #expect(Set(popularWins.map(\.0)).count == 12, "nobody holds two seats")
+            #expect(outcomes.filter { $0.1 == popular }.allSatisfy { [201, 409].contains($0.2) })
+            #expect(outcomes.filter { $0.1 == other }.allSatisfy { $0.2 == 201 })
+            for (session, seats) in [(popular, 12), (other, 8)] {
+                #expect(try await h.session(session)["current_participants"] as? Int == seats)
+                #expect(try await h.call(.get, "/api/sessions/\(session)/metrics")["booking_count"] as? Int == seats)
+            }
+            #expect(try await h.count("bookings", where: "status = 'confirmed' AND payment_status = 'paid'") == 20)
+            #expect(try await h.count("bookings") == 20, "a refused request leaves no booking behind")
+            #expect(try await h.count("payments", where: "status = 'confirmed'") == 20)
+            #expect(try await h.count("email_outbox", where: "kind = 'booking_confirmation'") == 20)
+            #expect(try await h.count("notifications", where: "title = 'New booking'") == 20)
+            #expect(await h.payments.capturedCharges.count == 20)
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func concurrentCancelAndBookKeepTheCountExact(backend: TestBackend) async throws {
         try await TestHarness.run(backend) { h in

@@ -20,6 +20,8 @@ public struct ControlPlaneServices: Sendable {
     public let sessionEnd = SessionEndHook()
     /// The clock; tests move it to cross join windows and request expiry.
     let now: @Sendable () -> Date
+    /// PostgreSQL's booking batches (`BookingService+Postgres`); nil on SQLite, which has its group commit.
+    let bookingBatches: PostgresBookingBatches?
     let logger: Logger
 
     /// Opens the database (running migrations) and resolves the signing keys.
@@ -59,6 +61,7 @@ public struct ControlPlaneServices: Sendable {
             await database.shutdown()
             throw error
         }
+        bookingBatches = database.backend == .postgres ? PostgresBookingBatches(database: database, now: now) : nil
     }
 
     var db: any Database { database.db }
