@@ -68,10 +68,36 @@ import Testing
         #expect(step(650_000, at: 4 * s) == 1)
         #expect(step(300_000, at: 5 * s) == 0)  // a second failure: 4 s
         #expect(step(650_000, at: 8 * s) == 0)
-        #expect(step(760_000, at: 8 * s) == 1, "1.5× the layer is no marginal fit")
-        #expect(step(760_000, at: 18 * s) == 1)  // held for 10 s: forgotten
-        #expect(step(300_000, at: 30 * s) == 0)
-        #expect(step(650_000, at: 30 * s + s / 2) == 1, "no hold after a switch up that held")
+        #expect(step(650_000, at: 9 * s) == 1)
+        #expect(step(300_000, at: 10 * s) == 0)  // a third: 8 s, then 16 s at most
+        #expect(step(650_000, at: 17 * s) == 0, "the same marginal budget waits longer each time")
+        #expect(step(650_000, at: 18 * s) == 1)
+        #expect(step(300_000, at: 19 * s) == 0)
+        #expect(step(650_000, at: 34 * s) == 0)
+        #expect(step(650_000, at: 35 * s) == 1)
+        #expect(step(300_000, at: 36 * s) == 0)
+        #expect(step(650_000, at: 51 * s) == 0, "16 s at most")
+        #expect(step(650_000, at: 52 * s) == 1)
+        #expect(step(300_000, at: 53 * s) == 0)
+        #expect(step(740_000, at: 54 * s) == 0, "held: 16 s from the last failure")
+        #expect(step(760_000, at: 54 * s) == 1, "1.5× the layer is no marginal fit")
+        #expect(step(1_900_000, at: 55 * s) == 2, "the layer above the one that failed is not held")
+        #expect(step(1_900_000, at: 66 * s) == 2)  // held for 10 s: the failures are forgotten
+        #expect(step(300_000, at: 67 * s) == 0)
+        #expect(step(650_000, at: 67 * s + s / 2) == 1, "no hold after a switch up that held")
+    }
+
+    /// The hold is for the layer that failed, by rank: its measured bitrate drifting up does not make it
+    /// another layer, and the layer above it is free.
+    @Test func theHoldIsForTheLayerThatFailedHoweverItsBitrateDrifts() {
+        let s: Int64 = 1_000_000_000
+        var backoff = UpSwitchBackoff()
+        backoff.switchedUp(at: 0, layer: 1)
+        backoff.switchedDown(at: s)  // a failure: held 2 s
+        #expect(!backoff.allows(layer: 1, bitsPerSecond: 560_000, budget: 700_000, now: 2 * s))
+        #expect(!backoff.allows(layer: 0, bitsPerSecond: 150_000, budget: 200_000, now: 2 * s))
+        #expect(backoff.allows(layer: 2, bitsPerSecond: 1_500_000, budget: 1_900_000, now: 2 * s))
+        #expect(backoff.allows(layer: 1, bitsPerSecond: 560_000, budget: 700_000, now: 3 * s))
     }
 
     @Test func pictureNumbersRunOnAcrossASwitchAndADroppedPicture() {

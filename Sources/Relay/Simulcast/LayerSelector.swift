@@ -107,12 +107,13 @@ struct LayerSelector {
         let fromRank = rank(before) ?? rank(current)
         guard let fromRank else { return }  // the first layer chosen is no switch
         if newRank > fromRank {
-            guard backoff.allows(bitsPerSecond: layers[newRank].bitsPerSecond, budget: preferences.bitsPerSecond, now: now)
+            guard backoff.allows(
+                layer: newRank, bitsPerSecond: layers[newRank].bitsPerSecond, budget: preferences.bitsPerSecond, now: now)
             else {
                 target = before ?? current
                 return
             }
-            backoff.switchedUp(at: now)
+            backoff.switchedUp(at: now, layer: newRank)
         } else if newRank < fromRank {
             backoff.switchedDown(at: now)
         }
