@@ -141,8 +141,10 @@ def test_sigkill_in_a_booking_burst_loses_no_booking_or_payment():
         learners = [server.register(f"crashlearner{i}", "learner")[0] for i in range(60)]
         sessions, pending_at_kill, recovered = [], 0, 0
         rounds = 0
-        # A kill lands between a charge and its commit only by timing, so the burst is repeated (each
-        # round a fresh session) until one kill caught payments in flight, at most 5 times.
+        # The kill must land while payments are in flight (committed pending, charge taken or not, not yet
+        # confirmed). Bookings take a few ms each now (group commit), so rather than guessing a moment the
+        # test watches the file and kills as soon as it sees one; the burst is repeated (each round a fresh
+        # session) until one kill caught payments in flight, at most 5 times.
         while rounds < 5 and pending_at_kill == 0:
             rounds += 1
             session = scheduled_session(server, mentor_token, max_participants=40, price=12.5)
@@ -159,7 +161,10 @@ def test_sigkill_in_a_booking_burst_loses_no_booking_or_payment():
 
             with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
                 futures = [pool.submit(book, index) for index in range(len(learners))]
-                time.sleep(random.uniform(0.15, 0.4))
+                time.sleep(random.uniform(0.0, 0.05))
+                deadline = time.time() + 3
+                while time.time() < deadline and node.scalar("SELECT COUNT(*) FROM payments WHERE status = 'pending'") == 0:
+                    time.sleep(0.001)
                 node.kill9()
                 codes = [future.result() for future in futures]
             pending_at_kill += node.scalar("SELECT COUNT(*) FROM payments WHERE status = 'pending'")

@@ -18,7 +18,10 @@ public struct ControlPlaneServices: Sendable {
     public let rateLimiter: RateLimiter
     /// Ends a session's live room after its completion or cancellation commits; `serve` connects it.
     public let sessionEnd = SessionEndHook()
-    /// The clock; tests move it to cross join windows and request expiry.
+    /// The clock; tests move it to cross join windows and request expiry. Every domain time is read from
+    /// it (schedules, join windows, expiries, booking_time, read_at, refund back-off). Row bookkeeping
+    /// stamps (`created_at`/`updated_at`, and ages compared with them) stay on the wall clock, because
+    /// Fluent's `@Timestamp` writes those with `Date()` and the two must agree.
     let now: @Sendable () -> Date
     /// PostgreSQL's booking batches (`BookingService+Postgres`); nil on SQLite, which has its group commit.
     let bookingBatches: PostgresBookingBatches?
