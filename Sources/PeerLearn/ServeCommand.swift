@@ -107,7 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
         members.append(.init(service: OutboxDispatcher(
             database: services.database, transport: transport,
             from: configuration.emailFrom,
-            interval: .seconds(configuration.smtpHost.isEmpty ? 1 : configuration.outboxPollSeconds), logger: logger)))
+            interval: .seconds(configuration.smtpHost.isEmpty ? 1 : configuration.outboxPollSeconds), logger: logger,
+            now: services.clock)))
         members += [
             .init(service: SessionAutopilot(services: services, logger: logger)),
             .init(service: bridge), .init(service: relay), .init(service: app),

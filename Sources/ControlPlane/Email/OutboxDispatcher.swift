@@ -14,9 +14,13 @@ public struct OutboxDispatcher: Service {
     let interval: Duration
     let maxAttempts: Int
     let logger: Logger
+    /// The control plane's clock (`ControlPlaneServices.clock`), for `sent_at`.
+    let now: @Sendable () -> Date
 
     public init(database: PeerLearnDatabase, transport: any EmailTransport, from: String,
-                interval: Duration = .seconds(10), maxAttempts: Int = 5, logger: Logger) {
+                interval: Duration = .seconds(10), maxAttempts: Int = 5, logger: Logger,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
         self.database = database
         self.transport = transport
         self.from = from
@@ -53,7 +57,7 @@ public struct OutboxDispatcher: Service {
             do {
                 try await transport.send(EmailMessage(from: from, to: email.toAddress, subject: email.subject, body: email.body))
                 try await OutboxEmail.query(on: db).filter(\.$id == email.id!)
-                    .set(\.$status, to: .sent).set(\.$sentAt, to: Date()).set(\.$lastError, to: nil).update()
+                    .set(\.$status, to: .sent).set(\.$sentAt, to: now()).set(\.$lastError, to: nil).update()
                 sent += 1
             } catch {
                 let status: EmailStatus = attempt >= maxAttempts ? .failed : .pending

@@ -36,7 +36,8 @@ public struct SMTPTransport: EmailTransport {
 
     private func converse(_ message: EmailMessage) async throws {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(10))
+            // The whole conversation's deadline bounds the connect too (`send` enforces it).
+            .connectTimeout(.nanoseconds(Self.nanoseconds(timeout)))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -59,6 +60,14 @@ public struct SMTPTransport: EmailTransport {
             }
             throw SMTPError.connectionClosed
         }
+    }
+
+    /// `duration` in whole nanoseconds, saturating (NIO's `TimeAmount` counts Int64 nanoseconds).
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return scaled.addingReportingOverflow(attoseconds / 1_000_000_000).overflow ? .max : scaled + attoseconds / 1_000_000_000
     }
 
     /// Takes one CRLF-terminated line off the front of `buffer` (without the CRLF), if a whole one is there.

@@ -152,7 +152,7 @@ final class PostgresBookingBatches: Sendable {
     static func reserve(_ requests: [Reserve], now: Date, on db: any Database) async throws -> [Reserved?] {
         let statement = ReserveStatement(
             sessionIDs: requests.map(\.sessionID), learnerIDs: requests.map(\.learnerID), keys: requests.map(\.key),
-            now: now, stamp: Date())
+            now: now, stamp: now)
         var answers = [Reserved?](repeating: nil, count: requests.count)
         for (ordinal, row) in try await execute(statement, on: db) where (1...requests.count).contains(ordinal) {
             answers[ordinal - 1] = row
@@ -162,7 +162,7 @@ final class PostgresBookingBatches: Sendable {
 
     /// Step 3 for `requests`, in their order; nil where nothing was written.
     static func confirm(_ requests: [Confirm], now: Date, on db: any Database) async throws -> [Confirmed?] {
-        let statement = ConfirmStatement(requests: requests, now: now, stamp: Date())
+        let statement = ConfirmStatement(requests: requests, now: now, stamp: now)
         var answers = [Confirmed?](repeating: nil, count: requests.count)
         for (ordinal, row) in try await execute(statement, on: db) where (1...requests.count).contains(ordinal) {
             answers[ordinal - 1] = row

@@ -32,7 +32,7 @@ struct BookingService: Sendable {
         let reservation: Reservation
         if let writer = services.database.groupCommit {
             reservation = try await Self.reserveOnSQLite(
-                writer, sessionID: sessionID, learnerID: learnerID, key: key, now: now, stamp: Date())
+                writer, sessionID: sessionID, learnerID: learnerID, key: key, now: now, stamp: now)
         } else if let reserved = try await reserveOnPostgres(
             sessionID: sessionID, learnerID: learnerID, key: key, clientKey: idempotencyKey != nil, now: now) {
             reservation = reserved
@@ -157,8 +157,8 @@ struct BookingService: Sendable {
                     guard !seat.isEmpty else { throw APIError.conflict("session_full", "session is full") }
                     try await template.create(on: tx)
                     payment.bookingID = template.id
-                    payment.id = try await Self.recordPayment(payment, on: tx)
-                    if !paid { try await Self.announce(template, session: booked, on: tx) }
+                    payment.id = try await Self.recordPayment(payment, stamp: now, on: tx)
+                    if !paid { try await Self.announce(template, session: booked, stamp: now, on: tx) }
                     return template
                 }
             }
@@ -175,9 +175,8 @@ struct BookingService: Sendable {
     /// Inserts the payment row in one statement and returns its id. A failed earlier attempt with the same
     /// key (a retried request after a 5xx) is taken over; a pending or confirmed one is another request's,
     /// so the booking is refused (thrown inside the transaction, which undoes the seat and the booking).
-    /// `created_at`/`updated_at` are wall-clock, as Fluent stamps them (`PaymentRecovery` compares with `Date()`).
-    private static func recordPayment(_ payment: Payment, on db: any Database) async throws -> Int64 {
-        let stamp = Date()
+    /// `created_at`/`updated_at` come from the services' clock, which `PaymentRecovery` compares with.
+    private static func recordPayment(_ payment: Payment, stamp: Date, on db: any Database) async throws -> Int64 {
         let row = try await db.sql.raw("""
             INSERT INTO payments (booking_id, learner_id, session_id, amount_cents, idempotency_key, status, \
             created_at, updated_at) VALUES (\(bind: payment.bookingID), \(bind: payment.learnerID), \
@@ -202,7 +201,7 @@ struct BookingService: Sendable {
         let now = services.now()
         if let known {
             let confirmed = if let writer = services.database.groupCommit {
-                try await Self.confirmOnSQLite(writer, payment: payment, charge: charge, session: known, now: now, stamp: Date())
+                try await Self.confirmOnSQLite(writer, payment: payment, charge: charge, session: known, now: now, stamp: now)
             } else {
                 try await confirmOnPostgres(payment, charge: charge, session: known, now: now)
             }
@@ -227,7 +226,7 @@ struct BookingService: Sendable {
                     AND EXISTS (SELECT 1 FROM sessions WHERE sessions.id = bookings.session_id \
                     AND sessions.status <> \(bind: SessionStatus.cancelled.rawValue)) RETURNING *
                     """).first()?.decode(fluentModel: Booking.self)
-                if let booking { try await Self.announce(booking, session: session, on: tx) }
+                if let booking { try await Self.announce(booking, session: session, stamp: now, on: tx) }
             }
             guard claimed else {
                 // Settled by someone else. If recovery already failed it (the processor had not answered
@@ -291,10 +290,9 @@ struct BookingService: Sendable {
     /// The side effects of a confirmed booking, in its transaction: metrics, the learner's email, the
     /// mentor's notification. Three statements and no reads: the learner's address and name are taken by
     /// the inserts themselves (`INSERT … SELECT … FROM users`), so a missing learner writes neither, as
-    /// before. Rows are stamped with the wall clock, as Fluent's timestamps are.
-    private static func announce(_ booking: Booking, session: BookedSession, on tx: any Database) async throws {
-        try await MetricsService.incrementBookings(sessionID: session.id, on: tx)
-        let stamp = Date()
+    /// before. Rows are stamped from the services' clock.
+    private static func announce(_ booking: Booking, session: BookedSession, stamp: Date, on tx: any Database) async throws {
+        try await MetricsService.incrementBookings(sessionID: session.id, now: stamp, on: tx)
         let mail = Announcement(session: session, amountCents: booking.paymentAmountCents)
         try await tx.sql.raw("""
             INSERT INTO email_outbox (to_address, subject, body, kind, status, attempts, created_at) \

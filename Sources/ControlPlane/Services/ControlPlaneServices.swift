@@ -18,11 +18,13 @@ public struct ControlPlaneServices: Sendable {
     public let rateLimiter: RateLimiter
     /// Ends a session's live room after its completion or cancellation commits; `serve` connects it.
     public let sessionEnd = SessionEndHook()
-    /// The clock; tests move it to cross join windows and request expiry. Every domain time is read from
-    /// it (schedules, join windows, expiries, booking_time, read_at, refund back-off). Row bookkeeping
-    /// stamps (`created_at`/`updated_at`, and ages compared with them) stay on the wall clock, because
-    /// Fluent's `@Timestamp` writes those with `Date()` and the two must agree.
+    /// The clock; tests move it to cross join windows and request expiry. Every service reads time from it:
+    /// domain times (schedules, join windows, expiries, booking_time, read_at, refund back-off) and the
+    /// stamps the services write themselves (the booking flow's rows, metrics, sent mail). Only Fluent's own
+    /// `@Timestamp` columns are written with `Date()` by Fluent.
     let now: @Sendable () -> Date
+    /// `now`, for the services `serve` builds beside these (the outbox dispatcher).
+    public var clock: @Sendable () -> Date { now }
     /// PostgreSQL's booking batches (`BookingService+Postgres`); nil on SQLite, which has its group commit.
     let bookingBatches: PostgresBookingBatches?
     let logger: Logger

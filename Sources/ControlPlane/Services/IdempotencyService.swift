@@ -45,7 +45,7 @@ struct IdempotencyService: Sendable {
             }
             guard let status = existing.responseStatus, let body = existing.responseBody else {
                 // A claim older than any request can take was left by a crashed process: release it once.
-                if let created = existing.createdAt, Date().timeIntervalSince(created) > Self.abandonedAfter, !retried {
+                if let created = existing.createdAt, services.now().timeIntervalSince(created) > Self.abandonedAfter, !retried {
                     try await existing.delete(on: db)
                     return try await perform(key: key, userID: userID, fingerprint: fingerprint, retried: true, operation)
                 }

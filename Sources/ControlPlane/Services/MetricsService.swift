@@ -15,10 +15,10 @@ enum MetricsService {
     /// Counts bookings ever confirmed (a later cancellation does not erase the demand it showed).
     /// One statement, no read-back: `booking_count` enters the score linearly (`PopularityFormula`), so the
     /// score moves by the same constant; the booking path runs this once per booking.
-    static func incrementBookings(sessionID: UUID, on db: any Database) async throws {
+    static func incrementBookings(sessionID: UUID, now: Date, on db: any Database) async throws {
         try await db.sql.raw("""
             UPDATE popularity_metrics SET booking_count = booking_count + 1, \
-            popularity_score = popularity_score + \(bind: scorePerBooking), updated_at = \(bind: Date()) \
+            popularity_score = popularity_score + \(bind: scorePerBooking), updated_at = \(bind: now) \
             WHERE session_id = \(bind: sessionID)
             """).run()
     }

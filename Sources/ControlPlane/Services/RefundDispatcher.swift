@@ -166,8 +166,8 @@ public struct PaymentRecovery: Sendable {
     @discardableResult
     public func reconcile(olderThan age: TimeInterval = 0) async throws -> Outcome {
         var query = Payment.query(on: services.db).filter(\.$status == .pending)
-        // `created_at` is stamped with the wall clock (a Fluent timestamp), so the cutoff is too.
-        if age > 0 { query = query.filter(\.$createdAt <= Date().addingTimeInterval(-age)) }
+        // The booking flow stamps `created_at` from the services' clock, so the cutoff reads the same clock.
+        if age > 0 { query = query.filter(\.$createdAt <= services.now().addingTimeInterval(-age)) }
         let pending = try await query.sort(\.$id).all()
         var outcome = Outcome()
         let bookings = BookingService(services: services)
