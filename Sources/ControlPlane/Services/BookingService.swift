@@ -4,14 +4,14 @@ import Foundation
 
 /// The seed's booking flow: availability → payment → booking record → confirmation email → mentor notified.
 ///
-/// Capacity holds under concurrency because the seat is taken by one conditional statement,
-/// `UPDATE sessions SET current_participants = current_participants + 1 WHERE … < max_participants`,
-/// in the same transaction as the booking insert (on PostgreSQL, the same statement): of N racers for the
-/// last seat exactly one sees a row come back.
+/// Capacity holds under concurrency because the seat is taken atomically with the booking insert: on
+/// SQLite inside one writer job (one writer at a time, `BookingService+SQLite`), on PostgreSQL in one
+/// statement that locks the session rows first (`BookingService+Postgres`): of N racers for the last seat
+/// exactly one gets it.
 ///
-/// A paid booking costs one read and two short write transactions: 13 statements on SQLite (BEGIN and
-/// COMMIT included), 5 round trips on PostgreSQL (`BookingService+Postgres`). Nothing is read back that the
-/// flow already knows, and the side effects are written by `INSERT … SELECT` instead of read-then-insert.
+/// A paid booking is two writes: on SQLite two jobs of the group-commit writer (many bookings share each
+/// fsync), on PostgreSQL two statements shared with the concurrent bookings batched beside it. What those
+/// fast paths do not write goes through `reserve` / `confirm`'s general path below.
 ///
 /// No money is lost or taken twice across a crash (`kill -9` at any point), because every step that talks
 /// to the processor is bracketed by committed rows:
