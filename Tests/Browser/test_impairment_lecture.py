@@ -7,8 +7,9 @@ learner starts on the top layer and is moved down within ~2 s), every uncapped l
 layer (640 wide) and every capped one a lower layer, all of them at < 1% packet loss: the relay's estimate
 per learner, its layer choice and its pacing keep each leg inside its link. A capped learner's leg probes
 for the next layer up only (not the top one), so a probe never asks its link for several times what it
-carries; a shaper's burst can still let a probe through, and the learner then moves between the two lower
-layers, which its link carries either way.
+carries. A switch up its link did not hold is held for 2-16 s and is cleared early only by a budget of 1.5x
+the one it failed with (which the leg probes for while held), so a capped learner does not retry the middle
+layer with each keyframe its queue cannot take.
 """
 import pytest
 
@@ -31,14 +32,6 @@ def describe(viewer):
             f"estimate {viewer['relayEstimateKbps']} kbit/s")
 
 
-# Known gap (issue 12 stays open): run alone it passed 8 of 8 on 2026-12-03 (capped 0.00-0.19%), but in 2 of
-# 3 full clean-clone CI rehearsals that day one capped learner lost 1.24% / 2.19%. Its layer timeline shows
-# why: the relay's estimate for a 500 kbit/s link reads ~600-700 kbit/s (probes pass the shaper's burst),
-# which is 1.5x the middle layer's measured ~400-450 kbit/s, so `UpSwitchBackoff`'s "no marginal fit"
-# bypass lets it retry that layer inside its hold, and each try's keyframe overflows the queue. Still run
-# and reported on every CI run; it fails nothing until the bypass is tied to the budget that failed (and
-# the probe controller probes that high after a cap lifts).
-@pytest.mark.xfail(strict=False, reason="capped learners flap to the middle layer through the 1.5x bypass; issue 12")
 @pytest.mark.skipif(not impairment.is_root(), reason="network namespaces need root")
 def test_lecture_with_a_tenth_of_the_learners_each_capped_keeps_everyone_on_a_fitting_layer_under_one_percent_loss():
     report = run_impair("--viewers", LEARNERS, "--capped-viewers", CAPPED, "--cap-kbps", CAP_KBPS, "--simulcast",

@@ -271,7 +271,10 @@ import Testing
             {
                 let rates = track.candidates(now: now).map(\.bitsPerSecond)
                 if rates.count == 3 {
-                    probedFor.append((desired, rates[1] * LayerSelector.upSwitchHeadroom / 4, rates[2]))
+                    // A middle layer held after a failed switch asks for the budget that clears the hold.
+                    let clearing = participant.consumers.first?.layers?.backoff.clearingBudget(
+                        layer: 1, bitsPerSecond: rates[1], now: harness.engine.clock.nanoseconds(since: now))
+                    probedFor.append((desired, max(rates[1] * LayerSelector.upSwitchHeadroom / 4, clearing ?? 0), rates[2]))
                 }
             }
         }

@@ -80,7 +80,8 @@ import Testing
         #expect(step(650_000, at: 52 * s) == 1)
         #expect(step(300_000, at: 53 * s) == 0)
         #expect(step(740_000, at: 54 * s) == 0, "held: 16 s from the last failure")
-        #expect(step(760_000, at: 54 * s) == 1, "1.5× the layer is no marginal fit")
+        #expect(step(960_000, at: 54 * s) == 0, "1.5x the layer is not enough: the switch that failed had 650k")
+        #expect(step(980_000, at: 54 * s) == 1, "1.5x the failed switch's budget is no marginal fit")
         #expect(step(1_900_000, at: 55 * s) == 2, "the layer above the one that failed is not held")
         #expect(step(1_900_000, at: 66 * s) == 2)  // held for 10 s: the failures are forgotten
         #expect(step(300_000, at: 67 * s) == 0)
@@ -92,12 +93,33 @@ import Testing
     @Test func theHoldIsForTheLayerThatFailedHoweverItsBitrateDrifts() {
         let s: Int64 = 1_000_000_000
         var backoff = UpSwitchBackoff()
-        backoff.switchedUp(at: 0, layer: 1)
+        backoff.switchedUp(at: 0, layer: 1, budget: 450_000)
         backoff.switchedDown(at: s)  // a failure: held 2 s
         #expect(!backoff.allows(layer: 1, bitsPerSecond: 560_000, budget: 700_000, now: 2 * s))
         #expect(!backoff.allows(layer: 0, bitsPerSecond: 150_000, budget: 200_000, now: 2 * s))
         #expect(backoff.allows(layer: 2, bitsPerSecond: 1_500_000, budget: 1_900_000, now: 2 * s))
         #expect(backoff.allows(layer: 1, bitsPerSecond: 560_000, budget: 700_000, now: 3 * s))
+    }
+
+    /// A held layer clears at 1.5x what its failed switch had: the layer's bitrate or the budget the switch
+    /// was decided on, whichever is more. An estimate an underused capped link never bounds (the lecture's
+    /// capped learners read 600-700 kbit/s behind 500) must not retry a 420 kbit/s layer within the hold.
+    @Test func aHeldLayerClearsAtOneAndAHalfTimesWhatItsFailedSwitchHad() {
+        let s: Int64 = 1_000_000_000
+        var backoff = UpSwitchBackoff()
+        #expect(backoff.clearingBudget(layer: 1, bitsPerSecond: 420_000, now: 0) == nil, "nothing held")
+        backoff.switchedUp(at: 0, layer: 1, budget: 560_000)
+        backoff.switchedDown(at: s)
+        #expect(backoff.clearingBudget(layer: 1, bitsPerSecond: 420_000, now: 2 * s) == 840_000)
+        #expect(!backoff.allows(layer: 1, bitsPerSecond: 420_000, budget: 700_000, now: 2 * s))
+        #expect(backoff.allows(layer: 1, bitsPerSecond: 420_000, budget: 840_000, now: 2 * s))
+        #expect(backoff.clearingBudget(layer: 1, bitsPerSecond: 700_000, now: 2 * s) == 1_050_000, "a layer that grew")
+        #expect(backoff.clearingBudget(layer: 2, bitsPerSecond: 1_500_000, now: 2 * s) == nil, "the layer above is free")
+        #expect(backoff.clearingBudget(layer: 1, bitsPerSecond: 420_000, now: 3 * s) == nil, "the hold is over")
+        // A switch made through the clearing budget that fails again raises the next one.
+        backoff.switchedUp(at: 3 * s, layer: 1, budget: 840_000)
+        backoff.switchedDown(at: 4 * s)
+        #expect(backoff.clearingBudget(layer: 1, bitsPerSecond: 420_000, now: 5 * s) == 1_260_000)
     }
 
     @Test func pictureNumbersRunOnAcrossASwitchAndADroppedPicture() {

@@ -38,7 +38,8 @@ extension RelayEngine {
     /// plus the audio reserve. Nil when it receives no simulcast track, or every track is where its size
     /// wants it: the relay cannot send a single-layer stream faster or slower, so there is nothing to probe
     /// for. One layer at a time, as LiveKit's allocator probes: a probe toward the top layer from the
-    /// bottom would ask a weak link for several times what it carries, and overflow it.
+    /// bottom would ask a weak link for several times what it carries, and overflow it. A layer held after
+    /// a failed switch up asks for the budget that clears its hold.
     func desiredBitrate(of participant: Participant, now: ContinuousClock.Instant) -> UInt64? {
         var total: UInt64 = 0
         var wantsMore = false
@@ -60,9 +61,15 @@ extension RelayEngine {
             let nextRank = min(currentRank + 1, sizeRank)
             guard nextRank >= 0 else { continue }
             if nextRank > currentRank { wantsMore = true }
-            let (needed, overflow) = candidates[nextRank].bitsPerSecond.multipliedReportingOverflow(
-                by: LayerSelector.upSwitchHeadroom)
-            total = min(total + (overflow ? Self.maximumDesired : needed / 4), Self.maximumDesired)
+            let bitrate = candidates[nextRank].bitsPerSecond
+            let (headroom, overflow) = bitrate.multipliedReportingOverflow(by: LayerSelector.upSwitchHeadroom)
+            var needed = overflow ? Self.maximumDesired : headroom / 4
+            if nextRank > currentRank, let clearing = selector.backoff.clearingBudget(
+                layer: nextRank, bitsPerSecond: bitrate, now: clock.nanoseconds(since: now))
+            {
+                needed = max(needed, clearing)  // held: only the hold's clearing budget switches it up
+            }
+            total = min(total + min(needed, Self.maximumDesired), Self.maximumDesired)
         }
         return wantsMore ? total : nil
     }

@@ -113,7 +113,7 @@ struct LayerSelector {
                 target = before ?? current
                 return
             }
-            backoff.switchedUp(at: now, layer: newRank)
+            backoff.switchedUp(at: now, layer: newRank, budget: preferences.bitsPerSecond)
         } else if newRank < fromRank {
             backoff.switchedDown(at: now)
         }
