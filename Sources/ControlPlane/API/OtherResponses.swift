@@ -111,4 +111,27 @@ struct RoomTokenResponse: Codable, Sendable {
     var sessionId: UUID
     var meetingRoomId: String
     var expiresAt: Date
+    /// The relay node the room is placed on; absent when this process's own relay serves it (`serve`).
+    var relay: RelayEndpoints?
+}
+
+/// Where a room's node takes signaling: WHIP, WHEP and the room WebSocket (the web app and the load tester
+/// use `url` as their base).
+struct RelayEndpoints: Codable, Sendable {
+    var nodeId: String
+    var url: String
+    var whipUrl: String
+    var whepUrl: String
+    var websocketUrl: String
+
+    init(node: RelayNode, roomID: String) {
+        let room = roomID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? roomID
+        nodeId = node.id
+        url = node.signalingURL
+        whipUrl = "\(node.signalingURL)/whip/\(room)"
+        whepUrl = "\(node.signalingURL)/whep/\(room)"
+        let socketBase = node.signalingURL.hasPrefix("https:")
+            ? "wss:" + node.signalingURL.dropFirst("https:".count) : "ws:" + node.signalingURL.dropFirst("http:".count)
+        websocketUrl = "\(socketBase)/ws/rooms/\(room)"
+    }
 }

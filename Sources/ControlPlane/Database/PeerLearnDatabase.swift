@@ -1,6 +1,7 @@
 import FluentKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
+import PostgresNIO
 import Foundation
 import Logging
 import Synchronization
@@ -16,7 +17,9 @@ public final class PeerLearnDatabase: Sendable {
     /// Also a ServiceLifecycle `Service`: in a `ServiceGroup` it closes the pools on graceful shutdown.
     public let databases: Databases
     public let backend: Backend
-    private let postgresSchema: String
+    let postgresSchema: String
+    /// How to open a connection of its own on PostgreSQL (LISTEN holds one for as long as it listens).
+    let postgresConnection: PostgresConnection.Configuration?
     private let logger: Logger
     /// The SQLite database's own one-thread loop, stopped on shutdown.
     private let ownedGroup: MultiThreadedEventLoopGroup?
@@ -40,6 +43,7 @@ public final class PeerLearnDatabase: Sendable {
                 atPath: (sqlitePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             self.ownedGroup = group
+            self.postgresConnection = nil
             self.databases = Databases(threadPool: .singleton, on: group)
             self.databases.use(.sqlite(.file(sqlitePath), sqlLogLevel: .trace), as: .sqlite)
             self.backend = .sqlite
@@ -48,6 +52,7 @@ public final class PeerLearnDatabase: Sendable {
             self.databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
             var configuration = try SQLPostgresConfiguration(url: url)
             if !postgresSchema.isEmpty { configuration.searchPath = [postgresSchema] }
+            self.postgresConnection = configuration.coreConfiguration
             self.databases.use(
                 .postgres(configuration: configuration, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
             self.backend = .postgres

@@ -19,5 +19,6 @@ public enum PeerLearnMigrations {
         AddMentorRating(),
         AddRequestSession(),
         CreateStaffTools(),
+        CreateRelayNodes(),
     ]
 }

@@ -18,6 +18,8 @@ public struct ControlPlaneServices: Sendable {
     public let rateLimiter: RateLimiter
     /// Ends a session's live room after its completion or cancellation commits; `serve` connects it.
     public let sessionEnd = SessionEndHook()
+    /// The relay nodes and the rooms placed on them (empty with `serve`'s one process).
+    public var relays: RelayRegistry { RelayRegistry(database: database, now: now) }
     /// The clock; tests move it to cross join windows and request expiry. Every service reads time from it:
     /// domain times (schedules, join windows, expiries, booking_time, read_at, refund back-off) and the
     /// stamps the services write themselves (the booking flow's rows, metrics, sent mail). Only Fluent's own

@@ -9,7 +9,8 @@ import RoomToken
 /// `joinWindowSeconds` before the scheduled start until the scheduled end (an active session may overrun, so
 /// while active the window stays open). The mentor gets `host`; a learner needs a confirmed, paid booking and
 /// gets `participant`. A learner's first token marks their booking `is_ready`; attendance is recorded by
-/// the relay when they actually connect (`AttendanceLedger`).
+/// the relay when they actually connect (`AttendanceLedger`). With relay nodes registered (`RelayRegistry`),
+/// the answer names the node the room is placed on.
 struct RoomTokenIssuer: Sendable {
     let services: ControlPlaneServices
 
@@ -49,8 +50,11 @@ struct RoomTokenIssuer: Sendable {
         let claims = RoomClaims(
             userID: callerID, sessionID: sessionID.uuidString.lowercased(), roomID: session.meetingRoomID, role: role,
             issuedAt: now, expiresAt: expiresAt, tokenID: UUID().uuidString.lowercased())
+        // The room's node when relays run apart (placed on the least loaded one at its first token).
+        let node = try await services.relays.place(roomID: session.meetingRoomID)
         return RoomTokenResponse(
             token: try await services.roomTokens.sign(claims), role: role.rawValue, sessionId: sessionID,
-            meetingRoomId: session.meetingRoomID, expiresAt: claims.expiration.value)
+            meetingRoomId: session.meetingRoomID, expiresAt: claims.expiration.value,
+            relay: node.map { RelayEndpoints(node: $0, roomID: session.meetingRoomID) })
     }
 }

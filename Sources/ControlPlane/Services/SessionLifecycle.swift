@@ -49,6 +49,11 @@ struct SessionLifecycle: Sendable {
                 throw APIError.conflict(
                     "illegal_transition", "cannot \(transition.rawValue) a \(current.rawValue) session")
             }
+            if let ending = transition.endsRoom {
+                // In the transaction: the relay node holding the room hears of it exactly when it commits.
+                try await RelayRegistry.release(roomID: session.meetingRoomID, on: tx)
+                try await services.database.publish(RoomEvent(roomID: session.meetingRoomID, ended: ending.rawValue), on: tx)
+            }
             switch transition {
             case .schedule: try await notifyFollowers(session, on: tx)
             case .start: try await notifyLearners(session, title: "Session started", on: tx)
