@@ -69,9 +69,10 @@ final class AttackSubscriber: @unchecked Sendable {
         client: ControlPlaneClient, session: ControlPlaneClient.LiveSession, account: (token: String, userID: String),
         localAddress: String
     ) async throws {
-        let token = try await client.roomToken(session, accessToken: account.token)
+        let ticket = try await client.roomToken(session, accessToken: account.token)
+        let token = ticket.token
         let offer = try await loop.submit { self.peer.makeOffer(audio: .recvonly, video: .recvonly) }.get()
-        let (answer, resource) = try await client.exchange(kind: "whep", roomID: session.roomID, roomToken: token, offer: offer)
+        let (answer, resource) = try await client.exchange(kind: "whep", roomID: session.roomID, ticket: ticket, offer: offer)
         resourceURL = resource
         roomToken = token
         let channel = try await DatagramBootstrap(group: loop)

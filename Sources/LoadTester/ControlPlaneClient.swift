@@ -88,16 +88,26 @@ struct ControlPlaneClient: Sendable {
         return estimates
     }
 
-    func roomToken(_ session: LiveSession, accessToken: String) async throws -> String {
+    /// A room token, and the relay to signal to with it: the node the control plane placed the room on when
+    /// relays run as nodes (the answer's `relay.url`), else `relayURL`.
+    struct RoomTicket: Sendable {
+        var token: String
+        var relayURL: String
+    }
+
+    func roomToken(_ session: LiveSession, accessToken: String) async throws -> RoomTicket {
         let result = try await call(.POST, "/api/sessions/\(session.id)/room-token", token: accessToken)
         guard let token = result["token"] as? String else { throw Failure(description: "no room token") }
-        return token
+        let node = (result["relay"] as? [String: Any])?["url"] as? String
+        return RoomTicket(token: token, relayURL: node ?? relayURL)
     }
 
     /// POSTs an offer to WHIP (`publish`) or WHEP and returns the answer and the resource to DELETE.
-    func exchange(kind: String, roomID: String, roomToken: String, offer: String, watching: String? = nil)
+    func exchange(kind: String, roomID: String, ticket: RoomTicket, offer: String, watching: String? = nil)
         async throws -> (answer: String, resource: String)
     {
+        let relayURL = ticket.relayURL
+        let roomToken = ticket.token
         var url = "\(relayURL)/\(kind)/\(roomID)"
         if let watching { url += "?participant=\(watching)" }
         var request = HTTPClientRequest(url: url)

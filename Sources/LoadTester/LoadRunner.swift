@@ -260,14 +260,15 @@ public final class LoadRunner: @unchecked Sendable {
         _ session: ControlPlaneClient.LiveSession, account: (token: String, userID: String),
         role: SimulatedParticipant.Role, watching: String?
     ) async throws -> Int {
-        let roomToken = try await client.roomToken(session, accessToken: account.token)
+        let ticket = try await client.roomToken(session, accessToken: account.token)
+        let roomToken = ticket.token
         // A lecture's viewers watch the mentor.
         let sendLog = role == .publisher ? configuration.sendTime.makeLog() : sendLogs[watching ?? mentor?.userID ?? ""]
         if role == .publisher { sendLogs.register(sendLog, as: account.userID) }
         let participant = try await makeParticipant(role: role, sendLog: sendLog)
         let offer = try await participant.home.submit { participant.box.value.offer() }.get()
         let (answer, resource) = try await client.exchange(
-            kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, roomToken: roomToken, offer: offer,
+            kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, ticket: ticket, offer: offer,
             watching: watching)
         try await participant.home.submit {
             let participant = participant.box.value

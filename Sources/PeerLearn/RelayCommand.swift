@@ -27,6 +27,15 @@ struct RelayCommand: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: String = "info"
 
+    @Option(help: "This node's id in the registry (default: relay-<UDP port>). Used with a PostgreSQL databaseURL.")
+    var nodeID: String?
+
+    @Option(help: "The base URL browsers reach this node's signaling at (default: http://<httpHost>:<port>).")
+    var publicURL: String?
+
+    @Option(help: "Participants this node takes before placement prefers others (default: participantsPerWorker x workers).")
+    var capacity: Int?
+
     func run() async throws {
         var logger = Logger(label: "peerlearn.relay")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -83,10 +92,29 @@ struct RelayCommand: AsyncParsableCommand {
         // Without the control plane's database, attendance events are logged for a collector.
         let events = EventLogService(events: relay.events, logger: logger)
         logger.info("relay signaling on http://\(configuration.httpHost):\(httpPort), UDP \(settings.bindHost):\(settings.port)")
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: events), .init(service: relay), .init(service: app),
+        ]
+        // With the shared PostgreSQL database, the node joins the registry; last in the group, so on shutdown it
+        // leaves the registry before the relay stops taking peers.
+        if !configuration.databaseURL.isEmpty {
+            let database = try PeerLearnDatabase(
+                url: configuration.databaseURL, sqlitePath: configuration.sqlitePath,
+                postgresSchema: configuration.databaseSchema, logger: logger)
+            let udp = relayConfiguration.announcedAddresses.flatMap { host in
+                (0..<max(1, settings.workerCount)).map { "\(host):\(settings.port + $0)" }
+            }
+            let node = RelayNode(
+                id: nodeID ?? "relay-\(settings.port)",
+                signalingURL: publicURL ?? "http://\(configuration.httpHost):\(httpPort)", udpAddresses: udp,
+                capacity: capacity ?? settings.participantsPerWorker * max(1, settings.workerCount))
+            services.append(.init(service: database))
+            services.append(.init(service: RelayNodeAgent(
+                node: try node.validated(), registry: RelayRegistry(database: database), database: database, relay: relay,
+                rooms: rooms, logger: logger)))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: events), .init(service: relay), .init(service: app)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

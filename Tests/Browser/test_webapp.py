@@ -611,8 +611,8 @@ def start_server(data_dir, *extra, env_extra=None):
     from conftest import BINARY, free_port
     http_port, relay_port = free_port(), free_port(socket.SOCK_DGRAM)
     env = dict(os.environ, PEERLEARN_DATA_DIRECTORY=data_dir, PEERLEARN_HTTP_PORT=str(http_port),
-               PEERLEARN_RELAY_PORT=str(relay_port), PEERLEARN_BCRYPT_COST="4", PEERLEARN_DATABASE_URL="",
-               **(env_extra or {}))
+               PEERLEARN_RELAY_PORT=str(relay_port), PEERLEARN_BCRYPT_COST="4", PEERLEARN_DATABASE_URL="")
+    env.update(env_extra or {})
     log_path = os.path.join(data_dir, f"server-{http_port}.log")
     process = subprocess.Popen(
         [str(BINARY), "serve", "--config", str(ROOT / "config" / "peerlearn.json"), "--public-directory", str(ROOT / "Public"), *extra],

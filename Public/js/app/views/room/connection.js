@@ -32,7 +32,8 @@ export function roomConnection({ session, state, setState, callbacks, onJoined, 
     const holder = {};
     const guarded = Object.fromEntries(Object.entries(callbacks).map(([name, callback]) =>
       [name, (...values) => { if (state.room === holder.room) callback(...values); }]));
-    const room = new Room(location.origin, token.meeting_room_id, token.token, guarded);
+    // Signal where the control plane placed the room: a relay node of its own, or this origin.
+    const room = new Room(token.relay ? token.relay.url : location.origin, token.meeting_room_id, token.token, guarded);
     holder.room = room;
     state.room = room;
     room.socket.addEventListener("close", (event) => {
