@@ -89,29 +89,39 @@ struct RelayCommand: AsyncParsableCommand {
             router: router, server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
             configuration: .init(address: .hostname(configuration.httpHost, port: httpPort), serverName: "PeerLearn relay"),
             logger: logger)
-        // Without the control plane's database, attendance events are logged for a collector.
-        let events = EventLogService(events: relay.events, logger: logger)
         logger.info("relay signaling on http://\(configuration.httpHost):\(httpPort), UDP \(settings.bindHost):\(settings.port)")
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: events), .init(service: relay), .init(service: app),
-        ]
-        // With the shared PostgreSQL database, the node joins the registry; last in the group, so on shutdown it
-        // leaves the registry before the relay stops taking peers.
-        if !configuration.databaseURL.isEmpty {
-            let database = try PeerLearnDatabase(
-                url: configuration.databaseURL, sqlitePath: configuration.sqlitePath,
-                postgresSchema: configuration.databaseSchema, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration]
+        if configuration.databaseURL.isEmpty {
+            // Without the shared database, attendance events are logged for a collector.
+            let events = EventLogService(events: relay.events, logger: logger)
+            services = [.init(service: events), .init(service: relay), .init(service: app)]
+        } else {
+            // With the shared (PostgreSQL) database the node joins the cluster: it reports attendance through its
+            // spool, and its agent (last in the group, so the first to stop) heartbeats into the registry.
+            // Shutdown runs backwards: leave the registry, stop signaling, end the relay (departures
+            // spooled), apply the spool, close the database.
+            let control = try await ControlPlaneServices(configuration: configuration, logger: logger)
             let udp = relayConfiguration.announcedAddresses.flatMap { host in
                 (0..<max(1, settings.workerCount)).map { "\(host):\(settings.port + $0)" }
             }
-            let node = RelayNode(
+            let node = try RelayNode(
                 id: nodeID ?? "relay-\(settings.port)",
                 signalingURL: publicURL ?? "http://\(configuration.httpHost):\(httpPort)", udpAddresses: udp,
-                capacity: capacity ?? settings.participantsPerWorker * max(1, settings.workerCount))
-            services.append(.init(service: database))
-            services.append(.init(service: RelayNodeAgent(
-                node: try node.validated(), registry: RelayRegistry(database: database), database: database, relay: relay,
-                rooms: rooms, logger: logger)))
+                capacity: capacity ?? settings.participantsPerWorker * max(1, settings.workerCount)
+            ).validated()
+            let spool = try AttendanceSpool(
+                path: (configuration.dataDirectory as NSString).appendingPathComponent("relay-\(node.id)-attendance.jsonl"),
+                logger: logger)
+            let drainer = AttendanceSpoolDrainer(
+                spool: spool, ledger: AttendanceLedger(services: control), nodeID: node.id, logger: logger)
+            services = [
+                .init(service: control.database),
+                .init(service: NodeAttendanceService(spool: spool, drainer: drainer, events: relay.events, logger: logger)),
+                .init(service: relay), .init(service: app),
+                .init(service: RelayNodeAgent(
+                    node: node, registry: control.relays, database: control.database, relay: relay, rooms: rooms,
+                    logger: logger)),
+            ]
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -27,6 +27,15 @@ def database_env(schema):
     return {"PEERLEARN_DATABASE_URL": POSTGRES_URL, "PEERLEARN_DATABASE_SCHEMA": schema}
 
 
+def sql(server, query):
+    """One value from the cluster's schema, through psql."""
+    completed = subprocess.run(
+        ["psql", POSTGRES_URL.split("?")[0], "-At", "-v", "ON_ERROR_STOP=1", "-c", query],
+        env=dict(os.environ, PGOPTIONS=f"-c search_path={server.schema}"), capture_output=True, text=True, timeout=30)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """`peerlearn serve` (the control plane) and two relay nodes on one PostgreSQL schema of their own."""
@@ -37,7 +46,9 @@ def cluster():
     try:
         for name in ("node-a", "node-b"):
             nodes[name] = start_node(name, data_dir, schema)
-        yield Server(base_url, None, process, data_dir, log_path), nodes
+        server = Server(base_url, None, process, data_dir, log_path)
+        server.schema = schema
+        yield server, nodes
     finally:
         for node in nodes.values():
             stop_server(node["process"])
@@ -126,6 +137,13 @@ def test_rooms_are_placed_on_nodes_the_web_app_follows_and_ended_there(cluster, 
     assert time.monotonic() - started < 5
     assert wait_for(lambda: gauge(nodes["node-a"]["url"], "peerlearn_relay_participants") == 0, timeout=5)
     assert "session ended: closing its room" in open(nodes["node-a"]["log"]).read()
+    # The node reported the attendance to the shared database: both connections, their media, their departure.
+    def reported():
+        view = server.api("GET", f"/api/sessions/{first['id']}/statistics", mentor_auth["access_token"]).json()
+        return view if view["participant_count"] >= 2 and view["bytes_in"] > 0 else None
+    view = wait_for(reported, timeout=10)
+    assert view, server.api("GET", f"/api/sessions/{first['id']}/statistics", mentor_auth["access_token"]).text
+    assert sql(server, f"SELECT count(*) FROM participant_statistics WHERE node_id = 'node-a' AND left_at IS NULL") == "0"
 
     # node-b shuts down: it leaves the registry, and its rooms go to the node that is left at once.
     stop_server(nodes["node-b"]["process"])
@@ -153,3 +171,33 @@ def test_the_load_tester_signals_to_the_node_its_token_names(cluster):
     # One publisher's video and audio to three viewers for 3 s, all of it through a node.
     assert sum(forwarded.values()) > 3 * 3 * 50, forwarded
     assert gauge(server.base_url, "peerlearn_relay_rtp_forwarded_total") == own_before, "nothing through serve's relay"
+
+
+def test_a_node_killed_mid_lecture_closes_its_connections_when_it_comes_back(cluster):
+    from test_load_tester import LOAD
+    server, nodes = cluster
+    nodes["node-c"] = node = start_node("node-c", server.data_dir, server.schema)
+    # The load tester's lecture is placed on the idle node with the fewest rooms: node-c.
+    load = subprocess.Popen(
+        [str(LOAD), "lecture", "--viewers", "3", "--video-kbps", "300", "--url", server.base_url, "--duration", "30"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: gauge(node["url"], "peerlearn_relay_participants") >= 4, timeout=30)
+        # Joins and a 5-s snapshot reach the database through the node's spool.
+        opened = "SELECT count(*) FROM participant_statistics WHERE node_id = 'node-c' AND left_at IS NULL AND seconds_in_room > 0"
+        assert wait_for(lambda: int(sql(server, opened)) >= 4, timeout=15), sql(server, opened)
+        node["process"].kill()  # SIGKILL: no departures
+        node["process"].wait()
+    finally:
+        load.kill()
+        load.wait()
+    still_open = "SELECT count(*) FROM participant_statistics WHERE node_id = 'node-c' AND left_at IS NULL"
+    assert int(sql(server, still_open)) >= 4, "nobody told the database they left"
+    # The node comes back (same id, same spool): its earlier run's connections are closed where their last
+    # snapshot ended, and nothing it had spooled is lost or doubled.
+    nodes["node-c"] = start_node("node-c", server.data_dir, server.schema)
+    assert wait_for(lambda: sql(server, still_open) == "0", timeout=15), sql(server, still_open)
+    ends = sql(server, "SELECT count(*) FROM participant_statistics WHERE node_id = 'node-c' AND left_at IS NOT NULL")
+    assert int(ends) >= 4
+    duplicates = sql(server, "SELECT count(*) - count(DISTINCT connection_key) FROM participant_statistics WHERE node_id = 'node-c'")
+    assert duplicates == "0"

@@ -84,8 +84,18 @@ public final class PeerLearnDatabase: Sendable {
         migrations.add(PeerLearnMigrations.all)
         let migrator = Migrator(
             databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
-        try await migrator.setupIfNeeded().get()
-        try await migrator.prepareBatch().get()
+        // On PostgreSQL a relay node and the control plane may start together and migrate at once: the loser
+        // of a race fails on a table the other just created, and on a retry finds the work done.
+        for attempt in 1...3 {
+            do {
+                try await migrator.setupIfNeeded().get()
+                try await migrator.prepareBatch().get()
+                break
+            } catch where backend == .postgres && attempt < 3 {
+                logger.warning("migration failed (another process migrating?), retrying: \(error)")
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
         if backend == .sqlite, groupCommit == nil {
             let databases = databases
             let logger = logger

@@ -20,5 +20,6 @@ public enum PeerLearnMigrations {
         AddRequestSession(),
         CreateStaffTools(),
         CreateRelayNodes(),
+        AddRelayConnections(),
     ]
 }

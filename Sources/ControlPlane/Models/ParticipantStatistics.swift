@@ -30,6 +30,10 @@ public final class ParticipantStatistics: Model, @unchecked Sendable {
     @OptionalField(key: "round_trip_ms") public var roundTripMs: Double?
     @OptionalField(key: "joined_at") public var joinedAt: Date?
     @OptionalField(key: "left_at") public var leftAt: Date?
+    /// The relay node that reported it; nil for `serve`'s own relay.
+    @OptionalField(key: "node_id") public var nodeID: String?
+    /// The node's key for the connection (unique): a replayed join finds its row.
+    @OptionalField(key: "connection_key") public var connectionKey: String?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
 
     public init() {}

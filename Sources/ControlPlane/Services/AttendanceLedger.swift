@@ -1,4 +1,5 @@
 import FluentKit
+import FluentSQL
 import Foundation
 
 /// Attendance as the relay observes it (the seed's BOOKINGS `joined_at`, `left_at`,
@@ -26,18 +27,26 @@ public struct AttendanceLedger: Sendable {
     /// The connection's statistics row (zero counters, no `left_at`) is inserted in the same transaction,
     /// so from the moment the join is committed there is an open row for crash recovery to close: a
     /// process killed before the first 5-s snapshot no longer leaves the booking's `left_at` NULL forever.
-    public func joined(roomID: String, userID: String) async throws -> Connection? {
+    ///
+    /// A relay node passes `at` (when it saw the join) and `node`: its id and its key for the connection. A
+    /// join whose key is already recorded (a node replaying its spool after a restart) returns that row.
+    public func joined(
+        roomID: String, userID: String, at: Date? = nil, node: (id: String, connectionKey: String)? = nil
+    ) async throws -> Connection? {
         let db = services.database.db
         guard let userID = Int64(userID),
             let session = try await LearningSession.query(on: db).filter(\.$meetingRoomID == roomID).first(),
             let sessionID = session.id
         else { return nil }
+        if let node, let row = try await ParticipantStatistics.query(on: db).filter(\.$connectionKey == node.connectionKey).first() {
+            return Connection(sessionID: sessionID, userID: userID, joinedAt: row.joinedAt ?? at ?? services.now(), rowID: row.id)
+        }
         // The mentor's first connection opens a scheduled session (the room is open from the join window;
         // the session is active once its host is there). Learners are told it started.
         if session.status == .scheduled, session.$mentor.id == userID {
             try await SessionLifecycle(services: services).applyAutomatically(.start, sessionID: sessionID, because: "the mentor connected")
         }
-        let now = services.now()
+        let now = at ?? services.now()
         let lateAfter = session.schedule.addingTimeInterval(TimeInterval(services.configuration.lateGraceSeconds))
         let rowID = try await db.transaction { tx -> Int64? in
             if let booking = try await Booking.query(on: tx).filter(\.$session.$id == sessionID)
@@ -65,44 +74,58 @@ public struct AttendanceLedger: Sendable {
             row.audioOnly = false
             row.joinedAt = now
             row.leftAt = nil
+            row.nodeID = node?.id
+            row.connectionKey = node?.connectionKey
             try await row.create(on: tx)
             return row.id
         }
         return Connection(sessionID: sessionID, userID: userID, joinedAt: now, rowID: rowID)
     }
 
-    /// Saves a connection's statistics; with `left`, also its departure (`left_at`).
-    public func record(_ connection: Connection, _ report: ParticipantStatisticsReport, left: Bool) async throws {
+    /// Whether the database answers a trivial query now (an outage, as opposed to a refused write).
+    public func databaseAnswers() async -> Bool {
+        (try? await services.database.db.sql.raw("SELECT 1 AS one").first()) != nil
+    }
+
+    /// Saves a connection's statistics; with `left`, also its departure (`left_at`: `at`, or now).
+    public func record(_ connection: Connection, _ report: ParticipantStatisticsReport, left: Bool, at: Date? = nil) async throws {
         var report = report
         report.userID = connection.userID
         report.joinedAt = connection.joinedAt
-        report.leftAt = left ? services.now() : nil
+        report.leftAt = left ? at ?? services.now() : nil
         try await StatisticsRecorder(database: services.database)
             .record(sessionID: connection.sessionID, report, rowID: connection.rowID)
     }
 
-    /// After a crash (at start-up, before the relay admits anyone, so every open row is dangling):
+    /// After a crash of the relay `nodeID` (nil: `serve`'s own), at its start-up before it admits anyone, so
+    /// every open row of that relay is dangling:
     /// - a connection's statistics row ends where its last snapshot ended (`joined_at + seconds_in_room`).
     ///   A row that never got a snapshot has `seconds_in_room` 0 and so closes at its join time: the
     ///   relay's 5-s snapshot is the only heartbeat there is, and nothing later than the join is known;
-    /// - every booking joined and not left is closed too, at the latest end among that learner's rows in
-    ///   the session, or at its join time when it has none (a join recorded by an older version).
-    public func closeDangling() async throws {
+    /// - every booking joined and not left whose learner has no open row left (on another node) is closed
+    ///   too, at the latest end among that learner's rows in the session, or at its join time when it has
+    ///   none (a join recorded by an older version).
+    public func closeDangling(nodeID: String? = nil) async throws {
         let db = services.database.db
-        let open = try await ParticipantStatistics.query(on: db).filter(\.$leftAt == nil).all()
+        var query = ParticipantStatistics.query(on: db).filter(\.$leftAt == nil)
+        query = nodeID.map { query.filter(\.$nodeID == $0) } ?? query.filter(\.$nodeID == nil)
+        let open = try await query.all()
         for row in open {
             row.leftAt = (row.joinedAt ?? services.now()).addingTimeInterval(row.secondsInRoom)
             try await row.save(on: db)
         }
         let bookings = try await Booking.query(on: db).filter(\.$joinedAt != nil).filter(\.$leftAt == nil).all()
+        var closedSessions = Set(open.map { $0.$session.id })
         for booking in bookings {
             guard let joinedAt = booking.joinedAt else { continue }
-            let ends = try await ParticipantStatistics.query(on: db).filter(\.$session.$id == booking.$session.id)
-                .filter(\.$user.$id == booking.$learner.id).all().compactMap(\.leftAt)
-            booking.leftAt = max(joinedAt, ends.max() ?? joinedAt)
+            let rows = try await ParticipantStatistics.query(on: db).filter(\.$session.$id == booking.$session.id)
+                .filter(\.$user.$id == booking.$learner.id).all()
+            guard rows.allSatisfy({ $0.leftAt != nil }) else { continue }  // still connected through a live relay
+            booking.leftAt = max(joinedAt, rows.compactMap(\.leftAt).max() ?? joinedAt)
             try await booking.save(on: db)
+            closedSessions.insert(booking.$session.id)
         }
-        for sessionID in Set(open.map { $0.$session.id } + bookings.map { $0.$session.id }) {
+        for sessionID in closedSessions {
             try await StatisticsRecorder.aggregate(sessionID: sessionID, on: db)
         }
     }
