@@ -111,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
             now: services.clock)))
         members += [
             .init(service: SessionAutopilot(services: services, logger: logger)),
+            .init(service: RelayNodeReaper(services: services, logger: logger)),
             .init(service: bridge), .init(service: relay), .init(service: app),
         ]
         // A service that fails (the relay's port is taken, say) shuts the others down gracefully in

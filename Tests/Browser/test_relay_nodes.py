@@ -201,3 +201,50 @@ def test_a_node_killed_mid_lecture_closes_its_connections_when_it_comes_back(clu
     assert int(ends) >= 4
     duplicates = sql(server, "SELECT count(*) - count(DISTINCT connection_key) FROM participant_statistics WHERE node_id = 'node-c'")
     assert duplicates == "0"
+
+
+REJOINED_AND_DECODING = """async ({timeoutMs}) => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const page = window.peerlearnRoomPage;
+    if (page && page.room && page.room !== window.roomBeforeTheKill) {
+      const summaries = await page.room.receiving();
+      const users = Object.keys(summaries);
+      if (users.length >= 1 && users.every((u) => summaries[u].camera && summaries[u].camera.framesDecoded > 5)) return true;
+    }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return false;
+}"""
+
+
+def test_when_a_node_dies_the_web_app_resumes_on_another_and_attendance_follows(cluster, app):  # noqa: F811
+    server, nodes = cluster
+    session, (mentor_auth, mentor_script), (learner_auth, learner_script) = live_session_with(server, unique("failover"))
+    placed = placed_on(server, session, mentor_auth["access_token"])["node_id"]
+    node = nodes[placed]
+    mentor = app(f"/sessions/{session['id']}", init_script=mentor_script)
+    learner = app(f"/sessions/{session['id']}", init_script=learner_script)
+    join_room(mentor, session["id"])
+    join_room(learner, session["id"])
+    assert learner.evaluate(DECODING_FROM_ALL, {"count": 1, "timeoutMs": 20000})["ok"]
+    on_node = f"SELECT count(*) FROM participant_statistics WHERE node_id = '{placed}' AND left_at IS NULL"
+    assert wait_for(lambda: int(sql(server, on_node)) >= 2, timeout=10)
+
+    for page in (mentor, learner):
+        page.evaluate("() => { window.roomBeforeTheKill = window.peerlearnRoomPage.room; }")
+    killed = time.monotonic()
+    node["process"].kill()
+    node["process"].wait()
+    # Both pages rejoin on their own (a fresh token names a live node) and the learner sees the mentor again.
+    assert learner.evaluate(REJOINED_AND_DECODING, {"timeoutMs": 45000}), "the learner sees the mentor again"
+    recovered = time.monotonic() - killed
+    print(f"\nnode {placed} killed: the learner decoded the mentor again after {recovered:.1f} s")
+    moved = placed_on(server, session, learner_auth["access_token"])["node_id"]
+    assert moved != placed
+    # The control plane noticed the silence: the dead node's connections ended, and new ones run on the new node.
+    assert wait_for(lambda: sql(server, on_node) == "0", timeout=15), sql(server, on_node)
+    assert wait_for(lambda: int(sql(server, f"SELECT count(*) FROM participant_statistics WHERE node_id = '{moved}' "
+                                            f"AND left_at IS NULL AND session_id IN (SELECT id FROM sessions "
+                                            f"WHERE meeting_room_id = '{session['meeting_room_id']}')")) >= 2, timeout=15)
+    assert recovered < 40

@@ -124,6 +124,50 @@ import Testing
         }
     }
 
+    /// A node that goes silent: its learners' connections end at its last heartbeat, its rooms are freed, and a
+    /// learner resumes on another node with a new row (the booking open again).
+    @Test(arguments: TestBackend.all)
+    func aSilentNodesConnectionsEndAtItsLastHeartbeatAndItsRoomsMove(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let mentor = try await h.register("mira", role: "mentor")
+            let learner = try await h.register("leo")
+            let id = try await h.createSession(mentor: mentor, startsIn: 60)
+            #expect(try await h.book(id, learner: learner).status == .created)
+            let registry = h.services.relays
+            try await registry.heartbeat(Self.node("a"))
+            let placed = try #require(try await h.call(.post, "/api/sessions/\(id)/room-token", token: learner.token)["relay"] as? [String: Any])
+            #expect(placed["node_id"] as? String == "a")
+            let room = try #require(try await h.call(.get, "/api/sessions/\(id)", token: mentor.token)["meeting_room_id"] as? String)
+            let ledger = AttendanceLedger(services: h.services)
+            _ = try await ledger.joined(roomID: room, userID: String(learner.id), node: ("a", "a/1/p1"))
+            h.clock.advance(by: 3)
+            try await registry.heartbeat(Self.node("a"))
+            let lastHeartbeat = h.clock.now
+            try await registry.heartbeat(Self.node("b"))
+            let reaper = RelayNodeReaper(services: h.services, logger: .init(label: "test"))
+            #expect(try await reaper.reap().isEmpty, "both heartbeat")
+
+            // a goes silent; b keeps heartbeating.
+            h.clock.advance(by: RelayRegistry.defaultTimeout + 1)
+            try await registry.heartbeat(Self.node("b"))
+            #expect(try await reaper.reap() == ["a"])
+            #expect(try await reaper.reap().isEmpty, "settled once")
+            let row = try #require(try await ParticipantStatistics.query(on: h.services.db).first())
+            #expect(row.leftAt.map { abs($0.timeIntervalSince(lastHeartbeat)) < 0.01 } == true, "ended at the last heartbeat")
+            let booking = try #require(try await Booking.query(on: h.services.db).first())
+            #expect(booking.leftAt.map { abs($0.timeIntervalSince(lastHeartbeat)) < 0.01 } == true)
+            #expect(try await registry.liveNodes().map(\.id) == ["b"])
+
+            // The learner's page asks for a fresh token: the room is on b now, where attendance resumes.
+            let moved = try #require(try await h.call(.post, "/api/sessions/\(id)/room-token", token: learner.token)["relay"] as? [String: Any])
+            #expect(moved["node_id"] as? String == "b")
+            _ = try await ledger.joined(roomID: room, userID: String(learner.id), node: ("b", "b/1/p7"))
+            let rejoined = try #require(try await Booking.query(on: h.services.db).first())
+            #expect(rejoined.leftAt == nil, "back in the room")
+            #expect(try await ParticipantStatistics.query(on: h.services.db).count() == 2)
+        }
+    }
+
     @Test func aNodeMaySayOnlySaneThingsAboutItself() throws {
         let good = Self.node("node-1.eu_west")
         #expect(throws: Never.self) { try good.validated() }

@@ -105,13 +105,17 @@ public struct AttendanceLedger: Sendable {
     /// - every booking joined and not left whose learner has no open row left (on another node) is closed
     ///   too, at the latest end among that learner's rows in the session, or at its join time when it has
     ///   none (a join recorded by an older version).
-    public func closeDangling(nodeID: String? = nil) async throws {
+    ///
+    /// With `endingAt` (a relay node that went silent: its last heartbeat), rows close then instead, or at
+    /// their join if that was later.
+    public func closeDangling(nodeID: String? = nil, endingAt: Date? = nil) async throws {
         let db = services.database.db
         var query = ParticipantStatistics.query(on: db).filter(\.$leftAt == nil)
         query = nodeID.map { query.filter(\.$nodeID == $0) } ?? query.filter(\.$nodeID == nil)
         let open = try await query.all()
         for row in open {
-            row.leftAt = (row.joinedAt ?? services.now()).addingTimeInterval(row.secondsInRoom)
+            let joinedAt = row.joinedAt ?? services.now()
+            row.leftAt = endingAt.map { max($0, joinedAt) } ?? joinedAt.addingTimeInterval(row.secondsInRoom)
             try await row.save(on: db)
         }
         let bookings = try await Booking.query(on: db).filter(\.$joinedAt != nil).filter(\.$leftAt == nil).all()

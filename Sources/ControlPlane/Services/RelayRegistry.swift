@@ -133,6 +133,22 @@ public struct RelayRegistry: Sendable {
         return try await placement(of: roomID, on: db) ?? chosen
     }
 
+    /// Nodes whose last heartbeat is older than `timeout`, with when it was.
+    public func silentNodes() async throws -> [(id: String, lastHeartbeat: Date)] {
+        try await database.db.sql.raw("SELECT id, heartbeat_ms FROM relay_nodes WHERE heartbeat_ms < \(bind: cutoff)").all().map {
+            (try $0.decode(column: "id", as: String.self),
+             Date(timeIntervalSince1970: Double(try $0.decode(column: "heartbeat_ms", as: Int64.self)) / 1_000))
+        }
+    }
+
+    /// Removes a node that is still silent (one that heartbeat meanwhile stays); its placements go with it.
+    /// Whether it was removed.
+    public func remove(silentNodeID nodeID: String) async throws -> Bool {
+        try await database.db.sql.raw("""
+            DELETE FROM relay_nodes WHERE id = \(bind: nodeID) AND heartbeat_ms < \(bind: cutoff) RETURNING id
+            """).all().count == 1
+    }
+
     /// The room is over: its placement goes, in the caller's transaction.
     static func release(roomID: String, on db: any Database) async throws {
         try await db.sql.raw("DELETE FROM room_placements WHERE meeting_room_id = \(bind: roomID)").run()
