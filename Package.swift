@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "VP8"),
         .target(name: "Mux"),
         .target(name: "DTLS", dependencies: ["COpenSSL"]),
-        .target(name: "SRTP", dependencies: ["CSRTP"]),
+        .target(name: "SRTP", dependencies: ["CSRTP", "COpenSSL"]),
         .target(name: "MediaCodecs", dependencies: ["COpus", "CVPX"]),
         // Congestion control (GCC): send-side bandwidth estimation from transport-cc feedback, sans-IO.
         .target(name: "Congestion", dependencies: ["RTCP"]),

@@ -50,12 +50,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    for profile in [SRTPProfile.aeadAes128Gcm, .aes128CmHmacSha1_80] {
+    // GCM on both backends (the EVP one is the relay's default), AES-CM on libsrtp, the only one that has it.
+    let variants: [(SRTPProfile, SRTPContext.Backend)] = [
+        (.aeadAes128Gcm, .openSSL), (.aeadAes128Gcm, .libsrtp), (.aes128CmHmacSha1_80, .libsrtp),
+    ]
+    for (profile, backend) in variants {
         for size in [1_200, 100] {
             let plain = Packets.rtp(payloadSize: size - 12 - 8, withExtensions: true)
-            Benchmark("SRTP protect \(size) B \(profile)") { benchmark in
+            Benchmark("SRTP protect \(size) B \(profile) \(backend)") { benchmark in
                 let context = try! SRTPContext(
-                    profile: profile, direction: .outbound, masterKey: Packets.key, masterSalt: Packets.salt(profile))
+                    profile: profile, direction: .outbound, masterKey: Packets.key, masterSalt: Packets.salt(profile),
+                    backend: backend)
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2_048, alignment: 16)
                 defer { buffer.deallocate() }
                 var sequence: UInt16 = 0
@@ -68,7 +73,7 @@ let benchmarks: @Sendable () -> Void = {
                 }
             }
 
-            Benchmark("SRTP unprotect \(size) B \(profile)") { benchmark in
+            Benchmark("SRTP unprotect \(size) B \(profile) \(backend)") { benchmark in
                 // Protected packets with consecutive sequence numbers, made before measuring.
                 let sender = try! SRTPContext(
                     profile: profile, direction: .outbound, masterKey: Packets.key, masterSalt: Packets.salt(profile))
@@ -80,7 +85,8 @@ let benchmarks: @Sendable () -> Void = {
                     return packet
                 }
                 let receiver = try! SRTPContext(
-                    profile: profile, direction: .inbound, masterKey: Packets.key, masterSalt: Packets.salt(profile))
+                    profile: profile, direction: .inbound, masterKey: Packets.key, masterSalt: Packets.salt(profile),
+                    backend: backend)
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2_048, alignment: 16)
                 defer { buffer.deallocate() }
                 benchmark.startMeasurement()
