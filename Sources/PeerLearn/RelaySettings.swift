@@ -1,5 +1,6 @@
 import Foundation
 import Relay
+import SRTP
 
 /// The relay's part of `config/peerlearn.json` (its `relay` object), each key overridable by a
 /// `PEERLEARN_RELAY_*` environment variable like the control plane's keys.
@@ -18,9 +19,11 @@ struct RelaySettings: Decodable {
     var connectionsPerUser = 16
     /// Participants, connected or connecting, one worker accepts.
     var participantsPerWorker = 4_000
+    /// SRTP implementation: "auto" (OpenSSL EVP for AES-GCM, libsrtp for AES-CM), "libsrtp" or "openssl".
+    var srtpBackend = "auto"
 
     private enum CodingKeys: String, CodingKey {
-        case bindHost, port, announcedAddresses, workers, roomCapacity, connectionsPerUser, participantsPerWorker
+        case bindHost, port, announcedAddresses, workers, roomCapacity, connectionsPerUser, participantsPerWorker, srtpBackend
     }
 
     private struct File: Decodable {
@@ -38,6 +41,7 @@ struct RelaySettings: Decodable {
         roomCapacity = try c.decodeIfPresent(Int.self, forKey: .roomCapacity) ?? roomCapacity
         connectionsPerUser = try c.decodeIfPresent(Int.self, forKey: .connectionsPerUser) ?? connectionsPerUser
         participantsPerWorker = try c.decodeIfPresent(Int.self, forKey: .participantsPerWorker) ?? participantsPerWorker
+        srtpBackend = try c.decodeIfPresent(String.self, forKey: .srtpBackend) ?? srtpBackend
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -82,6 +86,10 @@ struct RelaySettings: Decodable {
         guard settings.roomCapacity >= 1 else { throw Invalid(description: "relay.roomCapacity must be >= 1") }
         guard (1...65_535).contains(settings.port) else { throw Invalid(description: "relay.port must be 1...65535") }
         guard settings.workers >= 0 else { throw Invalid(description: "relay.workers must be >= 0") }
+        if let value = environment["PEERLEARN_RELAY_SRTP_BACKEND"] { settings.srtpBackend = value }
+        guard ["auto", "libsrtp", "openssl"].contains(settings.srtpBackend) else {
+            throw Invalid(description: "relay.srtpBackend must be auto, libsrtp or openssl")
+        }
         return settings
     }
 
@@ -91,6 +99,11 @@ struct RelaySettings: Decodable {
         engine.limits.connectionsPerUser = connectionsPerUser
         engine.limits.connectionsPerToken = connectionsPerUser
         engine.limits.participantsPerWorker = participantsPerWorker
+        engine.srtpBackend = switch srtpBackend {
+        case "libsrtp": .libsrtp
+        case "openssl": .openSSL
+        default: nil
+        }
     }
 
     var workerCount: Int { workers == 0 ? ProcessInfo.processInfo.activeProcessorCount : workers }

@@ -1,3 +1,4 @@
+import SRTP
 import Congestion
 
 /// The engine's knobs. The server fills these from `config/` and the environment.
@@ -34,6 +35,9 @@ public struct RelayConfiguration: Sendable {
         requestProbeDuration: 50_000_000)
     /// Limits that keep one client from making the relay do N× work (issue: hostile peers).
     public var limits = RelayLimits()
+    /// Which SRTP implementation keys the peers' contexts; nil: the cheaper one for the negotiated profile
+    /// (OpenSSL EVP for AES-GCM, libsrtp for AES-CM). Set to compare them on the same traffic.
+    public var srtpBackend: SRTPContext.Backend?
 
     public init(announcedAddresses: [String] = ["127.0.0.1"], port: UInt16) {
         self.announcedAddresses = announcedAddresses

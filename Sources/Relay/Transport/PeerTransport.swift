@@ -115,14 +115,16 @@ final class PeerTransport {
     enum KeyingOutcome { case keyed, failed }
 
     /// Makes the SRTP contexts from DTLS's exported keys (RFC 5764 §4.2).
-    func key(with keys: DTLSSRTPKeyingMaterial) -> KeyingOutcome {
-        guard let profile = SRTPProfile(rawValue: keys.profileID),
-            let inbound = try? SRTPContext(
+    func key(with keys: DTLSSRTPKeyingMaterial, backend: SRTPContext.Backend? = nil) -> KeyingOutcome {
+        guard let profile = SRTPProfile(rawValue: keys.profileID) else { return .failed }
+        // OpenSSL implements only AES-GCM: an AES-CM peer stays on libsrtp whatever was asked for.
+        let backend = backend == .openSSL && profile != .aeadAes128Gcm ? nil : backend
+        guard let inbound = try? SRTPContext(
                 profile: profile, direction: .inbound, masterKey: keys.remoteMasterKey,
-                masterSalt: keys.remoteMasterSalt),
+                masterSalt: keys.remoteMasterSalt, backend: backend),
             let outbound = try? SRTPContext(
                 profile: profile, direction: .outbound, masterKey: keys.localMasterKey,
-                masterSalt: keys.localMasterSalt, allowRepeatTransmission: true)
+                masterSalt: keys.localMasterSalt, allowRepeatTransmission: true, backend: backend)
         else { return .failed }
         self.inbound = inbound
         self.outbound = outbound

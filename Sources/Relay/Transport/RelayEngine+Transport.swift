@@ -56,7 +56,7 @@ extension RelayEngine {
         while let event = dtls.pollEvent() {
             switch event {
             case .connected(let keys):
-                guard participant.transport.key(with: keys) == .keyed else {
+                guard participant.transport.key(with: keys, backend: configuration.srtpBackend) == .keyed else {
                     counters.dtlsFailures &+= 1
                     return remove(participant, reason: .connectFailed, now: now, output: &output)
                 }
