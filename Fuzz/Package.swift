@@ -18,6 +18,7 @@ let package = Package(
         .executableTarget(name: "FuzzVP8", dependencies: ["FuzzSupport", .relay("VP8")]),
         .executableTarget(name: "FuzzRoomMessages", dependencies: ["FuzzSupport", .relay("RoomMessages")]),
         .executableTarget(name: "FuzzDTLS", dependencies: ["FuzzSupport", .relay("DTLS")]),
+        .executableTarget(name: "FuzzSRTP", dependencies: ["FuzzSupport", .relay("SRTP")]),
         .executableTarget(
             name: "FuzzRelay",
             dependencies: [
