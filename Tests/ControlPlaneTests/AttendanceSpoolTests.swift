@@ -25,6 +25,16 @@ import Testing
             .run(wakeUps: wakeUps)
     }
 
+    /// A session starting in a minute, one learner booked: the learner and the session's room.
+    static func bookedRoom(_ h: TestHarness) async throws -> (learner: Account, room: String) {
+        let mentor = try await h.register("mira", role: "mentor")
+        let learner = try await h.register("leo")
+        let id = try await h.createSession(mentor: mentor, startsIn: 60)
+        #expect(try await h.book(id, learner: learner).status == .created)
+        let room = try #require(try await h.call(.get, "/api/sessions/\(id)", token: mentor.token)["meeting_room_id"] as? String)
+        return (learner, room)
+    }
+
     @Test func reportsSurviveARestartAndANewerSnapshotReplacesAWaitingOne() async throws {
         let path = Self.path()
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
@@ -60,11 +70,7 @@ import Testing
     @Test(arguments: TestBackend.all)
     func aReplayedSpoolWritesEachConnectionOnce(backend: TestBackend) async throws {
         try await TestHarness.run(backend) { h in
-            let mentor = try await h.register("mira", role: "mentor")
-            let learner = try await h.register("leo")
-            let id = try await h.createSession(mentor: mentor, startsIn: 60)
-            #expect(try await h.book(id, learner: learner).status == .created)
-            let room = try #require(try await h.call(.get, "/api/sessions/\(id)", token: mentor.token)["meeting_room_id"] as? String)
+            let (learner, room) = try await Self.bookedRoom(h)
             let joined = h.clock.now
             let path = Self.path()
             let spool = try AttendanceSpool(path: path, logger: Logger(label: "test"))
@@ -129,11 +135,7 @@ import Testing
     @Test(arguments: TestBackend.all)
     func aNodeRestartingWithAnEmptySpoolClosesItsOpenRows(backend: TestBackend) async throws {
         try await TestHarness.run(backend) { h in
-            let mentor = try await h.register("mira", role: "mentor")
-            let learner = try await h.register("leo")
-            let id = try await h.createSession(mentor: mentor, startsIn: 60)
-            #expect(try await h.book(id, learner: learner).status == .created)
-            let room = try #require(try await h.call(.get, "/api/sessions/\(id)", token: mentor.token)["meeting_room_id"] as? String)
+            let (learner, room) = try await Self.bookedRoom(h)
             let path = Self.path()
             let earlier = try AttendanceSpool(path: path, logger: Logger(label: "test"))
             try await earlier.append(.joined, roomID: room, userID: String(learner.id), connectionKey: "node-a/1/p1", at: h.clock.now)

@@ -39,48 +39,44 @@ struct SRTPBackendCrossTests {
         return packets
     }
 
-    @Test func rtpIsByteForByteLibsrtpsBothWays() throws {
-        let ours = try Self.context(.openSSL, .outbound)
-        let reference = try Self.context(.libsrtp, .outbound)
-        let oursIn = try Self.context(.openSSL, .inbound)
-        let referenceIn = try Self.context(.libsrtp, .inbound)
-        #expect(ours.backend == .openSSL && reference.backend == .libsrtp)
-        for plain in Self.packets() {
-            var a = plain
-            var b = plain
-            try ours.protectRTP(&a)
-            try reference.protectRTP(&b)
-            #expect(a == b, "sequence \(plain[2]) \(plain[3])")
-            var fromReference = b
-            try oursIn.unprotectRTP(&fromReference)
-            #expect(fromReference == plain)
-            var fromOurs = a
-            try referenceIn.unprotectRTP(&fromOurs)
-            #expect(fromOurs == plain)
+    /// Protects `plain` on both backends (equal bytes), and unprotects each one's output with the other.
+    static func checkBothWays(_ plain: [UInt8], rtcp: Bool, _ c: (ours: SRTPContext, reference: SRTPContext, oursIn: SRTPContext, referenceIn: SRTPContext)) throws {
+        func protect(_ context: SRTPContext, _ packet: inout [UInt8]) throws {
+            if rtcp { try context.protectRTCP(&packet) } else { try context.protectRTP(&packet) }
         }
+        func unprotect(_ context: SRTPContext, _ packet: inout [UInt8]) throws {
+            if rtcp { try context.unprotectRTCP(&packet) } else { try context.unprotectRTP(&packet) }
+        }
+        var a = plain
+        var b = plain
+        try protect(c.ours, &a)
+        try protect(c.reference, &b)
+        #expect(a == b, "\(plain.prefix(12))")
+        try unprotect(c.oursIn, &b)
+        #expect(b == plain)
+        try unprotect(c.referenceIn, &a)
+        #expect(a == plain)
+    }
+
+    static func allFour() throws -> (ours: SRTPContext, reference: SRTPContext, oursIn: SRTPContext, referenceIn: SRTPContext) {
+        (try context(.openSSL, .outbound), try context(.libsrtp, .outbound), try context(.openSSL, .inbound),
+         try context(.libsrtp, .inbound))
+    }
+
+    @Test func rtpIsByteForByteLibsrtpsBothWays() throws {
+        let contexts = try Self.allFour()
+        #expect(contexts.ours.backend == .openSSL && contexts.reference.backend == .libsrtp)
+        for plain in Self.packets() { try Self.checkBothWays(plain, rtcp: false, contexts) }
     }
 
     @Test func rtcpIsByteForByteLibsrtpsBothWays() throws {
-        let ours = try Self.context(.openSSL, .outbound)
-        let reference = try Self.context(.libsrtp, .outbound)
-        let oursIn = try Self.context(.openSSL, .inbound)
-        let referenceIn = try Self.context(.libsrtp, .inbound)
+        let contexts = try Self.allFour()
         for step in 0..<50 {
             // A receiver report, a PLI and a compound of both, from two senders.
             let sender: [UInt8] = step % 2 == 0 ? [0xCA, 0xFE, 0xBA, 0xBE] : [0x11, 0x22, 0x33, 0x44]
             var plain: [UInt8] = [0x81, 201, 0, 7] + sender + [UInt8](repeating: UInt8(step), count: 24)
             if step % 3 == 0 { plain += [0x81, 206, 0, 2] + sender + [0xDE, 0xAD, 0xBE, 0xEF] }
-            var a = plain
-            var b = plain
-            try ours.protectRTCP(&a)
-            try reference.protectRTCP(&b)
-            #expect(a == b, "step \(step)")
-            var fromReference = b
-            try oursIn.unprotectRTCP(&fromReference)
-            #expect(fromReference == plain)
-            var fromOurs = a
-            try referenceIn.unprotectRTCP(&fromOurs)
-            #expect(fromOurs == plain)
+            try Self.checkBothWays(plain, rtcp: true, contexts)
         }
     }
 
