@@ -109,15 +109,16 @@ final class AESGCMTransform {
         let header = try Self.rtpHeaderLength(bytes, length: end)
         let sequence = UInt16(bytes[2]) << 8 | UInt16(bytes[3])
         let ssrc = Self.word(bytes, at: 8)
-        let stream = rtpStreams[ssrc]
-        if stream == nil, rtpStreams.count >= Self.maximumStreams { throw .badParameter }
-        let index = Self.estimate(sequence, highest: stream?.highest ?? 0)
-        if let stream, stream.check(index) != .fresh { throw .replayed }
+        // No copy of the stream is kept across `accept`: a live copy would make it copy its window per packet.
+        let known = rtpStreams[ssrc] != nil
+        if !known, rtpStreams.count >= Self.maximumStreams { throw .badParameter }
+        let index = Self.estimate(sequence, highest: rtpStreams[ssrc]?.highest ?? 0)
+        if known, rtpStreams[ssrc]?.check(index) != .fresh { throw .replayed }
         rtpIV(ssrc: ssrc, index: index)
         guard decrypt(rtpCipher, bytes, aad: 0..<header, text: header..<end, tagAt: end) else {
             throw .authenticationFailed
         }
-        if stream != nil {
+        if known {
             rtpStreams[ssrc]?.accept(index)
         } else {
             var created = ReplayWindow(size: replayWindow)
@@ -156,9 +157,9 @@ final class AESGCMTransform {
         let word = Self.word(bytes, at: length - 4)
         let encrypted = word & 0x8000_0000 != 0
         let index = word & 0x7FFF_FFFF
-        let stream = rtcpReceived[ssrc]
-        if stream == nil, rtcpReceived.count >= Self.maximumStreams { throw .badParameter }
-        if let stream, stream.check(UInt64(index)) != .fresh { throw .replayed }
+        let known = rtcpReceived[ssrc] != nil
+        if !known, rtcpReceived.count >= Self.maximumStreams { throw .badParameter }
+        if known, rtcpReceived[ssrc]?.check(UInt64(index)) != .fresh { throw .replayed }
         for offset in 0..<4 { trailer[offset] = bytes[length - 4 + offset] }
         let tagAt = length - 4 - Self.tagLength
         rtcpIV(ssrc: ssrc, index: index)
@@ -167,7 +168,7 @@ final class AESGCMTransform {
             ? decrypt(rtcpCipher, bytes, aad: 0..<8, extraAAD: trailer, text: 8..<tagAt, tagAt: tagAt)
             : decrypt(rtcpCipher, bytes, aad: 0..<tagAt, extraAAD: trailer, text: tagAt..<tagAt, tagAt: tagAt)
         guard ok else { throw .authenticationFailed }
-        if stream != nil {
+        if known {
             rtcpReceived[ssrc]?.accept(UInt64(index))
         } else {
             var created = ReplayWindow(size: Self.rtcpReplayWindow)
