@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Congestion", targets: ["Congestion"]),
         .library(name: "Relay", targets: ["Relay"]),
         .library(name: "PeerClient", targets: ["PeerClient"]),
+        .library(name: "Cascade", targets: ["Cascade"]),
         .library(name: "RelayServer", targets: ["RelayServer"]),
         .library(name: "RoomToken", targets: ["RoomToken"]),
         .library(name: "RoomMessages", targets: ["RoomMessages"]),
@@ -74,11 +75,13 @@ let package = Package(
         // The SFU engine: sans-IO, one instance per event loop.
         .target(
             name: "Relay", dependencies: ["STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "Mux", "DTLS", "SRTP", "Congestion"]),
+        // Cascade pipes: a room's tracks pulled over WHEP and published again on another worker or node.
+        .target(name: "Cascade", dependencies: ["PeerClient", "RTP", "RTCP", "STUN"]),
         // The relay's UDP edge: SwiftNIO sockets, one engine per event loop.
         .target(
             name: "RelayServer",
             dependencies: [
-                "Relay", "DTLS", "STUN", "CUDPBatch",
+                "Relay", "Cascade", "DTLS", "STUN", "CUDPBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -187,7 +190,11 @@ let package = Package(
         .testTarget(
             name: "RelayTests",
             dependencies: ["Relay", "PeerClient", "STUN", "ICE", "SDP", "RTP", "RTCP", "VP8", "DTLS", "SRTP"]),
-        .testTarget(name: "RelayServerTests", dependencies: ["RelayServer", "STUN"]),
+        .testTarget(name: "RelayServerTests", dependencies: [
+            "RelayServer", "Relay", "PeerClient", "RTP", "STUN",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "CascadeTests", dependencies: ["Cascade", "Relay", "PeerClient", "RTP", "RTCP", "STUN"]),
         .testTarget(
             name: "SignalingTests",
             dependencies: [

@@ -189,6 +189,12 @@ public final class PeerClient {
         state = .checking
     }
 
+    /// Sends to `address` rather than the remote description's candidate: a relay piping a room between its
+    /// own workers reaches them where it binds, which need not be the address it announces.
+    public func useRemote(_ address: TransportAddress) {
+        remote = address
+    }
+
     /// Sends (or resends) the nominating connectivity check.
     public func start(now: ContinuousClock.Instant) {
         guard let remote else { return }

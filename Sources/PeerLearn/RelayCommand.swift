@@ -46,7 +46,7 @@ struct RelayCommand: AsyncParsableCommand {
             bindHost: settings.bindHost,
             announcedAddresses: settings.announcedAddresses.isEmpty ? [settings.bindHost] : settings.announcedAddresses,
             port: settings.port, workers: settings.workerCount)
-        settings.apply(to: &relayConfiguration.engine)
+        settings.apply(to: &relayConfiguration)
         let relay = try RelayService(configuration: relayConfiguration, logger: logger)
 
         let router = Router(context: AppRequestContext.self)  // carries the TCP peer for per-address limits

@@ -1,5 +1,6 @@
 import Foundation
 import Relay
+import RelayServer
 import SRTP
 
 /// The relay's part of `config/peerlearn.json` (its `relay` object), each key overridable by a
@@ -19,11 +20,14 @@ struct RelaySettings: Decodable {
     var connectionsPerUser = 16
     /// Participants, connected or connecting, one worker accepts.
     var participantsPerWorker = 4_000
+    /// People in a room on its home worker before further WHEP viewers go to the least loaded worker, fed
+    /// by a cascade pipe (with more than one worker); 0 keeps every room on its home worker.
+    var spreadAfter = 50
     /// SRTP implementation: "auto" (OpenSSL EVP for AES-GCM, libsrtp for AES-CM), "libsrtp" or "openssl".
     var srtpBackend = "auto"
 
     private enum CodingKeys: String, CodingKey {
-        case bindHost, port, announcedAddresses, workers, roomCapacity, connectionsPerUser, participantsPerWorker, srtpBackend
+        case bindHost, port, announcedAddresses, workers, roomCapacity, connectionsPerUser, participantsPerWorker, srtpBackend, spreadAfter
     }
 
     private struct File: Decodable {
@@ -42,6 +46,7 @@ struct RelaySettings: Decodable {
         connectionsPerUser = try c.decodeIfPresent(Int.self, forKey: .connectionsPerUser) ?? connectionsPerUser
         participantsPerWorker = try c.decodeIfPresent(Int.self, forKey: .participantsPerWorker) ?? participantsPerWorker
         srtpBackend = try c.decodeIfPresent(String.self, forKey: .srtpBackend) ?? srtpBackend
+        spreadAfter = try c.decodeIfPresent(Int.self, forKey: .spreadAfter) ?? spreadAfter
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -72,7 +77,8 @@ struct RelaySettings: Decodable {
             settings.roomCapacity = capacity
         }
         for (key, name) in [("PEERLEARN_RELAY_CONNECTIONS_PER_USER", \RelaySettings.connectionsPerUser),
-            ("PEERLEARN_RELAY_PARTICIPANTS_PER_WORKER", \RelaySettings.participantsPerWorker)] {
+            ("PEERLEARN_RELAY_PARTICIPANTS_PER_WORKER", \RelaySettings.participantsPerWorker),
+            ("PEERLEARN_RELAY_SPREAD_AFTER", \RelaySettings.spreadAfter)] {
             guard let value = environment[key] else { continue }
             guard let number = Int(value) else { throw Invalid(description: "\(key)=\(value) is not a number") }
             settings[keyPath: name] = number
@@ -83,6 +89,9 @@ struct RelaySettings: Decodable {
         guard (1...1_000_000).contains(settings.participantsPerWorker) else {
             throw Invalid(description: "relay.participantsPerWorker must be 1...1000000")
         }
+        guard (0...1_000_000).contains(settings.spreadAfter) else {
+            throw Invalid(description: "relay.spreadAfter must be 0...1000000")
+        }
         guard settings.roomCapacity >= 1 else { throw Invalid(description: "relay.roomCapacity must be >= 1") }
         guard (1...65_535).contains(settings.port) else { throw Invalid(description: "relay.port must be 1...65535") }
         guard settings.workers >= 0 else { throw Invalid(description: "relay.workers must be >= 0") }
@@ -91,6 +100,12 @@ struct RelaySettings: Decodable {
             throw Invalid(description: "relay.srtpBackend must be auto, libsrtp or openssl")
         }
         return settings
+    }
+
+    /// The service's and the engine's settings.
+    func apply(to service: inout RelayService.Configuration) {
+        service.spreadAfter = spreadAfter
+        apply(to: &service.engine)
     }
 
     /// The engine's limits from these settings (a token names one user, so it shares the user's bound).

@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             announcedAddresses: relaySettings.announcedAddresses.isEmpty
                 ? [relaySettings.bindHost] : relaySettings.announcedAddresses,
             port: relaySettings.port, workers: relaySettings.workerCount)
-        relaySettings.apply(to: &relayConfiguration.engine)
+        relaySettings.apply(to: &relayConfiguration)
         let relay = try RelayService(configuration: relayConfiguration, logger: logger)
         // A crash leaves connections without left_at: close them where their last snapshot ended.
         let ledger = AttendanceLedger(services: services)

@@ -23,6 +23,10 @@ public final class RelayService: Service, Sendable {
         /// Each worker socket's kernel send and receive buffer.
         public var socketBufferBytes = 4 << 20
         public var engine: RelayConfiguration
+        /// People in a room on its home worker before further WHEP viewers go to the worker with the
+        /// fewest of the room's people, fed by a cascade pipe from home (`RelayService+Cascade.swift`), so a
+        /// lecture's fan-out uses every core. 0: a room stays on its home worker.
+        public var spreadAfter = 0
 
         public init(bindHost: String = "127.0.0.1", announcedAddresses: [String] = ["127.0.0.1"], port: Int = 40_000,
             workers: Int = 1)
@@ -59,9 +63,11 @@ public final class RelayService: Service, Sendable {
     /// Dominant-speaker changes per room, for the room sockets. Newest kept when nobody reads.
     public let roomEvents: AsyncStream<RoomEvent>
     private let roomEventSink: AsyncStream<RoomEvent>.Continuation
-    private let workers: [Worker]
+    let workers: [Worker]
     private let group: any EventLoopGroup
-    private let logger: Logger
+    let logger: Logger
+    /// The cascade pipes feeding rooms on this process's workers, by room, watched user and worker.
+    let pipes = PipeTable()
 
     public init(configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "peerlearn.relay")) throws
@@ -81,6 +87,7 @@ public final class RelayService: Service, Sendable {
             var engineConfiguration = configuration.engine
             engineConfiguration.port = UInt16(configuration.port + index)
             engineConfiguration.announcedAddresses = configuration.announcedAddresses
+            engineConfiguration.participantIDPrefix = Self.participantIDPrefix(worker: index)
             let workerConfiguration = engineConfiguration
             let certificate = self.certificate
             let batch = NIOLoopBoundBox.makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop)
@@ -132,6 +139,9 @@ public final class RelayService: Service, Sendable {
             logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
         }
         try? await gracefulShutdown()
+        for pipe in pipes.removeAll() {
+            try? await pipe.loop.submit { pipe.stop() }.get()
+        }
         for (worker, channel) in zip(workers, channels) {
             let sink = eventSink
             try await worker.loop.submit {
@@ -147,17 +157,45 @@ public final class RelayService: Service, Sendable {
         roomEventSink.finish()
     }
 
-    /// The worker that owns a room: a stable hash (FNV-1a) so every process agrees.
+    /// The worker that owns a room (its home): a stable hash (FNV-1a) so every process agrees.
     func worker(forRoom roomID: String) -> Worker {
+        workers[homeIndex(forRoom: roomID)]
+    }
+
+    func homeIndex(forRoom roomID: String) -> Int {
         var hash: UInt32 = 2_166_136_261
         for byte in roomID.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return workers[Int(hash % UInt32(workers.count))]
+        return Int(hash % UInt32(workers.count))
+    }
+
+    /// The worker holding a participant: the one its id names (`participantIDPrefix`), else the room's home.
+    func worker(forRoom roomID: String, participant participantID: String) -> Worker {
+        Self.workerIndex(participantID: participantID, workers: workers.count).map { workers[$0] } ?? worker(forRoom: roomID)
+    }
+
+    static func participantIDPrefix(worker index: Int) -> String { "w\(index)-" }
+
+    /// The worker index a participant id starts with, if it names one of `workers`.
+    static func workerIndex(participantID: String, workers: Int) -> Int? {
+        let utf8 = participantID.utf8
+        guard utf8.first == UInt8(ascii: "w"), let dash = utf8.firstIndex(of: UInt8(ascii: "-")) else { return nil }
+        let digits = utf8[utf8.index(after: utf8.startIndex)..<dash]
+        guard (1...4).contains(digits.count), digits.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        let index = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+        return index < workers ? index : nil
     }
 
     /// Negotiates an offer on the caller's thread, then admits it on the room's worker: parsing a large
-    /// offer never holds up the media loop.
+    /// offer never holds up the media loop. A WHEP viewer of a room grown past `spreadAfter` goes to the
+    /// worker with the fewest of its people, behind a cascade pipe from the room's home.
     public func join(_ request: RelayEngine.JoinRequest) async throws(RelayError) -> RelayEngine.JoinResult {
-        let worker = worker(forRoom: request.roomID)
+        let index = try await placeJoin(request)
+        return try await join(request, onWorker: index)
+    }
+
+    /// Admits a join on one worker, whatever the room's home.
+    func join(_ request: RelayEngine.JoinRequest, onWorker index: Int) async throws(RelayError) -> RelayEngine.JoinResult {
+        let worker = workers[index]
         let prepared = try RelayEngine.prepare(
             request, configuration: worker.configuration, fingerprint: certificate.fingerprint)
         return try await onWorker(worker) { engine, _ throws(RelayError) in try engine.join(prepared, now: .now) }
@@ -168,7 +206,7 @@ public final class RelayService: Service, Sendable {
     public func renegotiate(
         participantID: String, request: RelayEngine.JoinRequest, continuing: RelayEngine.SessionContinuation
     ) async throws(RelayError) -> RelayEngine.JoinResult {
-        let worker = worker(forRoom: request.roomID)
+        let worker = worker(forRoom: request.roomID, participant: participantID)
         let prepared = try RelayEngine.prepare(
             request, configuration: worker.configuration, fingerprint: certificate.fingerprint, continuing: continuing)
         return try await onWorker(worker) { engine, _ throws(RelayError) in
@@ -187,7 +225,7 @@ public final class RelayService: Service, Sendable {
 
     /// A new offer for a subscribe connection when the room's tracks changed and none is outstanding.
     public func refreshSubscription(roomID: String, participantID: String) async -> SubscriptionOffer? {
-        try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+        try? await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, _ throws(RelayError) in
             engine.refreshSubscription(participantID: participantID, now: .now)
         }
     }
@@ -195,7 +233,7 @@ public final class RelayService: Service, Sendable {
     /// How large a subscriber shows each video it receives (by mid; 0×0: hidden), so each consumer forwards
     /// the simulcast layer that fits, or nothing.
     public func setPreferredSizes(roomID: String, participantID: String, sizes: [String: (width: Int, height: Int)]) async {
-        _ = try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+        _ = try? await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, _ throws(RelayError) in
             for (mid, size) in sizes {
                 engine.setPreferredSize(participantID: participantID, mid: mid, width: size.width, height: size.height, now: .now)
             }
@@ -208,7 +246,7 @@ public final class RelayService: Service, Sendable {
     {
         let parsed = try SubscriptionAnswer(
             parsing: answer, maximumSections: configuration.engine.limits.mediaSectionsPerSubscription)
-        return try await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+        return try await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, _ throws(RelayError) in
             try engine.answerSubscription(participantID: participantID, answer: parsed, now: .now)
         }
     }
@@ -218,7 +256,7 @@ public final class RelayService: Service, Sendable {
     public func restartICE(roomID: String, participantID: String, remoteUfrag: String) async throws(RelayError)
         -> RelayEngine.ICECredentials?
     {
-        try await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+        try await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, _ throws(RelayError) in
             try engine.restartICE(participantID: participantID, remoteUfrag: remoteUfrag, now: .now)
         }
     }
@@ -227,27 +265,27 @@ public final class RelayService: Service, Sendable {
     public func restartSubscriptionICE(roomID: String, participantID: String) async throws(RelayError)
         -> SubscriptionOffer?
     {
-        try await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+        try await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, _ throws(RelayError) in
             try engine.restartSubscriptionICE(participantID: participantID, now: .now)
         }
     }
 
     /// The relay's current ICE ufrag on a connection (the WHIP/WHEP entity tag).
     public func iceUfrag(roomID: String, participantID: String) async -> String? {
-        try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+        try? await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, _ throws(RelayError) in
             engine.iceUfrag(participantID: participantID)
         }
     }
 
     /// What a participant publishes (microphone, camera, screen), for the room's announcements.
     public func publishedSources(roomID: String, participantID: String) async -> [TrackSource] {
-        (try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
+        (try? await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, _ throws(RelayError) in
             engine.publishedSources(participantID: participantID)
         }) ?? []
     }
 
     /// Runs `body` on the worker's loop, then hands on the engine's events and re-arms its timer.
-    private func onWorker<T: Sendable>(
+    func onWorker<T: Sendable>(
         _ worker: Worker, _ body: @escaping @Sendable (RelayEngine, inout WorkerOutput) throws(RelayError) -> T
     ) async throws(RelayError) -> T {
         let result: Result<T, RelayError>
@@ -267,7 +305,7 @@ public final class RelayService: Service, Sendable {
 
     /// Ends a participant (WHIP/WHEP DELETE).
     public func leave(roomID: String, participantID: String) async throws(RelayError) {
-        try await onWorker(worker(forRoom: roomID)) { engine, output throws(RelayError) in
+        try await onWorker(worker(forRoom: roomID, participant: participantID)) { engine, output throws(RelayError) in
             try engine.leave(participantID: participantID, now: .now, output: &output)
         }
     }
@@ -275,25 +313,32 @@ public final class RelayService: Service, Sendable {
     /// Ends every connection in a room (its session was completed or cancelled), on the room's worker. The
     /// close_notify datagrams go out through the worker's send path, as at shutdown.
     public func closeRoom(roomID: String) async {
-        do {
-            try await onWorker(worker(forRoom: roomID)) { engine, output throws(RelayError) in
-                engine.closeRoom(roomID, now: .now, output: &output)
+        // A room spread over workers (`spreadAfter`) has people on each; every worker remembers it closed.
+        for worker in workers {
+            do {
+                try await onWorker(worker) { engine, output throws(RelayError) in
+                    engine.closeRoom(roomID, now: .now, output: &output)
+                }
+            } catch {
+                logger.warning("closing room \(roomID): \(error)")
             }
-        } catch {
-            logger.warning("closing room \(roomID): \(error)")
         }
     }
 
     /// A room's connections with their live statistics (operators, the load tester, tests).
     public func connections(roomID: String) async -> [RelayEngine.ConnectionView] {
-        (try? await onWorker(worker(forRoom: roomID)) { engine, _ throws(RelayError) in
-            engine.connections(inRoom: roomID, now: .now)
-        }) ?? []
+        var views: [RelayEngine.ConnectionView] = []
+        for worker in workers {
+            views += (try? await onWorker(worker) { engine, _ throws(RelayError) in
+                engine.connections(inRoom: roomID, now: .now)
+            }) ?? []
+        }
+        return views
     }
 
     /// Who owns a participant id in a room, so only they (or the room's host) may end it.
     public func identity(roomID: String, participantID: String) async -> ParticipantIdentity? {
-        let worker = worker(forRoom: roomID)
+        let worker = worker(forRoom: roomID, participant: participantID)
         let identity = try? await worker.loop.submit {
             worker.bound.value.engine.identity(participantID: participantID)
         }.get()

@@ -38,6 +38,9 @@ public struct RelayConfiguration: Sendable {
     /// Which SRTP implementation keys the peers' contexts; nil: the cheaper one for the negotiated profile
     /// (OpenSSL EVP for AES-GCM, libsrtp for AES-CM). Set to compare them on the same traffic.
     public var srtpBackend: SRTPContext.Backend?
+    /// Starts every participant id this engine makes, so a process running several engines (workers)
+    /// knows from an id alone which one holds that participant.
+    public var participantIDPrefix = ""
 
     public init(announcedAddresses: [String] = ["127.0.0.1"], port: UInt16) {
         self.announcedAddresses = announcedAddresses

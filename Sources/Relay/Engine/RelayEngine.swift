@@ -163,7 +163,9 @@ public final class RelayEngine {
         }
         if now >= participant.nextStatisticsAt {
             participant.nextStatisticsAt = now + configuration.statisticsInterval
-            events.append(.statistics(participant.identity, participant.snapshot(now: now)))
+            if !participant.isRelayed {
+                events.append(.statistics(participant.identity, participant.snapshot(now: now)))
+            }
         }
     }
 
@@ -218,6 +220,7 @@ public final class RelayEngine {
         let room = participant.room
         for producer in router.remove(participant) { requestKeyframe(producer, now: now, output: &output) }
         if let room { pollSpeakers(of: room, now: clock.nanoseconds(since: now)) }
+        guard !participant.isRelayed else { return }
         // Only someone who completed DTLS was in the room; attendance ignores failed attempts.
         if participant.connectedAt != nil {
             events.append(.left(participant.identity, participant.snapshot(now: now), reason))

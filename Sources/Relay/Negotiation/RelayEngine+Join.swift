@@ -23,10 +23,14 @@ extension RelayEngine {
         /// What each published m-section shows, by mid; by default audio is the microphone, the first
         /// video the camera and a second one a screen share.
         public var sources: [String: TrackSource]
+        /// One end of a cascade pipe (a relay pulling or re-publishing a room's tracks), not a person: it
+        /// reports no attendance or statistics, and the room's and the user's connection caps do not count it
+        /// (the worker's participant cap still does).
+        public var relayed: Bool
 
         public init(
             roomID: String, userID: String, role: ParticipantIdentity.Role, intent: Intent, offer: String,
-            roomCapacity: Int? = nil, tokenID: String? = nil, sources: [String: TrackSource] = [:]
+            roomCapacity: Int? = nil, tokenID: String? = nil, sources: [String: TrackSource] = [:], relayed: Bool = false
         ) {
             self.roomID = roomID
             self.userID = userID
@@ -36,6 +40,7 @@ extension RelayEngine {
             self.roomCapacity = roomCapacity
             self.tokenID = tokenID
             self.sources = sources
+            self.relayed = relayed
         }
     }
 
@@ -130,17 +135,19 @@ extension RelayEngine {
         let request = prepared.request
         let room = try router.admit(
             roomID: request.roomID, userID: request.userID, tokenID: request.tokenID,
-            capacity: request.roomCapacity ?? configuration.defaultRoomCapacity)
+            capacity: request.roomCapacity ?? configuration.defaultRoomCapacity, relayed: request.relayed)
         let transport = makeTransport(state: prepared.state, remoteUfrag: prepared.remoteUfrag)
         try transport.startDTLS(
             certificate: certificate, remoteFingerprint: prepared.remoteFingerprint,
             handshakeTimeout: configuration.connectTimeout)
         let participant = Participant(
             identity: ParticipantIdentity(
-                participantID: Self.randomToken(length: 20, using: &random), roomID: request.roomID,
+                participantID: configuration.participantIDPrefix + Self.randomToken(length: 20, using: &random),
+                roomID: request.roomID,
                 userID: request.userID, role: request.role),
             tokenID: request.tokenID, transport: transport, negotiation: prepared.state,
             relaySSRC: Self.randomSSRC(using: &random), now: now)
+        participant.isRelayed = request.relayed
         var binding = Consumer.Binding.watching(userID: nil)
         if case .subscribe(let userID) = request.intent { binding = .watching(userID: userID) }
         for media in prepared.media {

@@ -37,7 +37,8 @@ extension RelayEngine {
             sessionID: UInt64.random(in: 1...(1 << 62), using: &random))
         let participant = Participant(
             identity: ParticipantIdentity(
-                participantID: Self.randomToken(length: 20, using: &random), roomID: request.roomID,
+                participantID: configuration.participantIDPrefix + Self.randomToken(length: 20, using: &random),
+                roomID: request.roomID,
                 userID: request.userID, role: request.role),
             tokenID: request.tokenID, transport: makeTransport(state: state, remoteUfrag: nil), negotiation: state,
             relaySSRC: Self.randomSSRC(using: &random), now: now)

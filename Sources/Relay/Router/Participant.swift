@@ -81,6 +81,8 @@ final class Participant {
     var probe: RelayEngine.ActiveProbe?
     /// The deadline this participant is queued under in the engine's timer queue, if any.
     var scheduledAt: ContinuousClock.Instant?
+    /// One end of a cascade pipe: no attendance, statistics or connection-ended events.
+    var isRelayed = false
 
     init(
         identity: ParticipantIdentity, tokenID: String?, transport: PeerTransport, negotiation: NegotiationState,

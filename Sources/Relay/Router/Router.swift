@@ -23,7 +23,10 @@ final class Router {
     }
 
     /// Refuses a join the worker's, the user's or the token's limits do not allow; returns the room.
-    func admit(roomID: String, userID: String, tokenID: String?, capacity: Int) throws(RelayError) -> Room {
+    /// A relayed join (a cascade pipe) is held only to the worker's caps.
+    func admit(roomID: String, userID: String, tokenID: String?, capacity: Int, relayed: Bool = false) throws(RelayError)
+        -> Room
+    {
         guard closedRooms[roomID] == nil else { throw .roomClosed }
         guard participants.count < limits.participantsPerWorker else {
             throw .relayFull("this relay worker holds its maximum of \(limits.participantsPerWorker) participants")
@@ -31,14 +34,15 @@ final class Router {
         guard rooms[roomID] != nil || rooms.count < limits.roomsPerWorker else {
             throw .relayFull("this relay worker holds its maximum of \(limits.roomsPerWorker) rooms")
         }
+        let room = rooms[roomID] ?? Room(id: roomID)
+        if relayed { return room }
         if connectionsByUser[userID, default: 0] >= limits.connectionsPerUser {
             throw .tooManyConnections("this user already has \(limits.connectionsPerUser) connections to the relay")
         }
         if let tokenID, connectionsByToken[tokenID, default: 0] >= limits.connectionsPerToken {
             throw .tooManyConnections("this room token already made \(limits.connectionsPerToken) connections")
         }
-        let room = rooms[roomID] ?? Room(id: roomID)
-        let distinctUsers = Set(room.participants.map(\.identity.userID))
+        let distinctUsers = Set(room.participants.filter { !$0.isRelayed }.map(\.identity.userID))
         if !distinctUsers.contains(userID) && distinctUsers.count >= capacity { throw .roomFull }
         return room
     }

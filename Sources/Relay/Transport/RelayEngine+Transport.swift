@@ -61,7 +61,7 @@ extension RelayEngine {
                     return remove(participant, reason: .connectFailed, now: now, output: &output)
                 }
                 participant.connectedAt = now
-                events.append(.joined(participant.identity))
+                if !participant.isRelayed { events.append(.joined(participant.identity)) }
                 // A new subscriber needs a keyframe to start decoding (late joiners), and requests made
                 // while this publisher was still connecting go out now.
                 for consumer in participant.consumers {
