@@ -131,10 +131,11 @@ let package = Package(
         .executableTarget(
             name: "PeerLearn",
             dependencies: [
-                "ControlPlane", "Relay", "RelayServer", "Signaling", "RoomToken",
+                "ControlPlane", "Relay", "RelayServer", "Signaling", "RoomToken", "STUN",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -32,14 +32,21 @@ public final class CascadeBridge {
     }
 
     /// Extensions offered at both ends with the same ids, so they pass through unchanged: the mid
-    /// (always on, id 4) and the audio level the edge's speaker detection reads.
-    static let headerExtensions = ["urn:ietf:params:rtp-hdrext:ssrc-audio-level": UInt8(1)]
+    /// (always on, id 4), the audio level the edge's speaker detection reads, the camera's orientation,
+    /// and the load tester's send time (so it measures what every hop of a cascade adds).
+    static let headerExtensions: [String: UInt8] = [
+        "urn:ietf:params:rtp-hdrext:ssrc-audio-level": 1, "urn:peerlearn:rtp-hdrext:send-time": 5,
+        "urn:3gpp:video-orientation": 13,
+    ]
     /// How often a connected side repeats its check (RFC 7675 consent freshness), and how often an
     /// unanswered first check is resent.
     static let consentInterval: Duration = .seconds(5)
     static let checkRetryInterval: Duration = .milliseconds(200)
     /// A pipe that has not connected both ways in this long has failed.
     static let connectTimeout: Duration = .seconds(10)
+    /// A side that has sent nothing for this long is gone (an origin killed sends no close_notify); its
+    /// consent checks are answered every `consentInterval`, so a live one is never this quiet.
+    static let silenceTimeout: Duration = .seconds(12)
 
     public private(set) var counters = Counters()
     let upstream: PeerClient
@@ -47,6 +54,7 @@ public final class CascadeBridge {
     private var outgoing: [(bytes: [UInt8], to: TransportAddress)] = []
     private var nextCheck: (upstream: ContinuousClock.Instant?, downstream: ContinuousClock.Instant?)
     private var startedAt: ContinuousClock.Instant?
+    private var lastHeard: (upstream: ContinuousClock.Instant?, downstream: ContinuousClock.Instant?)
 
     public init() throws {
         upstream = try PeerClient()
@@ -80,7 +88,14 @@ public final class CascadeBridge {
         for side in [Side.upstream, .downstream] {
             if case .failed(let reason) = client(side).state { return .failed("\(side): \(reason)") }
         }
-        if upstream.isConnected && downstream.isConnected { return .connected }
+        if upstream.isConnected && downstream.isConnected {
+            if let now = lastNow {
+                for (side, heard) in [(Side.upstream, lastHeard.upstream), (.downstream, lastHeard.downstream)] {
+                    if let heard, now - heard > Self.silenceTimeout { return .failed("\(side): silent") }
+                }
+            }
+            return .connected
+        }
         if let startedAt, let now = lastNow, now - startedAt > Self.connectTimeout { return .failed("not connected in time") }
         return .connecting
     }
@@ -99,6 +114,7 @@ public final class CascadeBridge {
     /// A datagram that arrived from `side`'s remote.
     public func handleDatagram(_ datagram: [UInt8], from side: Side, now: ContinuousClock.Instant) {
         lastNow = now
+        if side == .upstream { lastHeard.upstream = now } else { lastHeard.downstream = now }
         switch client(side).handleDatagram(datagram, now: now) {
         case .control:
             break

@@ -66,13 +66,25 @@ struct RelayCommand: AsyncParsableCommand {
         router.add(middleware: CORSMiddleware(
             allowOrigin: .originBased, allowHeaders: [.contentType, .authorization],
             allowMethods: [.post, .delete, .patch, .options, .get], exposedHeaders: ["Location"]))
+        let httpPort = port ?? configuration.httpPort + 1
+        let nodeID = self.nodeID ?? "relay-\(settings.port)"
+        // With the shared (PostgreSQL) database this node is one of a cluster: rooms placed on other nodes
+        // are piped from there for viewers the control plane sends here.
+        let control = configuration.databaseURL.isEmpty
+            ? nil : try await ControlPlaneServices(configuration: configuration, logger: logger)
+        var cascade: NodeCascade?
+        if let control {
+            cascade = NodeCascade(
+                nodeID: nodeID, registry: control.relays, relay: relay, signer: try await RoomTokenSigner(secret: key),
+                logger: logger)
+        }
         let signaling = SignalingRoutes(
             relay: relay, verifier: try await RoomTokenVerifier(secret: key),
             joinThrottle: { user in
                 guard limits.enabled else { return nil }
                 let decision = limiter.take("join|user|\(user)", limit: .perMinute(limits.accountPerMinute))
                 return decision.allowed ? nil : decision.retryAfter
-            })
+            }, cascade: cascade)
         signaling.register(on: router)
         OperationsRoutes(relay: relay).register(on: router)
         let rooms = RoomWebSocketRoutes(signaling: signaling)
@@ -84,29 +96,21 @@ struct RelayCommand: AsyncParsableCommand {
         // Dominant-speaker changes from the relay reach the room sockets; ends when the relay's run does.
         let roomEvents = Task { await rooms.forwardRoomEvents() }
         defer { roomEvents.cancel() }
-        let httpPort = port ?? configuration.httpPort + 1
         let app = Application(
             router: router, server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
             configuration: .init(address: .hostname(configuration.httpHost, port: httpPort), serverName: "PeerLearn relay"),
             logger: logger)
         logger.info("relay signaling on http://\(configuration.httpHost):\(httpPort), UDP \(settings.bindHost):\(settings.port)")
         var services: [ServiceGroupConfiguration.ServiceConfiguration]
-        if configuration.databaseURL.isEmpty {
-            // Without the shared database, attendance events are logged for a collector.
-            let events = EventLogService(events: relay.events, logger: logger)
-            services = [.init(service: events), .init(service: relay), .init(service: app)]
-        } else {
-            // With the shared (PostgreSQL) database the node joins the cluster: it reports attendance through its
-            // spool, and its agent (last in the group, so the first to stop) heartbeats into the registry.
-            // Shutdown runs backwards: leave the registry, stop signaling, end the relay (departures
-            // spooled), apply the spool, close the database.
-            let control = try await ControlPlaneServices(configuration: configuration, logger: logger)
+        if let control {
+            // The node reports attendance through its spool, and its agent (last in the group, so the first to
+            // stop) heartbeats into the registry. Shutdown runs backwards: leave the registry, stop signaling,
+            // end the relay (departures spooled), apply the spool, close the database.
             let udp = relayConfiguration.announcedAddresses.flatMap { host in
                 (0..<max(1, settings.workerCount)).map { "\(host):\(settings.port + $0)" }
             }
             let node = try RelayNode(
-                id: nodeID ?? "relay-\(settings.port)",
-                signalingURL: publicURL ?? "http://\(configuration.httpHost):\(httpPort)", udpAddresses: udp,
+                id: nodeID, signalingURL: publicURL ?? "http://\(configuration.httpHost):\(httpPort)", udpAddresses: udp,
                 capacity: capacity ?? settings.participantsPerWorker * max(1, settings.workerCount)
             ).validated()
             let spool = try AttendanceSpool(
@@ -122,6 +126,10 @@ struct RelayCommand: AsyncParsableCommand {
                     node: node, registry: control.relays, database: control.database, relay: relay, rooms: rooms,
                     logger: logger)),
             ]
+        } else {
+            // Without the shared database, attendance events are logged for a collector.
+            let events = EventLogService(events: relay.events, logger: logger)
+            services = [.init(service: events), .init(service: relay), .init(service: app)]
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

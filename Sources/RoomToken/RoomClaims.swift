@@ -49,6 +49,15 @@ public struct RoomClaims: JWTPayload, Equatable {
         self.tokenID = IDClaim(value: tokenID)
     }
 
+    /// A relay node's credential for one room's cascade pipe (WHEP at the room's origin), short-lived.
+    public static func relay(nodeID: String, roomID: String, issuedAt: Date = Date(), lifetime: TimeInterval = 120) -> RoomClaims {
+        var claims = RoomClaims(
+            userID: 0, sessionID: roomID, roomID: roomID, role: .relay, issuedAt: issuedAt,
+            expiresAt: issuedAt.addingTimeInterval(lifetime), tokenID: "relay-\(nodeID)-\(UInt64.random(in: 0...UInt64.max))")
+        claims.subject = SubjectClaim(value: "relay:\(nodeID)")
+        return claims
+    }
+
     /// The user id as a number, or nil if the subject is not one.
     public var userID: Int64? { Int64(subject.value) }
 

@@ -21,3 +21,10 @@ public struct TokenOnlyAdmission: RoomAdmission {
 
     public func admit(_ claims: RoomClaims) async throws(AdmissionRefusal) -> Int? { nil }
 }
+
+/// A room's edge, when its tracks are published on another relay node: before a viewer joins here, the
+/// node pipes the watched user's tracks (nil: the host's) from the room's origin, if it has not yet.
+/// Implemented where the node registry is (`peerlearn relay` with a shared database).
+public protocol RoomCascade: Sendable {
+    func prepare(roomID: String, watching userID: String?) async throws
+}

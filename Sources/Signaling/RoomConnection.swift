@@ -130,6 +130,7 @@ actor RoomConnection {
             try? await signaling.relay.leave(roomID: room, participantID: old)
         }
         let capacity = try await signaling.admit(claims)
+        try await signaling.prepareCascade(roomID: room, watching: nil)
         let opened: (participantID: String, offer: SubscriptionOffer?)
         do {
             opened = try await signaling.relay.openSubscription(

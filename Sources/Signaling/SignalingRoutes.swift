@@ -29,6 +29,8 @@ public struct SignalingRoutes: Sendable {
     let verifier: RoomTokenVerifier
     let admission: any RoomAdmission
     let joinThrottle: JoinThrottle?
+    /// Set on a relay node of a cluster: pulls a room's tracks from its origin node for viewers here.
+    let cascade: (any RoomCascade)?
     static let maximumOfferSize = 64 * 1024
 
     /// A per-account rate limit on WHIP/WHEP joins: given the token's user id, nil to let the join through or
@@ -38,12 +40,13 @@ public struct SignalingRoutes: Sendable {
 
     public init(
         relay: RelayService, verifier: RoomTokenVerifier, admission: any RoomAdmission = TokenOnlyAdmission(),
-        joinThrottle: JoinThrottle? = nil
+        joinThrottle: JoinThrottle? = nil, cascade: (any RoomCascade)? = nil
     ) {
         self.relay = relay
         self.verifier = verifier
         self.admission = admission
         self.joinThrottle = joinThrottle
+        self.cascade = cascade
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -82,14 +85,18 @@ public struct SignalingRoutes: Sendable {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/sdp") == true else {
             throw SignalingError.unsupportedMediaType("the body must be an SDP offer (Content-Type: application/sdp)")
         }
+        let relayed = claims.role == .relay
+        if relayed && publish { throw SignalingError.forbidden("a relay credential may only watch (WHEP)") }
         try throttleJoin(claims)
         let offer = String(buffer: try await Self.body(of: request, upTo: Self.maximumOfferSize, what: "the SDP offer"))
         guard !offer.isEmpty else { throw SignalingError.badRequest("empty SDP offer") }
-        let capacity = try await admit(claims)
+        // Another relay's pipe is admitted by its credential alone: it is nobody's seat.
+        let capacity = relayed ? nil : try await admit(claims)
         let watching = request.uri.queryParameters["participant"].map(String.init)
+        if !publish && !relayed { try await prepareCascade(roomID: roomID, watching: watching) }
         let result = try await join(
             claims: claims, roomID: roomID, intent: publish ? .publish : .subscribe(userID: watching), offer: offer,
-            capacity: capacity)
+            capacity: capacity, relayed: relayed)
         var headers = HTTPFields()
         headers[.contentType] = "application/sdp"
         headers[.location] = "/\(publish ? "whip" : "whep")/\(roomID)/\(result.participantID)"
@@ -117,6 +124,7 @@ public struct SignalingRoutes: Sendable {
 
     /// The room's capacity, or why the token's holder may not enter now (409 / 403).
     func admit(_ claims: RoomClaims) async throws -> Int? {
+        guard claims.role != .relay else { throw SignalingError.forbidden("a relay credential may only watch (WHEP)") }
         do {
             return try await admission.admit(claims)
         } catch .notJoinable(let reason) {
@@ -126,12 +134,24 @@ public struct SignalingRoutes: Sendable {
         }
     }
 
+    /// On an edge node, the room's tracks piped from its origin before a viewer joins (503 when the origin
+    /// cannot be reached: the client may ask the control plane again).
+    func prepareCascade(roomID: String, watching: String?) async throws {
+        guard let cascade else { return }
+        do {
+            try await cascade.prepare(roomID: roomID, watching: watching)
+        } catch {
+            throw SignalingError.unavailable("the room's origin relay could not be reached: \(error)")
+        }
+    }
+
     func join(
-        claims: RoomClaims, roomID: String, intent: RelayEngine.JoinRequest.Intent, offer: String, capacity: Int?
+        claims: RoomClaims, roomID: String, intent: RelayEngine.JoinRequest.Intent, offer: String, capacity: Int?,
+        relayed: Bool = false
     ) async throws -> RelayEngine.JoinResult {
         let request = RelayEngine.JoinRequest(
             roomID: roomID, userID: claims.subject.value, role: claims.role == .host ? .host : .participant,
-            intent: intent, offer: offer, roomCapacity: capacity, tokenID: claims.tokenID.value)
+            intent: intent, offer: offer, roomCapacity: capacity, tokenID: claims.tokenID.value, relayed: relayed)
         do {
             return try await relay.join(request)
         } catch {

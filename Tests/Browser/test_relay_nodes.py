@@ -55,14 +55,14 @@ def cluster():
         stop_server(process)
 
 
-def start_node(name, data_dir, schema):
+def start_node(name, data_dir, schema, extra_args=()):
     http_port, udp_port = free_port(), free_port(socket.SOCK_DGRAM)
     url = f"http://127.0.0.1:{http_port}"
     log_path = os.path.join(data_dir, f"{name}.log")
     env = dict(os.environ, PEERLEARN_DATA_DIRECTORY=data_dir, PEERLEARN_RELAY_PORT=str(udp_port), **database_env(schema))
     process = subprocess.Popen(
         [str(BINARY), "relay", "--config", str(ROOT / "config" / "peerlearn.json"), "--port", str(http_port),
-         "--node-id", name, "--public-url", url],
+         "--node-id", name, "--public-url", url, *extra_args],
         cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:

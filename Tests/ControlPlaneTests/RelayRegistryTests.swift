@@ -47,6 +47,30 @@ import Testing
         }
     }
 
+    /// The origin takes the host and learners up to its capacity, counting tokens handed out since its last
+    /// heartbeat; past it learners go to the least loaded other node with room (an edge); all full: the origin.
+    @Test(arguments: TestBackend.all)
+    func learnersPastTheOriginsCapacityGoToAnEdge(backend: TestBackend) async throws {
+        try await TestHarness.run(backend) { h in
+            let registry = h.services.relays
+            try await registry.heartbeat(Self.node("a", capacity: 3))
+            try await registry.heartbeat(Self.node("b", participants: 1, capacity: 3))
+            try await registry.heartbeat(Self.node("c", participants: 2, capacity: 3))
+            #expect(try await registry.admit(roomID: "lecture", host: true)?.id == "a")
+            var sent: [String] = []
+            for _ in 0..<5 { sent.append(try await registry.admit(roomID: "lecture", host: false)?.id ?? "-") }
+            // a: the host and two learners; b had one, takes two; c had two, takes the last seat; then the origin.
+            #expect(sent == ["a", "a", "b", "b", "c"])
+            #expect(try await registry.admit(roomID: "lecture", host: false)?.id == "a", "every node full: the origin")
+            #expect(try await registry.admit(roomID: "lecture", host: true)?.id == "a", "the host always goes to the origin")
+            // A heartbeat replaces the guess with what the node holds: two learners never connected to a.
+            try await registry.heartbeat(Self.node("a", participants: 1, capacity: 3))
+            #expect(try await registry.admit(roomID: "lecture", host: false)?.id == "a")
+            #expect(try await registry.origin(of: "lecture")?.id == "a")
+            #expect(try await registry.origin(of: "elsewhere") == nil, "asking for the origin places nothing")
+        }
+    }
+
     /// Many control-plane requests placing the same new room at once agree on one node.
     @Test(arguments: TestBackend.all)
     func concurrentPlacementsOfOneRoomAgree(backend: TestBackend) async throws {

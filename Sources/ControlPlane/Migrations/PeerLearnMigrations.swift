@@ -21,5 +21,6 @@ public enum PeerLearnMigrations {
         CreateStaffTools(),
         CreateRelayNodes(),
         AddRelayConnections(),
+        AddRelayNodeAdmissions(),
     ]
 }

@@ -91,7 +91,7 @@ public struct RelayRegistry: Sendable {
             \(bind: node.participants), \(bind: node.rooms), \(bind: at), \(bind: at)) \
             ON CONFLICT (id) DO UPDATE SET signaling_url = excluded.signaling_url, udp_addresses = excluded.udp_addresses, \
             capacity = excluded.capacity, participants = excluded.participants, rooms = excluded.rooms, \
-            heartbeat_ms = excluded.heartbeat_ms
+            heartbeat_ms = excluded.heartbeat_ms, pending = 0
             """).run()
     }
 
@@ -131,6 +131,36 @@ public struct RelayRegistry: Sendable {
             WHERE room_placements.node_id NOT IN (SELECT id FROM relay_nodes WHERE heartbeat_ms >= \(bind: cutoff))
             """).run()
         return try await placement(of: roomID, on: db) ?? chosen
+    }
+
+    /// The live node a room was placed on (its origin), without placing it.
+    public func origin(of roomID: String) async throws -> RelayNode? {
+        try await placement(of: roomID, on: database.db.sql)
+    }
+
+    /// The node a room token sends its holder to. The room's origin (`place`) takes the host, and learners
+    /// while it has room (participants at its last heartbeat plus tokens handed out since, under capacity);
+    /// past that, learners go to the least loaded other live node with room, an edge that pipes the room
+    /// from its origin. Every node full: the origin.
+    public func admit(roomID: String, host: Bool) async throws -> RelayNode? {
+        guard let origin = try await place(roomID: roomID) else { return nil }
+        let db = database.db.sql
+        var chosen = origin
+        if !host {
+            let load = try await db.raw("""
+                SELECT participants + pending AS load FROM relay_nodes WHERE id = \(bind: origin.id)
+                """).first().map { try $0.decode(column: "load", as: Int64.self) } ?? 0
+            if load >= Int64(origin.capacity) {
+                let edge = try await db.raw("""
+                    SELECT id, signaling_url, udp_addresses, capacity, participants, rooms FROM relay_nodes \
+                    WHERE heartbeat_ms >= \(bind: cutoff) AND id <> \(bind: origin.id) AND participants + pending < capacity \
+                    ORDER BY ((participants + pending) * 1.0 / capacity), id LIMIT 1
+                    """).first().map(Self.node)
+                chosen = edge ?? origin
+            }
+        }
+        try await db.raw("UPDATE relay_nodes SET pending = pending + 1 WHERE id = \(bind: chosen.id)").run()
+        return chosen
     }
 
     /// Nodes whose last heartbeat is older than `timeout`, with when it was.

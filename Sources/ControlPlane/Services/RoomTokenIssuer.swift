@@ -50,8 +50,9 @@ struct RoomTokenIssuer: Sendable {
         let claims = RoomClaims(
             userID: callerID, sessionID: sessionID.uuidString.lowercased(), roomID: session.meetingRoomID, role: role,
             issuedAt: now, expiresAt: expiresAt, tokenID: UUID().uuidString.lowercased())
-        // The room's node when relays run apart (placed on the least loaded one at its first token).
-        let node = try await services.relays.place(roomID: session.meetingRoomID)
+        // The room's node when relays run apart: its origin (placed on the least loaded one at its first
+        // token), or for a learner once the origin is full, an edge that pipes the room from it.
+        let node = try await services.relays.admit(roomID: session.meetingRoomID, host: role == .host)
         return RoomTokenResponse(
             token: try await services.roomTokens.sign(claims), role: role.rawValue, sessionId: sessionID,
             meetingRoomId: session.meetingRoomID, expiresAt: claims.expiration.value,
