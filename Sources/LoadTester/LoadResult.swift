@@ -38,6 +38,9 @@ public struct LoadResult: Codable, Sendable {
     public var layerMix: [String: Int]? = nil
     /// Every publisher present at the end of the window: what it sent and its estimate (`LoadResult+Publishers.swift`).
     public var publishers: [Publisher]? = nil
+    /// With `--rejoin-after-ms`: for each viewer that went silent and rejoined, seconds from its last packet
+    /// to its first on the new connection (a killed relay node's learners, say).
+    public var recoverySeconds: [Double]? = nil
 
     public struct Decoded: Codable, Sendable {
         public var videoFrames: Int
@@ -174,7 +177,16 @@ public struct LoadResult: Codable, Sendable {
             }
             return line
         }
-        return (table + decoding + repair + results.flatMap(\.publisherLines) + results.flatMap(\.viewerLines))
+        return (table + decoding + repair + results.flatMap(\.publisherLines) + results.flatMap(\.viewerLines)
+            + results.compactMap(\.recoveryLine))
             .joined(separator: "\n")
+    }
+
+    /// The rejoins' line: how many viewers lost their media and how long until it was back.
+    var recoveryLine: String? {
+        guard let gaps = recoverySeconds?.sorted() else { return nil }
+        guard !gaps.isEmpty else { return "\(scenario) N=\(participants): no viewer went silent and rejoined" }
+        return "\(scenario) N=\(participants): \(gaps.count) viewers went silent and rejoined; media back after "
+            + String(format: "p50 %.2f s, max %.2f s", gaps[gaps.count / 2], gaps[gaps.count - 1])
     }
 }

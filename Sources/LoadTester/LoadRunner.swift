@@ -97,6 +97,10 @@ public final class LoadRunner: @unchecked Sendable {
         /// pacing rate, as browsers do (`PublisherRateControl`); off, they send `videoKbps` whatever the link
         /// takes, so fixed-rate benchmarks stay comparable.
         public var publisherAdaptation = true
+        /// A lecture's viewer that receives nothing for this long rejoins like the web app does after losing
+        /// its relay node: a fresh room token (which names a live node) and WHEP again; the gaps until media
+        /// is back are the result's `recoverySeconds` (`LoadRunner+Failover.swift`). Nil: viewers never rejoin.
+        public var rejoinAfterSilence: Duration?
 
         public init() {}
     }
@@ -112,6 +116,8 @@ public final class LoadRunner: @unchecked Sendable {
     var participants: [SimulatedParticipant] = []
     var publishers: [SimulatedParticipant] = []
     private var latencies = LatencyRecorder()
+    /// Seconds from a rejoining viewer's last packet to its first on the new connection (loop).
+    var recoveries: [Double] = []
     private let epoch = ContinuousClock.now
     private(set) var learners: [(token: String, userID: String)] = []
     private var mentor: (token: String, userID: String)?
@@ -178,9 +184,15 @@ public final class LoadRunner: @unchecked Sendable {
                 churnTask = Task { try await self.churn(session: session, period: period) }
             }
         }
+        var failoverTask: Task<Void, any Error>?
+        if let silence = configuration.rejoinAfterSilence, case .lecture = scenario, let session = churnSession {
+            failoverTask = Task { try await self.failover(session: session, silence: silence) }
+        }
         let result = try await measure(scenario: scenario)
         churnTask?.cancel()
         _ = try? await churnTask?.value
+        failoverTask?.cancel()
+        _ = try? await failoverTask?.value
         await janus?.close()
         return result
     }
@@ -267,9 +279,20 @@ public final class LoadRunner: @unchecked Sendable {
         if role == .publisher { sendLogs.register(sendLog, as: account.userID) }
         let participant = try await makeParticipant(role: role, sendLog: sendLog)
         let offer = try await participant.home.submit { participant.box.value.offer() }.get()
-        let (answer, resource) = try await client.exchange(
-            kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, ticket: ticket, offer: offer,
-            watching: watching)
+        let answer: String
+        let resource: String
+        do {
+            (answer, resource) = try await client.exchange(
+                kind: role == .publisher ? "whip" : "whep", roomID: session.roomID, ticket: ticket, offer: offer,
+                watching: watching)
+        } catch {
+            // Nobody answered (a node that is gone): this attempt is not a participant.
+            try? await participant.home.submit {
+                participant.box.value.channel?.close(promise: nil)
+                participant.box.value.channel = nil
+            }.get()
+            throw error
+        }
         try await participant.home.submit {
             let participant = participant.box.value
             participant.resourceURL = resource
@@ -280,6 +303,11 @@ public final class LoadRunner: @unchecked Sendable {
         }.get()
         try await startParticipant(participant)
         return participant.box.value.index
+    }
+
+    /// A lecture viewer joining (again); its participant index.
+    func joinViewer(_ session: ControlPlaneClient.LiveSession, account: (token: String, userID: String)) async throws -> Int {
+        try await join(session, account: account, role: .viewer, watching: nil)
     }
 
     /// A participant with its own socket and peer, registered on the loop that will own it.
@@ -375,6 +403,7 @@ public final class LoadRunner: @unchecked Sendable {
     func received(_ bytes: ByteBuffer, participant: SimulatedParticipant) {
         let now = ContinuousClock.now
         if let latency = participant.receive(bytes, now: now, epoch: epoch) { latencies.record(nanoseconds: latency) }
+        if participant.role == .viewer, Self.isRTP(bytes) { mediaArrived(at: participant, now: now) }
         participant.flush()
     }
 
@@ -397,6 +426,7 @@ public final class LoadRunner: @unchecked Sendable {
             self.viewerSerialLock.withLock { self.viewerSerial = 0 }
             self.latencies = LatencyRecorder()
             self.departed = Snapshot()
+            self.recoveries = []
         }.get()
         try await mediaLoop.submit {
             for timer in self.mediaTimers { timer.cancel() }
@@ -747,7 +777,8 @@ public final class LoadRunner: @unchecked Sendable {
             layerMix: LoadResult.layerMix(after.viewers.values.compactMap { sample in
                 sample.width.flatMap { width in sample.height.map { "\(width)x\($0)" } }
             }),
-            publishers: LoadResult.Publisher.window(before: publishersBefore, after: publishersAfter, series: series))
+            publishers: LoadResult.Publisher.window(before: publishersBefore, after: publishersAfter, series: series),
+            recoverySeconds: configuration.rejoinAfterSilence == nil ? nil : try await loop.submit { self.recoveries }.get())
     }
 
     /// Nil when nothing was expected (no such stream reached the viewers).

@@ -58,6 +58,10 @@ final class SimulatedParticipant {
     var adaptsBitrate = false
     /// Set on a publisher once the answer took the extension (`PublisherRateControl`).
     var rateControl: PublisherRateControl?
+    /// When a viewer last received RTP, and, on a viewer that rejoined after a silence, since when it has
+    /// been without media (`LoadRunner+Failover.swift`).
+    var lastMediaAt: ContinuousClock.Instant?
+    var recoveringSince: ContinuousClock.Instant?
     /// Video bytes a publisher sent (after SRTP), retransmissions included.
     private(set) var sentVideoBytes: Int64 = 0
 

@@ -76,11 +76,16 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var publisherAdaptation: Bool?
         @Option(help: "Seconds between everyone having joined and the measured window (settling, ramp-up).")
         var warmup = 3
+        @Option(help: "A lecture's viewer that receives nothing for this many milliseconds rejoins with a fresh room token, as the web app does when its relay node is lost; the result reports each gap until media is back.")
+        var rejoinAfterMs: Int?
 
         func validate() throws {
             guard (0...100_000).contains(decodingViewers) else { throw ValidationError("--decoding-viewers must be 0...100000") }
             guard (1...10_000).contains(frameDeadlineMs) else { throw ValidationError("--frame-deadline-ms must be 1...10000") }
             guard (0...3_600).contains(warmup) else { throw ValidationError("--warmup must be 0...3600") }
+            if let rejoinAfterMs, !(100...60_000).contains(rejoinAfterMs) {
+                throw ValidationError("--rejoin-after-ms must be 100...60000")
+            }
             if publisherNetns != nil && publisherAddress == nil {
                 throw ValidationError("--publisher-netns needs --publisher-address (the namespace's own address)")
             }
@@ -125,6 +130,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.simulcast = simulcast
             configuration.publisherAdaptation = publisherAdaptation ?? true
             configuration.warmup = .seconds(warmup)
+            configuration.rejoinAfterSilence = rejoinAfterMs.map { .milliseconds($0) }
             configuration.width = width
             configuration.height = height
             switch target {

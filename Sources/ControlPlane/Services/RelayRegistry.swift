@@ -79,6 +79,10 @@ public struct RelayRegistry: Sendable {
 
     private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000).rounded()) }
     private var cutoff: Int64 { Self.milliseconds(now().addingTimeInterval(-timeout)) }
+    /// An edge is a free choice, not a room's home: only nodes heard from within the last heartbeat and a half
+    /// are sent learners, so a node that just died gets none while the origin's timeout still runs.
+    private var edgeCutoff: Int64 { Self.milliseconds(now().addingTimeInterval(-min(timeout, Self.edgeFreshness))) }
+    static let edgeFreshness: TimeInterval = 3
 
     /// Registers the node or refreshes it (its load and where it is), as one upsert.
     public func heartbeat(_ node: RelayNode) async throws {
@@ -153,7 +157,7 @@ public struct RelayRegistry: Sendable {
             if load >= Int64(origin.capacity) {
                 let edge = try await db.raw("""
                     SELECT id, signaling_url, udp_addresses, capacity, participants, rooms FROM relay_nodes \
-                    WHERE heartbeat_ms >= \(bind: cutoff) AND id <> \(bind: origin.id) AND participants + pending < capacity \
+                    WHERE heartbeat_ms >= \(bind: edgeCutoff) AND id <> \(bind: origin.id) AND participants + pending < capacity \
                     ORDER BY ((participants + pending) * 1.0 / capacity), id LIMIT 1
                     """).first().map(Self.node)
                 chosen = edge ?? origin
