@@ -23,7 +23,7 @@ from conftest import BINARY, ROOT
 from test_webapp import start_server, stop_server
 
 PREFIX = "plc"
-SUBNET = "10.79.0"
+SUBNET = "10.81.0"
 NODES = 3
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
