@@ -132,9 +132,13 @@ public final class LoadRunner: @unchecked Sendable {
 
     public init(configuration: Configuration) {
         self.configuration = configuration
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // A relay node that was just killed can leave a connection attempt unanswered; a browser gives up on it
+        // and asks for a fresh token well before HTTPClient's default 10 s.
+        var settings = HTTPClient.Configuration()
+        settings.timeout.connect = .seconds(2)
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
         self.client = ControlPlaneClient(
-            baseURL: configuration.baseURL, relayURL: configuration.relayURL ?? configuration.baseURL, http: http)
+            baseURL: configuration.baseURL, relayURL: configuration.relayURL ?? configuration.baseURL, http: self.http)
         self.loop = group.next()
         self.mediaLoop = group.next()
     }
