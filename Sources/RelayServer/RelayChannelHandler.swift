@@ -10,14 +10,16 @@ final class RelayChannelHandler: ChannelInboundHandler {
     let engine: RelayEngine
     let batch: DatagramBatch
     let timer: EngineTimer
+    let delays: BatchDelayRecorder
     /// Datagrams are copied here before the engine decrypts them in place: NIO's vector reads hand
     /// out slices of one shared buffer, and writing to a slice would copy the whole buffer.
     private let receiveBuffer: UnsafeMutableRawBufferPointer
 
-    init(engine: RelayEngine, batch: DatagramBatch, timer: EngineTimer) {
+    init(engine: RelayEngine, batch: DatagramBatch, timer: EngineTimer, delays: BatchDelayRecorder) {
         self.engine = engine
         self.batch = batch
         self.timer = timer
+        self.delays = delays
         receiveBuffer = .allocate(byteCount: 65_536, alignment: 16)
     }
 
@@ -31,13 +33,16 @@ final class RelayChannelHandler: ChannelInboundHandler {
             return min(bytes.count, receiveBuffer.count)
         }
         var output = batch
+        let now = ContinuousClock.now
+        delays.read(at: now)
         engine.handleDatagram(
-            UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<length]), from: source, now: .now,
+            UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<length]), from: source, now: now,
             output: &output)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         batch.flush()
+        delays.flushed(at: .now)
         timer.engineDidWork()
     }
 

@@ -47,8 +47,8 @@ extension RelayService {
     public var openPipes: Int { pipes.count }
 
     func ensurePipe(_ key: TrackPipe.Key, upstream: any CascadeUpstream) async throws {
-        let opening = pipes.claim(key) {
-            Task { try await self.openPipe(key, upstream: upstream) }
+        guard let opening = pipes.claim(key, make: { Task { try await self.openPipe(key, upstream: upstream) } }) else {
+            throw PipeTable.Full(roomID: key.roomID)
         }
         do {
             try await opening.value
@@ -117,8 +117,17 @@ extension RelayService {
     }
 }
 
-/// The pipes of a process, by key: each opening once however many viewers ask at the same moment.
+/// The pipes of a process, by key: each opening once however many viewers ask at the same moment. A viewer
+/// chooses whom it watches (`?participant=`), so a room's pipes on this process are capped: asking to watch
+/// user after user cannot make the relay open pipe after pipe.
 final class PipeTable: Sendable {
+    static let maximumPerRoom = 16
+
+    struct Full: Error, CustomStringConvertible {
+        let roomID: String
+        var description: String { "room \(roomID) already has \(PipeTable.maximumPerRoom) cascade pipes here" }
+    }
+
     private enum Slot {
         case opening(Task<Void, any Error>)
         case open(TrackPipe)
@@ -128,13 +137,15 @@ final class PipeTable: Sendable {
 
     var count: Int { slots.withLock { $0.count } }
 
-    /// The task that opens (or opened) the key's pipe: the one already there, or `make`'s.
-    func claim(_ key: TrackPipe.Key, make: () -> Task<Void, any Error>) -> Task<Void, any Error> {
+    /// The task that opens (or opened) the key's pipe: the one already there, or `make`'s; nil when the room
+    /// has its maximum of pipes.
+    func claim(_ key: TrackPipe.Key, make: () -> Task<Void, any Error>) -> Task<Void, any Error>? {
         slots.withLock { slots in
             switch slots[key] {
             case .opening(let task): return task
             case .open: return Task {}
             case nil:
+                guard slots.keys.count(where: { $0.roomID == key.roomID }) < Self.maximumPerRoom else { return nil }
                 let task = make()
                 slots[key] = .opening(task)
                 return task

@@ -53,6 +53,8 @@ public final class RelayService: Service, Sendable {
             let engine: RelayEngine
             /// Arms the engine's next deadline and hands its events on; call after anything the engine did.
             let timer: EngineTimer
+            /// How long datagrams wait in the relay, read to flush (`BatchDelayHistogram`).
+            let delays: BatchDelayRecorder
         }
     }
 
@@ -98,7 +100,7 @@ public final class RelayService: Service, Sendable {
             let engine = RelayEngine(
                 configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp, startInstant: start)
             let timer = EngineTimer(loop: loop, engine: engine, batch: { batch.value }, events: sink, roomEvents: roomSink)
-            let bound = NIOLoopBoundBox.makeBoxSendingValue(Worker.Bound(engine: engine, timer: timer), eventLoop: loop)
+            let bound = NIOLoopBoundBox.makeBoxSendingValue(Worker.Bound(engine: engine, timer: timer, delays: BatchDelayRecorder()), eventLoop: loop)
             workers.append(
                 Worker(
                     loop: loop, bound: bound, batch: batch, port: configuration.port + index,
@@ -130,7 +132,9 @@ public final class RelayService: Service, Sendable {
                         let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
                         batchBox.value = batch
                         try channel.pipeline.syncOperations.addHandler(
-                            RelayChannelHandler(engine: bound.value.engine, batch: batch, timer: bound.value.timer))
+                            RelayChannelHandler(
+                                engine: bound.value.engine, batch: batch, timer: bound.value.timer,
+                                delays: bound.value.delays))
                     }
                 }
                 .withBoundSocket(socket.descriptor).get()
@@ -352,6 +356,8 @@ public final class RelayService: Service, Sendable {
         public var rooms = 0
         /// Datagrams the kernel would not take (socket buffer full or destination unreachable).
         public var sendDropped: UInt64 = 0
+        /// How long received datagrams waited in the relay, read to the end of their batch's send.
+        public var batchDelay = BatchDelayHistogram()
     }
 
     /// Counters summed over workers, for `/metrics`.
@@ -360,12 +366,13 @@ public final class RelayService: Service, Sendable {
         for worker in workers {
             guard let part = try? await worker.loop.submit({
                 (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
-                    worker.batch.value?.dropped ?? 0)
+                    worker.batch.value?.dropped ?? 0, worker.bound.value.delays.histogram)
             }).get() else { continue }
             total.counters.add(part.0)
             total.participants += part.1
             total.rooms += part.2
             total.sendDropped += part.3
+            total.batchDelay.add(part.4)
         }
         return total
     }

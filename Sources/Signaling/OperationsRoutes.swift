@@ -78,6 +78,21 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_send_dropped_total", "counter",
             "Datagrams the kernel would not take (socket buffer full or destination unreachable).",
             [("", snapshot.sendDropped)])
+        let delay = snapshot.batchDelay
+        var cumulative: UInt64 = 0
+        var buckets: [(labels: String, value: UInt64)] = []
+        for (index, count) in delay.counts.enumerated() {
+            cumulative &+= count
+            let bound = index < BatchDelayHistogram.bounds.count
+                ? String(Double(BatchDelayHistogram.bounds[index]) / 1e9) : "+Inf"
+            buckets.append(("{le=\"\(bound)\"}", cumulative))
+        }
+        text += "# HELP peerlearn_relay_batch_delay_seconds How long received datagrams waited in the relay: "
+            + "from their read to the end of the send that flushed their batch's output (fan-out included).\n"
+        text += "# TYPE peerlearn_relay_batch_delay_seconds histogram\n"
+        for bucket in buckets { text += "peerlearn_relay_batch_delay_seconds_bucket\(bucket.labels) \(bucket.value)\n" }
+        text += "peerlearn_relay_batch_delay_seconds_sum \(Double(delay.sumNanoseconds) / 1e9)\n"
+        text += "peerlearn_relay_batch_delay_seconds_count \(cumulative)\n"
         return text
     }
 }

@@ -158,6 +158,9 @@ import Testing
             #expect(video >= 30, "viewer \(viewer.participantID) got \(video) video packets")
             #expect(audio >= 30, "viewer \(viewer.participantID) got \(audio) audio packets")
         }
+        // Every datagram the workers read was timed to its batch's send.
+        let delays = await relay.snapshot().batchDelay
+        #expect(delays.count > 120, "\(delays.count) datagrams timed")  // the host alone sent more
         // The room's people, wherever they are; the pipe's two ends are not among them.
         let people = await relay.connections(roomID: "lecture").map(\.identity.userID).sorted()
         #expect(people == ["7", "8", "9"])
@@ -179,5 +182,26 @@ import Testing
         #expect(RelayService.workerIndex(participantID: "wx-abc", workers: 2) == nil)
         #expect(RelayService.workerIndex(participantID: "abc", workers: 2) == nil)
         #expect(RelayService.workerIndex(participantID: "", workers: 2) == nil)
+    }
+}
+
+/// A viewer picks whom it watches, so what it can make a relay pipe is capped per room.
+@Suite struct PipeTableTests {
+    @Test func aRoomHasAtMostSixteenPipesAndAnOpenOneIsShared() async {
+        let table = PipeTable()
+        var made = 0
+        for user in 0..<PipeTable.maximumPerRoom {
+            let task = table.claim(TrackPipe.Key(roomID: "lecture", watching: "\(user)", worker: 1)) {
+                made += 1
+                return Task {}
+            }
+            #expect(task != nil)
+        }
+        #expect(table.claim(TrackPipe.Key(roomID: "lecture", watching: "99", worker: 1)) { Task {} } == nil)
+        // Asking again for one that is opening gets the same task; another room is not affected.
+        #expect(table.claim(TrackPipe.Key(roomID: "lecture", watching: "3", worker: 1)) { Task {} } != nil)
+        #expect(table.claim(TrackPipe.Key(roomID: "other", watching: nil, worker: 1)) { Task {} } != nil)
+        #expect(made == PipeTable.maximumPerRoom)
+        #expect(table.count == PipeTable.maximumPerRoom + 1)
     }
 }
