@@ -1,7 +1,8 @@
 /// How long received datagrams wait inside the relay: from the read that brought a datagram in to the end of
-/// the send (`sendmmsg`) that flushed everything its batch produced. A lecture's fan-out is done in that
-/// time, so this is the delay the relay itself adds (not the kernel's queues before the read), measured on
-/// the hot path with one clock read per datagram and no allocation.
+/// the send (`sendmmsg`) that flushed what its read batch produced. A lecture's fan-out is done in that time,
+/// so this is the delay the relay itself adds (not the kernel's queues before the read), measured on the hot
+/// path with one clock read per datagram and no allocation. An upper bound: a send batch that fills (2,048
+/// datagrams) leaves early, and part of a datagram's output with it.
 public struct BatchDelayHistogram: Sendable, Equatable {
     /// Upper bounds in nanoseconds (Prometheus `le`), then +Inf.
     public static let bounds: [Int64] = [
