@@ -42,8 +42,9 @@ public final class CascadeBridge {
     /// unanswered first check is resent.
     static let consentInterval: Duration = .seconds(5)
     static let checkRetryInterval: Duration = .milliseconds(200)
-    /// A pipe that has not connected both ways in this long has failed.
-    static let connectTimeout: Duration = .seconds(10)
+    /// A pipe that has not connected both ways in this long has failed: the relay's own connect timeout, so a
+    /// busy machine fails a pipe no sooner than it would fail a browser.
+    static let connectTimeout: Duration = .seconds(30)
     /// A side that has sent nothing for this long is gone (an origin killed sends no close_notify); its
     /// consent checks are answered every `consentInterval`, so a live one is never this quiet.
     static let silenceTimeout: Duration = .seconds(12)

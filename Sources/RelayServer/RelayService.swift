@@ -5,6 +5,7 @@ import NIOPosix
 import Relay
 import STUN
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -70,6 +71,10 @@ public final class RelayService: Service, Sendable {
     let logger: Logger
     /// The cascade pipes feeding rooms on this process's workers, by room, watched user and worker.
     let pipes = PipeTable()
+    private let listening = Mutex(false)
+
+    /// Whether every worker's socket is bound (`run()` got that far): tests and readiness checks wait for it.
+    public var isListening: Bool { listening.withLock { $0 } }
 
     public init(configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "peerlearn.relay")) throws
@@ -142,7 +147,9 @@ public final class RelayService: Service, Sendable {
             try await worker.loop.submit { bound.value.timer.engineDidWork() }.get()
             logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
         }
+        listening.withLock { $0 = true }
         try? await gracefulShutdown()
+        listening.withLock { $0 = false }
         for pipe in pipes.removeAll() {
             try? await pipe.loop.submit { pipe.stop() }.get()
         }

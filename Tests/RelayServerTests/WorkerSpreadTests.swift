@@ -112,6 +112,10 @@ import Testing
             return joined.sorted()
         }
 
+        // Joins before the sockets are bound would start a pipe whose checks go nowhere yet.
+        let bound = ContinuousClock.now + .seconds(60)
+        while !relay.isListening && ContinuousClock.now < bound { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(relay.isListening)
         let home = relay.homeIndex(forRoom: "lecture")
         let host = try await Self.join(relay, user: "7", role: .host, intent: .publish, group: group)
         let spread = try await Self.join(relay, user: "8", role: .participant, intent: .subscribe(userID: nil), group: group)
