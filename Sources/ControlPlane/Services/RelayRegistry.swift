@@ -79,10 +79,11 @@ public struct RelayRegistry: Sendable {
 
     private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000).rounded()) }
     private var cutoff: Int64 { Self.milliseconds(now().addingTimeInterval(-timeout)) }
-    /// An edge is a free choice, not a room's home: only nodes heard from within the last heartbeat and a half
-    /// are sent learners, so a node that just died gets none while the origin's timeout still runs.
+    /// An edge is a free choice, not a room's home: only nodes heard from within the last two heartbeats and a
+    /// second are sent learners, so a node that just died gets few while the origin's timeout still runs (one
+    /// heartbeat and a half was too tight for a busy machine: live edges were passed over).
     private var edgeCutoff: Int64 { Self.milliseconds(now().addingTimeInterval(-min(timeout, Self.edgeFreshness))) }
-    static let edgeFreshness: TimeInterval = 3
+    static let edgeFreshness: TimeInterval = 5
 
     /// Registers the node or refreshes it (its load and where it is), as one upsert.
     public func heartbeat(_ node: RelayNode) async throws {
@@ -149,22 +150,30 @@ public struct RelayRegistry: Sendable {
     public func admit(roomID: String, host: Bool) async throws -> RelayNode? {
         guard let origin = try await place(roomID: roomID) else { return nil }
         let db = database.db.sql
-        var chosen = origin
+        // Each seat is taken by one conditional UPDATE, so concurrent token requests cannot all read the same
+        // spare seat: the database re-checks the condition on the row it updates.
         if !host {
-            let load = try await db.raw("""
-                SELECT participants + pending AS load FROM relay_nodes WHERE id = \(bind: origin.id)
-                """).first().map { try $0.decode(column: "load", as: Int64.self) } ?? 0
-            if load >= Int64(origin.capacity) {
-                let edge = try await db.raw("""
+            let atOrigin = try await db.raw("""
+                UPDATE relay_nodes SET pending = pending + 1 \
+                WHERE id = \(bind: origin.id) AND participants + pending < capacity RETURNING id
+                """).all()
+            if !atOrigin.isEmpty { return origin }
+            for _ in 0..<3 {
+                guard let edge = try await db.raw("""
                     SELECT id, signaling_url, udp_addresses, capacity, participants, rooms FROM relay_nodes \
                     WHERE heartbeat_ms >= \(bind: edgeCutoff) AND id <> \(bind: origin.id) AND participants + pending < capacity \
                     ORDER BY ((participants + pending) * 1.0 / capacity), id LIMIT 1
                     """).first().map(Self.node)
-                chosen = edge ?? origin
+                else { break }
+                let taken = try await db.raw("""
+                    UPDATE relay_nodes SET pending = pending + 1 \
+                    WHERE id = \(bind: edge.id) AND participants + pending < capacity RETURNING id
+                    """).all()
+                if !taken.isEmpty { return edge }
             }
         }
-        try await db.raw("UPDATE relay_nodes SET pending = pending + 1 WHERE id = \(bind: chosen.id)").run()
-        return chosen
+        try await db.raw("UPDATE relay_nodes SET pending = pending + 1 WHERE id = \(bind: origin.id)").run()
+        return origin
     }
 
     /// Nodes whose last heartbeat is older than `timeout`, with when it was.
