@@ -17,16 +17,19 @@ final class AESGCMTransform {
     let direction: SRTPContext.Direction
     private let rtpCipher: OpaquePointer
     private let rtcpCipher: OpaquePointer
-    private let rtpSalt: [UInt8]
-    private let rtcpSalt: [UInt8]
     private let replayWindow: Int
     private let allowRepeatTransmission: Bool
-    private var rtpStreams: [UInt32: ReplayWindow] = [:]
+    private var rtpStreams = StreamTable<ReplayWindow>(limit: maximumStreams)
     /// Outbound: the last SRTCP index sent per SSRC. Inbound: the replay window per SSRC.
-    private var rtcpSent: [UInt32: UInt32] = [:]
-    private var rtcpReceived: [UInt32: ReplayWindow] = [:]
-    private var iv = [UInt8](repeating: 0, count: 12)
-    private var trailer = [UInt8](repeating: 0, count: 4)
+    private var rtcpSent = StreamTable<UInt32>(limit: maximumStreams)
+    private var rtcpReceived = StreamTable<ReplayWindow>(limit: maximumStreams)
+    /// The salts (12 bytes each), the IV being built (12) and the SRTCP trailer (4), in one allocation: written
+    /// byte by byte for every packet, without an array's bounds and uniqueness checks.
+    private let scratch: UnsafeMutablePointer<UInt8>
+    private var rtpSalt: UnsafeMutablePointer<UInt8> { scratch }
+    private var rtcpSalt: UnsafeMutablePointer<UInt8> { scratch + 12 }
+    private var iv: UnsafeMutablePointer<UInt8> { scratch + 24 }
+    private var trailer: UnsafeMutablePointer<UInt8> { scratch + 36 }
 
     init(
         direction: SRTPContext.Direction, masterKey: [UInt8], masterSalt: [UInt8], replayWindow: Int,
@@ -35,8 +38,8 @@ final class AESGCMTransform {
         guard masterKey.count == 16, masterSalt.count == 12 else { throw .badParameter }
         let rtpKey = try SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: .rtpEncryption, length: 16)
         let rtcpKey = try SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: .rtcpEncryption, length: 16)
-        rtpSalt = try SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: .rtpSalt, length: 12)
-        rtcpSalt = try SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: .rtcpSalt, length: 12)
+        let rtpSalt = try SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: .rtpSalt, length: 12)
+        let rtcpSalt = try SRTPKeyDerivation.derive(masterKey: masterKey, masterSalt: masterSalt, label: .rtcpSalt, length: 12)
         guard let rtp = EVP_CIPHER_CTX_new() else { throw .library(status: -1) }
         guard let rtcp = EVP_CIPHER_CTX_new() else {
             EVP_CIPHER_CTX_free(rtp)
@@ -44,6 +47,10 @@ final class AESGCMTransform {
         }
         rtpCipher = rtp
         rtcpCipher = rtcp
+        scratch = .allocate(capacity: 40)
+        scratch.initialize(repeating: 0, count: 40)
+        scratch.update(from: rtpSalt, count: 12)
+        (scratch + 12).update(from: rtcpSalt, count: 12)
         self.direction = direction
         self.replayWindow = replayWindow
         self.allowRepeatTransmission = allowRepeatTransmission
@@ -53,19 +60,25 @@ final class AESGCMTransform {
                     ? EVP_EncryptInit_ex(context, EVP_aes_128_gcm(), nil, key.baseAddress, nil)
                     : EVP_DecryptInit_ex(context, EVP_aes_128_gcm(), nil, key.baseAddress, nil)
             }
-            guard ok == 1 else { throw .library(status: -1) }
+            guard ok == 1 else {
+                EVP_CIPHER_CTX_free(rtp)
+                EVP_CIPHER_CTX_free(rtcp)
+                scratch.deallocate()
+                throw .library(status: -1)
+            }
         }
     }
 
     deinit {
         EVP_CIPHER_CTX_free(rtpCipher)
         EVP_CIPHER_CTX_free(rtcpCipher)
+        scratch.deallocate()
     }
 
     func removeStream(ssrc: UInt32) -> Bool {
-        let rtp = rtpStreams.removeValue(forKey: ssrc) != nil
-        let sent = rtcpSent.removeValue(forKey: ssrc) != nil
-        let received = rtcpReceived.removeValue(forKey: ssrc) != nil
+        let rtp = rtpStreams.remove(ssrc)
+        let sent = rtcpSent.remove(ssrc)
+        let received = rtcpReceived.remove(ssrc)
         return rtp || sent || received
     }
 
@@ -78,11 +91,11 @@ final class AESGCMTransform {
         guard buffer.count >= required else { throw .bufferTooSmall(required: required) }
         let sequence = UInt16(bytes[2]) << 8 | UInt16(bytes[3])
         let ssrc = Self.word(bytes, at: 8)
-        let known = rtpStreams[ssrc] != nil
-        if !known, rtpStreams.count >= Self.maximumStreams { throw .badParameter }
-        let index = Self.estimate(sequence, highest: rtpStreams[ssrc]?.highest ?? 0)
-        if let stream = rtpStreams[ssrc] {
-            switch stream.check(index) {
+        let slot = rtpStreams.slot(of: ssrc)
+        if slot == nil, rtpStreams.isFull { throw .badParameter }
+        let index = Self.estimate(sequence, highest: slot.map { rtpStreams[$0].highest } ?? 0)
+        if let slot {
+            switch rtpStreams[slot].check(index) {
             case .fresh: break
             case .seen: guard allowRepeatTransmission else { throw .replayed }
             case .tooOld: throw .replayed
@@ -92,13 +105,8 @@ final class AESGCMTransform {
         guard encrypt(rtpCipher, bytes, aad: 0..<header, text: header..<length, tagAt: length) else {
             throw .library(status: -1)
         }
-        if known {
-            rtpStreams[ssrc]?.accept(index)
-        } else {
-            var stream = ReplayWindow(size: replayWindow)
-            stream.accept(index)
-            rtpStreams[ssrc] = stream
-        }
+        let accepted = slot ?? rtpStreams.insert(ReplayWindow(size: replayWindow), for: ssrc)
+        rtpStreams[accepted].accept(index)
         return required
     }
 
@@ -110,21 +118,16 @@ final class AESGCMTransform {
         let sequence = UInt16(bytes[2]) << 8 | UInt16(bytes[3])
         let ssrc = Self.word(bytes, at: 8)
         // No copy of the stream is kept across `accept`: a live copy would make it copy its window per packet.
-        let known = rtpStreams[ssrc] != nil
-        if !known, rtpStreams.count >= Self.maximumStreams { throw .badParameter }
-        let index = Self.estimate(sequence, highest: rtpStreams[ssrc]?.highest ?? 0)
-        if known, rtpStreams[ssrc]?.check(index) != .fresh { throw .replayed }
+        let slot = rtpStreams.slot(of: ssrc)
+        if slot == nil, rtpStreams.isFull { throw .badParameter }
+        let index = Self.estimate(sequence, highest: slot.map { rtpStreams[$0].highest } ?? 0)
+        if let slot, rtpStreams[slot].check(index) != .fresh { throw .replayed }
         rtpIV(ssrc: ssrc, index: index)
         guard decrypt(rtpCipher, bytes, aad: 0..<header, text: header..<end, tagAt: end) else {
             throw .authenticationFailed
         }
-        if known {
-            rtpStreams[ssrc]?.accept(index)
-        } else {
-            var created = ReplayWindow(size: replayWindow)
-            created.accept(index)
-            rtpStreams[ssrc] = created
-        }
+        let accepted = slot ?? rtpStreams.insert(ReplayWindow(size: replayWindow), for: ssrc)
+        rtpStreams[accepted].accept(index)
         return end
     }
 
@@ -136,17 +139,17 @@ final class AESGCMTransform {
         let required = length + Self.tagLength + 4
         guard buffer.count >= required else { throw .bufferTooSmall(required: required) }
         let ssrc = Self.word(bytes, at: 4)
-        let last = rtcpSent[ssrc]
-        if last == nil, rtcpSent.count >= Self.maximumStreams { throw .badParameter }
-        let index = (last ?? 0) &+ 1
+        let slot = rtcpSent.slot(of: ssrc)
+        if slot == nil, rtcpSent.isFull { throw .badParameter }
+        let index = (slot.map { rtcpSent[$0] } ?? 0) &+ 1
         guard index <= 0x7FFF_FFFF else { throw .library(status: 15) }  // libsrtp's key_expired: 2^31 packets
         rtcpIV(ssrc: ssrc, index: index)
-        Self.put(0x8000_0000 | index, into: &trailer)
-        guard encrypt(rtcpCipher, bytes, aad: 0..<8, extraAAD: trailer, text: 8..<length, tagAt: length) else {
+        Self.put(0x8000_0000 | index, into: trailer)
+        guard encrypt(rtcpCipher, bytes, aad: 0..<8, extraAAD: true, text: 8..<length, tagAt: length) else {
             throw .library(status: -1)
         }
         for offset in 0..<4 { bytes[length + Self.tagLength + offset] = trailer[offset] }
-        rtcpSent[ssrc] = index
+        if let slot { rtcpSent[slot] = index } else { _ = rtcpSent.insert(index, for: ssrc) }
         return required
     }
 
@@ -157,24 +160,19 @@ final class AESGCMTransform {
         let word = Self.word(bytes, at: length - 4)
         let encrypted = word & 0x8000_0000 != 0
         let index = word & 0x7FFF_FFFF
-        let known = rtcpReceived[ssrc] != nil
-        if !known, rtcpReceived.count >= Self.maximumStreams { throw .badParameter }
-        if known, rtcpReceived[ssrc]?.check(UInt64(index)) != .fresh { throw .replayed }
+        let slot = rtcpReceived.slot(of: ssrc)
+        if slot == nil, rtcpReceived.isFull { throw .badParameter }
+        if let slot, rtcpReceived[slot].check(UInt64(index)) != .fresh { throw .replayed }
         for offset in 0..<4 { trailer[offset] = bytes[length - 4 + offset] }
         let tagAt = length - 4 - Self.tagLength
         rtcpIV(ssrc: ssrc, index: index)
         // E = 0: the packet travels in the clear and the whole of it is authenticated (RFC 7714 §9.3).
         let ok = encrypted
-            ? decrypt(rtcpCipher, bytes, aad: 0..<8, extraAAD: trailer, text: 8..<tagAt, tagAt: tagAt)
-            : decrypt(rtcpCipher, bytes, aad: 0..<tagAt, extraAAD: trailer, text: tagAt..<tagAt, tagAt: tagAt)
+            ? decrypt(rtcpCipher, bytes, aad: 0..<8, extraAAD: true, text: 8..<tagAt, tagAt: tagAt)
+            : decrypt(rtcpCipher, bytes, aad: 0..<tagAt, extraAAD: true, text: tagAt..<tagAt, tagAt: tagAt)
         guard ok else { throw .authenticationFailed }
-        if known {
-            rtcpReceived[ssrc]?.accept(UInt64(index))
-        } else {
-            var created = ReplayWindow(size: Self.rtcpReplayWindow)
-            created.accept(UInt64(index))
-            rtcpReceived[ssrc] = created
-        }
+        let accepted = slot ?? rtcpReceived.insert(ReplayWindow(size: Self.rtcpReplayWindow), for: ssrc)
+        rtcpReceived[accepted].accept(UInt64(index))
         return tagAt
     }
 
@@ -231,16 +229,16 @@ final class AESGCMTransform {
     }
 
     private func encrypt(
-        _ context: OpaquePointer, _ bytes: UnsafeMutableBufferPointer<UInt8>, aad: Range<Int>, extraAAD: [UInt8]? = nil,
+        _ context: OpaquePointer, _ bytes: UnsafeMutableBufferPointer<UInt8>, aad: Range<Int>, extraAAD: Bool = false,
         text: Range<Int>, tagAt: Int
     ) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         var written: Int32 = 0
-        let started = iv.withUnsafeBufferPointer { EVP_EncryptInit_ex(context, nil, nil, nil, $0.baseAddress) == 1 }
-        guard started, EVP_EncryptUpdate(context, nil, &written, base + aad.lowerBound, Int32(aad.count)) == 1 else { return false }
-        if let extraAAD {
-            let ok = extraAAD.withUnsafeBufferPointer { EVP_EncryptUpdate(context, nil, &written, $0.baseAddress, Int32($0.count)) == 1 }
-            guard ok else { return false }
+        guard EVP_EncryptInit_ex(context, nil, nil, nil, iv) == 1,
+            EVP_EncryptUpdate(context, nil, &written, base + aad.lowerBound, Int32(aad.count)) == 1
+        else { return false }
+        if extraAAD {
+            guard EVP_EncryptUpdate(context, nil, &written, trailer, 4) == 1 else { return false }
         }
         if !text.isEmpty {
             guard EVP_EncryptUpdate(context, base + text.lowerBound, &written, base + text.lowerBound, Int32(text.count)) == 1 else {
@@ -252,16 +250,16 @@ final class AESGCMTransform {
     }
 
     private func decrypt(
-        _ context: OpaquePointer, _ bytes: UnsafeMutableBufferPointer<UInt8>, aad: Range<Int>, extraAAD: [UInt8]? = nil,
+        _ context: OpaquePointer, _ bytes: UnsafeMutableBufferPointer<UInt8>, aad: Range<Int>, extraAAD: Bool = false,
         text: Range<Int>, tagAt: Int
     ) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         var written: Int32 = 0
-        let started = iv.withUnsafeBufferPointer { EVP_DecryptInit_ex(context, nil, nil, nil, $0.baseAddress) == 1 }
-        guard started, EVP_DecryptUpdate(context, nil, &written, base + aad.lowerBound, Int32(aad.count)) == 1 else { return false }
-        if let extraAAD {
-            let ok = extraAAD.withUnsafeBufferPointer { EVP_DecryptUpdate(context, nil, &written, $0.baseAddress, Int32($0.count)) == 1 }
-            guard ok else { return false }
+        guard EVP_DecryptInit_ex(context, nil, nil, nil, iv) == 1,
+            EVP_DecryptUpdate(context, nil, &written, base + aad.lowerBound, Int32(aad.count)) == 1
+        else { return false }
+        if extraAAD {
+            guard EVP_DecryptUpdate(context, nil, &written, trailer, 4) == 1 else { return false }
         }
         if !text.isEmpty {
             guard EVP_DecryptUpdate(context, base + text.lowerBound, &written, base + text.lowerBound, Int32(text.count)) == 1 else {
@@ -278,7 +276,7 @@ final class AESGCMTransform {
         UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
     }
 
-    private static func put(_ value: UInt32, into bytes: inout [UInt8]) {
+    private static func put(_ value: UInt32, into bytes: UnsafeMutablePointer<UInt8>) {
         for offset in 0..<4 { bytes[offset] = UInt8(truncatingIfNeeded: value >> (24 - 8 * offset)) }
     }
 }
