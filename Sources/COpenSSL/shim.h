@@ -42,6 +42,10 @@ static inline void *peerlearn_ssl_get_app_data(const SSL *ssl) { return SSL_get_
 static inline int peerlearn_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *list) {
     return (int)SSL_CTX_set1_groups_list(ctx, list);
 }
+static inline long peerlearn_ssl_ctx_release_buffers_and_cache_nothing(SSL_CTX *ctx) {
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+}
 static inline uint64_t peerlearn_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
 static inline uint64_t peerlearn_ssl_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
 #endif

@@ -15,15 +15,21 @@ public struct AcknowledgedBitrateEstimator: Sendable {
     }
 
     private var ring: ContiguousArray<Arrival>
+    /// The most arrivals the ring grows to.
+    private let capacity: Int
     private var head = 0  // oldest
     private var count = 0
     private var bytesInWindow: Int64 = 0
     private var newest: Int64?
 
-    /// - Parameter capacity: arrivals kept at most: a 500 ms window at 4,000 packets/s. Beyond that
-    ///   the window shortens, which only makes the estimate noisier.
-    public init(capacity: Int = 2048) {
-        ring = ContiguousArray(repeating: Arrival(time: 0, size: 0), count: max(capacity, 2))
+    /// - Parameters:
+    ///   - capacity: arrivals kept at most: a 500 ms window at 4,000 packets/s. Beyond that the window
+    ///     shortens, which only makes the estimate noisier.
+    ///   - initialCapacity: the ring starts this small and doubles when a window's arrivals do not fit,
+    ///     so a leg costs memory for its own packet rate (64 arrivals: 1 KiB; 2,048: 32 KiB).
+    public init(capacity: Int = 2048, initialCapacity: Int = 64) {
+        self.capacity = max(capacity, 2)
+        ring = ContiguousArray(repeating: Arrival(time: 0, size: 0), count: min(max(initialCapacity, 2), self.capacity))
     }
 
     /// Adds one received packet. Slightly out-of-order arrivals count at the newest time seen, so the
@@ -37,7 +43,9 @@ public struct AcknowledgedBitrateEstimator: Sendable {
         }
         let time = max(arrivalTime, newest ?? arrivalTime)
         newest = time
-        if count == ring.count { dropOldest() }
+        if count == ring.count {
+            if ring.count < capacity { grow() } else { dropOldest() }
+        }
         let size = Int64(min(max(size, 0), Int(Int32.max)))
         ring[(head + count) % ring.count] = Arrival(time: time, size: size)
         count += 1
@@ -55,6 +63,17 @@ public struct AcknowledgedBitrateEstimator: Sendable {
         guard span >= Self.minimumSpan else { return nil }
         return Congestion.bitrate(bytes: bytesInWindow - oldest.size, over: span)
     }
+
+    /// Doubles the ring (up to `capacity`), the oldest arrival moving to slot 0. Rare: a few times per leg.
+    private mutating func grow() {
+        var larger = ContiguousArray(repeating: Arrival(time: 0, size: 0), count: min(ring.count * 2, capacity))
+        for offset in 0..<count { larger[offset] = ring[(head + offset) % ring.count] }
+        ring = larger
+        head = 0
+    }
+
+    /// Slots in the ring now (tests).
+    var ringCapacity: Int { ring.count }
 
     private mutating func dropOldest() {
         bytesInWindow -= ring[head].size

@@ -26,24 +26,32 @@ public struct SentPacketHistory: Sendable {
         case received
     }
 
-    /// Ring capacity, a power of two: 4 s at 1,000 packets/s (10 Mbit/s of 1200-byte packets), far
-    /// longer than feedback takes; 128 KB per leg.
+    /// The largest ring, a power of two: 4 s at 1,000 packets/s (10 Mbit/s of 1200-byte packets), far
+    /// longer than feedback takes; 128 KiB.
     public static let defaultCapacity = 4096
+    /// The ring starts at 256 entries (8 KiB: 1.7 s of a 1 Mbit/s leg) and doubles only when it would
+    /// overwrite a packet still awaiting feedback that was sent within `retention`: memory follows the leg's
+    /// packet rate instead of being the worst case for every learner.
+    public static let initialCapacity = 256
+    public static let retention: Int64 = 2_000_000_000
 
     private var entries: ContiguousArray<Entry>
-    private let mask: Int64
+    private var mask: Int64
+    private let maximumCapacity: Int
     private var unwrapper = WrappingCounterUnwrapper(bits: 16)
 
     /// The newest unwrapped sequence number sent, or `nil` before the first packet.
     public var newestSequenceNumber: Int64? { unwrapper.last }
     public var capacity: Int { entries.count }
 
-    /// - Parameter capacity: rounded up to a power of two, at least 64.
+    /// - Parameter capacity: the most the ring grows to, rounded up to a power of two, at least 64.
     public init(capacity: Int = SentPacketHistory.defaultCapacity) {
         var size = 64
         while size < capacity && size < 1 << 20 { size <<= 1 }
-        entries = ContiguousArray(repeating: .empty, count: size)
-        mask = Int64(size - 1)
+        maximumCapacity = size
+        let initial = min(size, Self.initialCapacity)
+        entries = ContiguousArray(repeating: .empty, count: initial)
+        mask = Int64(initial - 1)
     }
 
     /// Records a sent packet and returns its unwrapped sequence number.
@@ -51,6 +59,12 @@ public struct SentPacketHistory: Sendable {
     public mutating func record(sequenceNumber: UInt16, sendTime: Int64, size: Int, probeCluster: Int? = nil) -> Int64 {
         let unwrapped = unwrapper.unwrap(UInt64(sequenceNumber))
         let cluster = probeCluster.flatMap { Int32(exactly: $0) }.map { max($0, -1) } ?? -1
+        let displaced = entries[slot(unwrapped)]
+        if displaced.sequenceNumber >= 0, displaced.sequenceNumber < unwrapped, displaced.feedback == .pending,
+            sendTime.saturatingSubtract(displaced.sendTime) < Self.retention, entries.count < maximumCapacity
+        {
+            grow()
+        }
         entries[slot(unwrapped)] = Entry(
             sequenceNumber: unwrapped, sendTime: sendTime, size: Int32(clamping: max(size, 0)),
             probeCluster: cluster, feedback: .pending)
@@ -75,6 +89,17 @@ public struct SentPacketHistory: Sendable {
         guard sequenceNumber >= 0 else { return }
         let index = slot(sequenceNumber)
         if entries[index].sequenceNumber == sequenceNumber { entries[index].feedback = state }
+    }
+
+    /// Doubles the ring, each remembered packet moving to its slot in the larger one.
+    private mutating func grow() {
+        var larger = ContiguousArray(repeating: Entry.empty, count: entries.count * 2)
+        let largerMask = Int64(larger.count - 1)
+        for entry in entries where entry.sequenceNumber >= 0 {
+            larger[Int(entry.sequenceNumber & largerMask)] = entry
+        }
+        entries = larger
+        mask = largerMask
     }
 
     @inline(__always)

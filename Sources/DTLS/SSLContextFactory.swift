@@ -31,6 +31,10 @@ enum SSLContextFactory {
         // surface (RFC 8827 §6.5 relies on the initial handshake alone).
         _ = peerlearn_ssl_ctx_set_options(context, peerlearn_ssl_op_no_ticket() | peerlearn_ssl_op_no_renegotiation())
         _ = peerlearn_ssl_ctx_set_read_ahead(context, 1)
+        // Memory per subscriber: an association exchanges a few records after its handshake (an alert at
+        // most), so its 16-KiB read and write buffers are freed while idle; and with no resumption, the
+        // server-side session cache would only keep every past peer's session and certificate.
+        _ = peerlearn_ssl_ctx_release_buffers_and_cache_nothing(context)
         return context
     }
 }

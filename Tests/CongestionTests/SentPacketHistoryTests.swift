@@ -64,4 +64,50 @@ import Testing
         #expect(history.entry(2)?.size == Int32.max)
         #expect(history.entry(2)?.probeCluster == -1)
     }
+
+    /// Memory follows the packet rate: a leg whose feedback comes back keeps the small ring; one sending
+    /// faster than the ring covers (packets still pending, sent within the retention) doubles it, up to
+    /// its capacity, and every remembered packet is still found after each growth.
+    @Test func theRingGrowsOnlyForPacketsStillAwaitingRecentFeedback() {
+        var answered = SentPacketHistory()
+        #expect(answered.capacity == SentPacketHistory.initialCapacity)
+        for index in 0..<2_000 {
+            let unwrapped = answered.record(sequenceNumber: UInt16(index), sendTime: Int64(index) * 5_000_000, size: 1_200)
+            answered.setFeedback(.received, for: unwrapped)
+        }
+        #expect(answered.capacity == SentPacketHistory.initialCapacity)
+
+        // 1,000 packets/s and no feedback yet: 2 s of them need 2,048 slots.
+        var fast = SentPacketHistory()
+        for index in 0..<3_000 {
+            fast.record(sequenceNumber: UInt16(index), sendTime: Int64(index) * 1_000_000, size: 1_000 + index % 7)
+            if index == 300 { #expect(fast.capacity == 512) }
+        }
+        #expect(fast.capacity == 2_048)
+        #expect(fast.entry(2_999)?.size == Int32(1_000 + 2_999 % 7))
+        #expect(fast.entry(1_000)?.sendTime == 1_000_000_000)
+        #expect(fast.entry(900) == nil, "overwritten: older than the ring once it stopped growing")
+
+        // Never past its capacity, however fast and silent the leg.
+        var capped = SentPacketHistory(capacity: 128)
+        for index in 0..<1_000 { capped.record(sequenceNumber: UInt16(index), sendTime: 0, size: 100) }
+        #expect(capped.capacity == 128)
+        #expect(capped.entry(999) != nil && capped.entry(871) == nil)
+    }
+}
+
+/// The acknowledged-rate window grows with the arrival rate and measures the same across each growth.
+@Suite struct AcknowledgedBitrateRingTests {
+    @Test func aFastLegGrowsTheRingAndASlowOneKeepsItSmall() {
+        var fast = AcknowledgedBitrateEstimator()
+        // 4,000 packets/s of 1,000 bytes for a second: 32 Mbit/s, 2,000 arrivals in the 500-ms window.
+        for index in 0..<4_000 { fast.add(arrivalTime: Int64(index) * 250_000, size: 1_000) }
+        #expect(fast.ringCapacity == 2_048)
+        #expect((31_990_000...32_010_000).contains(fast.bitrate ?? 0))
+        var slow = AcknowledgedBitrateEstimator()
+        // 50 packets/s: 25 arrivals in the window.
+        for index in 0..<500 { slow.add(arrivalTime: Int64(index) * 20_000_000, size: 1_250) }
+        #expect(slow.ringCapacity == 64)
+        #expect((499_500...500_500).contains(slow.bitrate ?? 0))
+    }
 }
