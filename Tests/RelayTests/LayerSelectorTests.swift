@@ -115,6 +115,8 @@ import Testing
         #expect(backoff.allows(layer: 1, bitsPerSecond: 420_000, budget: 840_000, now: 2 * s))
         #expect(backoff.clearingBudget(layer: 1, bitsPerSecond: 700_000, now: 2 * s) == 1_050_000, "a layer that grew")
         #expect(backoff.clearingBudget(layer: 2, bitsPerSecond: 1_500_000, now: 2 * s) == nil, "the layer above is free")
+        #expect(backoff.clearingBudget(layer: 0, bitsPerSecond: 150_000, now: 2 * s) == 225_000,
+                "a layer below is held at 1.5x its own bitrate: the failed budget was the layer above's")
         #expect(backoff.clearingBudget(layer: 1, bitsPerSecond: 420_000, now: 3 * s) == nil, "the hold is over")
         // A switch made through the clearing budget that fails again raises the next one.
         backoff.switchedUp(at: 3 * s, layer: 1, budget: 840_000)

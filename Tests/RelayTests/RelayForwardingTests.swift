@@ -86,6 +86,34 @@ import Testing
         #expect(harness.engine.counters.keyframeRequests >= 1)
     }
 
+    /// A keyframe that comes while a learner is still connecting cannot reach it, so it is not where the
+    /// learner's video starts: the leg waits for the next keyframe instead of starting on frames it cannot
+    /// decode (Chromium then asks for a keyframe itself, and waited ~600 ms for a picture).
+    @Test func aKeyframeBeforeTheLearnerConnectsIsNotWhereItsVideoStarts() throws {
+        let (harness, host, viewer) = try connectedPair()
+        let late = try harness.join(user: "late", intent: .subscribe(userID: nil), audio: .recvonly, video: .recvonly)
+        try harness.send(
+            from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96, sequenceNumber: 10,
+            timestamp: 0, payload: RelayHarness.vp8Payload(keyframe: true, pictureID: 1), marker: true)
+        harness.pump()
+        #expect(late.peer.isConnected)
+        try harness.send(
+            from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96, sequenceNumber: 11,
+            timestamp: 3_000, payload: RelayHarness.vp8Payload(keyframe: false, pictureID: 2), marker: true)
+        let lateVideo = try #require(late.peer.remoteSSRCs["video"])
+        #expect(harness.rtp(to: late.address).filter { $0.header.ssrc == lateVideo }.isEmpty)
+        let keyframe = RelayHarness.vp8Payload(keyframe: true, pictureID: 3)
+        try harness.send(
+            from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96, sequenceNumber: 12,
+            timestamp: 6_000, payload: keyframe, marker: true)
+        let video = harness.rtp(to: late.address).filter { $0.header.ssrc == lateVideo }
+        try #require(video.count == 1)
+        #expect(Array(video[0].packet[video[0].header.payloadRange]) == keyframe)
+        // The learner that was already connected got all three.
+        let viewerVideo = try #require(viewer.peer.remoteSSRCs["video"])
+        #expect(harness.rtp(to: viewer.address).filter { $0.header.ssrc == viewerVideo }.count == 3)
+    }
+
     @Test func subscriberPLIIsRelayedToPublisher() async throws {
         let (harness, host, viewer) = try connectedPair()
         try harness.send(

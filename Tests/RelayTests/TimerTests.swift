@@ -21,11 +21,12 @@ import Testing
         // Before the deadline, nothing is due and nothing is sent.
         harness.engine.handleTimeout(now: deadline - .milliseconds(1), output: &output)
         #expect(output.datagrams.isEmpty)
-        // Over the next seconds every participant reports once a second.
+        // Over the next seconds the host gets its receiver report once a second (no media flowed, so the
+        // learner has no sender report due, and its keyframe request went out when it connected).
         for second in 1...3 {
             harness.engine.handleTimeout(now: start + .seconds(second) + .milliseconds(500), output: &output)
         }
-        #expect(output.datagrams.count >= 4)
+        #expect(output.datagrams.count >= 3)
         #expect(try #require(harness.engine.pollTimeout()) > start + .seconds(3))
     }
 

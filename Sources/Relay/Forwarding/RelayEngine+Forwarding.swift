@@ -126,7 +126,16 @@ extension RelayEngine {
                 continue
             }
             if consumer.needsRestart {
-                guard startsKeyframe else { continue }
+                // Only a leg that can carry it starts at a keyframe: one that came before the subscriber
+                // connected is lost, and the leg would start on frames its decoder cannot use.
+                guard startsKeyframe, consumer.subscriber.canReceiveMedia else {
+                    // Waiting for a keyframe that nobody asked for (the request was lost, or throttled
+                    // away): ask, at most once per throttle interval whatever the number of waiting legs.
+                    if consumer.subscriber.canReceiveMedia, !producer.keyFrames.pending {
+                        requestKeyframeSoon(producer, now: now)
+                    }
+                    continue
+                }
                 consumer.restart(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
             }
             guard let sequenceNumber = consumer.sequence.map(header.sequenceNumber) else { continue }

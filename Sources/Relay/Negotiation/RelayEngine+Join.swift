@@ -158,7 +158,14 @@ extension RelayEngine {
                 participant.consumers.append(makeConsumer(media, for: participant, binding: binding))
             }
         }
-        for producer in router.add(participant, to: room, listening: true) { requestKeyframeSoon(producer, now: now) }
+        // The joiner's own tracks wait for their keyframe until it connects (the request is kept pending).
+        // Others' tracks bound to the joiner's consumers are asked for when the joiner connects: asked now,
+        // the keyframe would come before the leg could carry it, and the request would hold the connect-time
+        // one back by the whole throttle interval (a late joiner then waited ~600 ms for a picture).
+        for producer in router.add(participant, to: room, listening: true)
+        where producer.publisher === participant || !participant.consumers.contains(where: { $0.source === producer }) {
+            requestKeyframeSoon(producer, now: now)
+        }
         schedule(participant)
         return JoinResult(
             participantID: participant.identity.participantID, answer: prepared.answer,

@@ -99,6 +99,8 @@ final class Participant {
     }
 
     var isConnected: Bool { transport.isConnected }
+    /// Keyed and with a nominated address: media sent now reaches the subscriber.
+    var canReceiveMedia: Bool { transport.outbound != nil && transport.remote != nil }
 
     /// Whether RTP with this clear-header SSRC and payload type can belong to a producer, checked before
     /// SRTP so packets for other SSRCs never make libsrtp create stream state.

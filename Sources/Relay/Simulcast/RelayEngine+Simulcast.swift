@@ -102,7 +102,7 @@ extension RelayEngine {
         _ plain: UnsafeRawBufferPointer, header: RTPHeader, vp8: VP8RTPPayload?, keyframe: Bool, from layer: Producer,
         to consumer: Consumer, now: ContinuousClock.Instant, output: inout some DatagramOutput
     ) {
-        guard let selector = consumer.layers, !selector.preferences.paused else { return }
+        guard let selector = consumer.layers, !selector.preferences.paused, consumer.subscriber.canReceiveMedia else { return }
         let index = layer.layerIndex
         let descriptor = vp8?.descriptor
         if layer.simulcast != nil && selector.current != index {

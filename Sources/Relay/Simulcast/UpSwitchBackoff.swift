@@ -8,7 +8,7 @@
 ///
 /// A hold does not stand in the way of a link that changed, and only holds the layer that failed. A budget
 /// of 1.5× (`clearMarginHalves`) what the failed switch had (the layer's bitrate or the budget it was decided on,
-/// whichever is more) is no marginal fit and switches at once; a layer above the one that failed is not
+/// whichever is more; for a layer below the failed one, its own bitrate) is no marginal fit and switches at once; a layer above the one that failed is not
 /// held (its switch needs its own, higher, estimate). While held, the leg probes for that clearing budget
 /// (`clearingBudget`), so when a cap lifts the probe proves it within a round trip and the layers above
 /// follow as soon as they fit. Only the same marginal budget for the same layer, again and again, waits.
@@ -52,7 +52,9 @@ struct UpSwitchBackoff: Equatable {
     func clearingBudget(layer: Int, bitsPerSecond: UInt64, now: Int64) -> UInt64? {
         guard now < notBefore else { return nil }
         if let failedLayer, layer > failedLayer { return nil }
-        let (clearing, overflow) = max(bitsPerSecond, failedBudget ?? 0).multipliedReportingOverflow(by: Self.clearMarginHalves)
+        // The budget a switch failed with says how much that layer needs, not what a layer below it does.
+        let base = layer == failedLayer ? max(bitsPerSecond, failedBudget ?? 0) : bitsPerSecond
+        let (clearing, overflow) = base.multipliedReportingOverflow(by: Self.clearMarginHalves)
         return overflow ? .max : clearing / 2
     }
 

@@ -20,6 +20,7 @@ extension RelayEngine {
             return counters.drop(.addressInUse)
         }
         let second = clock.nanoseconds(since: now) / 1_000_000_000
+        let couldReceive = participant.canReceiveMedia
         switch participant.transport.handleCheck(
             bytes, from: source, now: now, second: second,
             errorResponsesPerSecond: configuration.limits.stunErrorResponsesPerSecond)
@@ -27,6 +28,7 @@ extension RelayEngine {
         case .answer(let response, let learned, let forgotten):
             router.addressesChanged(of: participant, learned: learned, forgotten: forgotten)
             send(response, to: source, output: &output)
+            if !couldReceive && participant.canReceiveMedia { requestStartingKeyframes(for: participant, now: now, output: &output) }
             schedule(participant)
         case .refuse(let response):
             counters.drop(.rejectedSTUN)
@@ -64,9 +66,7 @@ extension RelayEngine {
                 if !participant.isRelayed { events.append(.joined(participant.identity)) }
                 // A new subscriber needs a keyframe to start decoding (late joiners), and requests made
                 // while this publisher was still connecting go out now.
-                for consumer in participant.consumers {
-                    if let source = consumer.source { requestKeyframe(source, now: now, output: &output) }
-                }
+                if participant.canReceiveMedia { requestStartingKeyframes(for: participant, now: now, output: &output) }
                 for producer in participant.producers where producer.keyFrames.pending {
                     requestKeyframe(producer, now: now, output: &output)
                 }
@@ -76,6 +76,14 @@ extension RelayEngine {
             case .closed:
                 return remove(participant, reason: .closedByPeer, now: now, output: &output)
             }
+        }
+    }
+
+    /// The subscriber's leg can carry media from now on (keyed by DTLS and with a nominated pair, whichever
+    /// came last): each of its consumers starts at the next keyframe, asked for now.
+    func requestStartingKeyframes(for participant: Participant, now: ContinuousClock.Instant, output: inout some DatagramOutput) {
+        for consumer in participant.consumers {
+            if let source = consumer.source { requestKeyframe(source, now: now, output: &output) }
         }
     }
 }
