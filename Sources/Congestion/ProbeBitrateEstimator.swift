@@ -5,6 +5,14 @@
 /// proven; if not, they arrive at the bottleneck's rate, which is then the estimate. A cluster
 /// counts once 80 % of its packets and bytes have been acknowledged; the slots are fixed, so
 /// consuming feedback never allocates.
+///
+/// A token-bucket shaper (a home link's) passes its burst allowance at line rate and only then holds the
+/// rest to its rate: a cluster's first packets can arrive as fast as they left even through a link that
+/// cannot carry the probe. So the cluster's second half (the packets reported after half its bytes), which
+/// arrives behind any burst, is also compared with its own send rate, and a saturated second half sets the
+/// result. (A
+/// 500 kbit/s shaper with a 4.5 KB burst read as 600-1,000 kbit/s from the whole cluster, and each such
+/// reading moved a capped learner up to a layer its link could not carry.)
 public struct ProbeBitrateEstimator: Sendable {
     /// Fraction of a cluster's packets and bytes that must arrive (libwebrtc: 0.8).
     static let minReceivedFraction = 0.8
@@ -29,12 +37,27 @@ public struct ProbeBitrateEstimator: Sendable {
         var lastArrival = Int64.min
         var packets = 0
         var bytes = 0
+        /// The second half: packets reported after half of `minBytes` had been.
+        var tailFirstSend = Int64.max
+        var tailLastSend = Int64.min
+        var tailLastSendSize = 0
+        var tailFirstArrival = Int64.max
+        var tailFirstArrivalSize = 0
+        var tailLastArrival = Int64.min
+        var tailPackets = 0
+        var tailBytes = 0
     }
 
     private var slots = ContiguousArray(repeating: Aggregate(), count: 8)
     private var nextSlot = 0
+    /// Whether a saturated second half sets the result (see above).
+    private let judgesSecondHalf: Bool
 
-    public init() {}
+    /// - Parameter judgesSecondHalf: for probes long enough to outlast a shaper's burst (a browser's 15-ms
+    ///   probes have a second half of two or three packets, too few to judge by).
+    public init(judgesSecondHalf: Bool = false) {
+        self.judgesSecondHalf = judgesSecondHalf
+    }
 
     /// Starts tracking a cluster the controller asked for; the oldest tracked one is forgotten.
     public mutating func register(_ cluster: ProbeCluster) {
@@ -57,10 +80,24 @@ public struct ProbeBitrateEstimator: Sendable {
             aggregate.firstArrivalSize = result.size
         }
         aggregate.lastArrival = max(aggregate.lastArrival, arrival)
+        if aggregate.bytes >= aggregate.minBytes / 2 {
+            aggregate.tailFirstSend = min(aggregate.tailFirstSend, result.sendTime)
+            if result.sendTime > aggregate.tailLastSend {
+                aggregate.tailLastSend = result.sendTime
+                aggregate.tailLastSendSize = result.size
+            }
+            if arrival < aggregate.tailFirstArrival {
+                aggregate.tailFirstArrival = arrival
+                aggregate.tailFirstArrivalSize = result.size
+            }
+            aggregate.tailLastArrival = max(aggregate.tailLastArrival, arrival)
+            aggregate.tailPackets += 1
+            aggregate.tailBytes += result.size
+        }
         aggregate.packets += 1
         aggregate.bytes += result.size
         slots[index] = aggregate
-        return Self.bitrate(of: aggregate)
+        return Self.bitrate(of: aggregate, judgingSecondHalf: judgesSecondHalf)
     }
 
     // A plain loop: `firstIndex(where:)` is not specialized in debug builds and allocates there.
@@ -69,7 +106,7 @@ public struct ProbeBitrateEstimator: Sendable {
         return nil
     }
 
-    private static func bitrate(of cluster: Aggregate) -> UInt64? {
+    private static func bitrate(of cluster: Aggregate, judgingSecondHalf: Bool) -> UInt64? {
         guard Double(cluster.packets) >= minReceivedFraction * Double(cluster.minPackets),
               Double(cluster.bytes) >= minReceivedFraction * Double(cluster.minBytes)
         else { return nil }
@@ -79,13 +116,31 @@ public struct ProbeBitrateEstimator: Sendable {
         else { return nil }
         // The last packet sent took no send time inside the interval, the first to arrive no receive time.
         guard let sendRate = Congestion.bitrate(bytes: Int64(cluster.bytes - cluster.lastSendSize), over: sendInterval),
-              let receiveRate = Congestion.bitrate(
+              let wholeReceiveRate = Congestion.bitrate(
                 bytes: Int64(cluster.bytes - cluster.firstArrivalSize), over: receiveInterval)
         else { return nil }
-        guard Double(receiveRate) <= maxValidRatio * Double(sendRate) else { return nil }
-        if Double(receiveRate) < saturatedRatio * Double(sendRate) {
-            return UInt64(clamping: saturatedUtilization * Double(receiveRate))
+        guard Double(wholeReceiveRate) <= maxValidRatio * Double(sendRate) else { return nil }
+        let whole = Double(wholeReceiveRate) < saturatedRatio * Double(sendRate)
+            ? UInt64(clamping: saturatedUtilization * Double(wholeReceiveRate)) : min(sendRate, wholeReceiveRate)
+        // The second half against its own send rate: a sender that fell behind in it (a late timer) is
+        // not a saturated path.
+        if judgingSecondHalf, let tail = tailRates(of: cluster), Double(tail.receive) < saturatedRatio * Double(tail.send) {
+            return min(whole, UInt64(clamping: saturatedUtilization * Double(tail.receive)))
         }
-        return min(sendRate, receiveRate)
+        return whole
+    }
+
+    /// The send and arrival rates of the cluster's second half; nil with fewer than two of its packets or
+    /// no interval.
+    private static func tailRates(of cluster: Aggregate) -> (send: UInt64, receive: UInt64)? {
+        guard cluster.tailPackets >= 2 else { return nil }
+        let sendInterval = cluster.tailLastSend.saturatingSubtract(cluster.tailFirstSend)
+        let receiveInterval = cluster.tailLastArrival.saturatingSubtract(cluster.tailFirstArrival)
+        guard sendInterval > 0, sendInterval <= maxInterval, receiveInterval > 0, receiveInterval <= maxInterval,
+            let send = Congestion.bitrate(bytes: Int64(cluster.tailBytes - cluster.tailLastSendSize), over: sendInterval),
+            let receive = Congestion.bitrate(
+                bytes: Int64(cluster.tailBytes - cluster.tailFirstArrivalSize), over: receiveInterval)
+        else { return nil }
+        return (send, receive)
     }
 }

@@ -42,8 +42,12 @@ public struct ProbeController: Sendable {
     /// How long a probe toward what the application wants (or back after a drop) lasts, and the probes
     /// that follow its good result; the start's probes keep libwebrtc's 15 ms.
     public let requestDuration: Int64
-    /// The duration of the probe a good result continues.
+    /// The fewest bytes such a probe sends, however low its rate: a home link's shaper passes a burst of a
+    /// few KB at line rate, and a probe that fits in it measures the burst, not the link.
+    public let requestMinimumBytes: Int
+    /// The duration and minimum size of the probe a good result continues.
     private var furtherDuration = ProbeCluster.duration
+    private var furtherMinimumBytes = 0
     private var estimate: UInt64
     private var usage: BandwidthUsage = .normal
     /// Clusters asked for but not yet polled: at most two (the initial pair), so two inline slots.
@@ -55,10 +59,13 @@ public struct ProbeController: Sendable {
     private var desired: UInt64?
     private var largeDrop: (time: Int64, before: UInt64)?
 
-    public init(initial: UInt64, maximum: UInt64, requestDuration: Int64 = ProbeCluster.duration) {
+    public init(
+        initial: UInt64, maximum: UInt64, requestDuration: Int64 = ProbeCluster.duration, requestMinimumBytes: Int = 0
+    ) {
         estimate = initial
         self.maximum = maximum
         self.requestDuration = max(requestDuration, ProbeCluster.duration)
+        self.requestMinimumBytes = max(requestMinimumBytes, 0)
         furtherCap = maximum
     }
 
@@ -78,7 +85,8 @@ public struct ProbeController: Sendable {
         self.usage = usage
         if state == .waitingForResult, let threshold = minBitrateToProbeFurther, bitrate > threshold {
             minBitrateToProbeFurther = nil
-            enqueue(Self.furtherScale * Double(bitrate), probeFurther: true, duration: furtherDuration)
+            enqueue(Self.furtherScale * Double(bitrate), probeFurther: true, duration: furtherDuration,
+                    minimumBytes: furtherMinimumBytes)
         }
     }
 
@@ -113,7 +121,7 @@ public struct ProbeController: Sendable {
                 let target = Self.recoveryFraction * Double(drop.before)
                 if Double(estimate) < target {
                     furtherCap = maximum
-                    enqueue(target, probeFurther: false, duration: requestDuration)
+                    enqueue(target, probeFurther: false, duration: requestDuration, minimumBytes: requestMinimumBytes)
                     return
                 }
             }
@@ -122,16 +130,21 @@ public struct ProbeController: Sendable {
            lastProbe.map({ now.saturatingSubtract($0) >= Self.requestInterval }) ?? true {
             let goal = max(Double(desired), Self.minimumRequestStep * Double(estimate))
             furtherCap = UInt64(clamping: goal)
-            enqueue(min(goal, Self.furtherScale * Double(estimate)), probeFurther: true, duration: requestDuration)
+            enqueue(min(goal, Self.furtherScale * Double(estimate)), probeFurther: true, duration: requestDuration,
+                    minimumBytes: requestMinimumBytes)
         }
     }
 
-    private mutating func enqueue(_ bitrate: Double, probeFurther: Bool, duration: Int64 = ProbeCluster.duration) {
+    private mutating func enqueue(
+        _ bitrate: Double, probeFurther: Bool, duration: Int64 = ProbeCluster.duration, minimumBytes: Int = 0
+    ) {
         let rate = min(UInt64(clamping: bitrate), furtherCap, maximum)
         // Probing at or below the estimate, or twice at the same rate, teaches nothing.
         guard rate > estimate, rate > (pending.1 ?? pending.0)?.bitrate ?? 0, pending.1 == nil else { return }
-        let cluster = ProbeCluster(id: nextId, bitrate: rate, duration: duration)
+        var cluster = ProbeCluster(id: nextId, bitrate: rate, duration: duration)
+        cluster.minBytes = max(cluster.minBytes, minimumBytes)
         furtherDuration = duration
+        furtherMinimumBytes = minimumBytes
         if pending.0 == nil { pending.0 = cluster } else { pending.1 = cluster }
         nextId = nextId == Int(Int32.max) ? 1 : nextId + 1
         // A further probe follows only a result that lifted the estimate: one between 70 % of the probe and

@@ -21,16 +21,21 @@ public struct SendSideBandwidthEstimator: Sendable {
         /// timer wakes a few ms late sends a short probe's last packet late, which reads as a lower rate: 15 ms
         /// of probe loses up to a quarter of it to a 4 ms wake-up; 50 ms, under a tenth.
         public var requestProbeDuration: Int64 = ProbeCluster.duration
+        /// The fewest bytes those probes send (`ProbeController.requestMinimumBytes`); above 0, a probe's
+        /// second half is also judged on its own (`ProbeBitrateEstimator(judgesSecondHalf:)`).
+        public var requestProbeMinimumBytes: Int = 0
 
         public init(
             initialBitrate: UInt64 = 1_000_000, minimumBitrate: UInt64 = 30_000, maximumBitrate: UInt64 = 10_000_000,
-            historyCapacity: Int = SentPacketHistory.defaultCapacity, requestProbeDuration: Int64 = ProbeCluster.duration
+            historyCapacity: Int = SentPacketHistory.defaultCapacity, requestProbeDuration: Int64 = ProbeCluster.duration,
+            requestProbeMinimumBytes: Int = 0
         ) {
             self.initialBitrate = initialBitrate
             self.minimumBitrate = minimumBitrate
             self.maximumBitrate = maximumBitrate
             self.historyCapacity = historyCapacity
             self.requestProbeDuration = requestProbeDuration
+            self.requestProbeMinimumBytes = requestProbeMinimumBytes
         }
     }
 
@@ -45,7 +50,7 @@ public struct SendSideBandwidthEstimator: Sendable {
     public private(set) var delayBased: DelayBasedEstimator
     public private(set) var lossBased: LossBasedEstimator
     public private(set) var probeController: ProbeController
-    private var probeEstimator = ProbeBitrateEstimator()
+    private var probeEstimator: ProbeBitrateEstimator
     private var roundTripTime = SendSideBandwidthEstimator.initialRoundTripTime
     private var lastProbeBitrate: UInt64?
     private var feedbackCount: UInt64 = 0
@@ -63,7 +68,9 @@ public struct SendSideBandwidthEstimator: Sendable {
         delayBased = DelayBasedEstimator(initial: initial, minimum: minimum, maximum: maximum)
         lossBased = LossBasedEstimator(initial: initial, minimum: minimum, maximum: maximum)
         probeController = ProbeController(
-            initial: initial, maximum: maximum, requestDuration: configuration.requestProbeDuration)
+            initial: initial, maximum: maximum, requestDuration: configuration.requestProbeDuration,
+            requestMinimumBytes: configuration.requestProbeMinimumBytes)
+        probeEstimator = ProbeBitrateEstimator(judgesSecondHalf: configuration.requestProbeMinimumBytes > 0)
         targetBitrate = initial
     }
 

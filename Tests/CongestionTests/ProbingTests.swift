@@ -100,6 +100,21 @@ import Testing
         #expect(further.bitrate == 3_800_000 && further.minBytes == 3_800_000 * 50 / 1000 / 8)
     }
 
+    /// A probe toward a low rate still sends its minimum bytes, enough to outlast a home shaper's burst.
+    @Test func requestedProbesSendAtLeastTheirMinimumBytes() throws {
+        var controller = ProbeController(
+            initial: 300_000, maximum: 10_000_000, requestDuration: 50 * ms, requestMinimumBytes: 10_000)
+        let polled = controller.poll(at: 0)
+        let initial = try #require(polled)
+        #expect(initial.minBytes < 2_000, "the start's probes keep their 15 ms (at 900 kbit/s)")
+        while controller.poll(at: 0) != nil {}
+        controller.onEstimate(300_000, usage: .normal, at: 100 * ms)
+        controller.setDesiredBitrate(500_000)
+        let next = controller.poll(at: 1200 * ms)
+        let asked = try #require(next)
+        #expect(asked.bitrate == 500_000 && asked.minBytes == 10_000, "50 ms at 500 kbit/s is only 3,125 bytes")
+    }
+
     static func packet(_ cluster: Int32, sent: Int64, arrived: Int64?, size: Int = 1000) -> PacketResult {
         PacketResult(sequenceNumber: 0, sendTime: sent, size: size, arrivalTime: arrived, probeCluster: cluster)
     }
@@ -128,6 +143,43 @@ import Testing
             result = estimator.add(Self.packet(1, sent: Int64(index) * 2 * ms, arrived: Int64(index) * 8 * ms))
         }
         #expect(result == 950_000)
+    }
+
+    /// A token-bucket shaper lets its burst allowance through at line rate and holds the rest to its rate:
+    /// the cluster's second half shows the link, whatever its first half did.
+    @Test func aProbeThroughAShapersBurstMeasuresTheShaperNotTheBurst() throws {
+        var estimator = ProbeBitrateEstimator(judgesSecondHalf: true)
+        // 30 packets of 300 bytes sent at 720 kbit/s (one every 3.33 ms): 9,000 bytes over 100 ms.
+        estimator.register(ProbeCluster(id: 4, bitrate: 720_000, minPackets: 5, minBytes: 9000))
+        var result: UInt64?
+        var arrival: Int64 = 20 * ms
+        for index in 0..<30 {
+            let sent = Int64(index) * 10 * ms / 3
+            // The first 15 (4.5 KB) pass in the burst as they were sent; the rest leave the shaper 6 ms apart
+            // (400 kbit/s).
+            arrival = index < 15 ? sent + 20 * ms : max(arrival + 6 * ms, sent + 20 * ms)
+            result = estimator.add(Self.packet(4, sent: sent, arrived: arrival, size: 300))
+        }
+        let measured = try #require(result)
+        // The whole cluster reads ~510 kbit/s (a burst of 4.5 KB in it), its second half 400: 95 % of that.
+        #expect(measured == 380_000)
+
+        // Without a shaper both halves keep the send spacing: the probe's rate is proven.
+        estimator.register(ProbeCluster(id: 5, bitrate: 720_000, minPackets: 5, minBytes: 9000))
+        for index in 0..<30 {
+            let sent = Int64(index) * 10 * ms / 3
+            result = estimator.add(Self.packet(5, sent: sent, arrived: sent + 20 * ms, size: 300))
+        }
+        #expect(result.map { $0 >= 700_000 && $0 <= 730_000 } == true)
+
+        // A sender that fell behind in the second half (a late timer: 6 ms apart instead of 3.3) is no
+        // saturated path: its packets arrive as they were sent, and the whole cluster's rate stands.
+        estimator.register(ProbeCluster(id: 6, bitrate: 720_000, minPackets: 5, minBytes: 9000))
+        for index in 0..<30 {
+            let sent = index < 15 ? Int64(index) * 10 * ms / 3 : 50 * ms + Int64(index - 15) * 6 * ms
+            result = estimator.add(Self.packet(6, sent: sent, arrived: sent + 20 * ms, size: 300))
+        }
+        #expect(result.map { $0 >= 500_000 } == true, "\(String(describing: result))")
     }
 
     @Test func implausibleProbesAreDiscarded() {

@@ -29,10 +29,14 @@ public struct RelayConfiguration: Sendable {
     /// The send-side estimator run per subscriber leg (GCC on its transport-cc feedback). The history
     /// holds 2,048 sent packets (~50 KB a leg): feedback comes every 50–100 ms, so that is seconds of sends.
     /// Probes for a higher layer last 50 ms: the worker's timers wake late by a few ms under load, and a
-    /// 15 ms probe's late last packet made it read ~20 % low, under the estimate it was meant to lift.
+    /// 15 ms probe's late last packet made it read ~20 % low, under the estimate it was meant to lift. They
+    /// also send at least 10 KB: a home link's shaper passes its burst allowance (a few KB) at line rate,
+    /// so a probe must outlast it for its second half to show the link's rate (50 ms of padding at
+    /// 750 kbit/s fit inside a 500 kbit/s link's 4.5-KB burst and read 600-1,000 kbit/s). 150 ms at every
+    /// rate was three times the padding for fast legs, which a loaded worker then sent late.
     public var bandwidthEstimation = SendSideBandwidthEstimator.Configuration(
         initialBitrate: 1_000_000, minimumBitrate: 50_000, maximumBitrate: 20_000_000, historyCapacity: 2_048,
-        requestProbeDuration: 50_000_000)
+        requestProbeDuration: 50_000_000, requestProbeMinimumBytes: 10_000)
     /// Limits that keep one client from making the relay do N× work (issue: hostile peers).
     public var limits = RelayLimits()
     /// Which SRTP implementation keys the peers' contexts; nil: the cheaper one for the negotiated profile
