@@ -10,9 +10,8 @@
 /// rest to its rate: a cluster's first packets can arrive as fast as they left even through a link that
 /// cannot carry the probe. So the cluster's second half (the packets reported after half its bytes), which
 /// arrives behind any burst, is also compared with its own send rate, and a saturated second half sets the
-/// result. (A
-/// 500 kbit/s shaper with a 4.5 KB burst read as 600-1,000 kbit/s from the whole cluster, and each such
-/// reading moved a capped learner up to a layer its link could not carry.)
+/// result. (A 500 kbit/s shaper with a 4.5 KB burst read as 600-1,000 kbit/s from the whole cluster, and
+/// each such reading moved a capped learner up to a layer its link could not carry.)
 public struct ProbeBitrateEstimator: Sendable {
     /// Fraction of a cluster's packets and bytes that must arrive (libwebrtc: 0.8).
     static let minReceivedFraction = 0.8
@@ -25,10 +24,8 @@ public struct ProbeBitrateEstimator: Sendable {
     static let saturatedRatio = 0.9
     static let saturatedUtilization = 0.95
 
-    private struct Aggregate {
-        var id = -1
-        var minPackets = 0
-        var minBytes = 0
+    /// Some of a cluster's packets: when the first and last were sent and arrived.
+    private struct Span {
         var firstSend = Int64.max
         var lastSend = Int64.min
         var lastSendSize = 0
@@ -37,15 +34,43 @@ public struct ProbeBitrateEstimator: Sendable {
         var lastArrival = Int64.min
         var packets = 0
         var bytes = 0
-        /// The second half: packets reported after half of `minBytes` had been.
-        var tailFirstSend = Int64.max
-        var tailLastSend = Int64.min
-        var tailLastSendSize = 0
-        var tailFirstArrival = Int64.max
-        var tailFirstArrivalSize = 0
-        var tailLastArrival = Int64.min
-        var tailPackets = 0
-        var tailBytes = 0
+
+        mutating func add(sent: Int64, arrived: Int64, size: Int) {
+            firstSend = min(firstSend, sent)
+            if sent > lastSend {
+                lastSend = sent
+                lastSendSize = size
+            }
+            if arrived < firstArrival {
+                firstArrival = arrived
+                firstArrivalSize = size
+            }
+            lastArrival = max(lastArrival, arrived)
+            packets += 1
+            bytes += size
+        }
+
+        /// The send and arrival rates; nil with no interval (or one too long to be a burst). The last packet
+        /// sent took no send time inside the interval, the first to arrive no receive time.
+        var rates: (send: UInt64, receive: UInt64)? {
+            let sendInterval = lastSend.saturatingSubtract(firstSend)
+            let receiveInterval = lastArrival.saturatingSubtract(firstArrival)
+            guard packets >= 2, sendInterval > 0, sendInterval <= ProbeBitrateEstimator.maxInterval, receiveInterval > 0,
+                receiveInterval <= ProbeBitrateEstimator.maxInterval,
+                let send = Congestion.bitrate(bytes: Int64(bytes - lastSendSize), over: sendInterval),
+                let receive = Congestion.bitrate(bytes: Int64(bytes - firstArrivalSize), over: receiveInterval)
+            else { return nil }
+            return (send, receive)
+        }
+    }
+
+    private struct Aggregate {
+        var id = -1
+        var minPackets = 0
+        var minBytes = 0
+        var whole = Span()
+        /// Packets reported after half of `minBytes` had been.
+        var secondHalf = Span()
     }
 
     private var slots = ContiguousArray(repeating: Aggregate(), count: 8)
@@ -70,32 +95,10 @@ public struct ProbeBitrateEstimator: Sendable {
         guard result.probeCluster >= 0, let arrival = result.arrivalTime, let index = slot(of: Int(result.probeCluster))
         else { return nil }
         var aggregate = slots[index]
-        if result.sendTime < aggregate.firstSend { aggregate.firstSend = result.sendTime }
-        if result.sendTime > aggregate.lastSend {
-            aggregate.lastSend = result.sendTime
-            aggregate.lastSendSize = result.size
+        if aggregate.whole.bytes >= aggregate.minBytes / 2 {
+            aggregate.secondHalf.add(sent: result.sendTime, arrived: arrival, size: result.size)
         }
-        if arrival < aggregate.firstArrival {
-            aggregate.firstArrival = arrival
-            aggregate.firstArrivalSize = result.size
-        }
-        aggregate.lastArrival = max(aggregate.lastArrival, arrival)
-        if aggregate.bytes >= aggregate.minBytes / 2 {
-            aggregate.tailFirstSend = min(aggregate.tailFirstSend, result.sendTime)
-            if result.sendTime > aggregate.tailLastSend {
-                aggregate.tailLastSend = result.sendTime
-                aggregate.tailLastSendSize = result.size
-            }
-            if arrival < aggregate.tailFirstArrival {
-                aggregate.tailFirstArrival = arrival
-                aggregate.tailFirstArrivalSize = result.size
-            }
-            aggregate.tailLastArrival = max(aggregate.tailLastArrival, arrival)
-            aggregate.tailPackets += 1
-            aggregate.tailBytes += result.size
-        }
-        aggregate.packets += 1
-        aggregate.bytes += result.size
+        aggregate.whole.add(sent: result.sendTime, arrived: arrival, size: result.size)
         slots[index] = aggregate
         return Self.bitrate(of: aggregate, judgingSecondHalf: judgesSecondHalf)
     }
@@ -107,40 +110,17 @@ public struct ProbeBitrateEstimator: Sendable {
     }
 
     private static func bitrate(of cluster: Aggregate, judgingSecondHalf: Bool) -> UInt64? {
-        guard Double(cluster.packets) >= minReceivedFraction * Double(cluster.minPackets),
-              Double(cluster.bytes) >= minReceivedFraction * Double(cluster.minBytes)
+        guard Double(cluster.whole.packets) >= minReceivedFraction * Double(cluster.minPackets),
+              Double(cluster.whole.bytes) >= minReceivedFraction * Double(cluster.minBytes),
+              let rates = cluster.whole.rates, Double(rates.receive) <= maxValidRatio * Double(rates.send)
         else { return nil }
-        let sendInterval = cluster.lastSend.saturatingSubtract(cluster.firstSend)
-        let receiveInterval = cluster.lastArrival.saturatingSubtract(cluster.firstArrival)
-        guard sendInterval > 0, sendInterval <= maxInterval, receiveInterval > 0, receiveInterval <= maxInterval
-        else { return nil }
-        // The last packet sent took no send time inside the interval, the first to arrive no receive time.
-        guard let sendRate = Congestion.bitrate(bytes: Int64(cluster.bytes - cluster.lastSendSize), over: sendInterval),
-              let wholeReceiveRate = Congestion.bitrate(
-                bytes: Int64(cluster.bytes - cluster.firstArrivalSize), over: receiveInterval)
-        else { return nil }
-        guard Double(wholeReceiveRate) <= maxValidRatio * Double(sendRate) else { return nil }
-        let whole = Double(wholeReceiveRate) < saturatedRatio * Double(sendRate)
-            ? UInt64(clamping: saturatedUtilization * Double(wholeReceiveRate)) : min(sendRate, wholeReceiveRate)
+        let whole = Double(rates.receive) < saturatedRatio * Double(rates.send)
+            ? UInt64(clamping: saturatedUtilization * Double(rates.receive)) : min(rates.send, rates.receive)
         // The second half against its own send rate: a sender that fell behind in it (a late timer) is
         // not a saturated path.
-        if judgingSecondHalf, let tail = tailRates(of: cluster), Double(tail.receive) < saturatedRatio * Double(tail.send) {
-            return min(whole, UInt64(clamping: saturatedUtilization * Double(tail.receive)))
+        if judgingSecondHalf, let half = cluster.secondHalf.rates, Double(half.receive) < saturatedRatio * Double(half.send) {
+            return min(whole, UInt64(clamping: saturatedUtilization * Double(half.receive)))
         }
         return whole
-    }
-
-    /// The send and arrival rates of the cluster's second half; nil with fewer than two of its packets or
-    /// no interval.
-    private static func tailRates(of cluster: Aggregate) -> (send: UInt64, receive: UInt64)? {
-        guard cluster.tailPackets >= 2 else { return nil }
-        let sendInterval = cluster.tailLastSend.saturatingSubtract(cluster.tailFirstSend)
-        let receiveInterval = cluster.tailLastArrival.saturatingSubtract(cluster.tailFirstArrival)
-        guard sendInterval > 0, sendInterval <= maxInterval, receiveInterval > 0, receiveInterval <= maxInterval,
-            let send = Congestion.bitrate(bytes: Int64(cluster.tailBytes - cluster.tailLastSendSize), over: sendInterval),
-            let receive = Congestion.bitrate(
-                bytes: Int64(cluster.tailBytes - cluster.tailFirstArrivalSize), over: receiveInterval)
-        else { return nil }
-        return (send, receive)
     }
 }

@@ -33,7 +33,8 @@ public struct RelayConfiguration: Sendable {
     /// also send at least 10 KB: a home link's shaper passes its burst allowance (a few KB) at line rate,
     /// so a probe must outlast it for its second half to show the link's rate (50 ms of padding at
     /// 750 kbit/s fit inside a 500 kbit/s link's 4.5-KB burst and read 600-1,000 kbit/s). 150 ms at every
-    /// rate was three times the padding for fast legs, which a loaded worker then sent late.
+    /// rate tripled fast legs' padding, and in a full browser run the lecture's uncapped learners then
+    /// stayed on the middle layer.
     public var bandwidthEstimation = SendSideBandwidthEstimator.Configuration(
         initialBitrate: 1_000_000, minimumBitrate: 50_000, maximumBitrate: 20_000_000, historyCapacity: 2_048,
         requestProbeDuration: 50_000_000, requestProbeMinimumBytes: 10_000)
