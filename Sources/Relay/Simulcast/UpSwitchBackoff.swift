@@ -7,9 +7,9 @@
 /// 16 s while it keeps failing; staying up for `clearAfter` forgets the failures.
 ///
 /// A hold does not stand in the way of a link that changed, and only holds the layer that failed. A budget
-/// of 1.5× (`clearMarginHalves`) what the failed switch had (the layer's bitrate or the budget it was decided on,
-/// whichever is more; for a layer below the failed one, its own bitrate) is no marginal fit and switches at once; a layer above the one that failed is not
-/// held (its switch needs its own, higher, estimate). While held, the leg probes for that clearing budget
+/// of 1.5× (`clearMarginHalves`) what the failed switch had (the layer's bitrate or the budget it was decided
+/// on, whichever is more; for a layer below the failed one, its own bitrate) is no marginal fit and switches
+/// at once; a layer above the one that failed is not held (its switch needs its own, higher, estimate). While held, the leg probes for that clearing budget
 /// (`clearingBudget`), so when a cap lifts the probe proves it within a round trip and the layers above
 /// follow as soon as they fit. Only the same marginal budget for the same layer, again and again, waits.
 /// (A 4 s maximum let a capped learner of the lecture scenario try the layer its 500 kbit/s link cannot
