@@ -4,10 +4,12 @@ import RTCP
 ///
 /// Feedback comes from the far end and is not trusted: sequence numbers never sent (or too old to be
 /// remembered) are skipped, a packet reported twice counts once, and the reference time and deltas
-/// are accumulated with saturating arithmetic, so no input can trap. Results go into a buffer
-/// preallocated at init, so adapting does not allocate; a feedback reporting on more packets than
-/// it holds (`maxResultsPerFeedback`, several times what a browser reports at 10 Mbit/s every
-/// 250 ms) has the rest ignored.
+/// are accumulated with saturating arithmetic, so no input can trap. Results go into a buffer that is
+/// reused from one feedback to the next. It starts at what a learner's feedback holds (a browser reports
+/// every 50-100 ms, about 10-20 packets at 1.5 Mbit/s) and doubles when one holds more, so a leg pays
+/// memory for its own rate (a fixed 1,024-result buffer was 48 KiB per leg), and allocates a few times
+/// at most. A feedback reporting on more packets than `maxResultsPerFeedback` (several times what a
+/// browser reports at 10 Mbit/s every 250 ms) has the rest ignored.
 public struct TransportFeedbackAdapter: Sendable {
     public private(set) var history: SentPacketHistory
     /// Results of the last `adapt` call, in sequence (= send) order.
@@ -16,14 +18,17 @@ public struct TransportFeedbackAdapter: Sendable {
     private var referenceTime = WrappingCounterUnwrapper(bits: 24)
 
     public static let maxResultsPerFeedback = 1024
+    static let initialResultsCapacity = 64
+    private let maxResults: Int
 
     public init(
         capacity: Int = SentPacketHistory.defaultCapacity,
         maxResultsPerFeedback: Int = TransportFeedbackAdapter.maxResultsPerFeedback
     ) {
         history = SentPacketHistory(capacity: capacity)
+        maxResults = max(maxResultsPerFeedback, 1)
         results = []
-        results.reserveCapacity(max(maxResultsPerFeedback, 1))
+        results.reserveCapacity(min(Self.initialResultsCapacity, maxResults))
     }
 
     /// Remembers a sent packet; returns its unwrapped sequence number.
@@ -50,7 +55,7 @@ public struct TransportFeedbackAdapter: Sendable {
             defer { sequenceNumber = sequenceNumber.saturatingAdd(1) }
             if let delta = report.receiveDelta { arrival = arrival.saturatingAdd(Int64(delta)) }
             if sequenceNumber > newest { break }  // never sent: the rest are not either
-            if results.count == results.capacity { break }
+            if results.count == maxResults { break }
             guard sequenceNumber >= oldest, let entry = history.entry(sequenceNumber) else { continue }
 
             let result: PacketResult

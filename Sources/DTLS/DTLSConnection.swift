@@ -165,6 +165,8 @@ public final class DTLSConnection {
             return
         }
         guard let retransmitDeadline, now >= retransmitDeadline else { return }
+        guard takeRecordBuffers() else { return }
+        defer { returnRecordBuffers() }
         OpenSSLErrorQueue.clear()
         // OpenSSL checks expiry against its own clock; if that lags ours it declines, and the
         // deadline is recomputed from what it reports as remaining.
@@ -180,10 +182,13 @@ public final class DTLSConnection {
     /// Sends close_notify (RFC 5246 §7.2.1) and stops processing.
     public func close() {
         guard state == .handshaking || state == .connected else { return }
-        OpenSSLErrorQueue.clear()
-        if state == .connected { _ = SSL_shutdown(ssl) }
-        _ = OpenSSLErrorQueue.drain()
+        if state == .connected, takeRecordBuffers() {
+            OpenSSLErrorQueue.clear()
+            _ = SSL_shutdown(ssl)
+            _ = OpenSSLErrorQueue.drain()
+        }
         state = .closed
+        returnRecordBuffers()
         retransmitDeadline = nil
         handshakeDeadline = nil
     }
@@ -217,6 +222,8 @@ public final class DTLSConnection {
     // MARK: Driving OpenSSL
 
     private func advance(now: ContinuousClock.Instant) {
+        guard takeRecordBuffers() else { return }
+        defer { returnRecordBuffers() }
         if state == .handshaking {
             OpenSSLErrorQueue.clear()
             let result = SSL_do_handshake(ssl)
@@ -229,6 +236,23 @@ public final class DTLSConnection {
         }
         if state == .connected { readRecords() }
         updateTimer(now: now)
+    }
+
+    /// Memory per subscriber: OpenSSL never releases a DTLS association's 16-KiB read and write record
+    /// buffers (SSL_MODE_RELEASE_BUFFERS applies to TLS only), 33 KB of each learner's ~100. After the
+    /// handshake they serve only the odd alert or retransmitted Finished, so a connected association holds
+    /// none: each call that touches its records takes them first (DTLS's record layer, unlike TLS's,
+    /// does not allocate them itself) and gives them back after. False: out of memory, and failed.
+    private func takeRecordBuffers() -> Bool {
+        guard state == .connected else { return true }
+        if SSL_alloc_buffers(ssl) == 1 { return true }
+        fail(.protocolError(reason: "no memory for DTLS record buffers"))
+        return false
+    }
+
+    /// A no-op while the handshake runs or a record is still pending in them.
+    private func returnRecordBuffers() {
+        if state != .handshaking { _ = SSL_free_buffers(ssl) }
     }
 
     /// After the handshake, records still arrive: alerts such as close_notify, and a retransmitted

@@ -107,10 +107,20 @@ import Testing
         for index in 0..<300 { adapter.onPacketSent(sequenceNumber: UInt16(index), size: 1000, at: Int64(index) * ms) }
         let arrivals = (0..<300).map { Arrival(sequenceNumber: UInt16($0), time: Int64($0) * 1000) }
         let summary = try withFeedback(arrivals) { adapter.adapt($0) }
-        #expect(adapter.results.count <= adapter.results.capacity)
-        #expect(adapter.results.count >= 100 && adapter.results.count < 300)
+        #expect(adapter.results.count == 100)
         #expect(summary.received == adapter.results.count)
         #expect(adapter.results.last?.sequenceNumber == Int64(adapter.results.count - 1))
+    }
+
+    /// The results buffer starts small and grows with what the leg's feedback holds, up to its cap.
+    @Test func theResultsBufferGrowsWithTheFeedbackNotBeforeIt() throws {
+        var adapter = TransportFeedbackAdapter(capacity: 4096)
+        #expect(adapter.results.capacity < 100)
+        for index in 0..<600 { adapter.onPacketSent(sequenceNumber: UInt16(index), size: 1000, at: Int64(index) * ms) }
+        let arrivals = (0..<600).map { Arrival(sequenceNumber: UInt16($0), time: Int64($0) * 1000) }
+        let summary = try withFeedback(arrivals) { adapter.adapt($0) }
+        #expect(summary.received == 600 && adapter.results.count == 600)
+        #expect(adapter.results.last?.sequenceNumber == 599)
     }
 
     /// Random bytes shaped like transport-cc feedback, through the whole estimator: it may make

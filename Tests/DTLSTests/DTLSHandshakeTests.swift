@@ -127,6 +127,34 @@ struct DTLSHandshakeTests {
         #expect(link.clientKeys?.localMasterKey == link.serverKeys?.remoteMasterKey)
     }
 
+    /// The server's last flight is lost: the server is connected (its record buffers given back) when the
+    /// client's retransmitted flight arrives, and must still read it and resend its own.
+    @Test func aConnectedServerAnswersARetransmittedFinished() async throws {
+        let link = try Link { $0.initialRetransmitTimeout = .milliseconds(100) }
+        var lost = 0
+        link.drop = { direction, _, _ in
+            guard direction == .serverToClient, link.server.state == .connected, lost < 4 else { return false }
+            lost += 1
+            return true
+        }
+        link.start()
+        link.pump()
+        #expect(lost > 0)
+        #expect(link.server.state == .connected && link.client.state == .handshaking)
+        let deadline = try #require(link.client.pollTimeout())
+        try await Task.sleep(until: deadline + .milliseconds(20), clock: .continuous)
+        link.now = .now
+        lost = 4  // nothing more is lost
+        link.client.handleTimeout(now: link.now)
+        link.pump()
+        #expect(link.client.state == .connected)
+        #expect(link.clientKeys?.localMasterKey == link.serverKeys?.remoteMasterKey)
+        // Both stay usable: a close from the server, whose buffers were given back twice, reaches the client.
+        link.server.close()
+        link.pump()
+        #expect(link.client.state == .closed)
+    }
+
     @Test func retransmitTimerStartsAtConfiguredInterval() throws {
         let link = try Link()
         let before = link.now

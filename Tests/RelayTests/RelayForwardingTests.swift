@@ -127,6 +127,34 @@ import Testing
         #expect(harness.engine.counters.keyframeRequests == before + 1)
     }
 
+    /// A 400-packet/s track: its history and the viewer's NACK state grow past their first 128 packets,
+    /// so a packet lost 300 packets ago (under a second) is still resent.
+    @Test func answersANackForAPacketMoreThanTheFirstRingAgo() throws {
+        let (harness, host, viewer) = try connectedPair()
+        var rtpToViewer = 0
+        harness.lose = { destination, bytes in
+            guard destination == viewer.address, bytes.count > 200 else { return false }
+            rtpToViewer += 1
+            return rtpToViewer == 3
+        }
+        for i in 0..<300 {
+            try harness.send(
+                from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96,
+                sequenceNumber: UInt16(500 + i), timestamp: UInt32(3_000 * (i / 6)),
+                payload: RelayHarness.vp8Payload(keyframe: i == 0, pictureID: UInt16(i / 6)))
+        }
+        let forwarded = harness.rtp(to: viewer.address)
+        try #require(forwarded.count == 299)
+        let lost = forwarded[1].header.sequenceNumber &+ 1
+        let nack = try GenericNack.build(
+            senderSSRC: 1, mediaSSRC: try #require(viewer.peer.remoteSSRCs["video"]), lostSequenceNumbers: [lost])
+        harness.deliverToRelay(try viewer.peer.protectRTCP(nack), from: viewer.address)
+        let after = harness.rtp(to: viewer.address)
+        #expect(after.count == 300)
+        #expect(after.last?.header.sequenceNumber == lost)
+        #expect(harness.engine.counters.retransmissions == 1)
+    }
+
     @Test func answersNackFromRetransmissionBuffer() throws {
         let (harness, host, viewer) = try connectedPair()
         var rtpToViewer = 0

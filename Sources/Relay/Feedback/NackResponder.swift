@@ -6,7 +6,7 @@
 /// same loss reported again), and the leg's retransmissions are paid from a budget earned as a share of
 /// the media actually sent on it, capped at a small burst: a leg can recover real loss, never amplify.
 ///
-/// Two fixed arrays made once per video leg; deciding never allocates.
+/// Two arrays per video leg, as long as the leg's `SentPacketIndex` (grown with it); deciding never allocates.
 struct NackResponder {
     enum Verdict: Equatable {
         case resend
@@ -19,7 +19,7 @@ struct NackResponder {
     private var resentSequence: [UInt16]
     /// When each slot's sequence number was last resent, in nanoseconds on the engine's clock; 0 is never.
     private var resentAt: [Int64]
-    private let mask: Int
+    private var mask: Int
     private let share: Double
     private let burst: Double
     private var tokens: Double
@@ -34,6 +34,25 @@ struct NackResponder {
         self.share = max(0, share)
         burst = Double(max(0, burstBytes))
         tokens = burst
+    }
+
+    var capacity: Int { mask + 1 }
+
+    /// Re-homes what was resent into a ring of at least `capacity` slots.
+    mutating func grow(to capacity: Int) {
+        guard capacity > self.capacity else { return }
+        var size = self.capacity
+        while size < capacity && size < 1 << 16 { size <<= 1 }
+        var sequences = [UInt16](repeating: 0, count: size)
+        var times = [Int64](repeating: 0, count: size)
+        for slot in resentAt.indices where resentAt[slot] != 0 {
+            let target = Int(resentSequence[slot]) & (size - 1)
+            sequences[target] = resentSequence[slot]
+            times[target] = resentAt[slot]
+        }
+        resentSequence = sequences
+        resentAt = times
+        mask = size - 1
     }
 
     /// `mediaBytesSent` is the leg's running total of first transmissions; the budget grows by `share`

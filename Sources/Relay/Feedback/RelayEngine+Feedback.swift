@@ -41,6 +41,7 @@ extension RelayEngine {
                     if block.lastSenderReport != 0 {
                         consumer.roundTripTime = clock.roundTrip(
                             lastSenderReport: block.lastSenderReport, delay: block.delaySinceLastSenderReport, now: now)
+                        consumer.keepHistoryForRoundTrip()
                     }
                 }
             case .pictureLossIndication(let pli):

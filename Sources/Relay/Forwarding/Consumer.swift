@@ -63,7 +63,7 @@ final class Consumer {
         self.lastSequenceNumber = initialSequence
         self.lastTimestamp = initialTimestamp
         self.rtxSequenceNumber = initialSequence &+ 0x4000
-        if media.kind == .video { sent = SentPacketIndex(capacity: RetransmissionBuffer.defaultCapacity) }
+        if media.kind == .video { sent = SentPacketIndex(capacity: RetransmissionBuffer.initialCapacity) }
         negotiated(media, limits: limits)
     }
 
@@ -79,8 +79,29 @@ final class Consumer {
         }
         if nack == nil {
             nack = NackResponder(
-                capacity: RetransmissionBuffer.defaultCapacity, share: limits.retransmissionShare,
+                capacity: sent?.capacity ?? RetransmissionBuffer.initialCapacity, share: limits.retransmissionShare,
                 burstBytes: limits.retransmissionBurstBytes)
+        }
+    }
+
+    /// Keeps the leg's NACK state as long as the history it answers from, which grows with the source's
+    /// packet rate and its subscribers' round trips. An integer compare per packet; grows a few times.
+    func followHistory(of layer: Producer) {
+        guard let history = layer.history, let index = sent, index.capacity < history.capacity else { return }
+        sent?.grow(to: history.capacity)
+        nack?.grow(to: history.capacity)
+    }
+
+    /// Every layer of the source keeps its packets for 3 of this subscriber's round trips (1 s at least).
+    func keepHistoryForRoundTrip() {
+        guard let roundTripTime, let source else { return }
+        let (seconds, attoseconds) = roundTripTime.components
+        guard seconds >= 0, seconds < 10 else { return }
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        var index = 0
+        while let layer = source.layer(index) {
+            layer.history?.noteRoundTrip(nanoseconds)
+            index += 1
         }
     }
 

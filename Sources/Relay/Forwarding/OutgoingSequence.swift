@@ -71,7 +71,8 @@ struct OutgoingSequence {
 
 /// Which source packet each recent subscriber sequence number carried (and the VP8 picture numbering it
 /// was sent with), so a NACK resends the packet the subscriber lost even after skips and layer switches
-/// moved the numbering. One array per video leg; recording is one store.
+/// moved the numbering. One array per video leg, as long as its source's `RetransmissionBuffer` (the
+/// consumer grows it when that grows); recording is one store.
 struct SentPacketIndex {
     struct Entry: Equatable {
         var layer: Int
@@ -83,13 +84,27 @@ struct SentPacketIndex {
     /// Per slot: source number in bits 0...15, subscriber number 16...31, layer 32...38, valid bit 39,
     /// picture ID delta 40...54, TL0PICIDX delta 55...62.
     private var slots: [UInt64]
-    private let mask: Int
+    private var mask: Int
 
     init(capacity: Int) {
         var size = 1
-        while size < capacity { size <<= 1 }
+        while size < capacity && size < 1 << 16 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
         mask = size - 1
+    }
+
+    var capacity: Int { mask + 1 }
+
+    /// Re-homes every entry in a ring of at least `capacity` slots; each slot carries its own number.
+    mutating func grow(to capacity: Int) {
+        guard capacity > self.capacity else { return }
+        let larger = SentPacketIndex(capacity: capacity)
+        var slots = larger.slots
+        for slot in self.slots where slot & (1 << 39) != 0 {
+            slots[Int(UInt16(truncatingIfNeeded: slot >> 16)) & larger.mask] = slot
+        }
+        self.slots = slots
+        mask = larger.mask
     }
 
     mutating func record(sent: UInt16, source: UInt16, layer: Int, pictureIDDelta: UInt16 = 0, tl0Delta: UInt8 = 0) {
