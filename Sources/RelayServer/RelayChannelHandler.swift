@@ -11,6 +11,9 @@ final class RelayChannelHandler: ChannelInboundHandler {
     let batch: DatagramBatch
     let timer: EngineTimer
     let delays: BatchDelayRecorder
+    /// Datagrams that arrived inside coalesced (GRO) reads, and those reads.
+    private(set) var coalescedDatagrams: UInt64 = 0
+    private(set) var coalescedReads: UInt64 = 0
     /// Datagrams are copied here before the engine decrypts them in place: NIO's vector reads hand
     /// out slices of one shared buffer, and writing to a slice would copy the whole buffer.
     private let receiveBuffer: UnsafeMutableRawBufferPointer
@@ -28,16 +31,30 @@ final class RelayChannelHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
         guard let source = TransportAddress(envelope.remoteAddress) else { return }
-        let length = envelope.data.withUnsafeReadableBytes { bytes in
-            receiveBuffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(receiveBuffer.count)))
-            return min(bytes.count, receiveBuffer.count)
-        }
-        var output = batch
         let now = ContinuousClock.now
+        // A GRO read carries a run of datagrams of `segmentSize` bytes (the last may be shorter).
+        let segment = envelope.metadata?.segmentSize ?? 0
+        envelope.data.withUnsafeReadableBytes { bytes in
+            guard segment > 0, bytes.count > segment else { return handle(bytes, from: source, now: now) }
+            coalescedReads &+= 1
+            var start = 0
+            while start < bytes.count {
+                let end = min(start + segment, bytes.count)
+                coalescedDatagrams &+= 1
+                handle(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), from: source, now: now)
+                start = end
+            }
+        }
+    }
+
+    /// Copies one datagram out (the engine decrypts in place) and hands it to the engine.
+    private func handle(_ bytes: UnsafeRawBufferPointer, from source: TransportAddress, now: ContinuousClock.Instant) {
+        let length = min(bytes.count, receiveBuffer.count)
+        receiveBuffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(length)))
+        var output = batch
         delays.read(at: now)
         engine.handleDatagram(
-            UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<length]), from: source, now: now,
-            output: &output)
+            UnsafeMutableRawBufferPointer(rebasing: receiveBuffer[0..<length]), from: source, now: now, output: &output)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

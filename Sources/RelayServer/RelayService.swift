@@ -23,6 +23,10 @@ public final class RelayService: Service, Sendable {
         public var workers: Int
         /// Each worker socket's kernel send and receive buffer.
         public var socketBufferBytes = 4 << 20
+        /// UDP GRO on receive (Linux 5.10+): the kernel may hand over a run of same-size datagrams from one
+        /// sender as one buffer (a NIC coalescing a video frame's burst, or a peer's GSO send), which the
+        /// worker splits again. One trip through the UDP stack per run instead of per datagram.
+        public var receiveOffload = true
         public var engine: RelayConfiguration
         /// People in a room on its home worker before further WHEP viewers go to the worker with the
         /// fewest of the room's people, fed by a cascade pipe from home (`RelayService+Cascade.swift`), so a
@@ -46,6 +50,8 @@ public final class RelayService: Service, Sendable {
         let bound: NIOLoopBoundBox<Bound>
         /// The send path, made when the socket is bound in `run()`.
         let batch: NIOLoopBoundBox<DatagramBatch?>
+        /// The socket's reader, made when the socket is bound, for its receive counters.
+        let reader: NIOLoopBoundBox<RelayChannelHandler?>
         let port: Int
         /// The engine's configuration (its port in candidates), for negotiating offers off its loop.
         let configuration: RelayConfiguration
@@ -98,6 +104,7 @@ public final class RelayService: Service, Sendable {
             let workerConfiguration = engineConfiguration
             let certificate = self.certificate
             let batch = NIOLoopBoundBox.makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop)
+            let reader = NIOLoopBoundBox.makeEmptyBox(valueType: RelayChannelHandler.self, eventLoop: loop)
             let sink = eventSink
             let roomSink = roomEventSink
             // Made here and handed to the loop, rather than made on it and waited for: `init` may run on a
@@ -108,7 +115,7 @@ public final class RelayService: Service, Sendable {
             let bound = NIOLoopBoundBox.makeBoxSendingValue(Worker.Bound(engine: engine, timer: timer, delays: BatchDelayRecorder()), eventLoop: loop)
             workers.append(
                 Worker(
-                    loop: loop, bound: bound, batch: batch, port: configuration.port + index,
+                    loop: loop, bound: bound, batch: batch, reader: reader, port: configuration.port + index,
                     configuration: workerConfiguration))
         }
         self.workers = workers
@@ -127,19 +134,28 @@ public final class RelayService: Service, Sendable {
         for worker in workers {
             let bound = worker.bound
             let batchBox = worker.batch
+            let readerBox = worker.reader
             let socket = try RelaySocket.bind(
                 host: configuration.bindHost, port: worker.port, bufferBytes: configuration.socketBufferBytes)
-            let channel = try await DatagramBootstrap(group: worker.loop)
+            // A coalesced read can hold up to 64 KB, so each of the 32 vector-read slots must too (a smaller
+            // slot would truncate it): 2 MB per worker, reused from read to read.
+            let offload = configuration.receiveOffload && System.supportsUDPReceiveOffload
+            var bootstrap = DatagramBootstrap(group: worker.loop)
                 .channelOption(.datagramVectorReadMessageCount, value: 32)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2_048))
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * (offload ? 65_536 : 2_048)))
+            if offload {
+                bootstrap = bootstrap.channelOption(.datagramReceiveOffload, value: true)
+                    .channelOption(.datagramReceiveSegmentSize, value: true)
+            }
+            let channel = try await bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
                         batchBox.value = batch
-                        try channel.pipeline.syncOperations.addHandler(
-                            RelayChannelHandler(
-                                engine: bound.value.engine, batch: batch, timer: bound.value.timer,
-                                delays: bound.value.delays))
+                        let reader = RelayChannelHandler(
+                            engine: bound.value.engine, batch: batch, timer: bound.value.timer, delays: bound.value.delays)
+                        readerBox.value = reader
+                        try channel.pipeline.syncOperations.addHandler(reader)
                     }
                 }
                 .withBoundSocket(socket.descriptor).get()
@@ -363,6 +379,9 @@ public final class RelayService: Service, Sendable {
         public var rooms = 0
         /// Datagrams the kernel would not take (socket buffer full or destination unreachable).
         public var sendDropped: UInt64 = 0
+        /// Datagrams that arrived inside a coalesced (GRO) read, and such reads.
+        public var coalescedDatagrams: UInt64 = 0
+        public var coalescedReads: UInt64 = 0
         /// How long received datagrams waited in the relay, read to the end of their batch's send.
         public var batchDelay = BatchDelayHistogram()
     }
@@ -373,8 +392,11 @@ public final class RelayService: Service, Sendable {
         for worker in workers {
             guard let part = try? await worker.loop.submit({
                 (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
-                    worker.batch.value?.dropped ?? 0, worker.bound.value.delays.histogram)
+                    worker.batch.value?.dropped ?? 0, worker.bound.value.delays.histogram,
+                    worker.reader.value.map { ($0.coalescedDatagrams, $0.coalescedReads) } ?? (0, 0))
             }).get() else { continue }
+            total.coalescedDatagrams += part.5.0
+            total.coalescedReads += part.5.1
             total.counters.add(part.0)
             total.participants += part.1
             total.rooms += part.2

@@ -78,6 +78,13 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_send_dropped_total", "counter",
             "Datagrams the kernel would not take (socket buffer full or destination unreachable).",
             [("", snapshot.sendDropped)])
+        metric(
+            "peerlearn_relay_coalesced_datagrams_total", "counter",
+            "Datagrams received inside coalesced (UDP GRO) reads, which the relay splits again.",
+            [("", snapshot.coalescedDatagrams)])
+        metric(
+            "peerlearn_relay_coalesced_reads_total", "counter", "Coalesced (UDP GRO) reads.",
+            [("", snapshot.coalescedReads)])
         let delay = snapshot.batchDelay
         var cumulative: UInt64 = 0
         var buckets: [(labels: String, value: UInt64)] = []

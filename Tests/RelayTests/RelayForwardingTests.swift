@@ -127,9 +127,13 @@ import Testing
         #expect(harness.engine.counters.keyframeRequests == before + 1)
     }
 
-    /// A 400-packet/s track: its history and the viewer's NACK state grow past their first 128 packets,
-    /// so a packet lost 300 packets ago (under a second) is still resent.
-    @Test func answersANackForAPacketMoreThanTheFirstRingAgo() throws {
+    /// Sends `count` video packets from the host (`perFrame` to a frame), the viewer's leg losing the
+    /// third, then the viewer's NACK for it. Returns what reached the viewer before and after the NACK and
+    /// the lost packet's number on the viewer's side.
+    private func nackTheThirdOf(_ count: Int, perFrame: Int) throws
+        -> (harness: RelayHarness, before: [(header: RTPHeader, packet: [UInt8])],
+            after: [(header: RTPHeader, packet: [UInt8])], lost: UInt16)
+    {
         let (harness, host, viewer) = try connectedPair()
         var rtpToViewer = 0
         harness.lose = { destination, bytes in
@@ -137,50 +141,37 @@ import Testing
             rtpToViewer += 1
             return rtpToViewer == 3
         }
-        for i in 0..<300 {
+        for i in 0..<count {
             try harness.send(
                 from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96,
-                sequenceNumber: UInt16(500 + i), timestamp: UInt32(3_000 * (i / 6)),
-                payload: RelayHarness.vp8Payload(keyframe: i == 0, pictureID: UInt16(i / 6)))
+                sequenceNumber: UInt16(500 + i), timestamp: UInt32(3_000 * (i / perFrame)),
+                payload: RelayHarness.vp8Payload(keyframe: i == 0, pictureID: UInt16(i / perFrame)))
         }
-        let forwarded = harness.rtp(to: viewer.address)
-        try #require(forwarded.count == 299)
-        let lost = forwarded[1].header.sequenceNumber &+ 1
+        let before = harness.rtp(to: viewer.address)
+        try #require(before.count == count - 1)
+        let lost = before[1].header.sequenceNumber &+ 1
         let nack = try GenericNack.build(
             senderSSRC: 1, mediaSSRC: try #require(viewer.peer.remoteSSRCs["video"]), lostSequenceNumbers: [lost])
         harness.deliverToRelay(try viewer.peer.protectRTCP(nack), from: viewer.address)
-        let after = harness.rtp(to: viewer.address)
-        #expect(after.count == 300)
-        #expect(after.last?.header.sequenceNumber == lost)
-        #expect(harness.engine.counters.retransmissions == 1)
+        return (harness, before, harness.rtp(to: viewer.address), lost)
     }
 
     @Test func answersNackFromRetransmissionBuffer() throws {
-        let (harness, host, viewer) = try connectedPair()
-        var rtpToViewer = 0
-        harness.lose = { destination, bytes in
-            guard destination == viewer.address, bytes.count > 200 else { return false }
-            rtpToViewer += 1
-            return rtpToViewer == 3  // the third video packet is lost on the viewer's leg
-        }
-        for i in 0..<4 {
-            try harness.send(
-                from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96,
-                sequenceNumber: UInt16(500 + i), timestamp: UInt32(3_000 * i),
-                payload: RelayHarness.vp8Payload(keyframe: i == 0, pictureID: UInt16(i)))
-        }
-        let forwarded = harness.rtp(to: viewer.address)
-        try #require(forwarded.count == 3)
-        let lost = forwarded[1].header.sequenceNumber &+ 1
-        #expect(forwarded[2].header.sequenceNumber == lost &+ 1)
-        let nack = try GenericNack.build(
-            senderSSRC: 1, mediaSSRC: try #require(viewer.peer.remoteSSRCs["video"]), lostSequenceNumbers: [lost])
-        harness.deliverToRelay(try viewer.peer.protectRTCP(nack), from: viewer.address)
-        let after = harness.rtp(to: viewer.address)
+        let (harness, before, after, lost) = try nackTheThirdOf(4, perFrame: 1)
+        #expect(before[2].header.sequenceNumber == lost &+ 1)
         #expect(after.count == 4)
         #expect(after.last?.header.sequenceNumber == lost)
         #expect(after.last.map { Array($0.packet[$0.header.payloadRange]) }
             == RelayHarness.vp8Payload(keyframe: false, pictureID: 2))
+        #expect(harness.engine.counters.retransmissions == 1)
+    }
+
+    /// A 400-packet/s track: its history and the viewer's NACK state grow past their first 128 packets,
+    /// so a packet lost 300 packets ago (under a second) is still resent.
+    @Test func answersANackForAPacketMoreThanTheFirstRingAgo() throws {
+        let (harness, _, after, lost) = try nackTheThirdOf(300, perFrame: 6)
+        #expect(after.count == 300)
+        #expect(after.last?.header.sequenceNumber == lost)
         #expect(harness.engine.counters.retransmissions == 1)
     }
 }
