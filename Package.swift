@@ -207,6 +207,7 @@ let package = Package(
             ]),
         .testTarget(name: "RoomMessagesTests", dependencies: ["RoomMessages"]),
         .testTarget(name: "SQLiteGroupCommitTests", dependencies: ["SQLiteGroupCommit"]),
+        .testTarget(name: "LoadTesterTests", dependencies: ["LoadTester"]),
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [

@@ -326,6 +326,7 @@ public final class LoadRunner: @unchecked Sendable {
             // level-triggered, so nothing waits longer).
             .channelOption(.maxMessagesPerRead, value: 1)
         let channel: any Channel
+        var descriptor: CInt?
         let ordinal = role == .viewer
             ? viewerSerialLock.withLock {
                 defer { viewerSerial += 1 }
@@ -335,15 +336,20 @@ public final class LoadRunner: @unchecked Sendable {
         if role == .publisher, let namespace = configuration.publisherNamespace {
             let socket = try NamespaceSocket.udp(
                 namespace: namespace, address: configuration.publisherAddress ?? configuration.localAddress)
+            descriptor = socket
             channel = try await bootstrap.withBoundSocket(socket).get()
         } else if capped, let namespace = configuration.viewerNamespace {
             let addresses = (configuration.viewerAddress ?? configuration.localAddress)
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let address = addresses.isEmpty ? configuration.localAddress : addresses[ordinal % addresses.count]
             let socket = try NamespaceSocket.udp(namespace: namespace, address: address)
+            descriptor = socket
+            channel = try await bootstrap.withBoundSocket(socket).get()
+        } else if case .success(let socket) = NamespaceSocket.bound(address: configuration.localAddress) {
+            descriptor = socket
             channel = try await bootstrap.withBoundSocket(socket).get()
         } else {
-            channel = try await bootstrap.bind(host: configuration.localAddress, port: 0).get()
+            channel = try await bootstrap.bind(host: configuration.localAddress, port: 0).get()  // not IPv4
         }
         let participant = try await home.submit { () throws -> SimulatedParticipantBox in
             // A publisher answers NACKs; without RTX that resends a sequence number unchanged.
@@ -368,7 +374,9 @@ public final class LoadRunner: @unchecked Sendable {
             if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
             return SimulatedParticipantBox(participant)
         }.get()
-        try await channel.pipeline.addHandler(ParticipantHandler(runner: self, participant: participant)).get()
+        // A viewer's arrivals are the kernel's: its feedback and latency samples must not carry the tester's stalls.
+        let stamp = role == .viewer ? descriptor.map(ArrivalStamp.init(descriptor:)) : nil
+        try await channel.pipeline.addHandler(ParticipantHandler(runner: self, participant: participant, stamp: stamp)).get()
         return (participant, home)
     }
 
@@ -404,9 +412,11 @@ public final class LoadRunner: @unchecked Sendable {
 
     // MARK: - The event loop's work
 
-    func received(_ bytes: ByteBuffer, participant: SimulatedParticipant) {
-        let now = ContinuousClock.now
-        if let latency = participant.receive(bytes, now: now, epoch: epoch) { latencies.record(nanoseconds: latency) }
+    /// A datagram read at `now` that arrived at `arrival`.
+    func received(_ bytes: ByteBuffer, participant: SimulatedParticipant, now: ContinuousClock.Instant, arrival: ContinuousClock.Instant) {
+        if let latency = participant.receive(bytes, now: now, arrival: arrival, epoch: epoch) {
+            latencies.record(nanoseconds: latency)
+        }
         if participant.role == .viewer, Self.isRTP(bytes) { mediaArrived(at: participant, now: now) }
         participant.flush()
     }
@@ -805,15 +815,18 @@ final class ParticipantHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let runner: LoadRunner
     let participant: SimulatedParticipant
+    let stamp: ArrivalStamp?
 
-    init(runner: LoadRunner, participant: SimulatedParticipantBox) {
+    init(runner: LoadRunner, participant: SimulatedParticipantBox, stamp: ArrivalStamp?) {
         self.runner = runner
         self.participant = participant.value
+        self.stamp = stamp
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
-        runner.received(envelope.data, participant: participant)
+        let (now, arrival) = stamp?.read() ?? { let now = ContinuousClock.now; return (now, now) }()
+        runner.received(envelope.data, participant: participant, now: now, arrival: arrival)
     }
 }
 

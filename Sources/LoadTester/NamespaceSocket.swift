@@ -54,21 +54,26 @@ enum NamespaceSocket {
         guard setNamespace(namespace) == 0 else {
             return .failure(Failure(description: "setns \(path): \(errorText()) (needs root)"))
         }
-        let socket = Glibc.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { return .failure(Failure(description: "socket: \(errorText())")) }
+        return bound(address: address).mapError { Failure(description: "\($0.description) in \(path)") }
+    }
+
+    /// A bound, non-blocking IPv4 UDP socket on `address` in the calling thread's namespace, port chosen by
+    /// the kernel. The tester makes its sockets itself (NIO adopts them) so that it knows their descriptors.
+    static func bound(address: String) -> Result<CInt, Failure> {
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)
         local.sin_port = 0
         guard inet_pton(AF_INET, address, &local.sin_addr) == 1 else {
-            close(socket)
             return .failure(Failure(description: "\(address) is not an IPv4 address"))
         }
+        let socket = Glibc.socket(AF_INET, CInt(SOCK_DGRAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { return .failure(Failure(description: "socket: \(errorText())")) }
         let bound = withUnsafePointer(to: &local) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0 else {
             close(socket)
-            return .failure(Failure(description: "bind \(address) in \(path): \(errorText())"))
+            return .failure(Failure(description: "bind \(address): \(errorText())"))
         }
         return .success(socket)
     }

@@ -179,15 +179,18 @@ final class SimulatedParticipant {
         return counts
     }
 
-    /// Handles one datagram from the relay; returns a send-time latency sample in nanoseconds if any.
-    /// RTP is read in place from the clear header; only sampled and control packets are copied out.
-    func receive(_ buffer: ByteBuffer, now: ContinuousClock.Instant, epoch: ContinuousClock.Instant) -> Int64? {
+    /// Handles one datagram from the relay, read at `now` and arrived at `arrival`; returns a send-time
+    /// latency sample in nanoseconds if any. Reception statistics, transport feedback and latency take the
+    /// arrival. RTP is read in place from the clear header; only sampled and control packets are copied out.
+    func receive(
+        _ buffer: ByteBuffer, now: ContinuousClock.Instant, arrival: ContinuousClock.Instant, epoch: ContinuousClock.Instant
+    ) -> Int64? {
         let fastPath = buffer.withUnsafeReadableBytes { raw -> (isRTP: Bool, latency: Int64?) in
             // RTP: a version-2 first byte and a non-RTCP payload type (RFC 5761 §4).
             guard raw.count >= 12, raw[0] & 0xC0 == 0x80, !(64...95).contains(raw[1] & 0x7F) else { return (false, nil) }
             guard let header = try? RTPHeader(parsing: raw) else { return (true, nil) }
-            statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: now)
-            let elapsed = now - epoch
+            statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: arrival)
+            let elapsed = arrival - epoch
             let received = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
             // The transport-wide sequence number is in the clear header (SRTP leaves extensions unencrypted).
             if let id = transportFeedbackID, let range = header.extensionValueRange(id: id, in: raw), range.count == 2 {
