@@ -156,6 +156,40 @@ import Testing
         return (harness, before, harness.rtp(to: viewer.address), lost)
     }
 
+    /// A viewer joining after the track's history grew starts with NACK state as long as it: a packet
+    /// lost 200 packets ago (past the first 128) is still resent, with no further growth to trigger it.
+    @Test func aLateViewersNackStateIsAsLongAsTheGrownHistory() throws {
+        let harness = try RelayHarness()
+        let host = try harness.join(user: "mentor", role: .host, intent: .publish, audio: .sendonly, video: .sendonly)
+        harness.pump()
+        func send(_ range: Range<Int>) throws {
+            for i in range {
+                try harness.send(
+                    from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96,
+                    sequenceNumber: UInt16(500 + i), timestamp: UInt32(3_000 * (i / 6)),
+                    payload: RelayHarness.vp8Payload(keyframe: i % 300 == 0, pictureID: UInt16(i / 6)))
+            }
+        }
+        try send(0..<300)  // the history grows to 512
+        let viewer = try harness.join(user: "learner", intent: .subscribe(userID: nil), audio: .recvonly, video: .recvonly)
+        harness.pump()
+        var rtpToViewer = 0
+        harness.lose = { destination, bytes in
+            guard destination == viewer.address, bytes.count > 200 else { return false }
+            rtpToViewer += 1
+            return rtpToViewer == 3
+        }
+        try send(300..<500)  // fits the grown history: no growth now
+        let before = harness.rtp(to: viewer.address)
+        try #require(before.count == 199)
+        let lost = before[1].header.sequenceNumber &+ 1
+        let nack = try GenericNack.build(
+            senderSSRC: 1, mediaSSRC: try #require(viewer.peer.remoteSSRCs["video"]), lostSequenceNumbers: [lost])
+        harness.deliverToRelay(try viewer.peer.protectRTCP(nack), from: viewer.address)
+        #expect(harness.rtp(to: viewer.address).last?.header.sequenceNumber == lost)
+        #expect(harness.engine.counters.retransmissions == 1)
+    }
+
     @Test func answersNackFromRetransmissionBuffer() throws {
         let (harness, before, after, lost) = try nackTheThirdOf(4, perFrame: 1)
         #expect(before[2].header.sequenceNumber == lost &+ 1)

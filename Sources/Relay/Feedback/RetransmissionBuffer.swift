@@ -48,13 +48,17 @@ final class RetransmissionBuffer {
         retention = min(max(retention, wanted), Self.maximumRetention)
     }
 
-    func store(_ packet: UnsafeRawBufferPointer, sequenceNumber: UInt16, now: Int64) {
-        guard packet.count <= Self.slotSize else { return }
+    /// Returns whether the ring grew to make room.
+    @discardableResult
+    func store(_ packet: UnsafeRawBufferPointer, sequenceNumber: UInt16, now: Int64) -> Bool {
+        guard packet.count <= Self.slotSize else { return false }
         var slot = Int(sequenceNumber) & mask
+        var grew = false
         if lengths[slot] > 0, sequenceNumbers[slot] != sequenceNumber, now &- storedAt[slot] < retention,
             capacity < maxCapacity
         {
             grow()
+            grew = true
             slot = Int(sequenceNumber) & mask
         }
         let start = slot * Self.slotSize
@@ -62,6 +66,7 @@ final class RetransmissionBuffer {
         sequenceNumbers[slot] = sequenceNumber
         lengths[slot] = packet.count
         storedAt[slot] = now
+        return grew
     }
 
     /// The stored packet with this sequence number, if it has not been overwritten.

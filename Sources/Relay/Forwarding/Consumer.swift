@@ -85,11 +85,12 @@ final class Consumer {
     }
 
     /// Keeps the leg's NACK state as long as the history it answers from, which grows with the source's
-    /// packet rate and its subscribers' round trips. An integer compare per packet; grows a few times.
+    /// packet rate and its subscribers' round trips. Called when a layer's history grows and when the
+    /// consumer attaches, never per packet.
     func followHistory(of layer: Producer) {
-        guard let history = layer.history, let index = sent, index.capacity < history.capacity else { return }
-        sent?.grow(to: history.capacity)
-        nack?.grow(to: history.capacity)
+        guard let capacity = layer.history?.capacity, (sent?.capacity ?? .max) < capacity else { return }
+        sent?.grow(to: capacity)
+        nack?.grow(to: capacity)
     }
 
     /// Every layer of the source keeps its packets for 3 of this subscriber's round trips (1 s at least).
@@ -121,6 +122,11 @@ final class Consumer {
             } else {
                 layers = nil
             }
+        }
+        var index = 0
+        while let layer = producer.layer(index) {
+            followHistory(of: layer)
+            index += 1
         }
         remapExtensions()
     }

@@ -89,8 +89,12 @@ extension RelayEngine {
         if header.payloadRange.isEmpty {
             return skipProbe(header, of: producer, isRepair: isRepair, now: now)
         }
-        producer.history?.store(
-            UnsafeRawBufferPointer(plain), sequenceNumber: header.sequenceNumber, now: clock.nanoseconds(since: now))
+        if producer.history?.store(
+            UnsafeRawBufferPointer(plain), sequenceNumber: header.sequenceNumber, now: clock.nanoseconds(since: now)) == true
+        {
+            // The history grew (a few times in a track's life): its legs' NACK state grows with it.
+            for consumer in producer.consumers { consumer.followHistory(of: producer) }
+        }
 
         if producer.kind == .audio && !isRepair {
             hearAudioLevel(UnsafeRawBufferPointer(plain), header: header, of: producer, now: now)
@@ -140,7 +144,6 @@ extension RelayEngine {
                 consumer.restart(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
             }
             guard let sequenceNumber = consumer.sequence.map(header.sequenceNumber) else { continue }
-            consumer.followHistory(of: producer)
             consumer.sent?.record(sent: sequenceNumber, source: header.sequenceNumber, layer: 0)
             forward(
                 UnsafeRawBufferPointer(plain), header: header, to: consumer, sequenceNumber: sequenceNumber, now: now,

@@ -124,7 +124,6 @@ extension RelayEngine {
         let source = descriptor?.pictureID?.value
         let picture = consumer.layers?.rewrite(pictureID: source, tl0: descriptor?.tl0PicIdx)
         // A NACK resends the packet with the numbers it carried the first time.
-        consumer.followHistory(of: layer)
         consumer.sent?.record(
             sent: sequenceNumber, source: header.sequenceNumber, layer: index,
             pictureIDDelta: picture?.pictureID.flatMap { out in source.map { (out &- $0) & 0x7FFF } } ?? 0,
