@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -59,7 +61,8 @@ let package = Package(
         .target(name: "CUDPBatch"),
 
         // Sans-IO protocol core.
-        .target(name: "STUN"),
+        .systemLibrary(name: "CZlib"),
+        .target(name: "STUN", dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "ICE", dependencies: ["STUN"]),
         .target(name: "SDP"),
         .target(name: "RTP"),
@@ -147,6 +150,7 @@ let package = Package(
             name: "LoadTester",
             dependencies: [
                 "PeerClient", "MediaCodecs", "RTP", "RTCP", "VP8", "STUN", "Congestion",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -176,7 +180,7 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
 
-        .testTarget(name: "STUNTests", dependencies: ["STUN"]),
+        .testTarget(name: "STUNTests", dependencies: ["STUN", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
@@ -200,6 +204,7 @@ let package = Package(
             name: "SignalingTests",
             dependencies: [
                 "Signaling", "RelayServer", "RoomToken",
+                "ControlPlane",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -2,6 +2,7 @@ import Benchmark
 import RTCP
 import RTP
 import SRTP
+import STUN
 import VP8
 
 /// Per-packet costs of the relay's hot-path building blocks. Results are per packet (scaled by 1,000
@@ -30,6 +31,31 @@ let benchmarks: @Sendable () -> Void = {
             for _ in benchmark.scaledIterations {
                 blackHole(try? VP8RTPPayload(parsing: payload).isKeyframe)
             }
+        }
+    }
+
+    // What the ICE agent does per connectivity or consent check (a browser sends one every few seconds per
+    // leg, a hostile peer as many as it likes): verify FINGERPRINT and MESSAGE-INTEGRITY, and sign an answer.
+    let stunKey = STUNIntegrityKey(shortTermPassword: "asd88fgpdd777uzjYhagZgkC")
+    var check = STUNMessageBuilder(type: .bindingRequest, transactionID: STUNTransactionID(high: 1, low: 2))
+    check.append(.username("relayufrag:browserufrag"))
+    check.append(.priority(1_853_817_087))
+    check.append(.iceControlling(tieBreaker: 0x1234_5678_9ABC_DEF0))
+    check.append(.useCandidate)
+    let checkBytes = check.finish(integrity: stunKey)
+    Benchmark("STUN check verify (FINGERPRINT + MESSAGE-INTEGRITY)") { benchmark in
+        checkBytes.withUnsafeBytes { bytes in
+            for _ in benchmark.scaledIterations {
+                guard let message = try? STUNMessage(parsing: bytes) else { continue }
+                blackHole(message.verifyFingerprint(in: bytes) && message.verifyIntegrity(key: stunKey, in: bytes))
+            }
+        }
+    }
+    Benchmark("STUN answer build (XOR-MAPPED-ADDRESS + MESSAGE-INTEGRITY + FINGERPRINT)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var answer = STUNMessageBuilder(type: .bindingSuccess, transactionID: STUNTransactionID(high: 1, low: 2))
+            answer.append(.xorMappedAddress(TransportAddress(ipv4: 192, 0, 2, 1, port: 50_000)))
+            blackHole(answer.finish(integrity: stunKey))
         }
     }
 

@@ -78,7 +78,7 @@ public enum STUNAttribute: Sendable, Hashable {
         case .iceControlled:
             self = .iceControlled(tieBreaker: try integer(UInt64.self))
         case .messageIntegrity:
-            guard value.count == SHA1.digestSize else { throw .malformedAttribute(raw.type) }
+            guard value.count == STUNDigestSize.sha1 else { throw .malformedAttribute(raw.type) }
             self = .messageIntegrity(Array(value))
         case .messageIntegritySHA256:
             self = .messageIntegritySHA256(Array(value))

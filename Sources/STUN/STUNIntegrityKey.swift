@@ -6,11 +6,16 @@
 public struct STUNIntegrityKey: Sendable, Equatable {
     let hmac: HMACSHA1
     let hmacSHA256: HMACSHA256
+    private let bytes: [UInt8]
 
     public init(bytes: [UInt8]) {
         hmac = HMACSHA1(key: bytes)
         hmacSHA256 = HMACSHA256(key: bytes)
+        self.bytes = bytes
     }
+
+    /// Two keys are equal when their passwords are (the keyed MACs follow from them).
+    public static func == (lhs: STUNIntegrityKey, rhs: STUNIntegrityKey) -> Bool { lhs.bytes == rhs.bytes }
 
     public init(shortTermPassword password: String) {
         self.init(bytes: Array(password.utf8))

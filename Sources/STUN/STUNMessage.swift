@@ -98,7 +98,7 @@ public struct STUNMessage: Sendable, Hashable {
             case .username:
                 if username == nil { username = attribute }
             case .messageIntegrity:
-                guard attribute.length == SHA1.digestSize else { throw .malformedAttribute(attribute.type) }
+                guard attribute.length == STUNDigestSize.sha1 else { throw .malformedAttribute(attribute.type) }
                 integrity = attribute
             case .messageIntegritySHA256:
                 // §14.6: 16 to 32 bytes, a multiple of 4.

@@ -63,14 +63,14 @@ public struct STUNMessageBuilder: Sendable {
         if let key = integrity {
             // §14.5: the MAC covers the header with its length already counting this attribute.
             let start = beginAttribute(.messageIntegrity)
-            bytes.append(contentsOf: repeatElement(0, count: SHA1.digestSize))
+            bytes.append(contentsOf: repeatElement(0, count: STUNDigestSize.sha1))
             endAttribute(startingAt: start)
             setLength()
             let digest = bytes.withUnsafeBytes { key.hmac.authenticate(UnsafeRawBufferPointer(rebasing: $0[..<start])) }
             digest.withUnsafeBytes { write($0, at: start + 4) }
             if integritySHA256 {
                 let start256 = beginAttribute(.messageIntegritySHA256)
-                bytes.append(contentsOf: repeatElement(0, count: 32))
+                bytes.append(contentsOf: repeatElement(0, count: STUNDigestSize.sha256))
                 endAttribute(startingAt: start256)
                 setLength()
                 let digest256 = bytes.withUnsafeBytes {
