@@ -11,6 +11,8 @@ public struct LoadResult: Codable, Sendable {
     public var latencyP50Milliseconds: Double
     public var latencyP95Milliseconds: Double
     public var latencyP99Milliseconds: Double
+    /// p99.9, from the same HdrHistogram (every sample of the window counts).
+    public var latencyP999Milliseconds: Double? = nil
     public var joinP50Milliseconds: Double
     public var joinP99Milliseconds: Double
     public var joined: Int
