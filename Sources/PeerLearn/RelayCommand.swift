@@ -86,7 +86,11 @@ struct RelayCommand: AsyncParsableCommand {
                 return decision.allowed ? nil : decision.retryAfter
             }, cascade: cascade)
         signaling.register(on: router)
-        OperationsRoutes(relay: relay).register(on: router)
+        // A cluster node needs the shared database; a standalone one only its workers.
+        let readiness = control.map { ReadinessService(services: $0) }
+        OperationsRoutes(relay: relay, readiness: readiness.map { readiness in
+            [ReadinessCheck("database") { await readiness.database() }]
+        } ?? []).register(on: router)
         let rooms = RoomWebSocketRoutes(signaling: signaling)
         rooms.registerRefusals(on: router)
         let webSocketRouter = Router(context: RoomSocketRequestContext.self)

@@ -64,7 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
             admission: DatabaseRoomAdmission(database: services.database.db),
             joinThrottle: { [services] in services.joinThrottle(userID: $0) })
         signaling.register(on: router)
-        OperationsRoutes(relay: relay).register(on: router)
+        let readiness = ReadinessService(services: services)
+        OperationsRoutes(relay: relay, readiness: [
+            ReadinessCheck("database") { await readiness.database() },
+            ReadinessCheck("outbox") { await readiness.outbox() },
+        ]).register(on: router)
         // A refused WebSocket upgrade would be a bare 400, so the limiter on the upgrade router only marks the
         // request; the room socket then refuses in-band (`rate_limited`, close 4429).
         let webSocketRouter = Router(context: RoomSocketRequestContext.self)

@@ -387,6 +387,21 @@ public final class RelayService: Service, Sendable {
     }
 
     /// Counters summed over workers, for `/metrics`.
+    /// How many workers (event loops with a socket each) the relay runs.
+    public var workerCount: Int { workers.count }
+
+    /// Nil when worker `index` is listening and its event loop ran a task for the caller; else why not. It
+    /// does not time out: a stuck loop never answers, so the caller bounds the wait (`/readyz`).
+    public func workerProblem(_ index: Int) async -> String? {
+        guard workers.indices.contains(index) else { return "no such worker" }
+        guard isListening else { return "not listening" }
+        let worker = workers[index]
+        guard let bound = try? await worker.loop.submit({ worker.batch.value != nil }).get() else {
+            return "its event loop is gone"
+        }
+        return bound ? nil : "its socket is not bound"
+    }
+
     public func snapshot() async -> Snapshot {
         var total = Snapshot()
         for worker in workers {

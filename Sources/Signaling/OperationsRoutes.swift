@@ -1,14 +1,21 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Relay
 import RelayServer
 
-/// `GET /healthz` for orchestrators and `GET /metrics` in the Prometheus text format (0.0.4).
+/// `GET /healthz` (liveness: the process answers), `GET /readyz` (readiness: every part it needs answers)
+/// for orchestrators, and `GET /metrics` in the Prometheus text format (0.0.4).
 public struct OperationsRoutes: Sendable {
     let relay: RelayService
+    /// What `/readyz` checks besides the relay's workers (the database, the outbox).
+    let readiness: [ReadinessCheck]
+    /// How long `/readyz` waits for any one part.
+    public static let readinessTimeout: Duration = .seconds(2)
 
-    public init(relay: RelayService) {
+    public init(relay: RelayService, readiness: [ReadinessCheck] = []) {
         self.relay = relay
+        self.readiness = readiness
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -17,6 +24,11 @@ public struct OperationsRoutes: Sendable {
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
+        router.get("readyz") { _, _ in
+            let checks = self.readiness + ReadinessCheck.relayWorkers(of: self.relay)
+            let answers = await ReadinessCheck.runAll(checks, timeout: Self.readinessTimeout)
+            return Self.readinessResponse(answers)
+        }
         router.get("metrics") { _, _ in
             let snapshot = await self.relay.snapshot()
             var headers = HTTPFields()
@@ -24,6 +36,29 @@ public struct OperationsRoutes: Sendable {
             return Response(
                 status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.render(snapshot))))
         }
+    }
+
+    /// 200 `{"status":"ready","checks":{…}}`, or 503 with `"reason"` naming every failing part.
+    static func readinessResponse(_ answers: [(name: String, problem: String?)]) -> Response {
+        struct Body: Encodable {
+            let status: String
+            let reason: String?
+            let checks: [String: String]
+        }
+        let failing = answers.filter { $0.problem != nil }
+        let body = Body(
+            status: failing.isEmpty ? "ready" : "unavailable",
+            reason: failing.isEmpty ? nil : failing.map { "\($0.name): \($0.problem ?? "")" }.joined(separator: "; "),
+            checks: Dictionary(answers.map { ($0.name, $0.problem ?? "ok") }, uniquingKeysWith: { first, _ in first }))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(body)) ?? Data(#"{"status":"unavailable"}"#.utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: failing.isEmpty ? .ok : .serviceUnavailable, headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func render(_ snapshot: RelayService.Snapshot) -> String {
@@ -103,3 +138,4 @@ public struct OperationsRoutes: Sendable {
         return text
     }
 }
+

@@ -24,6 +24,8 @@ public final class PeerLearnDatabase: Sendable {
     /// The SQLite database's own one-thread loop, stopped on shutdown.
     private let ownedGroup: MultiThreadedEventLoopGroup?
     private let sqlitePath: String
+    /// The SQLite file (unused on PostgreSQL).
+    public var sqliteFile: String { sqlitePath }
     /// SQLite's group-commit writer for the booking flow's hot writes (`BookingService+SQLite`); opened by
     /// `migrate()`, once the schema exists. Nil on PostgreSQL, whose server commits concurrent
     /// transactions together by itself.
