@@ -43,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -93,11 +95,21 @@ let package = Package(
         ),
         // The room WebSocket's client messages, decoded with Foundation alone so Fuzz/ can fuzz them.
         .target(name: "RoomMessages"),
+        // Metrics: swift-metrics into one Prometheus registry, process metrics at scrape time.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         // WHIP/WHEP signaling over Hummingbird, authorized by room tokens.
         .target(
             name: "Signaling",
             dependencies: [
-                "Relay", "RelayServer", "RoomToken", "RoomMessages",
+                "Relay", "RelayServer", "RoomToken", "RoomMessages", "Telemetry",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -114,6 +126,7 @@ let package = Package(
             name: "ControlPlane",
             dependencies: [
                 "RoomToken",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "PeerLearn",
             dependencies: [
-                "ControlPlane", "Relay", "RelayServer", "Signaling", "RoomToken", "STUN",
+                "ControlPlane", "Relay", "RelayServer", "Signaling", "RoomToken", "STUN", "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -204,7 +217,8 @@ let package = Package(
             name: "SignalingTests",
             dependencies: [
                 "Signaling", "RelayServer", "RoomToken",
-                "ControlPlane",
+                "ControlPlane", "Telemetry", "Relay",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

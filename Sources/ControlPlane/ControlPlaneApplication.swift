@@ -9,6 +9,8 @@ public enum ControlPlaneApplication {
     public static func makeRouter(services: ControlPlaneServices) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
+        // Requests by route (the pattern, a bounded set) and status, with latency (`Telemetry`).
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: RedactingLogRequestsMiddleware(.info))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: services.rateLimitMiddleware(context: AppRequestContext.self))

@@ -9,6 +9,7 @@ import RelayServer
 import RoomToken
 import ServiceLifecycle
 import Signaling
+import Telemetry
 
 /// `peerlearn relay`: the relay alone (UDP media plus WHIP/WHEP, the room WebSocket and
 /// /healthz + /metrics on its own HTTP port), against a control plane running elsewhere. It shares
@@ -37,6 +38,7 @@ struct RelayCommand: AsyncParsableCommand {
     var capacity: Int?
 
     func run() async throws {
+        Telemetry.bootstrap()
         var logger = Logger(label: "peerlearn.relay")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = try PeerLearnConfiguration.load(path: config)
@@ -60,6 +62,7 @@ struct RelayCommand: AsyncParsableCommand {
             .init(.get, "/ws/rooms/", bucket: "join", limit: .perMinute(limits.joinsPerMinute)),
         ] : []
         let clients = ClientAddressPolicy(exemptLoopback: limits.exemptLoopback, trustForwardedFor: limits.trustForwardedFor)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: RateLimitMiddleware(limiter: limiter, rules: joinRules, clients: clients))
         // Pages are served by the control plane's origin, so the relay's signaling is cross-origin
         // (RFC 9725 §4.1 expects WHIP endpoints to answer CORS). Location must be readable for DELETE.

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import RelayServer
 import RoomToken
 import Signaling
+import Telemetry
 import Hummingbird
 import NIOCore
 import Logging
@@ -32,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     var demo = false
 
     func run() async throws {
+        Telemetry.bootstrap()
         var logger = Logger(label: "peerlearn")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = try PeerLearnConfiguration.load(path: config)

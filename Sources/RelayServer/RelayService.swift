@@ -384,9 +384,19 @@ public final class RelayService: Service, Sendable {
         public var coalescedReads: UInt64 = 0
         /// How long received datagrams waited in the relay, read to the end of their batch's send.
         public var batchDelay = BatchDelayHistogram()
+        /// Each worker's share, in worker order (a worker that did not answer is left out).
+        public var workers: [WorkerLoad] = []
     }
 
-    /// Counters summed over workers, for `/metrics`.
+    /// One worker's participants, rooms and forwarded packets.
+    public struct WorkerLoad: Sendable {
+        public var worker: Int
+        public var participants: Int
+        public var rooms: Int
+        public var rtpForwarded: UInt64
+        public var bytesOut: UInt64
+    }
+
     /// How many workers (event loops with a socket each) the relay runs.
     public var workerCount: Int { workers.count }
 
@@ -402,9 +412,10 @@ public final class RelayService: Service, Sendable {
         return bound ? nil : "its socket is not bound"
     }
 
+    /// Counters summed over workers, and each worker's load, for `/metrics`.
     public func snapshot() async -> Snapshot {
         var total = Snapshot()
-        for worker in workers {
+        for (index, worker) in workers.enumerated() {
             guard let part = try? await worker.loop.submit({
                 (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
                     worker.batch.value?.dropped ?? 0, worker.bound.value.delays.histogram,
@@ -417,6 +428,8 @@ public final class RelayService: Service, Sendable {
             total.rooms += part.2
             total.sendDropped += part.3
             total.batchDelay.add(part.4)
+            total.workers.append(WorkerLoad(
+                worker: index, participants: part.1, rooms: part.2, rtpForwarded: part.0.rtpForwarded, bytesOut: part.0.bytesOut))
         }
         return total
     }

@@ -2,7 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Relay
+import Prometheus
 import RelayServer
+import Telemetry
 
 /// `GET /healthz` (liveness: the process answers), `GET /readyz` (readiness: every part it needs answers)
 /// for orchestrators, and `GET /metrics` in the Prometheus text format (0.0.4).
@@ -13,9 +15,13 @@ public struct OperationsRoutes: Sendable {
     /// How long `/readyz` waits for any one part.
     public static let readinessTimeout: Duration = .seconds(2)
 
-    public init(relay: RelayService, readiness: [ReadinessCheck] = []) {
+    /// The relay's counters in the registry `/metrics` emits.
+    let exporter: RelayMetricsExporter
+
+    public init(relay: RelayService, readiness: [ReadinessCheck] = [], registry: PrometheusCollectorRegistry = Telemetry.registry) {
         self.relay = relay
         self.readiness = readiness
+        self.exporter = RelayMetricsExporter(registry: registry)
     }
 
     public func register<Context: RequestContext>(on router: Router<Context>) {
@@ -31,10 +37,12 @@ public struct OperationsRoutes: Sendable {
         }
         router.get("metrics") { _, _ in
             let snapshot = await self.relay.snapshot()
+            let batchDelay = Self.export(snapshot, to: self.exporter)
+            var body = ByteBuffer(bytes: Telemetry.exposition(of: self.exporter.registry))
+            body.writeString(batchDelay)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(
-                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.render(snapshot))))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         }
     }
 
@@ -61,12 +69,22 @@ public struct OperationsRoutes: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func render(_ snapshot: RelayService.Snapshot) -> String {
+    /// The relay's families from a snapshot into the registry (`RelayMetricsExporter`), and the batch
+    /// delay histogram, which the workers keep in fixed buckets of their own, as text to append.
+    static func export(_ snapshot: RelayService.Snapshot, to exporter: RelayMetricsExporter) -> String {
         let c = snapshot.counters
-        var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: UInt64)]) {
-            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for sample in samples { text += "\(name)\(sample.labels) \(sample.value)\n" }
+            exporter.record(name, type: type, help: help, samples: samples)
+        }
+        for load in snapshot.workers {
+            let worker = [("worker", String(load.worker))]
+            exporter.gauge("peerlearn_relay_worker_participants", "Participants on each relay worker.", worker, Double(load.participants))
+            exporter.gauge("peerlearn_relay_worker_rooms", "Rooms (or their parts) on each relay worker.", worker, Double(load.rooms))
+            exporter.counter(
+                "peerlearn_relay_worker_rtp_forwarded_total", "RTP packets each relay worker forwarded.", worker, load.rtpForwarded)
+            exporter.counter(
+                "peerlearn_relay_worker_sent_bytes_total", "UDP payload bytes each relay worker sent (its outgoing bitrate).",
+                worker, load.bytesOut)
         }
         metric("peerlearn_relay_rooms", "gauge", "Rooms with at least one participant.", [("", UInt64(snapshot.rooms))])
         metric(
@@ -120,22 +138,36 @@ public struct OperationsRoutes: Sendable {
         metric(
             "peerlearn_relay_coalesced_reads_total", "counter", "Coalesced (UDP GRO) reads.",
             [("", snapshot.coalescedReads)])
+        var text = ""
         let delay = snapshot.batchDelay
-        var cumulative: UInt64 = 0
-        var buckets: [(labels: String, value: UInt64)] = []
-        for (index, count) in delay.counts.enumerated() {
-            cumulative &+= count
-            let bound = index < BatchDelayHistogram.bounds.count
-                ? String(Double(BatchDelayHistogram.bounds[index]) / 1e9) : "+Inf"
-            buckets.append(("{le=\"\(bound)\"}", cumulative))
-        }
-        text += "# HELP peerlearn_relay_batch_delay_seconds How long received datagrams waited in the relay: "
-            + "from their read to the end of the send that flushed their batch's output (fan-out included).\n"
-        text += "# TYPE peerlearn_relay_batch_delay_seconds histogram\n"
-        for bucket in buckets { text += "peerlearn_relay_batch_delay_seconds_bucket\(bucket.labels) \(bucket.value)\n" }
-        text += "peerlearn_relay_batch_delay_seconds_sum \(Double(delay.sumNanoseconds) / 1e9)\n"
-        text += "peerlearn_relay_batch_delay_seconds_count \(cumulative)\n"
+        text += histogram(
+            "peerlearn_relay_batch_delay_seconds",
+            "How long received datagrams waited in the relay: from their read to the end of the send that flushed their batch's output (fan-out included).",
+            bounds: BatchDelayHistogram.bounds, counts: delay.counts, sumNanoseconds: delay.sumNanoseconds)
+        let joins = snapshot.counters.joinTimes
+        text += histogram(
+            "peerlearn_relay_join_connected_seconds",
+            "From a join reaching the relay (its WHIP/WHEP or room-socket request) to DTLS completing.",
+            bounds: JoinTimes.bounds, counts: joins.connected, sumNanoseconds: joins.connectedSumNanoseconds)
+        text += histogram(
+            "peerlearn_relay_join_first_media_seconds",
+            "From a join reaching the relay to the first media packet forwarded to or received from the participant.",
+            bounds: JoinTimes.bounds, counts: joins.firstMedia, sumNanoseconds: joins.firstMediaSumNanoseconds)
         return text
     }
 }
 
+/// A Prometheus histogram in the text format from per-bucket counts (not cumulative; the last for +Inf) with
+/// bounds in nanoseconds: the relay's workers keep their histograms as plain counts.
+func histogram(_ name: String, _ help: String, bounds: [Int64], counts: [UInt64], sumNanoseconds: UInt64) -> String {
+    var text = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+    var cumulative: UInt64 = 0
+    for (index, count) in counts.enumerated() {
+        cumulative &+= count
+        let bound = index < bounds.count ? String(Double(bounds[index]) / 1e9) : "+Inf"
+        text += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
+    }
+    text += "\(name)_sum \(Double(sumNanoseconds) / 1e9)\n"
+    text += "\(name)_count \(cumulative)\n"
+    return text
+}

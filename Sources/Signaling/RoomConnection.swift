@@ -109,11 +109,15 @@ actor RoomConnection {
         } else {
             let replacing = publisher != nil
             await endPublisher()
+            let started = ContinuousClock.now
             do {
                 result = try await signaling.relay.join(request)
+                SignalingRoutes.countJoin("ws", status: .created, since: started)
             } catch {
                 if replacing { await directory.setPublishing(room: room, connection: connection, sources: []) }
-                throw SignalingRoutes.map(error)
+                let mapped = SignalingRoutes.map(error)
+                SignalingRoutes.countJoin("ws", status: mapped.status, since: started)
+                throw mapped
             }
         }
         publisher = (result.participantID, result.continuation, fingerprint)

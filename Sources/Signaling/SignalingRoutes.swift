@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 import Relay
 import RelayServer
@@ -52,7 +53,10 @@ public struct SignalingRoutes: Sendable {
     public func register<Context: RequestContext>(on router: Router<Context>) {
         for kind in ["whip", "whep"] {
             router.post("\(kind)/:room") { request, context in
-                await respond { try await self.join(request, context: context, publish: kind == "whip") }
+                let started = ContinuousClock.now
+                let response = await respond { try await self.join(request, context: context, publish: kind == "whip") }
+                Self.countJoin(kind, status: response.status, since: started)
+                return response
             }
             router.delete("\(kind)/:room/:participant") { request, context in
                 await respond { try await self.leave(request, context: context) }
@@ -61,6 +65,18 @@ public struct SignalingRoutes: Sendable {
             router.patch("\(kind)/:room/:participant") { request, context in
                 await respond { try await self.patch(request, context: context) }
             }
+        }
+    }
+
+    /// Joins by way (`whip`, `whep`, `ws`) and outcome (`created`, or the refusing status code), and the
+    /// signaling part of their time (`peerlearn_join_signaling_seconds`; the relay's own histograms follow
+    /// the join to DTLS and first media).
+    static func countJoin(_ kind: String, status: HTTPResponse.Status, since started: ContinuousClock.Instant) {
+        let outcome = status.code < 300 ? "created" : String(status.code)
+        Counter(label: "peerlearn_joins_total", dimensions: [("via", kind), ("outcome", outcome)]).increment()
+        if status.code < 300 {
+            Metrics.Timer(label: "peerlearn_join_signaling_seconds", dimensions: [("via", kind)], preferredDisplayUnit: .seconds)
+                .record(duration: ContinuousClock.now - started)
         }
     }
 

@@ -1,6 +1,7 @@
 import FluentKit
 import FluentSQL
 import Foundation
+import Metrics
 
 /// The seed's booking flow: availability → payment → booking record → confirmation email → mentor notified.
 ///
@@ -25,7 +26,25 @@ import Foundation
 struct BookingService: Sendable {
     let services: ControlPlaneServices
 
+    /// Charges by outcome (`peerlearn_payments_total`): charged, declined, processor_error, unavailable.
+    static func countPayment(_ outcome: String) {
+        Counter(label: "peerlearn_payments_total", dimensions: [("outcome", outcome)]).increment()
+    }
+
+    /// Counted by outcome (`peerlearn_bookings_total`): the booking's status, or the error code refusing it.
     func book(sessionID: UUID, learnerID: Int64, cardToken: String, idempotencyKey: String?) async throws -> Booking {
+        do {
+            let booking = try await bookUncounted(
+                sessionID: sessionID, learnerID: learnerID, cardToken: cardToken, idempotencyKey: idempotencyKey)
+            Counter(label: "peerlearn_bookings_total", dimensions: [("outcome", booking.status.rawValue)]).increment()
+            return booking
+        } catch {
+            Counter(label: "peerlearn_bookings_total", dimensions: [("outcome", (error as? APIError)?.error ?? "error")]).increment()
+            throw error
+        }
+    }
+
+    private func bookUncounted(sessionID: UUID, learnerID: Int64, cardToken: String, idempotencyKey: String?) async throws -> Booking {
         let key = "booking:\(learnerID):\(sessionID):\(idempotencyKey ?? UUID().uuidString)"
         let now = services.now()
         // Step 1: the seat, the pending booking and the pending payment, committed before the processor call.
@@ -48,7 +67,13 @@ struct BookingService: Sendable {
         do {
             charge = try await services.payments.charge(
                 amountCents: priceCents, cardToken: cardToken, idempotencyKey: key)
+            Self.countPayment("charged")
         } catch {
+            switch error {
+            case .declined: Self.countPayment("declined")
+            case .unknownCharge: Self.countPayment("processor_error")
+            case .unavailable: Self.countPayment("unavailable")
+            }
             switch error {
             case .declined(let reason):
                 try await fail(payment, reason: reason)

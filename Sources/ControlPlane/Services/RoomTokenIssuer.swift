@@ -1,5 +1,6 @@
 import FluentKit
 import Foundation
+import Metrics
 import RoomToken
 
 /// Issues room tokens: the seed's "System validates session permissions" step, done once here so the relay
@@ -14,7 +15,23 @@ import RoomToken
 struct RoomTokenIssuer: Sendable {
     let services: ControlPlaneServices
 
+    /// Counted (`peerlearn_room_tokens_total`): issued by role, or refused by error code.
     func issue(sessionID: UUID, callerID: Int64) async throws -> RoomTokenResponse {
+        do {
+            let response = try await issueUncounted(sessionID: sessionID, callerID: callerID)
+            Counter(label: "peerlearn_room_tokens_total", dimensions: [("outcome", "issued"), ("role", response.role)])
+                .increment()
+            return response
+        } catch {
+            Counter(
+                label: "peerlearn_room_tokens_total",
+                dimensions: [("outcome", (error as? APIError)?.error ?? "error"), ("role", "none")]
+            ).increment()
+            throw error
+        }
+    }
+
+    private func issueUncounted(sessionID: UUID, callerID: Int64) async throws -> RoomTokenResponse {
         let db = services.db
         guard let session = try await LearningSession.find(sessionID, on: db), session.status != .draft else {
             throw APIError.notFound("session")

@@ -53,6 +53,9 @@ public struct RelayCounters: Sendable, Equatable {
     public var drops: [UInt64] = Array(repeating: 0, count: DropReason.allCases.count)
     public var retransmissionsRefused: [UInt64] = Array(repeating: 0, count: RetransmissionRefusal.allCases.count)
 
+    /// Join call to DTLS, and to first media (`JoinTimes`).
+    public var joinTimes = JoinTimes()
+
     public init() {}
 
     public func drops(_ reason: DropReason) -> UInt64 {
@@ -89,6 +92,7 @@ public struct RelayCounters: Sendable, Equatable {
         pacerOverflows &+= other.pacerOverflows
         for i in drops.indices { drops[i] &+= other.drops[i] }
         for i in retransmissionsRefused.indices { retransmissionsRefused[i] &+= other.retransmissionsRefused[i] }
+        joinTimes.add(other.joinTimes)
     }
 }
 

@@ -79,6 +79,7 @@ extension RelayEngine {
             producer = found
         }
         publisher.statistics.packetsIn &+= 1
+        if publisher.firstMediaAt == nil { noteFirstMedia(of: publisher, now: now) }
         publisher.statistics.bytesIn &+= UInt64(packet.count)
         // Reception statistics describe the uplink as it was: a repair does not undo the loss it repaired.
         if !isRepair {
@@ -245,6 +246,7 @@ extension RelayEngine {
         subscriber.statistics.packetsOut &+= 1
         subscriber.statistics.bytesOut &+= UInt64(protected)
         counters.rtpForwarded &+= 1
+        if subscriber.firstMediaAt == nil { noteFirstMedia(of: subscriber, now: now) }
         sendMedia(
             UnsafeRawBufferPointer(rebasing: scratch[0..<protected]), to: subscriber, remote: remote,
             transportSequence: transportSequence, now: now, output: &output)
@@ -277,5 +279,14 @@ struct VP8Rewrite {
             try? payload.rewritePictureID(pictureID, in: copy)
         }
         if let tl0, tl0 != payload.descriptor.tl0PicIdx { try? payload.rewriteTL0PicIdx(tl0, in: copy) }
+    }
+}
+
+extension RelayEngine {
+    /// The first media packet to or from a participant ends its join (`JoinTimes`); off the per-packet path.
+    @inline(never)
+    func noteFirstMedia(of participant: Participant, now: ContinuousClock.Instant) {
+        participant.firstMediaAt = now
+        if !participant.isRelayed { counters.joinTimes.recordFirstMedia(after: now - participant.joinedAt) }
     }
 }

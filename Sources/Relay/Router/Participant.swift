@@ -58,6 +58,10 @@ final class Participant {
     /// Since when ICE and DTLS have had to complete (the connect timeout): the join, or a subscribe
     /// connection's first answer. Nil while there is nothing to connect yet.
     var connectingSince: ContinuousClock.Instant?
+    /// When the engine took the join, and when the first media packet went to or came from this participant
+    /// (`JoinTimes`).
+    let joinedAt: ContinuousClock.Instant
+    var firstMediaAt: ContinuousClock.Instant?
     var connectedAt: ContinuousClock.Instant?
     var nextReportAt: ContinuousClock.Instant
     var nextStatisticsAt: ContinuousClock.Instant
@@ -94,6 +98,7 @@ final class Participant {
         self.negotiation = negotiation
         self.relaySSRC = relaySSRC
         self.connectingSince = now
+        self.joinedAt = now
         self.nextReportAt = now + .seconds(1)
         self.nextStatisticsAt = now + .seconds(5)
     }

@@ -63,7 +63,10 @@ extension RelayEngine {
                     return remove(participant, reason: .connectFailed, now: now, output: &output)
                 }
                 participant.connectedAt = now
-                if !participant.isRelayed { events.append(.joined(participant.identity)) }
+                if !participant.isRelayed {
+                    events.append(.joined(participant.identity))
+                    counters.joinTimes.recordConnected(after: now - participant.joinedAt)
+                }
                 // A new subscriber needs a keyframe to start decoding (late joiners), and requests made
                 // while this publisher was still connecting go out now.
                 if participant.canReceiveMedia { requestStartingKeyframes(for: participant, now: now, output: &output) }
