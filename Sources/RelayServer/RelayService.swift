@@ -386,6 +386,8 @@ public final class RelayService: Service, Sendable {
         public var batchDelay = BatchDelayHistogram()
         /// Each worker's share, in worker order (a worker that did not answer is left out).
         public var workers: [WorkerLoad] = []
+        /// Where the subscribers' bandwidth estimates are now.
+        public var estimates = EstimateDistribution()
     }
 
     /// One worker's participants, rooms and forwarded packets.
@@ -419,8 +421,10 @@ public final class RelayService: Service, Sendable {
             guard let part = try? await worker.loop.submit({
                 (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
                     worker.batch.value?.dropped ?? 0, worker.bound.value.delays.histogram,
-                    worker.reader.value.map { ($0.coalescedDatagrams, $0.coalescedReads) } ?? (0, 0))
+                    worker.reader.value.map { ($0.coalescedDatagrams, $0.coalescedReads) } ?? (0, 0),
+                    worker.bound.value.engine.estimateDistribution)
             }).get() else { continue }
+            total.estimates.add(part.6)
             total.coalescedDatagrams += part.5.0
             total.coalescedReads += part.5.1
             total.counters.add(part.0)

@@ -144,6 +144,15 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_batch_delay_seconds",
             "How long received datagrams waited in the relay: from their read to the end of the send that flushed their batch's output (fan-out included).",
             bounds: BatchDelayHistogram.bounds, counts: delay.counts, sumNanoseconds: delay.sumNanoseconds)
+        var cumulative: UInt64 = 0
+        for (index, legs) in snapshot.estimates.legs.enumerated() {
+            cumulative &+= legs
+            let bound = index < EstimateDistribution.bounds.count ? String(EstimateDistribution.bounds[index]) : "+Inf"
+            exporter.gauge(
+                "peerlearn_relay_estimate_legs",
+                "Subscriber legs whose bandwidth estimate is at most le bits/s now (a current distribution: use histogram_quantile on it as on a histogram).",
+                [("le", bound)], Double(cumulative))
+        }
         let joins = snapshot.counters.joinTimes
         text += histogram(
             "peerlearn_relay_join_connected_seconds",

@@ -38,6 +38,7 @@ FAMILIES = {
     "peerlearn_relay_retransmissions_total": "counter",
     "peerlearn_relay_drops_total": "counter",
     "peerlearn_relay_batch_delay_seconds": "histogram",
+    "peerlearn_relay_estimate_legs": "gauge",
     "process_cpu_seconds_total": "counter",
     "process_resident_memory_bytes": "gauge",
     "process_open_fds": "gauge",

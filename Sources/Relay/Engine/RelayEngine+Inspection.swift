@@ -24,3 +24,34 @@ extension RelayEngine {
         return (room.participants.count - pipes, pipes)
     }
 }
+
+/// The spread of the bandwidth estimates the relay holds for its subscribers' downlinks right now, for
+/// `/metrics`: how many legs sit at or under each bound. A current distribution (it goes up and down), so
+/// `/metrics` exposes it as gauges with `le` labels, which `histogram_quantile` reads as it reads a histogram.
+public struct EstimateDistribution: Sendable, Equatable {
+    /// Upper bounds in bits per second, then +Inf.
+    public static let bounds: [UInt64] = [150_000, 300_000, 500_000, 1_000_000, 1_500_000, 2_500_000, 5_000_000, 10_000_000]
+    /// Per bucket (not cumulative), the last for everything above the largest bound.
+    public private(set) var legs = [UInt64](repeating: 0, count: bounds.count + 1)
+
+    public init() {}
+
+    mutating func add(bitsPerSecond: UInt64) {
+        legs[Self.bounds.firstIndex { bitsPerSecond <= $0 } ?? Self.bounds.count] &+= 1
+    }
+
+    public mutating func add(_ other: EstimateDistribution) {
+        for index in legs.indices { legs[index] &+= other.legs[index] }
+    }
+}
+
+extension RelayEngine {
+    /// The current estimates of the legs that have one (transport-cc or REMB feedback), cascade pipes aside.
+    public var estimateDistribution: EstimateDistribution {
+        var distribution = EstimateDistribution()
+        for participant in router.participants.values where !participant.isRelayed {
+            if let estimate = participant.distributedEstimate { distribution.add(bitsPerSecond: estimate.bitrate) }
+        }
+        return distribution
+    }
+}
