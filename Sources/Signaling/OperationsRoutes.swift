@@ -10,7 +10,7 @@ import Telemetry
 /// for orchestrators, and `GET /metrics` in the Prometheus text format (0.0.4).
 public struct OperationsRoutes: Sendable {
     let relay: RelayService
-    /// What `/readyz` checks besides the relay's workers (the database, the outbox).
+    /// What `/readyz` checks: the parts given (the database, the outbox) and the relay's workers.
     let readiness: [ReadinessCheck]
     /// How long `/readyz` waits for any one part.
     public static let readinessTimeout: Duration = .seconds(2)
@@ -20,7 +20,8 @@ public struct OperationsRoutes: Sendable {
 
     public init(relay: RelayService, readiness: [ReadinessCheck] = [], registry: PrometheusCollectorRegistry = Telemetry.registry) {
         self.relay = relay
-        self.readiness = readiness
+        // Made once: each check lets one probe run at a time (`ReadinessCheck.run`).
+        self.readiness = readiness + ReadinessCheck.relayWorkers(of: relay)
         self.exporter = RelayMetricsExporter(registry: registry)
     }
 
@@ -31,7 +32,7 @@ public struct OperationsRoutes: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
         router.get("readyz") { _, _ in
-            let checks = self.readiness + ReadinessCheck.relayWorkers(of: self.relay)
+            let checks = self.readiness
             let answers = await ReadinessCheck.runAll(checks, timeout: Self.readinessTimeout)
             return Self.readinessResponse(answers)
         }

@@ -6,6 +6,14 @@ import Synchronization
 public struct ReadinessCheck: Sendable {
     public let name: String
     public let probe: @Sendable () async -> String?
+    /// Whether a probe is running: at most one per check at a time, shared by copies. `/readyz` is open to
+    /// anyone, and a stuck part never answers, so a flood of calls must not pile up probes (or database
+    /// queries) behind it: while one runs, a call is answered at once with the part unready.
+    private let running = Running()
+
+    private final class Running: Sendable {
+        let flag = Mutex(false)
+    }
 
     public init(_ name: String, probe: @escaping @Sendable () async -> String?) {
         self.name = name
@@ -23,6 +31,13 @@ public struct ReadinessCheck: Sendable {
     /// `/readyz` must answer in time whatever hangs. A probe that hangs is left running (nothing can stop a
     /// stuck event loop); its late answer is ignored.
     public func run(timeout: Duration) async -> String? {
+        guard running.flag.withLock({ busy in defer { busy = true }; return !busy }) else {
+            return "the previous check has not answered yet"
+        }
+        return await runOnce(timeout: timeout)
+    }
+
+    private func runOnce(timeout: Duration) async -> String? {
         await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
             let pending = Mutex<CheckedContinuation<String?, Never>?>(continuation)
             let answer: @Sendable (String?) -> Void = { result in pending.withLock { $0.take() }?.resume(returning: result) }
@@ -31,8 +46,10 @@ public struct ReadinessCheck: Sendable {
                 if !Task.isCancelled { answer("no answer within \(timeout)") }
             }
             let probe = probe
+            let running = running
             Task {
                 let result = await probe()
+                running.flag.withLock { $0 = false }
                 answer(result)
                 timer.cancel()
             }

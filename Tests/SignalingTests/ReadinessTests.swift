@@ -78,8 +78,19 @@ import Testing
                 #expect(answer.checks["relay worker 1"]?.hasPrefix("no answer within") == true, "\(answer)")
                 #expect(answer.checks["relay worker 0"] == "ok" && answer.checks["database"] == "ok", "\(answer)")
                 #expect(try await healthz() == .ok)
-                try await stuck.get()
+                // Asked again while the first probe still waits on the stuck loop: answered at once, no second probe.
+                let again = ContinuousClock.now
                 (status, answer) = try await readyz()
+                #expect(status == .serviceUnavailable, "\(answer)")
+                #expect(answer.checks["relay worker 1"] == "the previous check has not answered yet", "\(answer)")
+                #expect(ContinuousClock.now - again < .seconds(1))
+                try await stuck.get()
+                // The probe that waited on the loop answers just after the loop is free again.
+                let recovering = ContinuousClock.now + .seconds(2)
+                repeat {
+                    (status, answer) = try await readyz()
+                    if status != .ok { try await Task.sleep(for: .milliseconds(50)) }
+                } while status != .ok && ContinuousClock.now < recovering
                 #expect(status == .ok, "\(answer)")
 
                 // Mail pending for an hour (the clock moved on): the outbox is stuck until the message goes.
