@@ -383,7 +383,7 @@ public final class RelayService: Service, Sendable {
         public var coalescedDatagrams: UInt64 = 0
         public var coalescedReads: UInt64 = 0
         /// How long received datagrams waited in the relay, read to the end of their batch's send.
-        public var batchDelay = BatchDelayHistogram()
+        public var batchDelay = BatchDelayHistogram.empty()
         /// Each worker's share, in worker order (a worker that did not answer is left out).
         public var workers: [WorkerLoad] = []
         /// Where the subscribers' bandwidth estimates are now.

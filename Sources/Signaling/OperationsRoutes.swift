@@ -144,7 +144,7 @@ public struct OperationsRoutes: Sendable {
         text += histogram(
             "peerlearn_relay_batch_delay_seconds",
             "How long received datagrams waited in the relay: from their read to the end of the send that flushed their batch's output (fan-out included).",
-            bounds: BatchDelayHistogram.bounds, counts: delay.counts, sumNanoseconds: delay.sumNanoseconds)
+            delay)
         var cumulative: UInt64 = 0
         for (index, legs) in snapshot.estimates.legs.enumerated() {
             cumulative &+= legs
@@ -158,18 +158,18 @@ public struct OperationsRoutes: Sendable {
         text += histogram(
             "peerlearn_relay_join_connected_seconds",
             "From a join reaching the relay (its WHIP/WHEP or room-socket request) to DTLS completing.",
-            bounds: JoinTimes.bounds, counts: joins.connected, sumNanoseconds: joins.connectedSumNanoseconds)
+            joins.connected)
         text += histogram(
             "peerlearn_relay_join_first_media_seconds",
             "From a join reaching the relay to the first media packet forwarded to or received from the participant.",
-            bounds: JoinTimes.bounds, counts: joins.firstMedia, sumNanoseconds: joins.firstMediaSumNanoseconds)
+            joins.firstMedia)
         return text
     }
 }
 
-/// A Prometheus histogram in the text format from per-bucket counts (not cumulative; the last for +Inf) with
-/// bounds in nanoseconds: the relay's workers keep their histograms as plain counts.
-func histogram(_ name: String, _ help: String, bounds: [Int64], counts: [UInt64], sumNanoseconds: UInt64) -> String {
+/// A Prometheus histogram in the text format from one of the relay's bucket histograms (seconds).
+func histogram(_ name: String, _ help: String, _ histogram: BucketHistogram) -> String {
+    let (bounds, counts, sumNanoseconds) = (histogram.bounds, histogram.counts, histogram.sumNanoseconds)
     var text = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
     var cumulative: UInt64 = 0
     for (index, count) in counts.enumerated() {

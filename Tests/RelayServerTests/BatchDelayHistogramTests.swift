@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct BatchDelayHistogramTests {
     @Test func delaysLandInTheBucketOfTheirUpperBoundAndQuantilesReadThem() {
-        var histogram = BatchDelayHistogram()
+        var histogram = BatchDelayHistogram.empty()
         #expect(histogram.quantileUpperBound(0.99) == nil)
         for _ in 0..<98 { histogram.record(nanoseconds: 30_000) }  // (25, 50] µs
         histogram.record(nanoseconds: 1_500_000)  // (1, 2] ms
@@ -17,7 +17,7 @@ import Testing
         #expect(histogram.quantileUpperBound(0.5) == 50_000)
         #expect(histogram.quantileUpperBound(0.99) == 2_000_000)
         #expect(histogram.quantileUpperBound(1) == nil, "the largest delay is beyond every bound")
-        var total = BatchDelayHistogram()
+        var total = BatchDelayHistogram.empty()
         total.add(histogram)
         total.add(histogram)
         #expect(total.count == 202)

@@ -36,9 +36,7 @@ import Testing
         times.recordConnected(after: .milliseconds(40))
         times.recordConnected(after: .milliseconds(300))
         times.recordConnected(after: .seconds(30))
-        let text = histogram(
-            "peerlearn_relay_join_connected_seconds", "help", bounds: JoinTimes.bounds, counts: times.connected,
-            sumNanoseconds: times.connectedSumNanoseconds)
+        let text = histogram("peerlearn_relay_join_connected_seconds", "help", times.connected)
         #expect(text.contains("peerlearn_relay_join_connected_seconds_bucket{le=\"0.025\"} 0\n"))
         #expect(text.contains("peerlearn_relay_join_connected_seconds_bucket{le=\"0.05\"} 1\n"))
         #expect(text.contains("peerlearn_relay_join_connected_seconds_bucket{le=\"0.5\"} 2\n"))
