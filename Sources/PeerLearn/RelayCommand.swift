@@ -39,9 +39,12 @@ struct RelayCommand: AsyncParsableCommand {
 
     func run() async throws {
         Telemetry.bootstrap()
+        Telemetry.bootstrapLogging()
         var logger = Logger(label: "peerlearn.relay")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = try PeerLearnConfiguration.load(path: config)
+        let tracing = try Telemetry.bootstrapTracing(
+            endpoint: configuration.tracingEndpoint, serviceName: configuration.tracingServiceName)
         let settings = try RelaySettings.load(path: config)
         let key = try Self.roomTokenKey(configuration)
         var relayConfiguration = RelayService.Configuration(
@@ -53,6 +56,7 @@ struct RelayCommand: AsyncParsableCommand {
 
         let router = Router(context: AppRequestContext.self)  // carries the TCP peer for per-address limits
         router.add(middleware: SecurityHeadersMiddleware())
+        ControlPlaneApplication.addTracing(to: router)
         // Per-address and per-account limits on joins, as in `serve` (this process has no login routes).
         let limiter = RateLimiter(maximumKeys: configuration.rateLimit.maxTracked)
         let limits = configuration.rateLimit
@@ -138,6 +142,8 @@ struct RelayCommand: AsyncParsableCommand {
             let events = EventLogService(events: relay.events, logger: logger)
             services = [.init(service: events), .init(service: relay), .init(service: app)]
         }
+        // The span exporter stops last, so it sends what the others ended while stopping.
+        if let tracing { services.insert(.init(service: tracing), at: 0) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

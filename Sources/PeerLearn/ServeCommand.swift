@@ -34,11 +34,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         Telemetry.bootstrap()
+        Telemetry.bootstrapLogging()
         var logger = Logger(label: "peerlearn")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = try PeerLearnConfiguration.load(path: config)
         if let port { configuration.httpPort = port }
         try configuration.validate()
+        let tracing = try Telemetry.bootstrapTracing(
+            endpoint: configuration.tracingEndpoint, serviceName: configuration.tracingServiceName)
 
         let services = try await ControlPlaneServices(configuration: configuration, logger: logger)
         if demo { try await DemoData.seedIfEmpty(on: services.database.db, logger: logger) }
@@ -103,9 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
             "PeerLearn on http://\(configuration.httpHost):\(configuration.httpPort) (web app: /, relay demo: /relay-demo.html), relay UDP \(relaySettings.bindHost):\(relaySettings.port), database: \(services.database.backend.rawValue)")
         // Services stop in reverse order: HTTP first (no new joins), then the relay (every participant
         // gets a `left` event), then the attendance writer drains, then the outbox, then the database.
-        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: services.database), .init(service: RefundDispatcher(services: services)),
-        ]
+        // The span exporter stops last, so it sends what the others ended while stopping.
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = tracing.map { [.init(service: $0)] } ?? []
+        members += [.init(service: services.database), .init(service: RefundDispatcher(services: services))]
         // Without an SMTP relay, mail is delivered as files a developer reads at /dev/mail.
         let transport: any EmailTransport = configuration.smtpHost.isEmpty
             ? MailDirectory(directory: configuration.mailDirectory)

@@ -10,24 +10,31 @@ final class EngineTimer {
     private let batch: () -> DatagramBatch?
     private let events: AsyncStream<RelayEvent>.Continuation
     private let roomEvents: AsyncStream<RoomEvent>.Continuation
+    private let joinTracer: JoinTracer
     private var task: Scheduled<Void>?
     private var armedAt: ContinuousClock.Instant?
 
     init(
         loop: any EventLoop, engine: RelayEngine, batch: @escaping () -> DatagramBatch?,
-        events: AsyncStream<RelayEvent>.Continuation, roomEvents: AsyncStream<RoomEvent>.Continuation
+        events: AsyncStream<RelayEvent>.Continuation, roomEvents: AsyncStream<RoomEvent>.Continuation,
+        joinTracer: JoinTracer
     ) {
         self.loop = loop
         self.engine = engine
         self.batch = batch
         self.events = events
         self.roomEvents = roomEvents
+        self.joinTracer = joinTracer
     }
 
     /// Hands the engine's events on and arms the timer for its next deadline, if that is earlier than the
     /// one already armed.
     func engineDidWork() {
-        while let event = engine.pollEvent() { events.yield(event) }
+        while let timeline = engine.pollJoinTimeline() { joinTracer.completed(timeline) }
+        while let event = engine.pollEvent() {
+            if case .left(let who, _, _) = event { joinTracer.ended(who) }
+            events.yield(event)
+        }
         while let event = engine.pollRoomEvent() { roomEvents.yield(event) }
         guard let deadline = engine.pollTimeout() else { return }
         if let armedAt, task != nil, armedAt <= deadline { return }

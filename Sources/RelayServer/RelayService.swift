@@ -78,6 +78,8 @@ public final class RelayService: Service, Sendable {
     /// The cascade pipes feeding rooms on this process's workers, by room, watched user and worker.
     let pipes = PipeTable()
     private let listening = Mutex(false)
+    /// Joins as traces, from the signaling request to the first media packet.
+    let joinTracer = JoinTracer()
 
     /// Whether every worker's socket is bound (`run()` got that far): tests and readiness checks wait for it.
     public var isListening: Bool { listening.withLock { $0 } }
@@ -111,7 +113,9 @@ public final class RelayService: Service, Sendable {
             // Swift concurrency thread, which must never block on an event loop.
             let engine = RelayEngine(
                 configuration: workerConfiguration, certificate: certificate, ntpAtStart: ntp, startInstant: start)
-            let timer = EngineTimer(loop: loop, engine: engine, batch: { batch.value }, events: sink, roomEvents: roomSink)
+            let timer = EngineTimer(
+                loop: loop, engine: engine, batch: { batch.value }, events: sink, roomEvents: roomSink,
+                joinTracer: joinTracer)
             let bound = NIOLoopBoundBox.makeBoxSendingValue(Worker.Bound(engine: engine, timer: timer, delays: BatchDelayRecorder()), eventLoop: loop)
             workers.append(
                 Worker(
@@ -217,7 +221,9 @@ public final class RelayService: Service, Sendable {
     /// worker with the fewest of its people, behind a cascade pipe from the room's home.
     public func join(_ request: RelayEngine.JoinRequest) async throws(RelayError) -> RelayEngine.JoinResult {
         let index = try await placeJoin(request)
-        return try await join(request, onWorker: index)
+        let result = try await join(request, onWorker: index)
+        joinTracer.began(roomID: request.roomID, participantID: result.participantID)
+        return result
     }
 
     /// Admits a join on one worker, whatever the room's home.
@@ -388,6 +394,10 @@ public final class RelayService: Service, Sendable {
         public var workers: [WorkerLoad] = []
         /// Where the subscribers' bandwidth estimates are now.
         public var estimates = EstimateDistribution()
+        /// The loss subscribers report now, per leg and per room (its worst leg; a room spread over workers
+        /// counted once).
+        public var legLoss = LossDistribution()
+        public var roomLoss = LossDistribution()
     }
 
     /// One worker's participants, rooms and forwarded packets.
@@ -417,14 +427,17 @@ public final class RelayService: Service, Sendable {
     /// Counters summed over workers, and each worker's load, for `/metrics`.
     public func snapshot() async -> Snapshot {
         var total = Snapshot()
+        var worstByRoom: [String: UInt8] = [:]
         for (index, worker) in workers.enumerated() {
             guard let part = try? await worker.loop.submit({
                 (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
                     worker.batch.value?.dropped ?? 0, worker.bound.value.delays.histogram,
                     worker.reader.value.map { ($0.coalescedDatagrams, $0.coalescedReads) } ?? (0, 0),
-                    worker.bound.value.engine.estimateDistribution)
+                    worker.bound.value.engine.estimateDistribution, worker.bound.value.engine.reportedLoss)
             }).get() else { continue }
             total.estimates.add(part.6)
+            total.legLoss.add(part.7.legs)
+            worstByRoom.merge(part.7.worstByRoom, uniquingKeysWith: max)
             total.coalescedDatagrams += part.5.0
             total.coalescedReads += part.5.1
             total.counters.add(part.0)
@@ -435,6 +448,7 @@ public final class RelayService: Service, Sendable {
             total.workers.append(WorkerLoad(
                 worker: index, participants: part.1, rooms: part.2, rtpForwarded: part.0.rtpForwarded, bytesOut: part.0.bytesOut))
         }
+        for loss in worstByRoom.values { total.roomLoss.add(fractionLost: loss) }
         return total
     }
 

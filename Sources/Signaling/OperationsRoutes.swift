@@ -154,6 +154,21 @@ public struct OperationsRoutes: Sendable {
                 "Subscriber legs whose bandwidth estimate is at most le bits/s now (a current distribution: use histogram_quantile on it as on a histogram).",
                 [("le", bound)], Double(cumulative))
         }
+        for (name, help, distribution) in [
+            ("peerlearn_relay_leg_loss_ratio",
+             "Subscriber legs whose receiver reports give at most le of their packets lost over the last report interval (the worst of the leg's tracks; a current distribution).",
+             snapshot.legLoss),
+            ("peerlearn_relay_room_loss_ratio",
+             "Rooms whose worst subscriber leg reports at most le loss over the last report interval (a current distribution: per-room quality without room labels).",
+             snapshot.roomLoss),
+        ] {
+            var cumulative: UInt64 = 0
+            for (index, count) in distribution.counts.enumerated() {
+                cumulative &+= count
+                let bound = index < LossDistribution.bounds.count ? String(LossDistribution.bounds[index]) : "+Inf"
+                exporter.gauge(name, help, [("le", bound)], Double(cumulative))
+            }
+        }
         let joins = snapshot.counters.joinTimes
         text += histogram(
             "peerlearn_relay_join_connected_seconds",

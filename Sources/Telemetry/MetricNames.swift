@@ -21,6 +21,14 @@ public enum MetricNames {
         .milliseconds(2500), .seconds(5), .seconds(10),
     ]
 
+    /// Database statements and connection waits, often well under a millisecond on SQLite: 50 µs to 5 s.
+    static let fineDurationBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+        .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+    static let fineDurationHistograms = ["peerlearn_db_query_duration_seconds", "peerlearn_db_connection_wait_seconds"]
+
     @Sendable public static func prometheus(_ name: String, _ labels: [(String, String)]) -> (String, [(String, String)]) {
         let renamed = Self.renamed[name] ?? sanitize(name)
         return (renamed, labels.map { (renamedLabels[$0.0] ?? sanitize($0.0), $0.1) })

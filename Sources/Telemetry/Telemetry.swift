@@ -18,6 +18,7 @@ public enum Telemetry {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.nameAndLabelSanitizer = MetricNames.prometheus
         factory.defaultDurationHistogramBuckets = MetricNames.durationBuckets
+        for name in MetricNames.fineDurationHistograms { factory.durationHistogramBuckets[name] = MetricNames.fineDurationBuckets }
         MetricsSystem.bootstrap(factory)
     }
 

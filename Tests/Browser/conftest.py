@@ -56,20 +56,20 @@ class Server:
         return pathlib.Path(self.log_path).read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def server():
+def launch_server(*arguments, **extra_env):
+    """A `peerlearn serve` on fresh ports and a fresh data directory, up and answering /healthz."""
     assert BINARY.exists(), f"{BINARY} missing: run `swift build` first"
     data_dir = tempfile.mkdtemp(prefix="peerlearn-browser-")
     http_port, relay_port = free_port(), free_port(socket.SOCK_DGRAM)
     env = dict(os.environ,
                PEERLEARN_DATA_DIRECTORY=data_dir, PEERLEARN_HTTP_PORT=str(http_port),
                PEERLEARN_RELAY_PORT=str(relay_port), PEERLEARN_BCRYPT_COST="4",
-               PEERLEARN_DATABASE_URL="")
+               PEERLEARN_DATABASE_URL="", **extra_env)
     log_path = os.path.join(data_dir, "server.log")
     log = open(log_path, "w")
     process = subprocess.Popen(
         [str(BINARY), "serve", "--config", str(ROOT / "config" / "peerlearn.json"),
-         "--public-directory", str(ROOT / "Public")],
+         "--public-directory", str(ROOT / "Public"), *arguments],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{http_port}"
     deadline = time.time() + 60
@@ -84,12 +84,22 @@ def server():
     else:
         process.kill()
         raise RuntimeError("server did not come up:\n" + pathlib.Path(log_path).read_text())
-    yield Server(base_url, relay_port, process, data_dir, log_path)
-    process.terminate()
+    return Server(base_url, relay_port, process, data_dir, log_path)
+
+
+def stop_server(server):
+    server.process.terminate()
     try:
-        process.wait(timeout=20)
+        server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server():
+    running = launch_server()
+    yield running
+    stop_server(running)
 
 
 def tone_wav(path, seconds=10, frequency=440):

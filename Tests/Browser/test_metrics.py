@@ -39,6 +39,12 @@ FAMILIES = {
     "peerlearn_relay_drops_total": "counter",
     "peerlearn_relay_batch_delay_seconds": "histogram",
     "peerlearn_relay_estimate_legs": "gauge",
+    "peerlearn_relay_leg_loss_ratio": "gauge",
+    "peerlearn_relay_room_loss_ratio": "gauge",
+    "peerlearn_db_query_duration_seconds": "histogram",
+    "peerlearn_db_connection_wait_seconds": "histogram",
+    "peerlearn_db_connections_in_use": "gauge",
+    "peerlearn_db_connections_max": "gauge",
     "process_cpu_seconds_total": "counter",
     "process_resident_memory_bytes": "gauge",
     "process_open_fds": "gauge",
@@ -50,6 +56,7 @@ MOVING = [
     "peerlearn_relay_join_connected_seconds_count", "peerlearn_relay_join_first_media_seconds_count",
     "peerlearn_relay_rtp_forwarded_total", "peerlearn_relay_worker_rtp_forwarded_total",
     "peerlearn_relay_worker_sent_bytes_total", "process_cpu_seconds_total",
+    "peerlearn_db_query_duration_seconds_count", "peerlearn_db_connection_wait_seconds_count",
 ]
 
 
@@ -110,6 +117,11 @@ def test_metrics_families_are_typed_and_move_during_a_lecture(server):
     assert 'peerlearn_joins_total{via="whip",outcome="created"}' in text or \
         'peerlearn_joins_total{outcome="created",via="whip"}' in text, text
     assert 'peerlearn_payments_total{outcome="declined"}' in text and 'peerlearn_payments_total{outcome="charged"}' in text
+    # Statements by Fluent's action (a bounded set); SQLite's booking writes go through its group commit.
+    operations = set(re.findall(r'peerlearn_db_query_duration_seconds_count\{operation="([a-z_]+)"\} ([0-9.e+]+)', text))
+    moved = {name for name, count in operations if float(count) > 0}
+    assert {"read", "create", "group_commit"} <= moved, operations
+    assert re.search(r"^peerlearn_db_connections_max 1(\.0)?$", text, re.M), "SQLite has one connection"
 
     # The Grafana dashboard in the repository reads only families /metrics has.
     dashboard = json.loads(DASHBOARD.read_text())

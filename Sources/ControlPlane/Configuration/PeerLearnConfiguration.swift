@@ -54,6 +54,11 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
     /// instead of queueing without bound.
     public var passwordHashQueue: Int = 256
     public var rateLimit: RateLimitSettings = RateLimitSettings()
+    /// Where finished spans go: an OTLP/HTTP traces URL (`http://collector:4318/v1/traces`). Empty: tracing off,
+    /// spans are not even recorded. swift-otel's `OTEL_*` variables refine the exporter (protocol, headers).
+    public var tracingEndpoint: String = ""
+    /// The `service.name` the spans carry, to tell the control plane from a relay node in one trace.
+    public var tracingServiceName: String = "peerlearn"
 
     public init() {}
 
@@ -85,6 +90,8 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         passwordHashThreads = try c.decodeIfPresent(Int.self, forKey: .passwordHashThreads) ?? defaults.passwordHashThreads
         passwordHashQueue = try c.decodeIfPresent(Int.self, forKey: .passwordHashQueue) ?? defaults.passwordHashQueue
         rateLimit = try c.decodeIfPresent(RateLimitSettings.self, forKey: .rateLimit) ?? defaults.rateLimit
+        tracingEndpoint = try c.decodeIfPresent(String.self, forKey: .tracingEndpoint) ?? defaults.tracingEndpoint
+        tracingServiceName = try c.decodeIfPresent(String.self, forKey: .tracingServiceName) ?? defaults.tracingServiceName
     }
 
     /// Reads `path` if it exists (a missing file means all defaults), then applies `environment` overrides.
@@ -159,6 +166,8 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try int("RATE_LIMIT_JOINS_PER_MINUTE", &rateLimit.joinsPerMinute)
         try int("RATE_LIMIT_ACCOUNT_PER_MINUTE", &rateLimit.accountPerMinute)
         try int("RATE_LIMIT_MAX_TRACKED", &rateLimit.maxTracked)
+        string("TRACING_ENDPOINT", &tracingEndpoint)
+        string("TRACING_SERVICE_NAME", &tracingServiceName)
         if let tokens = environment["PEERLEARN_PAYMENT_DECLINE_CARD_TOKENS"] {
             payment.declineCardTokens = tokens.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -189,6 +198,9 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try check((1...1_000_000).contains(rateLimit.accountPerMinute), "rateLimit.accountPerMinute", "must be 1...1000000")
         try check((16...10_000_000).contains(rateLimit.maxTracked), "rateLimit.maxTracked", "must be 16...10000000")
         try check(!emailFrom.contains("\r") && !emailFrom.contains("\n") && emailFrom.contains("@"), "emailFrom", "must be one mailbox")
+        try check(tracingEndpoint.isEmpty || tracingEndpoint.hasPrefix("http://") || tracingEndpoint.hasPrefix("https://"),
+                  "tracingEndpoint", "must be empty or an http(s) URL")
+        try check(!tracingServiceName.isEmpty && tracingServiceName.count <= 100, "tracingServiceName", "must be 1...100 characters")
         try check(databaseSchema.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") },
                   "databaseSchema", "may hold only ASCII letters, digits and _")
     }

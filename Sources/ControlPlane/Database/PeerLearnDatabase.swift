@@ -8,6 +8,7 @@ import Synchronization
 import NIOCore
 import NIOPosix
 import SQLiteGroupCommit
+import Telemetry
 
 /// The glue Vapor would otherwise provide: a FluentKit `Databases` for SQLite or PostgreSQL, its migrations,
 /// and a `Database` handle for request handlers.
@@ -31,6 +32,8 @@ public final class PeerLearnDatabase: Sendable {
     /// transactions together by itself.
     public var groupCommit: GroupCommitWriter? { writer.withLock { $0 } }
     private let writer = Mutex<GroupCommitWriter?>(nil)
+    /// Statement times and connections held (`MeasuredDatabase`).
+    let use: DatabasePoolUse
 
     /// Opens the configured database: PostgreSQL when `url` is set, else the SQLite file at `sqlitePath`.
     ///
@@ -49,6 +52,7 @@ public final class PeerLearnDatabase: Sendable {
             self.databases = Databases(threadPool: .singleton, on: group)
             self.databases.use(.sqlite(.file(sqlitePath), sqlLogLevel: .trace), as: .sqlite)
             self.backend = .sqlite
+            self.use = DatabasePoolUse(maximumConnections: 1)
         } else {
             self.ownedGroup = nil
             self.databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
@@ -56,15 +60,25 @@ public final class PeerLearnDatabase: Sendable {
             if !postgresSchema.isEmpty { configuration.searchPath = [postgresSchema] }
             self.postgresConnection = configuration.coreConfiguration
             self.databases.use(
-                .postgres(configuration: configuration, maxConnectionsPerEventLoop: 8, sqlLogLevel: .trace), as: .psql)
+                .postgres(configuration: configuration, maxConnectionsPerEventLoop: Self.postgresConnectionsPerLoop,
+                          sqlLogLevel: .trace), as: .psql)
             self.backend = .postgres
+            self.use = DatabasePoolUse(
+                maximumConnections: Self.postgresConnectionsPerLoop * System.coreCount)
         }
     }
 
-    /// A database handle on any of the pool's event loops.
+    /// A database handle on any of the pool's event loops. Its logger carries the current request's id and
+    /// trace (`Telemetry.requestMetadata`) as plain metadata: the pool logs from its event loop, where the
+    /// request's task-local context cannot be seen.
     public var db: any Database {
-        databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+        var logger = logger
+        for (key, value) in Telemetry.requestMetadata.get() { logger[metadataKey: key] = value }
+        return MeasuredDatabase(
+            base: databases.database(logger: logger, on: databases.eventLoopGroup.any())!, use: use, bound: false)
     }
+
+    static let postgresConnectionsPerLoop = 8
 
     /// Creates or upgrades the schema.
     public func migrate() async throws {
@@ -101,12 +115,17 @@ public final class PeerLearnDatabase: Sendable {
         if backend == .sqlite, groupCommit == nil {
             let databases = databases
             let logger = logger
+            let use = use
             // Each batch holds Fluent's one connection, so the two connections never write at once.
             let opened = try GroupCommitWriter(path: sqlitePath) { batch in
                 guard let db = databases.database(logger: logger, on: databases.eventLoopGroup.any()) else {
                     throw DatabaseError.closed
                 }
-                try await db.withConnection { _ in await batch() }
+                try await MeasuredDatabase(base: db, use: use, bound: false).withConnection { _ in
+                    let started = NIODeadline.now()
+                    await batch()
+                    use.statement("group_commit", took: NIODeadline.now() - started)
+                }
             }
             writer.withLock { $0 = opened }
         }

@@ -174,10 +174,12 @@ final class PostgresBookingBatches: Sendable {
     private static func execute<Statement: PostgresPreparedStatement>(_ statement: Statement, on db: any Database)
         async throws -> [Statement.Row] where Statement.Row: Sendable
     {
-        guard let postgres = db as? any PostgresDatabase else {
+        guard let postgres = db.unmeasured as? any PostgresDatabase else {
             throw APIError(.internalServerError, "internal", "the booking statements need PostgreSQL")
         }
         let logger = db.logger
+        let started = NIODeadline.now()
+        defer { (db as? MeasuredDatabase)?.use.statement("prepared", took: NIODeadline.now() - started) }
         return try await postgres.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 var rows: [Statement.Row] = []

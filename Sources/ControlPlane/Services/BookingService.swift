@@ -2,6 +2,7 @@ import FluentKit
 import FluentSQL
 import Foundation
 import Metrics
+import Tracing
 
 /// The seed's booking flow: availability → payment → booking record → confirmation email → mentor notified.
 ///
@@ -31,16 +32,32 @@ struct BookingService: Sendable {
         Counter(label: "peerlearn_payments_total", dimensions: [("outcome", outcome)]).increment()
     }
 
+    static func paymentOutcome(_ error: PaymentError) -> String {
+        switch error {
+        case .declined: "declined"
+        case .unknownCharge: "processor_error"
+        case .unavailable: "unavailable"
+        }
+    }
+
     /// Counted by outcome (`peerlearn_bookings_total`): the booking's status, or the error code refusing it.
+    /// Traced as `booking.create`, with the processor's call as its child `payment.charge`.
     func book(sessionID: UUID, learnerID: Int64, cardToken: String, idempotencyKey: String?) async throws -> Booking {
-        do {
-            let booking = try await bookUncounted(
-                sessionID: sessionID, learnerID: learnerID, cardToken: cardToken, idempotencyKey: idempotencyKey)
-            Counter(label: "peerlearn_bookings_total", dimensions: [("outcome", booking.status.rawValue)]).increment()
-            return booking
-        } catch {
-            Counter(label: "peerlearn_bookings_total", dimensions: [("outcome", (error as? APIError)?.error ?? "error")]).increment()
-            throw error
+        try await withSpan("booking.create") { span in
+            span.attributes["peerlearn.session.id"] = sessionID.uuidString
+            span.attributes["peerlearn.user.id"] = Int(learnerID)
+            do {
+                let booking = try await bookUncounted(
+                    sessionID: sessionID, learnerID: learnerID, cardToken: cardToken, idempotencyKey: idempotencyKey)
+                Counter(label: "peerlearn_bookings_total", dimensions: [("outcome", booking.status.rawValue)]).increment()
+                span.attributes["peerlearn.booking.outcome"] = booking.status.rawValue
+                return booking
+            } catch {
+                let outcome = (error as? APIError)?.error ?? "error"
+                Counter(label: "peerlearn_bookings_total", dimensions: [("outcome", outcome)]).increment()
+                span.attributes["peerlearn.booking.outcome"] = outcome
+                throw error
+            }
         }
     }
 
@@ -63,17 +80,24 @@ struct BookingService: Sendable {
         let priceCents = booking.paymentAmountCents
 
         // Step 2: the processor. A failure here leaves the pending rows; only a definite answer settles them.
-        let charge: PaymentCharge
-        do {
-            charge = try await services.payments.charge(
-                amountCents: priceCents, cardToken: cardToken, idempotencyKey: key)
-            Self.countPayment("charged")
-        } catch {
-            switch error {
-            case .declined: Self.countPayment("declined")
-            case .unknownCharge: Self.countPayment("processor_error")
-            case .unavailable: Self.countPayment("unavailable")
+        let charged: Result<PaymentCharge, PaymentError> = await withSpan("payment.charge") { span in
+            span.attributes["peerlearn.payment.amount_cents"] = Int(priceCents)
+            do throws(PaymentError) {
+                let charge = try await services.payments.charge(amountCents: priceCents, cardToken: cardToken, idempotencyKey: key)
+                span.attributes["peerlearn.payment.outcome"] = "charged"
+                return .success(charge)
+            } catch {
+                span.attributes["peerlearn.payment.outcome"] = Self.paymentOutcome(error)
+                return .failure(error)
             }
+        }
+        let charge: PaymentCharge
+        switch charged {
+        case .success(let value):
+            charge = value
+            Self.countPayment("charged")
+        case .failure(let error):
+            Self.countPayment(Self.paymentOutcome(error))
             switch error {
             case .declined(let reason):
                 try await fail(payment, reason: reason)

@@ -2,6 +2,7 @@ import FluentKit
 import Foundation
 import Metrics
 import RoomToken
+import Tracing
 
 /// Issues room tokens: the seed's "System validates session permissions" step, done once here so the relay
 /// only has to check a signature.
@@ -15,19 +16,26 @@ import RoomToken
 struct RoomTokenIssuer: Sendable {
     let services: ControlPlaneServices
 
-    /// Counted (`peerlearn_room_tokens_total`): issued by role, or refused by error code.
+    /// Counted (`peerlearn_room_tokens_total`): issued by role, or refused by error code. Traced as
+    /// `room_token.issue`.
     func issue(sessionID: UUID, callerID: Int64) async throws -> RoomTokenResponse {
-        do {
-            let response = try await issueUncounted(sessionID: sessionID, callerID: callerID)
-            Counter(label: "peerlearn_room_tokens_total", dimensions: [("outcome", "issued"), ("role", response.role)])
-                .increment()
-            return response
-        } catch {
-            Counter(
-                label: "peerlearn_room_tokens_total",
-                dimensions: [("outcome", (error as? APIError)?.error ?? "error"), ("role", "none")]
-            ).increment()
-            throw error
+        try await withSpan("room_token.issue") { span in
+            span.attributes["peerlearn.session.id"] = sessionID.uuidString
+            span.attributes["peerlearn.user.id"] = Int(callerID)
+            do {
+                let response = try await issueUncounted(sessionID: sessionID, callerID: callerID)
+                Counter(label: "peerlearn_room_tokens_total", dimensions: [("outcome", "issued"), ("role", response.role)])
+                    .increment()
+                span.attributes["peerlearn.room_token.outcome"] = "issued"
+                span.attributes["peerlearn.room_token.role"] = response.role
+                return response
+            } catch {
+                let outcome = (error as? APIError)?.error ?? "error"
+                Counter(label: "peerlearn_room_tokens_total", dimensions: [("outcome", outcome), ("role", "none")])
+                    .increment()
+                span.attributes["peerlearn.room_token.outcome"] = outcome
+                throw error
+            }
         }
     }
 

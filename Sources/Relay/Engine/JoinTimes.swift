@@ -32,3 +32,17 @@ public struct JoinTimes: Sendable, Equatable {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
+
+/// One participant's join, phase by phase, handed out once at its first media packet so the server can make
+/// a trace of it after the fact (`RelayServer.JoinTracer`): the engine only notes instants.
+public struct JoinTimeline: Sendable, Equatable {
+    public let identity: ParticipantIdentity
+    /// The join call reached the engine (the signaling answer follows at once).
+    public let joined: ContinuousClock.Instant
+    /// ICE nominated a pair; nil when DTLS finished over a checked pair first.
+    public let iceNominated: ContinuousClock.Instant?
+    /// DTLS completed.
+    public let connected: ContinuousClock.Instant?
+    /// The first media packet to or from the participant.
+    public let firstMedia: ContinuousClock.Instant
+}

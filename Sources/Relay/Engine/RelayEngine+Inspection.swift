@@ -55,3 +55,45 @@ extension RelayEngine {
         return distribution
     }
 }
+
+/// The loss subscribers report in their RTCP receiver reports (RFC 3550 fraction lost, over the last report
+/// interval), for `/metrics`: how many legs, or rooms by their worst leg, sit at or under each bound now. A
+/// current distribution like `EstimateDistribution`. Per-room quality with a bounded label set: "3 rooms have a
+/// learner losing over 5%" needs no room ids in label values.
+public struct LossDistribution: Sendable, Equatable {
+    /// Upper bounds as loss ratios, then +Inf.
+    public static let bounds: [Double] = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+    /// The same bounds in the report's 1/256 units: the largest fraction at or under each ratio.
+    static let fractionBounds: [UInt8] = [0, 2, 5, 12, 25, 51, 128]
+    /// Per bucket (not cumulative), the last for everything above the largest bound.
+    public private(set) var counts = [UInt64](repeating: 0, count: bounds.count + 1)
+
+    public init() {}
+
+    public mutating func add(fractionLost: UInt8) {
+        counts[Self.fractionBounds.firstIndex { fractionLost <= $0 } ?? Self.fractionBounds.count] &+= 1
+    }
+
+    public mutating func add(_ other: LossDistribution) {
+        for index in counts.indices { counts[index] &+= other.counts[index] }
+    }
+}
+
+extension RelayEngine {
+    /// Each subscriber leg's loss (the worst any of its tracks' receiver reports gives; legs that never
+    /// reported are left out) and each room's worst leg, cascade pipes aside. Read at scrape time.
+    public var reportedLoss: (legs: LossDistribution, worstByRoom: [String: UInt8]) {
+        var legs = LossDistribution()
+        var worst: [String: UInt8] = [:]
+        for participant in router.participants.values where !participant.isRelayed {
+            var leg: UInt8?
+            for consumer in participant.consumers where consumer.hasReport {
+                leg = max(leg ?? 0, consumer.reportedFractionLost)
+            }
+            guard let leg else { continue }
+            legs.add(fractionLost: leg)
+            worst[participant.identity.roomID] = max(worst[participant.identity.roomID] ?? 0, leg)
+        }
+        return (legs, worst)
+    }
+}

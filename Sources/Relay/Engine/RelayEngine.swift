@@ -24,6 +24,8 @@ public final class RelayEngine {
     var random: any RandomNumberGenerator
     var events: [RelayEvent] = []
     var roomEvents: [RoomEvent] = []
+    /// Joins that reached their first media packet, for traces; one per participant.
+    var joinTimelines: [JoinTimeline] = []
     var timers = DeadlineQueue()
     let scratch: UnsafeMutableRawBufferPointer
     /// Where a retransmission is wrapped as RTX, next to the rewritten packet in `scratch`.
@@ -59,6 +61,11 @@ public final class RelayEngine {
 
     public func pollEvent() -> RelayEvent? {
         events.isEmpty ? nil : events.removeFirst()
+    }
+
+    /// A join that just reached its first media packet, phase by phase (`JoinTimeline`).
+    public func pollJoinTimeline() -> JoinTimeline? {
+        joinTimelines.isEmpty ? nil : joinTimelines.removeFirst()
     }
 
     /// Room-level happenings for the room sockets (the dominant speaker).

@@ -37,6 +37,7 @@ extension RelayEngine {
                 for block in report.reportBlocks {
                     guard let consumer = participant.consumer(localSSRC: block.ssrc) else { continue }
                     consumer.reportedFractionLost = block.fractionLost
+                    consumer.hasReport = true
                     consumer.reportedJitter = block.jitter
                     if block.lastSenderReport != 0 {
                         consumer.roundTripTime = clock.roundTrip(

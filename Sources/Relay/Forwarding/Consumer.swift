@@ -50,6 +50,8 @@ final class Consumer {
     var roundTripTime: Duration?
     /// The subscriber's own view of its loss and jitter, from its receiver reports.
     var reportedFractionLost: UInt8 = 0
+    /// Whether a receiver report has spoken for this consumer yet (`RelayEngine.reportedLoss`).
+    var hasReport = false
     var reportedJitter: UInt32 = 0
 
     init(

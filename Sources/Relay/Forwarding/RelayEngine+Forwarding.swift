@@ -287,6 +287,10 @@ extension RelayEngine {
     @inline(never)
     func noteFirstMedia(of participant: Participant, now: ContinuousClock.Instant) {
         participant.firstMediaAt = now
-        if !participant.isRelayed { counters.joinTimes.recordFirstMedia(after: now - participant.joinedAt) }
+        guard !participant.isRelayed else { return }
+        counters.joinTimes.recordFirstMedia(after: now - participant.joinedAt)
+        joinTimelines.append(JoinTimeline(
+            identity: participant.identity, joined: participant.joinedAt,
+            iceNominated: participant.transport.nominatedAt, connected: participant.connectedAt, firstMedia: now))
     }
 }

@@ -15,6 +15,8 @@ final class PeerTransport {
     private(set) var outbound: SRTPContext?
     /// Where media goes: the nominated ICE pair's remote address.
     private(set) var remote: TransportAddress?
+    /// When ICE first nominated a pair (a join's trace: `JoinTimeline`).
+    private(set) var nominatedAt: ContinuousClock.Instant?
     /// Every address that passed a connectivity check, kept to the ICE agent's bounded pair list.
     private(set) var knownAddresses: Set<TransportAddress> = []
     /// SSRCs the peer sends RTCP from besides its published tracks' (a receive-only browser uses a local
@@ -79,6 +81,7 @@ final class PeerTransport {
             switch event {
             case .pairSelected(let nominated)?, .selectedPairChanged(_, let nominated)?:
                 remote = nominated
+                if nominatedAt == nil { nominatedAt = now }
             default:
                 break
             }
