@@ -1,5 +1,6 @@
 import Foundation
 import Relay
+import Tracing
 import RelayServer
 import RoomMessages
 import RoomToken
@@ -54,13 +55,21 @@ actor RoomConnection {
         }
         do {
             switch message {
+            // A room socket's joins are traced like WHIP and WHEP requests: the join's phases (`relay.join`)
+            // go under these spans.
             case .publish(let sdp, let sources):
-                try await publish(offer: sdp, sources: sources)
+                try await withSpan("room_socket.publish", ofKind: .server) { span in
+                    span.attributes["peerlearn.room.id"] = room
+                    try await publish(offer: sdp, sources: sources)
+                }
             case .unpublish:
                 await endPublisher()
                 await directory.setPublishing(room: room, connection: connection, sources: [])
             case .subscribe:
-                try await subscribe()
+                try await withSpan("room_socket.subscribe", ofKind: .server) { span in
+                    span.attributes["peerlearn.room.id"] = room
+                    try await subscribe()
+                }
             case .answer(let sdp):
                 try await answer(sdp)
             case .mute(let kind, let muted):
