@@ -4,6 +4,8 @@ reads is present, typed as Prometheus expects, and moves; /readyz answers ready.
 import datetime
 import json
 import re
+import threading
+import time
 import uuid
 
 import requests
@@ -100,8 +102,24 @@ def test_metrics_families_are_typed_and_move_during_a_lecture(server):
     assert requests.get(server.base_url + "/readyz", timeout=10).json()["status"] == "ready"
     _, before, _ = scrape(server)
     paid_booking_burst(server)
-    (result,), _ = run_load(server, "lecture", "--viewers", "3", "--video-kbps", "400")
+    # Scraped while the lecture runs too: its people, rooms and downlink estimates are there only then.
+    outcome = {}
+    lecture = threading.Thread(target=lambda: outcome.update(
+        run=run_load(server, "lecture", "--viewers", "3", "--video-kbps", "400")))
+    lecture.start()
+    during = {}
+    deadline = time.time() + 60
+    while lecture.is_alive() and time.time() < deadline:
+        _, sample, _ = scrape(server)
+        if sample.get("peerlearn_relay_participants", 0) >= 4 and sample.get("peerlearn_relay_estimate_legs", 0) > 0:
+            during = sample
+            break
+        time.sleep(0.2)
+    lecture.join(timeout=180)
+    (result,), _ = outcome["run"]
     assert result["joined"] == 3
+    # The publisher and three viewers in one room, on the worker's gauges too; every viewer's leg estimated.
+    assert during.get("peerlearn_relay_rooms", 0) >= 1 and during.get("peerlearn_relay_worker_participants", 0) >= 4, during
     types, after, labels = scrape(server)
 
     for family, kind in FAMILIES.items():
