@@ -64,7 +64,7 @@ struct RelayCommand: AsyncParsableCommand {
             .init(.post, "/whip/", bucket: "join", limit: .perMinute(limits.joinsPerMinute)),
             .init(.post, "/whep/", bucket: "join", limit: .perMinute(limits.joinsPerMinute)),
             .init(.get, "/ws/rooms/", bucket: "join", limit: .perMinute(limits.joinsPerMinute)),
-        ] : []
+        ] + ControlPlaneServices.operationsRules(limits) : []
         let clients = ClientAddressPolicy(exemptLoopback: limits.exemptLoopback, trustForwardedFor: limits.trustForwardedFor)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RateLimitMiddleware(limiter: limiter, rules: joinRules, clients: clients))

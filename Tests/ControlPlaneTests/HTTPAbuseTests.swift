@@ -122,6 +122,23 @@ import Glibc
         }
     }
 
+    /// A scrape reads every relay worker and a readiness check queries the database: a stranger gets a
+    /// scraper's share of both, and `/healthz` stays free.
+    @Test func metricsAndReadinessShareOnePerAddressBucket() async throws {
+        try await Self.live(configure: {
+            $0.rateLimit.exemptLoopback = false
+            $0.rateLimit.operationsPerMinute = 3
+        }) { client, _ in
+            var statuses: [UInt] = []
+            for path in ["/metrics", "/readyz", "/metrics", "/readyz", "/metrics"] {
+                statuses.append(UInt(try await client.execute(uri: path, method: .get).status.code))
+            }
+            #expect(!statuses.prefix(3).contains(429), "\(statuses)")
+            #expect(statuses.suffix(2) == [429, 429], "\(statuses)")
+            #expect(try await client.execute(uri: "/api/sessions", method: .get).status == .ok, "other buckets untouched")
+        }
+    }
+
     @Test func loopbackIsExemptPerAddressByDefault() async throws {
         try await Self.live(configure: { $0.rateLimit.authPerMinute = 2 }) { client, _ in
             for index in 0..<5 {

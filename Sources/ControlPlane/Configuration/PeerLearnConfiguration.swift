@@ -166,6 +166,7 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try int("RATE_LIMIT_JOINS_PER_MINUTE", &rateLimit.joinsPerMinute)
         try int("RATE_LIMIT_ACCOUNT_PER_MINUTE", &rateLimit.accountPerMinute)
         try int("RATE_LIMIT_MAX_TRACKED", &rateLimit.maxTracked)
+        try int("RATE_LIMIT_OPERATIONS_PER_MINUTE", &rateLimit.operationsPerMinute)
         string("TRACING_ENDPOINT", &tracingEndpoint)
         string("TRACING_SERVICE_NAME", &tracingServiceName)
         if let tokens = environment["PEERLEARN_PAYMENT_DECLINE_CARD_TOKENS"] {
@@ -196,6 +197,7 @@ public struct PeerLearnConfiguration: Codable, Sendable, Equatable {
         try check((1...1_000_000).contains(rateLimit.authPerMinute), "rateLimit.authPerMinute", "must be 1...1000000")
         try check((1...1_000_000).contains(rateLimit.joinsPerMinute), "rateLimit.joinsPerMinute", "must be 1...1000000")
         try check((1...1_000_000).contains(rateLimit.accountPerMinute), "rateLimit.accountPerMinute", "must be 1...1000000")
+        try check((1...1_000_000).contains(rateLimit.operationsPerMinute), "rateLimit.operationsPerMinute", "must be 1...1000000")
         try check((16...10_000_000).contains(rateLimit.maxTracked), "rateLimit.maxTracked", "must be 16...10000000")
         try check(!emailFrom.contains("\r") && !emailFrom.contains("\n") && emailFrom.contains("@"), "emailFrom", "must be one mailbox")
         try check(tracingEndpoint.isEmpty || tracingEndpoint.hasPrefix("http://") || tracingEndpoint.hasPrefix("https://"),
@@ -230,6 +232,10 @@ public struct RateLimitSettings: Codable, Sendable, Equatable {
     public var joinsPerMinute = 120
     /// Login attempts per username/email, and room tokens and WHIP/WHEP joins per user, per minute.
     public var accountPerMinute = 30
+    /// `/metrics` and `/readyz` per client address per minute: a scrape reads every relay worker (on its media
+    /// loop) and a readiness check queries the database, so strangers get a scraper's and an orchestrator's
+    /// share, not a flood's. `/healthz` stays unlimited.
+    public var operationsPerMinute = 120
     /// Buckets remembered at most (older, refilled ones are evicted first).
     public var maxTracked = 100_000
 
@@ -244,6 +250,7 @@ public struct RateLimitSettings: Codable, Sendable, Equatable {
         authPerMinute = try c.decodeIfPresent(Int.self, forKey: .authPerMinute) ?? defaults.authPerMinute
         joinsPerMinute = try c.decodeIfPresent(Int.self, forKey: .joinsPerMinute) ?? defaults.joinsPerMinute
         accountPerMinute = try c.decodeIfPresent(Int.self, forKey: .accountPerMinute) ?? defaults.accountPerMinute
+        operationsPerMinute = try c.decodeIfPresent(Int.self, forKey: .operationsPerMinute) ?? defaults.operationsPerMinute
         maxTracked = try c.decodeIfPresent(Int.self, forKey: .maxTracked) ?? defaults.maxTracked
     }
 }

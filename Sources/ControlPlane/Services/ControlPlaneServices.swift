@@ -96,8 +96,9 @@ public struct ControlPlaneServices: Sendable {
         }
     }
 
-    /// The per-address rules for every limited route `serve` has: `auth` (login, registration) and `join`
-    /// (room tokens, WHIP/WHEP, the room WebSocket). Empty when rate limiting is off.
+    /// The per-address rules for every limited route `serve` has: `auth` (login, registration), `join`
+    /// (room tokens, WHIP/WHEP, the room WebSocket) and `operations` (`/metrics`, `/readyz`). Empty when rate
+    /// limiting is off.
     public var rateLimitRules: [RateLimitRule] {
         let settings = configuration.rateLimit
         guard settings.enabled else { return [] }
@@ -110,6 +111,16 @@ public struct ControlPlaneServices: Sendable {
             .init(.post, "/whip/", bucket: "join", limit: join),
             .init(.post, "/whep/", bucket: "join", limit: join),
             .init(.get, "/ws/rooms/", bucket: "join", limit: join),
+        ] + Self.operationsRules(settings)
+    }
+
+    /// `/metrics` and `/readyz`, for `serve` and a `peerlearn relay` node alike.
+    public static func operationsRules(_ settings: RateLimitSettings) -> [RateLimitRule] {
+        guard settings.enabled else { return [] }
+        let operations = RateLimit.perMinute(settings.operationsPerMinute)
+        return [
+            .init(.get, "/metrics", bucket: "operations", limit: operations),
+            .init(.get, "/readyz", bucket: "operations", limit: operations),
         ]
     }
 
