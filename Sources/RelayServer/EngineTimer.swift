@@ -31,10 +31,7 @@ final class EngineTimer {
     /// one already armed.
     func engineDidWork() {
         while let timeline = engine.pollJoinTimeline() { joinTracer.completed(timeline) }
-        while let event = engine.pollEvent() {
-            if case .left(let who, _, _) = event { joinTracer.ended(who) }
-            events.yield(event)
-        }
+        while let event = engine.pollEvent() { events.yield(event) }
         while let event = engine.pollRoomEvent() { roomEvents.yield(event) }
         guard let deadline = engine.pollTimeout() else { return }
         if let armedAt, task != nil, armedAt <= deadline { return }

@@ -4,18 +4,19 @@ import Tracing
 
 /// Joins as traces: `relay.join` from the join call to the first media packet, with `relay.join.ice`,
 /// `relay.join.dtls` and `relay.join.first_media` under it, all under the signaling request's span (the WHIP or
-/// WHEP POST). The engine only notes instants (`JoinTimeline`); the spans are made here once the join is
-/// complete, with explicit times, so nothing on the media path traces. Idle while the tracer is the no-op one.
+/// WHEP POST, or the room socket's publish or subscribe). A join that ends before any media is traced too, up to
+/// its end, with an error status naming why. The engine only notes instants (`JoinTimeline`); the spans are
+/// made here once the join is over, with explicit times, so nothing on the media path traces. Idle while the
+/// tracer is the no-op one.
 final class JoinTracer: Sendable {
     private struct Key: Hashable {
         let room: String
         let participant: String
     }
 
-    /// The signaling contexts of joins not yet at their first media; removed at completion or departure.
+    /// The signaling contexts of joins not yet over; each leaves at its timeline.
     private let pending = Mutex<[Key: ServiceContext]>([:])
-    /// Joins that never get media and never leave cannot happen (the connect deadline removes them), but the
-    /// table is bounded anyway.
+    /// Every join ends in a timeline, so the table holds only joins in progress; bounded anyway.
     static let maximumPending = 65_536
 
     private var enabled: Bool { !(InstrumentationSystem.tracer is NoOpTracer) }
@@ -28,11 +29,6 @@ final class JoinTracer: Sendable {
             guard table.count < Self.maximumPending else { return }
             table[Key(room: roomID, participant: participantID)] = context
         }
-    }
-
-    /// The participant left before its first media packet.
-    func ended(_ identity: ParticipantIdentity) {
-        pending.withLock { _ = $0.removeValue(forKey: Key(room: identity.roomID, participant: identity.participantID)) }
     }
 
     func completed(_ timeline: JoinTimeline, now: ContinuousClock.Instant = .now) {
@@ -50,18 +46,25 @@ final class JoinTracer: Sendable {
         join.attributes["peerlearn.user.id"] = timeline.identity.userID
         join.attributes["peerlearn.role"] = timeline.identity.role.rawValue
         // Phases end in this order; DTLS may finish over a checked pair before ICE nominates, so a phase never
-        // starts before the previous one ended.
+        // starts before the previous one ended. A join without media ends where it ended.
+        let end = timeline.firstMedia ?? timeline.endedAt ?? timeline.joined
         var phaseStart = timeline.joined
-        for (name, end) in [
+        for (name, phaseEnd) in [
             ("relay.join.ice", timeline.iceNominated), ("relay.join.dtls", timeline.connected),
             ("relay.join.first_media", timeline.firstMedia),
         ] {
-            guard let end else { continue }
-            let phaseEnd = max(end, phaseStart)
+            guard let phaseEnd else { continue }
+            let clamped = max(phaseEnd, phaseStart)
             let phase = startSpan(name, at: wall(phaseStart), context: join.context)
-            phase.end(at: wall(phaseEnd))
-            phaseStart = phaseEnd
+            phase.end(at: wall(clamped))
+            phaseStart = clamped
         }
-        join.end(at: wall(max(timeline.firstMedia, phaseStart)))
+        if let reason = timeline.endReason {
+            join.attributes["peerlearn.join.outcome"] = reason.rawValue
+            join.setStatus(SpanStatus(code: .error, message: "ended before any media: \(reason.rawValue)"))
+        } else {
+            join.attributes["peerlearn.join.outcome"] = "media"
+        }
+        join.end(at: wall(max(end, phaseStart)))
     }
 }

@@ -5,6 +5,8 @@ arrive as spans: HTTP requests by route, `booking.create` with `payment.charge` 
 `room_token.issue`, and each join's `relay.join` with its ICE, DTLS and first-media phases, under the signaling
 request's span. Every log line made inside a request carries its request id (answered in X-Request-Id) and
 its trace id."""
+import asyncio
+import concurrent.futures
 import datetime
 import gzip
 import http.server
@@ -12,13 +14,18 @@ import re
 import secrets
 import threading
 import time
+import urllib.parse
 import uuid
 
 import pytest
+import requests
+from aiortc import RTCPeerConnection
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from conftest import free_port, launch_server, stop_server
+from interop.aiortc_peers import MovingPicture, configuration
 from test_load_tester import run_load
+from test_relay_browser import live_session, room_token
 
 
 class Collector:
@@ -45,6 +52,7 @@ class Collector:
                                     "id": span.span_id.hex(), "parent": span.parent_span_id.hex(),
                                     "start": span.start_time_unix_nano, "end": span.end_time_unix_nano,
                                     "kind": span.kind, "attributes": {a.key: _value(a.value) for a in span.attributes},
+                                    "status": (span.status.code, span.status.message),
                                 })
                 answer = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200 if self.path == "/v1/traces" else 404)
@@ -203,3 +211,35 @@ def test_a_lecture_traces_tokens_and_every_join_phase_by_phase(traced):
         assert 0 < join["end"] - join["start"] < 5_000_000_000, join
         assert join["attributes"]["peerlearn.role"] in ("host", "participant")
     assert any("whip" in route for route in routes) and any("whep" in route for route in routes), routes
+
+
+def test_a_join_that_ends_before_any_media_is_traced_with_why(traced):
+    """aiortc offers over WHIP and leaves with a DELETE before doing ICE: the join is one `relay.join` span, up
+    to its end, with an error status and the reason."""
+    server, collector = traced
+    session, mentor_token, _ = live_session(server, learners=0)
+    token = room_token(server, session, mentor_token)
+    trace_id = secrets.token_hex(16)
+
+    async def offer_and_leave():
+        pc = RTCPeerConnection(configuration())
+        pc.addTrack(MovingPicture())
+        await pc.setLocalDescription(await pc.createOffer())
+        url = f"{server.base_url}/whip/{session['meeting_room_id']}"
+        answered = await asyncio.to_thread(
+            requests.post, url, data=pc.localDescription.sdp, timeout=10,
+            headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {token}",
+                     "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+        assert answered.status_code == 201, answered.text
+        await asyncio.to_thread(requests.delete, urllib.parse.urljoin(url, answered.headers["Location"]), timeout=5,
+                                headers={"Authorization": f"Bearer {token}"})
+        await pc.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, offer_and_leave()).result()
+    assert collector.wait_for(lambda: any(s["trace"] == trace_id for s in collector.named("relay.join")))
+    (join,) = [s for s in collector.named("relay.join") if s["trace"] == trace_id]
+    assert join["attributes"]["peerlearn.join.outcome"] == "requested", join
+    assert join["status"] == (2, "ended before any media: requested"), join  # STATUS_CODE_ERROR
+    phases = [s for s in collector.by_id().values() if s["parent"] == join["id"]]
+    assert not any(p["name"] == "relay.join.first_media" for p in phases), phases

@@ -5,7 +5,7 @@ import STUN
 import Testing
 
 /// Per-leg and per-room quality from the subscribers' own receiver reports (`RelayEngine.reportedLoss`), and
-/// each join's phases for traces (`JoinTimeline`).
+/// each join's phases for traces (`JoinTimeline`), handed out at its first media or at its end without any.
 @Suite struct ReportedLossTests {
     @Test func eachLegCountsItsWorstTrackAndEachRoomItsWorstLeg() throws {
         let harness = try RelayHarness()
@@ -60,12 +60,26 @@ import Testing
         for timeline in timelines {
             let nominated = try #require(timeline.iceNominated)
             let connected = try #require(timeline.connected)
-            #expect(timeline.joined <= nominated && nominated <= timeline.firstMedia)
-            #expect(timeline.joined <= connected && connected <= timeline.firstMedia)
+            let firstMedia = try #require(timeline.firstMedia)
+            #expect(timeline.joined <= nominated && nominated <= firstMedia)
+            #expect(timeline.joined <= connected && connected <= firstMedia)
         }
         try harness.send(
             from: host.peer, at: host.address, ssrc: host.peer.videoSSRC, payloadType: 96, sequenceNumber: 2,
             timestamp: 3_000, payload: RelayHarness.vp8Payload(keyframe: false, pictureID: 2), marker: true)
         #expect(harness.engine.pollJoinTimeline() == nil, "once per participant")
+
+        // A join that ends before any media is handed out when it ends, with why and no first media.
+        let leaver = try harness.join(user: "leaver", intent: .subscribe(userID: nil), audio: .recvonly, video: .recvonly)
+        var output = CollectingOutput()
+        try harness.engine.leave(participantID: leaver.participantID, now: .now, output: &output)
+        let ended = try #require(harness.engine.pollJoinTimeline())
+        #expect(ended.identity.participantID == leaver.participantID)
+        #expect(ended.firstMedia == nil && ended.connected == nil && ended.endReason == .requested)
+        #expect(try #require(ended.endedAt) >= ended.joined)
+        #expect(timelines.allSatisfy { $0.endReason == nil && $0.endedAt == nil })
+        // Leaving after media adds nothing: that join was handed out at its first packet.
+        try harness.engine.leave(participantID: viewer.participantID, now: .now, output: &output)
+        #expect(harness.engine.pollJoinTimeline() == nil)
     }
 }

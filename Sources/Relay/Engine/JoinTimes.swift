@@ -33,16 +33,20 @@ public struct JoinTimes: Sendable, Equatable {
     }
 }
 
-/// One participant's join, phase by phase, handed out once at its first media packet so the server can make
-/// a trace of it after the fact (`RelayServer.JoinTracer`): the engine only notes instants.
+/// One participant's join, phase by phase, handed out once so the server can make a trace of it after the
+/// fact (`RelayServer.JoinTracer`): at its first media packet, or when it ends before any (a failed join is the
+/// one an operator wants to see). The engine only notes instants.
 public struct JoinTimeline: Sendable, Equatable {
     public let identity: ParticipantIdentity
     /// The join call reached the engine (the signaling answer follows at once).
     public let joined: ContinuousClock.Instant
-    /// ICE nominated a pair; nil when DTLS finished over a checked pair first.
+    /// ICE nominated a pair; nil when DTLS finished over a checked pair first, or ICE never did.
     public let iceNominated: ContinuousClock.Instant?
     /// DTLS completed.
     public let connected: ContinuousClock.Instant?
-    /// The first media packet to or from the participant.
-    public let firstMedia: ContinuousClock.Instant
+    /// The first media packet to or from the participant; nil for a join that ended before any.
+    public let firstMedia: ContinuousClock.Instant?
+    /// When and why a join without media ended.
+    public let endedAt: ContinuousClock.Instant?
+    public let endReason: LeaveReason?
 }

@@ -24,7 +24,7 @@ public final class RelayEngine {
     var random: any RandomNumberGenerator
     var events: [RelayEvent] = []
     var roomEvents: [RoomEvent] = []
-    /// Joins that reached their first media packet, for traces; one per participant.
+    /// Joins that reached their first media packet or ended before it, for traces; one per participant.
     var joinTimelines: [JoinTimeline] = []
     var timers = DeadlineQueue()
     let scratch: UnsafeMutableRawBufferPointer
@@ -63,7 +63,7 @@ public final class RelayEngine {
         events.isEmpty ? nil : events.removeFirst()
     }
 
-    /// A join that just reached its first media packet, phase by phase (`JoinTimeline`).
+    /// A join that just reached its first media packet, or ended without, phase by phase (`JoinTimeline`).
     public func pollJoinTimeline() -> JoinTimeline? {
         joinTimelines.isEmpty ? nil : joinTimelines.removeFirst()
     }
@@ -228,6 +228,12 @@ public final class RelayEngine {
         for producer in router.remove(participant) { requestKeyframe(producer, now: now, output: &output) }
         if let room { pollSpeakers(of: room, now: clock.nanoseconds(since: now)) }
         guard !participant.isRelayed else { return }
+        if participant.firstMediaAt == nil {
+            joinTimelines.append(JoinTimeline(
+                identity: participant.identity, joined: participant.joinedAt,
+                iceNominated: participant.transport.nominatedAt, connected: participant.connectedAt, firstMedia: nil,
+                endedAt: now, endReason: reason))
+        }
         // Only someone who completed DTLS was in the room; attendance ignores failed attempts.
         if participant.connectedAt != nil {
             events.append(.left(participant.identity, participant.snapshot(now: now), reason))

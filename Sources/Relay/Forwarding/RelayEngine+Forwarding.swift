@@ -291,6 +291,7 @@ extension RelayEngine {
         counters.joinTimes.recordFirstMedia(after: now - participant.joinedAt)
         joinTimelines.append(JoinTimeline(
             identity: participant.identity, joined: participant.joinedAt,
-            iceNominated: participant.transport.nominatedAt, connected: participant.connectedAt, firstMedia: now))
+            iceNominated: participant.transport.nominatedAt, connected: participant.connectedAt, firstMedia: now,
+            endedAt: nil, endReason: nil))
     }
 }
