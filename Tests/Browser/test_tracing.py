@@ -243,3 +243,41 @@ def test_a_join_that_ends_before_any_media_is_traced_with_why(traced):
     assert join["status"] == (2, "ended before any media: requested"), join  # STATUS_CODE_ERROR
     phases = [s for s in collector.by_id().values() if s["parent"] == join["id"]]
     assert not any(p["name"] == "relay.join.first_media" for p in phases), phases
+
+
+ROOM_SOCKET_PUBLISH = """async ({room, token}) => {
+  const camera = await navigator.mediaDevices.getUserMedia({video: {width: 320, height: 240}, audio: true});
+  window.room = new window.peerlearn.Room(location.origin, room, token, {});
+  await window.room.ready;
+  await window.room.publish(camera);
+  return window.room.me.userId;
+}"""
+
+
+def test_a_room_socket_join_is_traced_under_its_publish_message(traced, browser):
+    """Chromium joins over the room WebSocket (the web app's way) and publishes: the relay's join, with its ICE,
+    DTLS and first-media phases, is traced under the socket's `room_socket.publish` span."""
+    server, collector = traced
+    session, mentor_token, _ = live_session(server, learners=0)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.base_url + "/relay-demo.html")
+        page.wait_for_function("window.peerlearn !== undefined")
+        page.evaluate(ROOM_SOCKET_PUBLISH, {"room": session["meeting_room_id"],
+                                            "token": room_token(server, session, mentor_token)})
+
+        def published():
+            spans = collector.by_id()
+            return [(span, spans.get(span["parent"])) for span in collector.named("relay.join")
+                    if spans.get(span["parent"], {}).get("name") == "room_socket.publish"
+                    and span["attributes"].get("peerlearn.room.id") == session["meeting_room_id"]]
+
+        assert collector.wait_for(published, timeout=30), [s["name"] for s in collector.spans]
+        ((join, publish),) = published()
+        assert publish["kind"] == 2 and publish["attributes"]["peerlearn.room.id"] == session["meeting_room_id"]
+        assert join["attributes"]["peerlearn.join.outcome"] == "media" and join["attributes"]["peerlearn.role"] == "host"
+        phases = sorted((s for s in collector.by_id().values() if s["parent"] == join["id"]), key=lambda s: s["start"])
+        assert [p["name"] for p in phases] == ["relay.join.ice", "relay.join.dtls", "relay.join.first_media"], phases
+    finally:
+        context.close()

@@ -58,7 +58,7 @@ import Testing
         while let timeline = harness.engine.pollJoinTimeline() { timelines.append(timeline) }
         #expect(Set(timelines.map(\.identity.participantID)) == [host.participantID, viewer.participantID])
         for timeline in timelines {
-            let nominated = try #require(timeline.iceNominated)
+            let nominated = try #require(timeline.iceChecked)
             let connected = try #require(timeline.connected)
             let firstMedia = try #require(timeline.firstMedia)
             #expect(timeline.joined <= nominated && nominated <= firstMedia)

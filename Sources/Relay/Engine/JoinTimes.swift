@@ -40,8 +40,9 @@ public struct JoinTimeline: Sendable, Equatable {
     public let identity: ParticipantIdentity
     /// The join call reached the engine (the signaling answer follows at once).
     public let joined: ContinuousClock.Instant
-    /// ICE nominated a pair; nil when DTLS finished over a checked pair first, or ICE never did.
-    public let iceNominated: ContinuousClock.Instant?
+    /// The peer's first valid ICE connectivity check (the relay is ICE-lite: that proves the path); nil when
+    /// none came.
+    public let iceChecked: ContinuousClock.Instant?
     /// DTLS completed.
     public let connected: ContinuousClock.Instant?
     /// The first media packet to or from the participant; nil for a join that ended before any.

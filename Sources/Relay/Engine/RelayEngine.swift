@@ -231,7 +231,7 @@ public final class RelayEngine {
         if participant.firstMediaAt == nil {
             joinTimelines.append(JoinTimeline(
                 identity: participant.identity, joined: participant.joinedAt,
-                iceNominated: participant.transport.nominatedAt, connected: participant.connectedAt, firstMedia: nil,
+                iceChecked: participant.transport.firstCheckAt, connected: participant.connectedAt, firstMedia: nil,
                 endedAt: now, endReason: reason))
         }
         // Only someone who completed DTLS was in the room; attendance ignores failed attempts.

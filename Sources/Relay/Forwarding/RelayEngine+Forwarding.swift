@@ -291,7 +291,7 @@ extension RelayEngine {
         counters.joinTimes.recordFirstMedia(after: now - participant.joinedAt)
         joinTimelines.append(JoinTimeline(
             identity: participant.identity, joined: participant.joinedAt,
-            iceNominated: participant.transport.nominatedAt, connected: participant.connectedAt, firstMedia: now,
+            iceChecked: participant.transport.firstCheckAt, connected: participant.connectedAt, firstMedia: now,
             endedAt: nil, endReason: nil))
     }
 }

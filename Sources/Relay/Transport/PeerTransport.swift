@@ -15,8 +15,9 @@ final class PeerTransport {
     private(set) var outbound: SRTPContext?
     /// Where media goes: the nominated ICE pair's remote address.
     private(set) var remote: TransportAddress?
-    /// When ICE first nominated a pair (a join's trace: `JoinTimeline`).
-    private(set) var nominatedAt: ContinuousClock.Instant?
+    /// When the peer's first valid connectivity check arrived: its address is proven, and DTLS may start
+    /// (a join's trace: `JoinTimeline`). Nomination may come later than DTLS and even media.
+    private(set) var firstCheckAt: ContinuousClock.Instant?
     /// Every address that passed a connectivity check, kept to the ICE agent's bounded pair list.
     private(set) var knownAddresses: Set<TransportAddress> = []
     /// SSRCs the peer sends RTCP from besides its published tracks' (a receive-only browser uses a local
@@ -78,10 +79,10 @@ final class PeerTransport {
     ) -> CheckResult {
         switch ice.handle(bytes, from: source, now: now) {
         case .accepted(let response, let event):
+            if firstCheckAt == nil { firstCheckAt = now }
             switch event {
             case .pairSelected(let nominated)?, .selectedPairChanged(_, let nominated)?:
                 remote = nominated
-                if nominatedAt == nil { nominatedAt = now }
             default:
                 break
             }
