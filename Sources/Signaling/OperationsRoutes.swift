@@ -145,28 +145,24 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_batch_delay_seconds",
             "How long received datagrams waited in the relay: from their read to the end of the send that flushed their batch's output (fan-out included).",
             delay)
-        var cumulative: UInt64 = 0
-        for (index, legs) in snapshot.estimates.legs.enumerated() {
-            cumulative &+= legs
-            let bound = index < EstimateDistribution.bounds.count ? String(EstimateDistribution.bounds[index]) : "+Inf"
-            exporter.gauge(
-                "peerlearn_relay_estimate_legs",
-                "Subscriber legs whose bandwidth estimate is at most le bits/s now (a current distribution: use histogram_quantile on it as on a histogram).",
-                [("le", bound)], Double(cumulative))
-        }
-        for (name, help, distribution) in [
+        // Current distributions, exported as cumulative gauges with `le` labels (histogram_quantile reads them).
+        let estimateBounds = EstimateDistribution.bounds.map { String($0) }
+        let lossBounds = LossDistribution.bounds.map { String($0) }
+        for (name, help, bounds, counts) in [
+            ("peerlearn_relay_estimate_legs",
+             "Subscriber legs whose bandwidth estimate is at most le bits/s now (a current distribution: use histogram_quantile on it as on a histogram).",
+             estimateBounds, snapshot.estimates.legs),
             ("peerlearn_relay_leg_loss_ratio",
              "Subscriber legs whose receiver reports give at most le of their packets lost over the last report interval (the worst of the leg's tracks; a current distribution).",
-             snapshot.legLoss),
+             lossBounds, snapshot.legLoss.counts),
             ("peerlearn_relay_room_loss_ratio",
              "Rooms whose worst subscriber leg reports at most le loss over the last report interval (a current distribution: per-room quality without room labels).",
-             snapshot.roomLoss),
+             lossBounds, snapshot.roomLoss.counts),
         ] {
             var cumulative: UInt64 = 0
-            for (index, count) in distribution.counts.enumerated() {
+            for (index, count) in counts.enumerated() {
                 cumulative &+= count
-                let bound = index < LossDistribution.bounds.count ? String(LossDistribution.bounds[index]) : "+Inf"
-                exporter.gauge(name, help, [("le", bound)], Double(cumulative))
+                exporter.gauge(name, help, [("le", index < bounds.count ? bounds[index] : "+Inf")], Double(cumulative))
             }
         }
         let joins = snapshot.counters.joinTimes
