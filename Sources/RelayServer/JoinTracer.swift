@@ -45,7 +45,8 @@ final class JoinTracer: Sendable {
         join.attributes["peerlearn.participant.id"] = timeline.identity.participantID
         join.attributes["peerlearn.user.id"] = timeline.identity.userID
         join.attributes["peerlearn.role"] = timeline.identity.role.rawValue
-        // Phases end in this order (a phase never starts before the previous one ended). A join without media ends where it ended.
+        // Phases end in this order (a phase never starts before the previous one ended). A join without media
+        // ends where it ended.
         let end = timeline.firstMedia ?? timeline.endedAt ?? timeline.joined
         var phaseStart = timeline.joined
         for (name, phaseEnd) in [
