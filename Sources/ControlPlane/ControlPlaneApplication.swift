@@ -6,8 +6,8 @@ import Telemetry
 public enum ControlPlaneApplication {
     /// Every route under its middleware: security headers outermost (every answer gets them, errors too),
     /// then the request id and the request's span, then the request log (with secret query values redacted),
-    /// then JSON errors, so even authentication
-    /// failures are JSON, then the per-address rate limits, before any handler spends bcrypt or SQL on a flood.
+    /// then JSON errors, so even authentication failures are JSON, then the per-address rate limits, before any
+    /// handler spends bcrypt or SQL on a flood.
     public static func makeRouter(services: ControlPlaneServices) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
