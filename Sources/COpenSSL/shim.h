@@ -7,6 +7,8 @@
 #include <openssl/x509.h>
 #include <openssl/bio.h>
 #include <openssl/rand.h>
+#include <openssl/kdf.h>
+#include <openssl/core_names.h>
 
 /* OpenSSL's SSL_ctrl/BIO_ctrl convenience macros do not import into Swift; these typed wrappers do. */
 static inline long peerlearn_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version) {
@@ -48,4 +50,22 @@ static inline long peerlearn_ssl_ctx_release_buffers_and_cache_nothing(SSL_CTX *
 }
 static inline uint64_t peerlearn_ssl_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
 static inline uint64_t peerlearn_ssl_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
+/* The TLS 1.2 PRF (RFC 5246 §5) through OpenSSL's own KDF: `seed` is the label followed by its seeds. */
+static inline int peerlearn_tls12_prf(const char *digest, const unsigned char *secret, size_t secret_length,
+                                      const unsigned char *seed, size_t seed_length,
+                                      unsigned char *out, size_t out_length) {
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_PRF, NULL);
+    if (kdf == NULL) return 0;
+    EVP_KDF_CTX *context = EVP_KDF_CTX_new(kdf);
+    EVP_KDF_free(kdf);
+    if (context == NULL) return 0;
+    OSSL_PARAM params[4];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)secret, secret_length);
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)seed, seed_length);
+    params[3] = OSSL_PARAM_construct_end();
+    int status = EVP_KDF_derive(context, out, out_length, params);
+    EVP_KDF_CTX_free(context);
+    return status;
+}
 #endif

@@ -44,6 +44,8 @@ public final class DTLSConnection {
         public var maximumRetransmitTimeout: Duration = .seconds(8)
         /// Whole-handshake budget from `start(now:)`, after which the connection fails.
         public var handshakeTimeout: Duration = .seconds(30)
+        /// An OpenSSL cipher list replacing the shared one for this connection (tests pin a suite with it).
+        public var cipherList: String?
 
         public init(role: Role, certificate: DTLSCertificate, remoteFingerprint: DTLSFingerprint) {
             self.role = role
@@ -58,7 +60,9 @@ public final class DTLSConnection {
 
     private let certificate: DTLSCertificate // Keeps the shared SSL_CTX alive.
     private let channel: DatagramChannel
-    private let ssl: OpaquePointer
+    /// Nil once retired: what is left of the association is `retired`.
+    private var ssl: OpaquePointer?
+    private var retired: DTLSRecordProtection?
     private let initialTimeoutMicroseconds: UInt32
     private let maximumTimeoutMicroseconds: UInt32
     private let handshakeTimeout: Duration
@@ -111,6 +115,9 @@ public final class DTLSConnection {
         let profiles = configuration.srtpProfiles.map(\.openSSLName).joined(separator: ":")
         // Unlike most OpenSSL calls, SSL_set_tlsext_use_srtp returns 0 on success.
         guard SSL_set_tlsext_use_srtp(ssl, profiles) == 0 else { throw OpenSSLErrorQueue.error("SSL_set_tlsext_use_srtp") }
+        if let list = configuration.cipherList, SSL_set_cipher_list(ssl, list) != 1 {
+            throw OpenSSLErrorQueue.error("SSL_set_cipher_list")
+        }
         // Our BIO has no socket to ask for a path MTU; the configured size is authoritative.
         _ = peerlearn_ssl_set_options(ssl, peerlearn_ssl_op_no_query_mtu())
         guard peerlearn_dtls_set_link_mtu(ssl, configuration.maximumDatagramSize) == 1 else {
@@ -130,7 +137,58 @@ public final class DTLSConnection {
     }
 
     deinit {
-        SSL_free(ssl) // Also frees the BIO; the channel is released afterwards with self's properties.
+        // Also frees the BIO; the channel is released afterwards with self's properties.
+        if let ssl { SSL_free(ssl) }
+    }
+
+    /// Whether `retire()` has freed the OpenSSL association.
+    public var isRetired: Bool { retired != nil }
+
+    // MARK: Retiring
+
+    /// Frees the OpenSSL association of a connected peer that has shown it holds the keys (its first
+    /// authenticated SRTP or SRTCP), keeping only the epoch-1 record keys. Memory per subscriber: the `SSL`
+    /// costs ~40 KB for its whole life, 22 KB of it the handshake buffer that DTLS never releases "in case
+    /// of retransmits". Such a peer has our last flight, so nothing will need retransmitting; what can still
+    /// come is an alert, which the kept keys read (close_notify gives `.closed`, a fatal alert `.failed`), and
+    /// `close()` writes our close_notify with them. False, changing nothing, for a suite it cannot continue.
+    @discardableResult
+    public func retire() -> Bool {
+        guard state == .connected, retired == nil, let ssl, let session = SSL_get_session(ssl),
+            let suite = SSL_get_current_cipher(ssl),
+            let cipher = DTLSRecordProtection.Cipher(suite: SSL_CIPHER_get_protocol_id(suite))
+        else { return false }
+        var master = [UInt8](repeating: 0, count: 48)
+        var clientRandom = [UInt8](repeating: 0, count: 32), serverRandom = [UInt8](repeating: 0, count: 32)
+        defer { for index in master.indices { master[index] = 0 } }
+        guard SSL_SESSION_get_master_key(session, &master, master.count) == master.count,
+            SSL_get_client_random(ssl, &clientRandom, clientRandom.count) == clientRandom.count,
+            SSL_get_server_random(ssl, &serverRandom, serverRandom.count) == serverRandom.count,
+            let protection = DTLSRecordProtection(
+                cipher: cipher, masterSecret: master, clientRandom: clientRandom, serverRandom: serverRandom,
+                isClient: role == .client, nextWriteSequence: channel.nextWriteSequence)
+        else { return false }
+        retired = protection
+        SSL_free(ssl)
+        self.ssl = nil
+        retransmitDeadline = nil
+        return true
+    }
+
+    /// A retired association reads only alerts; anything else (a late handshake record, application data)
+    /// has no reader.
+    private func readAlerts(_ datagram: UnsafeRawBufferPointer) {
+        for record in DTLSRecord.records(in: datagram) where record.contentType == DTLSRecord.alert {
+            guard state == .connected, let alert = retired?.open(record), alert.count == 2 else { continue }
+            if alert[1] == 0 {
+                // Answered with ours, as OpenSSL would (RFC 5246 §7.2.1).
+                if let answer = retired?.seal(contentType: DTLSRecord.alert, [1, 0]) { channel.enqueue(answer) }
+                state = .closed
+                events.append(.closed)
+            } else if alert[0] == 2 {
+                fail(.protocolError(reason: "peer sent fatal alert \(alert[1])"))
+            }
+        }
     }
 
     // MARK: Inputs
@@ -148,6 +206,7 @@ public final class DTLSConnection {
     public func handleDatagram(_ datagram: UnsafeRawBufferPointer, now: ContinuousClock.Instant) {
         if state == .idle, role == .server { start(now: now) }
         guard state == .handshaking || state == .connected, !datagram.isEmpty else { return }
+        guard retired == nil else { return readAlerts(datagram) }
         channel.incoming = datagram
         advance(now: now)
         channel.incoming = nil
@@ -164,7 +223,7 @@ public final class DTLSConnection {
             fail(.timedOut)
             return
         }
-        guard let retransmitDeadline, now >= retransmitDeadline else { return }
+        guard let retransmitDeadline, now >= retransmitDeadline, let ssl else { return }
         guard takeRecordBuffers() else { return }
         defer { returnRecordBuffers() }
         OpenSSLErrorQueue.clear()
@@ -182,7 +241,10 @@ public final class DTLSConnection {
     /// Sends close_notify (RFC 5246 §7.2.1) and stops processing.
     public func close() {
         guard state == .handshaking || state == .connected else { return }
-        if state == .connected, takeRecordBuffers() {
+        if state == .connected, retired != nil {
+            // A warning-level close_notify (RFC 5246 §7.2.1).
+            if let record = retired?.seal(contentType: DTLSRecord.alert, [1, 0]) { channel.enqueue(record) }
+        } else if state == .connected, let ssl, takeRecordBuffers() {
             OpenSSLErrorQueue.clear()
             _ = SSL_shutdown(ssl)
             _ = OpenSSLErrorQueue.drain()
@@ -222,7 +284,7 @@ public final class DTLSConnection {
     // MARK: Driving OpenSSL
 
     private func advance(now: ContinuousClock.Instant) {
-        guard takeRecordBuffers() else { return }
+        guard let ssl, takeRecordBuffers() else { return }
         defer { returnRecordBuffers() }
         if state == .handshaking {
             OpenSSLErrorQueue.clear()
@@ -244,7 +306,7 @@ public final class DTLSConnection {
     /// none: each call that touches its records takes them first (DTLS's record layer, unlike TLS's,
     /// does not allocate them itself) and gives them back after. False: out of memory, and failed.
     private func takeRecordBuffers() -> Bool {
-        guard state == .connected else { return true }
+        guard state == .connected, let ssl else { return true }
         if SSL_alloc_buffers(ssl) == 1 { return true }
         fail(.protocolError(reason: "no memory for DTLS record buffers"))
         return false
@@ -252,13 +314,14 @@ public final class DTLSConnection {
 
     /// A no-op while the handshake runs or a record is still pending in them.
     private func returnRecordBuffers() {
-        if state != .handshaking { _ = SSL_free_buffers(ssl) }
+        if state != .handshaking, let ssl { _ = SSL_free_buffers(ssl) }
     }
 
     /// After the handshake, records still arrive: alerts such as close_notify, and a retransmitted
     /// client Finished that OpenSSL answers by resending its last flight (RFC 6347 §4.2.4).
     /// Application data has no consumer here (no data channels) and is discarded.
     private func readRecords() {
+        guard let ssl else { return }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2048) { scratch in
             while state == .connected {
                 OpenSSLErrorQueue.clear()
@@ -271,6 +334,7 @@ public final class DTLSConnection {
     }
 
     private func handleFailure(_ result: Int32, duringHandshake: Bool) {
+        guard let ssl else { return }
         let code = SSL_get_error(ssl, result)
         let reason = OpenSSLErrorQueue.drain()
         switch code {
@@ -295,6 +359,7 @@ public final class DTLSConnection {
     }
 
     private func completeHandshake() {
+        guard let ssl else { return }
         // FAIL_IF_NO_PEER_CERT makes OpenSSL enforce this for a server; check for both roles so no
         // path yields keys without a verified fingerprint.
         guard peerCertificateMatched, !peerCertificateMismatched else {
@@ -332,7 +397,7 @@ public final class DTLSConnection {
 
     /// Mirrors OpenSSL's retransmission timer into our clock domain.
     private func updateTimer(now: ContinuousClock.Instant) {
-        guard state == .handshaking || state == .connected else {
+        guard state == .handshaking || state == .connected, let ssl else {
             retransmitDeadline = nil
             return
         }

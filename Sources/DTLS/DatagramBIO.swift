@@ -13,12 +13,22 @@ final class DatagramChannel {
     /// The datagram being fed in. It points into the caller's buffer and is valid only for the
     /// duration of one `handleDatagram` call, which avoids copying it.
     var incoming: UnsafeRawBufferPointer?
+    /// One past the highest epoch-1 record sequence number written: where a retired association's own
+    /// records continue (`DTLSRecordProtection`), as OpenSSL offers no call that tells it.
+    private(set) var nextWriteSequence: UInt64 = 0
 
     init(maximumDatagramSize: Int) {
         self.maximumDatagramSize = maximumDatagramSize
     }
 
-    func enqueue(_ datagram: [UInt8]) { outgoing.append(datagram) }
+    func enqueue(_ datagram: [UInt8]) {
+        datagram.withUnsafeBytes { bytes in
+            for record in DTLSRecord.records(in: bytes) where record.epoch == 1 {
+                nextWriteSequence = max(nextWriteSequence, record.sequence + 1)
+            }
+        }
+        outgoing.append(datagram)
+    }
 
     func dequeue() -> [UInt8]? {
         guard outgoingHead < outgoing.count else { return nil }

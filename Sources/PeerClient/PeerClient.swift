@@ -214,6 +214,9 @@ public final class PeerClient {
 
     public var isConnected: Bool { state == .connected }
 
+    /// Ends the association as a closing browser does: DTLS close_notify, sent by the next `pollTransmit()`.
+    public func close() { dtls?.close() }
+
     /// What a received datagram turned out to be, for the caller's bookkeeping.
     public enum Received {
         case control

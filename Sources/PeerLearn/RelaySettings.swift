@@ -25,9 +25,12 @@ struct RelaySettings: Decodable {
     var spreadAfter = 50
     /// SRTP implementation: "auto" (OpenSSL EVP for AES-GCM, libsrtp for AES-CM), "libsrtp" or "openssl".
     var srtpBackend = "auto"
+    /// Free each peer's OpenSSL DTLS association once its handshake is provably over (see
+    /// `RelayConfiguration.retiresDTLS`); false keeps it, for memory comparisons.
+    var retireDTLS = true
 
     private enum CodingKeys: String, CodingKey {
-        case bindHost, port, announcedAddresses, workers, roomCapacity, connectionsPerUser, participantsPerWorker, srtpBackend, spreadAfter
+        case bindHost, port, announcedAddresses, workers, roomCapacity, connectionsPerUser, participantsPerWorker, srtpBackend, spreadAfter, retireDTLS
     }
 
     private struct File: Decodable {
@@ -47,6 +50,7 @@ struct RelaySettings: Decodable {
         participantsPerWorker = try c.decodeIfPresent(Int.self, forKey: .participantsPerWorker) ?? participantsPerWorker
         srtpBackend = try c.decodeIfPresent(String.self, forKey: .srtpBackend) ?? srtpBackend
         spreadAfter = try c.decodeIfPresent(Int.self, forKey: .spreadAfter) ?? spreadAfter
+        retireDTLS = try c.decodeIfPresent(Bool.self, forKey: .retireDTLS) ?? retireDTLS
     }
 
     struct Invalid: Error, CustomStringConvertible {
@@ -99,6 +103,10 @@ struct RelaySettings: Decodable {
         guard ["auto", "libsrtp", "openssl"].contains(settings.srtpBackend) else {
             throw Invalid(description: "relay.srtpBackend must be auto, libsrtp or openssl")
         }
+        if let value = environment["PEERLEARN_RELAY_RETIRE_DTLS"] {
+            guard let retire = Bool(value) else { throw Invalid(description: "PEERLEARN_RELAY_RETIRE_DTLS=\(value) is not true or false") }
+            settings.retireDTLS = retire
+        }
         return settings
     }
 
@@ -114,6 +122,7 @@ struct RelaySettings: Decodable {
         engine.limits.connectionsPerUser = connectionsPerUser
         engine.limits.connectionsPerToken = connectionsPerUser
         engine.limits.participantsPerWorker = participantsPerWorker
+        engine.retiresDTLS = retireDTLS
         engine.srtpBackend = switch srtpBackend {
         case "libsrtp": .libsrtp
         case "openssl": .openSSL

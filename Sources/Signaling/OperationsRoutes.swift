@@ -119,6 +119,10 @@ public struct OperationsRoutes: Sendable {
             "peerlearn_relay_keyframe_requests_total", "counter", "PLIs sent to publishers.", [("", c.keyframeRequests)])
         metric("peerlearn_relay_dtls_failures_total", "counter", "DTLS handshakes that failed.", [("", c.dtlsFailures)])
         metric(
+            "peerlearn_relay_dtls_retired_total", "counter",
+            "DTLS associations freed once the peer's first SRTP or SRTCP showed its handshake over (record keys kept for alerts).",
+            [("", c.dtlsRetired)])
+        metric(
             "peerlearn_relay_probe_packets_total", "counter",
             "Padding packets sent to probe subscriber legs' bandwidth (a simulcast layer waiting for it).",
             [("", c.probePackets)])

@@ -43,6 +43,10 @@ public struct RelayConfiguration: Sendable {
     /// Which SRTP implementation keys the peers' contexts; nil: the cheaper one for the negotiated profile
     /// (OpenSSL EVP for AES-GCM, libsrtp for AES-CM). Set to compare them on the same traffic.
     public var srtpBackend: SRTPContext.Backend?
+    /// Frees each peer's OpenSSL DTLS association (~40 KB) once the peer's first SRTP or SRTCP shows its
+    /// handshake is over, keeping only the record keys its alerts need (`DTLSConnection.retire()`).
+    /// Off keeps the association for the connection's life (to compare memory on the same build).
+    public var retiresDTLS = true
     /// Starts every participant id this engine makes, so a process running several engines (workers)
     /// knows from an id alone which one holds that participant.
     public var participantIDPrefix = ""

@@ -46,6 +46,8 @@ public struct RelayCounters: Sendable, Equatable {
     public var transportFeedback: UInt64 = 0
     public var keyframeRequests: UInt64 = 0
     public var dtlsFailures: UInt64 = 0
+    /// DTLS associations freed at the peer's first SRTP or SRTCP (`DTLSConnection.retire()`).
+    public var dtlsRetired: UInt64 = 0
     /// Padding packets sent to probe a subscriber leg's bandwidth.
     public var probePackets: UInt64 = 0
     /// Media packets a pacer could not hold (the engine's pool was full), sent at once instead.
@@ -88,6 +90,7 @@ public struct RelayCounters: Sendable, Equatable {
         transportFeedback &+= other.transportFeedback
         keyframeRequests &+= other.keyframeRequests
         dtlsFailures &+= other.dtlsFailures
+        dtlsRetired &+= other.dtlsRetired
         probePackets &+= other.probePackets
         pacerOverflows &+= other.pacerOverflows
         for i in drops.indices { drops[i] &+= other.drops[i] }

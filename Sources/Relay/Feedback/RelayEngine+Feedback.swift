@@ -22,6 +22,7 @@ extension RelayEngine {
         } catch {
             return counters.drop(error == .replayed ? .srtpReplay : .srtpAuthentication)
         }
+        if !participant.transport.peerIsKeyed { notePeerKeyed(participant) }
         participant.recordReporter(sender)
         participant.statistics.packetsIn &+= 1
         participant.statistics.bytesIn &+= UInt64(packet.count)

@@ -23,6 +23,7 @@ extension RelayEngine {
         } catch {
             return counters.drop(error == .replayed ? .srtpReplay : .srtpAuthentication)
         }
+        if !publisher.transport.peerIsKeyed { notePeerKeyed(publisher) }
         var plain = UnsafeMutableRawBufferPointer(rebasing: packet[0..<length])
         guard var header = try? RTPHeader(parsing: UnsafeRawBufferPointer(plain)) else {
             return counters.drop(.malformedRTP)

@@ -135,6 +135,17 @@ final class PeerTransport {
         return .keyed
     }
 
+    /// Set at the peer's first authenticated SRTP or SRTCP: it holds the keys, so it has DTLS's last flight.
+    private(set) var peerIsKeyed = false
+
+    /// From then on nothing will need retransmitting, and the OpenSSL association can go
+    /// (`DTLSConnection.retire()`), which is most of a learner's memory in the relay.
+    /// True when the association was retired.
+    func notePeerKeyed(retiringDTLS: Bool) -> Bool {
+        peerIsKeyed = true
+        return retiringDTLS && dtls?.retire() == true
+    }
+
     /// Whether SRTCP from this sender SSRC is accepted: a known sender, or a new one while there is room.
     func mayReport(from ssrc: UInt32, limit: Int) -> Bool {
         rtcpSenders.contains(ssrc) || rtcpSenders.count < limit

@@ -82,6 +82,11 @@ extension RelayEngine {
         }
     }
 
+    /// The peer's first authenticated SRTP or SRTCP: its DTLS association can go (`RelayConfiguration.retiresDTLS`).
+    func notePeerKeyed(_ participant: Participant) {
+        if participant.transport.notePeerKeyed(retiringDTLS: configuration.retiresDTLS) { counters.dtlsRetired &+= 1 }
+    }
+
     /// The subscriber's leg can carry media from now on (keyed by DTLS and with a nominated pair, whichever
     /// came last): each of its consumers starts at the next keyframe, asked for now.
     func requestStartingKeyframes(for participant: Participant, now: ContinuousClock.Instant, output: inout some DatagramOutput) {
