@@ -74,6 +74,9 @@ package final class DatagramBatch: DatagramOutput {
         segmentCounts = .allocate(capacity: capacity)
         controlSpace = cudpbatch_segment_control_space()
         controls = .allocate(byteCount: capacity * controlSpace, alignment: 16)
+        // Touched now, so a lecture's first big fan-out takes no page faults on the send path.
+        payloads.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Self.slotSize)
+        controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlSpace)
     }
 
     deinit {

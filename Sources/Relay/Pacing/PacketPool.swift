@@ -21,6 +21,8 @@ final class PacketPool {
     init(capacity: Int = 2_048) {
         self.capacity = max(1, capacity)
         storage = .allocate(byteCount: self.capacity * Self.slotSize, alignment: 16)
+        // Touched now, so filling the pool mid-lecture takes no page faults on the send path.
+        storage.initializeMemory(as: UInt8.self, repeating: 0)
         lengths = Array(repeating: 0, count: self.capacity)
         tags = Array(repeating: -1, count: self.capacity)
         links = (0..<self.capacity).map { Int32($0 + 1) }
