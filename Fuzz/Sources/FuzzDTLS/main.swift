@@ -13,7 +13,9 @@ import Glibc
 //
 // Input: first byte even → a fresh server gets every record (FuzzRecords) as a datagram;
 // odd → a real client handshakes with the server and record i is injected into the server just
-// before the client's i-th datagram, then the rest after the handshake.
+// before the client's i-th datagram, then the rest after the handshake. With bit 1 set as well, the
+// server is retired after the handshake (as the relay does at a peer's first SRTP), so the rest reaches
+// our record parser and the kept record keys (`DTLSRecordProtection`) instead of OpenSSL.
 // FUZZ_DTLS_WRITE_SEEDS=<dir> writes a real handshake's client flights there as seeds and exits.
 
 let serverCertificate = try! DTLSCertificate()
@@ -67,6 +69,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         drain(client)
         if !moved { break }
     }
+    if mode & 2 != 0 { _ = server.retire() }
     while let (_, injected) = records.next() {
         server.handleDatagram(injected, now: now)
         while let reply = server.pollTransmit() { client.handleDatagram(reply, now: now) }
