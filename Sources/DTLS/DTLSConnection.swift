@@ -62,7 +62,7 @@ public final class DTLSConnection {
     private let channel: DatagramChannel
     /// Nil once retired: what is left of the association is `retired`.
     private var ssl: OpaquePointer?
-    private var retired: DTLSRecordProtection?
+    private(set) var retired: DTLSRecordProtection?
     private let initialTimeoutMicroseconds: UInt32
     private let maximumTimeoutMicroseconds: UInt32
     private let handshakeTimeout: Duration

@@ -1,5 +1,6 @@
-import DTLS
 import Testing
+
+@testable import DTLS
 
 /// A retired association keeps only its record keys: what it writes, OpenSSL on the other side must read,
 /// and what OpenSSL writes, it must read. One wrong byte of a derived key fails the AEAD tag, so each of
@@ -50,6 +51,23 @@ import Testing
         #expect(link.server.pollEvent() == .closed)
         let answer = try #require(link.server.pollTransmit())
         #expect(answer.first == 21 && answer.count == 13 + 8 + 2 + 16)
+    }
+
+    /// OpenSSL offers no call that sends a fatal alert after the handshake, so the client's own kept keys
+    /// write one (handshake_failure).
+    @Test func aFatalAlertFromThePeerFailsARetiredAssociation() throws {
+        let link = try Self.connectedLink(suite: Self.suites[1])
+        #expect(link.server.retire() && link.client.retire())
+        var clientKeys = try #require(link.client.retired)
+        let sealedWarning = clientKeys.seal(contentType: 21, [1, 90])
+        let warning = try #require(sealedWarning)
+        link.server.handleDatagram(warning, now: link.now)
+        #expect(link.server.pollEvent() == nil && link.server.state == .connected)
+        let sealedFatal = clientKeys.seal(contentType: 21, [2, 40])
+        let fatal = try #require(sealedFatal)
+        link.server.handleDatagram(fatal, now: link.now)
+        #expect(link.server.pollEvent() == .failed(.protocolError(reason: "peer sent fatal alert 40")))
+        #expect(link.server.state == .failed)
     }
 
     @Test func aForgedAlertIsIgnored() throws {
