@@ -175,10 +175,15 @@ public final class DTLSConnection {
         return true
     }
 
+    /// Records a retired association looks at per datagram. Each costs a cipher context and a decryption,
+    /// and one datagram can pack ~40 alert-sized records; a peer has one alert to send, two at most.
+    static let recordsReadPerDatagram = 4
+
     /// A retired association reads only alerts; anything else (a late handshake record, application data)
     /// has no reader.
     private func readAlerts(_ datagram: UnsafeRawBufferPointer) {
-        for record in DTLSRecord.records(in: datagram) where record.contentType == DTLSRecord.alert {
+        let records = DTLSRecord.records(in: datagram, limit: Self.recordsReadPerDatagram)
+        for record in records where record.contentType == DTLSRecord.alert {
             guard state == .connected, let alert = retired?.open(record), alert.count == 2 else { continue }
             if alert[1] == 0 {
                 // Answered with ours, as OpenSSL would (RFC 5246 §7.2.1).

@@ -14,11 +14,11 @@ struct DTLSRecord {
     /// The AEAD nonce's and additional data's 64-bit sequence number: epoch, then the 48-bit sequence.
     var epochAndSequence: UInt64 { UInt64(epoch) << 48 | sequence }
 
-    /// Every whole record in `datagram`, in order; a truncated tail is left out.
-    static func records(in datagram: UnsafeRawBufferPointer) -> [DTLSRecord] {
+    /// The whole records in `datagram`, in order, at most `limit`; a truncated tail is left out.
+    static func records(in datagram: UnsafeRawBufferPointer, limit: Int = .max) -> [DTLSRecord] {
         var records: [DTLSRecord] = []
         var offset = 0
-        while datagram.count - offset >= headerLength {
+        while datagram.count - offset >= headerLength, records.count < limit {
             let length = Int(datagram[offset + 11]) << 8 | Int(datagram[offset + 12])
             guard datagram.count - offset - headerLength >= length else { break }
             var sequence: UInt64 = 0

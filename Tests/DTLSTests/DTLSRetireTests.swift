@@ -87,6 +87,21 @@ import Testing
         #expect(link.server.pollEvent() == .closed)
     }
 
+    /// A hostile peer packs a datagram with records: only the first few are decrypted.
+    @Test func aRetiredSideReadsOnlyTheFirstRecordsOfADatagram() throws {
+        let link = try Self.connectedLink(suite: Self.suites[0])
+        #expect(link.server.retire())
+        link.client.close()
+        let closeNotify = try #require(link.client.pollTransmit())
+        var forged = closeNotify
+        forged[forged.count - 1] ^= 0x01
+        let limit = DTLSConnection.recordsReadPerDatagram
+        link.server.handleDatagram(Array(repeating: forged, count: limit).flatMap { $0 } + closeNotify, now: link.now)
+        #expect(link.server.pollEvent() == nil, "the close_notify after \(limit) forged records is not read")
+        link.server.handleDatagram(Array(repeating: forged, count: limit - 1).flatMap { $0 } + closeNotify, now: link.now)
+        #expect(link.server.pollEvent() == .closed)
+    }
+
     @Test func aRetiredSideIgnoresEverythingButAlerts() throws {
         let link = try Self.connectedLink(suite: Self.suites[0])
         #expect(link.server.retire())
