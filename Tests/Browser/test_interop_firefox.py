@@ -169,3 +169,22 @@ def test_firefox_takes_an_answer_with_rejected_sections(server, firefox):
     assert ports == [("m=audio", "9"), ("m=video", "9"), ("m=video", "0"), ("m=application", "0")], result["answer"]
     assert answer_problems(result["answer"]) == [], result["answer"]
     assert_firefox_decoded(summary)
+
+
+def test_a_firefox_learner_closing_its_connection_leaves_at_once(server, firefox, page_factory):
+    """NSS's close_notify, read by the relay with the record keys it kept after freeing the association
+    (test_dtls_close.py does the same for Chromium and aiortc)."""
+    from test_dtls_close import assert_left_at_once, booking, retired
+    session, mentor_token, (learner_token,) = live_session(server)
+    room = session["meeting_room_id"]
+    before = retired(server)
+    chromium = page_factory()
+    chromium.evaluate(PUBLISH, {"room": room, "token": room_token(server, session, mentor_token)})
+    firefox.evaluate(WATCH, {"room": room, "token": room_token(server, session, learner_token)})
+    assert firefox_decodes(firefox, frames=10, samples=4800)["framesDecoded"] >= 10
+    time.sleep(2)  # receiver reports have gone out: the relay has retired the learner's association
+    assert retired(server) - before >= 2, "the publisher's and the learner's associations were not retired"
+    assert (booking(server, session, learner_token) or {}).get("joined_at")
+    closed_at = time.time()
+    firefox.evaluate("() => window.watched.pc.close()")
+    assert_left_at_once(server, session, learner_token, closed_at, "Firefox")
