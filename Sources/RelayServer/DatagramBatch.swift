@@ -34,6 +34,10 @@ package final class DatagramBatch: DatagramOutput {
     package private(set) var dropped: UInt64 = 0
     /// Messages that carried more than one datagram (GSO).
     package private(set) var segmentedMessages: UInt64 = 0
+    /// `sendmmsg` calls, and the messages the kernel took (one per GSO run): with `sent`, how well the
+    /// kernel's per-call and per-message costs are shared.
+    package private(set) var sendCalls: UInt64 = 0
+    package private(set) var messagesSent: UInt64 = 0
 
     private let socket: CInt
     private let family: sa_family_t
@@ -95,9 +99,26 @@ package final class DatagramBatch: DatagramOutput {
     package func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
         guard datagram.count <= Self.slotSize, let base = datagram.baseAddress else { return dropped &+= 1 }
         if count == capacity { flush() }
-        guard let nameLength = writeName(destination, into: names + count) else { return dropped &+= 1 }
         (payloads + count * Self.slotSize).copyMemory(from: base, byteCount: datagram.count)
-        lengths[count] = datagram.count
+        queue(datagram.count, to: destination)
+    }
+
+    /// The next free slot, so the engine writes a forwarded packet where it is sent from (no copy).
+    package func reserve(_ bytes: Int) -> UnsafeMutableRawBufferPointer? {
+        guard bytes <= Self.slotSize else { return nil }
+        if count == capacity { flush() }
+        return UnsafeMutableRawBufferPointer(start: payloads + count * Self.slotSize, count: Self.slotSize)
+    }
+
+    package func commitReserved(_ length: Int, to destination: TransportAddress) {
+        guard length > 0, length <= Self.slotSize, count < capacity else { return dropped &+= 1 }
+        queue(length, to: destination)
+    }
+
+    /// Queues the datagram already in slot `count`.
+    private func queue(_ length: Int, to destination: TransportAddress) {
+        guard let nameLength = writeName(destination, into: names + count) else { return dropped &+= 1 }
+        lengths[count] = length
         nameLengths[count] = nameLength
         nextForDestination[count] = -1
         if let tail = tails.exchange(destination, slot: count) {
@@ -117,7 +138,9 @@ package final class DatagramBatch: DatagramOutput {
         var next = 0
         while next < messageCount {
             let result = cudpbatch_sendmmsg(socket, messages + next, UInt32(messageCount - next), 0)
+            sendCalls &+= 1
             if result > 0 {
+                messagesSent &+= UInt64(result)
                 for index in next..<(next + Int(result)) { sent &+= UInt64(segmentCounts[index]) }
                 next += Int(result)
                 continue

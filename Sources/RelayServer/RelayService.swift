@@ -383,8 +383,8 @@ public final class RelayService: Service, Sendable {
         public var counters = RelayCounters()
         public var participants = 0
         public var rooms = 0
-        /// Datagrams the kernel would not take (socket buffer full or destination unreachable).
-        public var sendDropped: UInt64 = 0
+        /// The send path's syscalls, messages and datagrams, and what the kernel would not take.
+        public var send = SendStatistics()
         /// Datagrams that arrived inside a coalesced (GRO) read, and such reads.
         public var coalescedDatagrams: UInt64 = 0
         public var coalescedReads: UInt64 = 0
@@ -398,6 +398,32 @@ public final class RelayService: Service, Sendable {
         /// counted once).
         public var legLoss = LossDistribution()
         public var roomLoss = LossDistribution()
+    }
+
+    /// What the workers' `DatagramBatch`es handed the kernel.
+    public struct SendStatistics: Sendable {
+        /// `sendmmsg` calls, the messages in them (a GSO run is one), and the datagrams those carried.
+        public var syscalls: UInt64 = 0
+        public var messages: UInt64 = 0
+        public var datagrams: UInt64 = 0
+        /// Datagrams the kernel would not take (socket buffer full or destination unreachable).
+        public var dropped: UInt64 = 0
+
+        init() {}
+
+        init(of batch: DatagramBatch) {
+            syscalls = batch.sendCalls
+            messages = batch.messagesSent
+            datagrams = batch.sent
+            dropped = batch.dropped
+        }
+
+        mutating func add(_ other: SendStatistics) {
+            syscalls += other.syscalls
+            messages += other.messages
+            datagrams += other.datagrams
+            dropped += other.dropped
+        }
     }
 
     /// One worker's participants, rooms and forwarded packets.
@@ -431,7 +457,7 @@ public final class RelayService: Service, Sendable {
         for (index, worker) in workers.enumerated() {
             guard let part = try? await worker.loop.submit({
                 (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
-                    worker.batch.value?.dropped ?? 0, worker.bound.value.delays.histogram,
+                    worker.batch.value.map { SendStatistics(of: $0) } ?? SendStatistics(), worker.bound.value.delays.histogram,
                     worker.reader.value.map { ($0.coalescedDatagrams, $0.coalescedReads) } ?? (0, 0),
                     worker.bound.value.engine.estimateDistribution, worker.bound.value.engine.reportedLoss)
             }).get() else { continue }
@@ -443,7 +469,7 @@ public final class RelayService: Service, Sendable {
             total.counters.add(part.0)
             total.participants += part.1
             total.rooms += part.2
-            total.sendDropped += part.3
+            total.send.add(part.3)
             total.batchDelay.add(part.4)
             total.workers.append(WorkerLoad(
                 worker: index, participants: part.1, rooms: part.2, rtpForwarded: part.0.rtpForwarded, bytesOut: part.0.bytesOut))

@@ -135,7 +135,17 @@ public struct OperationsRoutes: Sendable {
         metric(
             "peerlearn_relay_send_dropped_total", "counter",
             "Datagrams the kernel would not take (socket buffer full or destination unreachable).",
-            [("", snapshot.sendDropped)])
+            [("", snapshot.send.dropped)])
+        metric(
+            "peerlearn_relay_send_syscalls_total", "counter", "sendmmsg calls on the relay's send path.",
+            [("", snapshot.send.syscalls)])
+        metric(
+            "peerlearn_relay_send_messages_total", "counter",
+            "Messages the kernel took on the relay's send path; a GSO message carries a run of datagrams to one peer.",
+            [("", snapshot.send.messages)])
+        metric(
+            "peerlearn_relay_send_datagrams_total", "counter", "Datagrams the kernel took on the relay's send path.",
+            [("", snapshot.send.datagrams)])
         metric(
             "peerlearn_relay_coalesced_datagrams_total", "counter",
             "Datagrams received inside coalesced (UDP GRO) reads, which the relay splits again.",

@@ -111,6 +111,41 @@ private func boundPort(_ descriptor: CInt) -> UInt16 {
         for datagram in datagrams { #expect(receiver.receive() == datagram) }
     }
 
+    /// A datagram built in the lent slot goes out as written; a slot lent and not committed is taken
+    /// by the next datagram, and nothing of it is sent. The counters add up syscalls and GSO messages.
+    @Test func reservedSlotsAreSentOnlyWhenCommitted() throws {
+        let receiver = try Receiver()
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        defer { close(sender.descriptor) }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, capacity: 4)
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+        #expect(batch.reserve(DatagramBatch.slotSize + 1) == nil)
+        var expected: [[UInt8]] = []
+        for index in 0..<6 {
+            let datagram = [UInt8](repeating: UInt8(index + 1), count: 600)
+            let slot = try #require(batch.reserve(600))
+            slot.copyBytes(from: datagram)
+            if index == 2 {
+                // Lent but not committed (a packet the pacer queued): the next datagram takes its place.
+                let other = [UInt8](repeating: 0xEE, count: 300)
+                other.withUnsafeBytes { batch.send($0, to: destination) }
+                expected.append(other)
+                continue
+            }
+            batch.commitReserved(600, to: destination)
+            expected.append(datagram)
+        }
+        batch.flush()
+        #expect(batch.sent == 6)
+        #expect(batch.dropped == 0)
+        // Capacity 4: one send when the slots ran out, one on flush; three runs (600 600 300 | 600 | 600 600).
+        #expect(batch.sendCalls == 2)
+        #expect(batch.messagesSent == (batch.segmentation ? 3 : 6))
+        for datagram in expected { #expect(receiver.receive() == datagram) }
+        batch.commitReserved(0, to: destination)
+        #expect(batch.dropped == 1)
+    }
+
     @Test func dualStackSocketReachesIPv4PeersThroughMappedAddresses() throws {
         let receiver = try Receiver()
         let sender = try RelaySocket.bind(host: "::", port: 0, bufferBytes: 1 << 20)

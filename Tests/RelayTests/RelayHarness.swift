@@ -18,6 +18,9 @@ final class RelayHarness {
     var answers: [String: String] = [:]
     /// Simulates loss on the relay → peer path: return true to drop a datagram.
     var lose: ((TransportAddress, [UInt8]) -> Bool)?
+    /// The engine writes into space the output lends (`LendingOutput`, as the server's `DatagramBatch`)
+    /// instead of an output that only copies.
+    var lendsSpace = false
 
     init(capacity: Int = 100, configure: (inout RelayConfiguration) -> Void = { _ in }) throws {
         var configuration = RelayConfiguration(announcedAddresses: ["127.0.0.1"], port: 40_000)
@@ -78,9 +81,7 @@ final class RelayHarness {
                     moved = true
                 }
             }
-            var output = CollectingOutput()
-            engine.handleTimeout(now: .now, output: &output)
-            moved = deliver(output) || moved
+            moved = deliver(collect { engine.handleTimeout(now: .now, output: &$0) }) || moved
             while let event = engine.pollEvent() { events.append(event) }
             if !moved { return }
         }
@@ -88,10 +89,23 @@ final class RelayHarness {
 
     func deliverToRelay(_ bytes: [UInt8], from address: TransportAddress, at now: ContinuousClock.Instant = .now) {
         var copy = bytes
-        var output = CollectingOutput()
-        copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: address, now: now, output: &output) }
+        let output = copy.withUnsafeMutableBytes { bytes in
+            collect { engine.handleDatagram(bytes, from: address, now: now, output: &$0) }
+        }
         _ = deliver(output)
         while let event = engine.pollEvent() { events.append(event) }
+    }
+
+    /// What one engine call sent, through the output `lendsSpace` picks.
+    func collect(_ call: (inout any DatagramOutput) -> Void) -> CollectingOutput {
+        if lendsSpace {
+            var output: any DatagramOutput = LendingOutput()
+            call(&output)
+            return (output as? LendingOutput)?.collected ?? CollectingOutput()
+        }
+        var output: any DatagramOutput = CollectingOutput()
+        call(&output)
+        return output as? CollectingOutput ?? CollectingOutput()
     }
 
     /// Hands the engine's output (from a call the test made itself) to the peers.
@@ -146,5 +160,27 @@ final class RelayHarness {
         }
         while payload.count < size { payload.append(UInt8(truncatingIfNeeded: payload.count)) }
         return payload
+    }
+}
+
+/// An output like the server's `DatagramBatch`: it lends the space of the next datagram, and `send` copies
+/// into that same space, so a lent packet that is not committed before the next send is overwritten.
+final class LendingOutput: DatagramOutput {
+    private let space = UnsafeMutableRawBufferPointer.allocate(byteCount: 2_048, alignment: 16)
+    private(set) var collected = CollectingOutput()
+    private(set) var committed = 0
+
+    deinit { space.deallocate() }
+
+    func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+        space.copyMemory(from: datagram)
+        collected.datagrams.append((Array(space[0..<datagram.count]), destination))
+    }
+
+    func reserve(_ capacity: Int) -> UnsafeMutableRawBufferPointer? { capacity <= space.count ? space : nil }
+
+    func commitReserved(_ length: Int, to destination: TransportAddress) {
+        committed += 1
+        collected.datagrams.append((Array(space[0..<length]), destination))
     }
 }

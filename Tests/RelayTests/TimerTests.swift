@@ -30,6 +30,62 @@ import Testing
         #expect(try #require(harness.engine.pollTimeout()) > start + .seconds(3))
     }
 
+    /// Reports fall due on a shared 100 ms grid, so a room's participants share the timer's wake-ups
+    /// (and one `sendmmsg`), and a timer that fires late does not stretch the report interval.
+    @Test func reportsFallDueTogetherOnAGrid() throws {
+        let harness = try RelayHarness()
+        _ = try harness.join(user: "mentor", role: .host, intent: .publish, audio: .sendonly, video: .sendonly)
+        for index in 0..<3 {
+            _ = try harness.join(user: "learner-\(index)", intent: .subscribe(userID: nil), audio: .recvonly, video: .recvonly)
+        }
+        harness.pump()
+        let participants = Array(harness.engine.router.participants.values)
+        #expect(participants.count == 4)
+        // Four phases 10 ms apart, from a whole second of the engine's clock on.
+        let clock = harness.engine.clock
+        let origin = clock.aligned(ContinuousClock.now + .seconds(2), to: .seconds(1))
+        for (index, participant) in participants.enumerated() {
+            participant.nextReportAt = origin + .milliseconds(10 * index)
+            harness.engine.schedule(participant)
+        }
+        var output = CollectingOutput()
+        var wakeUps: [ContinuousClock.Instant] = []
+        var lastReport: [ObjectIdentifier: ContinuousClock.Instant] = [:]
+        var intervals: [Duration] = []
+        // A timer that fires up to 7 ms late, for two and a half report intervals.
+        var now = origin - .milliseconds(100)
+        while now < origin + .milliseconds(2_500) {
+            now += .milliseconds(7)
+            let before = participants.map(\.nextReportAt)
+            harness.engine.handleTimeout(now: now, output: &output)
+            let reported = zip(participants, before).filter { $0.nextReportAt != $1 }.map(\.0)
+            if !reported.isEmpty { wakeUps.append(now) }
+            for participant in reported {
+                if let last = lastReport[ObjectIdentifier(participant)] { intervals.append(now - last) }
+                lastReport[ObjectIdentifier(participant)] = now
+            }
+        }
+        // The first round wakes once per phase; after it, one wake-up serves all four.
+        #expect(wakeUps.filter { $0 < origin + .milliseconds(500) }.count == 4)
+        #expect(wakeUps.filter { $0 >= origin + .milliseconds(500) }.count == 2)
+        for participant in participants {
+            #expect(clock.nanoseconds(since: participant.nextReportAt) % 100_000_000 == 0, "on the grid")
+        }
+        #expect(intervals.count == 8)
+        for interval in intervals { #expect(interval > .milliseconds(950) && interval < .milliseconds(1_050)) }
+    }
+
+    @Test func alignmentRoundsToTheNearestGridInstant() {
+        let start = ContinuousClock.now
+        let clock = EngineClock(start: start, ntpAtStart: 0)
+        let grid = Duration.milliseconds(100)
+        #expect(clock.aligned(start + .milliseconds(1_049), to: grid) == start + .milliseconds(1_000))
+        #expect(clock.aligned(start + .milliseconds(1_050), to: grid) == start + .milliseconds(1_100))
+        #expect(clock.aligned(start + .milliseconds(1_200), to: grid) == start + .milliseconds(1_200))
+        #expect(clock.aligned(start + .milliseconds(1_234), to: .zero) == start + .milliseconds(1_234))
+        #expect(clock.aligned(start - .seconds(1), to: grid) == start - .seconds(1))
+    }
+
     @Test func theQueueOrdersDeadlinesAndSkipsNothingDue() {
         var queue = DeadlineQueue()
         let now = ContinuousClock.now

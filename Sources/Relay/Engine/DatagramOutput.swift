@@ -6,6 +6,20 @@ import STUN
 /// Generic rather than an existential so the hot path pays no dynamic dispatch or boxing.
 public protocol DatagramOutput {
     mutating func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress)
+
+    /// Room for the next datagram, `capacity` bytes or more, to be built where it will be sent from; nil
+    /// when this output has none (the datagram is then built elsewhere and passed to `send`). The space is
+    /// only lent until the next call on this output: `commitReserved` sends it, anything else discards it.
+    mutating func reserve(_ capacity: Int) -> UnsafeMutableRawBufferPointer?
+
+    /// Sends the first `length` bytes of the space `reserve` just returned.
+    mutating func commitReserved(_ length: Int, to destination: TransportAddress)
+}
+
+extension DatagramOutput {
+    public mutating func reserve(_ capacity: Int) -> UnsafeMutableRawBufferPointer? { nil }
+
+    public mutating func commitReserved(_ length: Int, to destination: TransportAddress) {}
 }
 
 /// Collects datagrams in memory: for tests and the in-process benchmarks.

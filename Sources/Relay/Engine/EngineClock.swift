@@ -17,6 +17,18 @@ struct EngineClock {
         start + .nanoseconds(nanoseconds)
     }
 
+    /// `instant` moved to the nearest multiple of `grid` after start (at most half a grid either way).
+    /// Periodic work whose exact phase does not matter (reports, statistics) lands on shared instants this
+    /// way, so one wake-up and one `sendmmsg` serve every participant due there instead of one each. The
+    /// nearest rather than the next: a timer that fires a little late must not stretch the period by a grid.
+    func aligned(_ instant: ContinuousClock.Instant, to grid: Duration) -> ContinuousClock.Instant {
+        let step = grid.components.seconds &* 1_000_000_000 &+ grid.components.attoseconds / 1_000_000_000
+        let nanoseconds = nanoseconds(since: instant)
+        guard step > 0, nanoseconds > 0 else { return instant }
+        let remainder = nanoseconds % step
+        return self.instant(remainder < (step + 1) / 2 ? nanoseconds - remainder : nanoseconds - remainder + step)
+    }
+
     func ntp(_ now: ContinuousClock.Instant) -> UInt64 {
         let nanos = UInt64(max(0, nanoseconds(since: now)))
         let seconds = nanos / 1_000_000_000

@@ -15,6 +15,10 @@ public struct RelayConfiguration: Sendable {
     public var reportInterval: Duration = .seconds(1)
     /// How often participant statistics are emitted for persistence.
     public var statisticsInterval: Duration = .seconds(5)
+    /// Reports and statistics fall due on multiples of this, so a room's participants share their wake-ups
+    /// (each then sends up to this much later than its interval asks; RTCP's own interval is randomized
+    /// by ±50%, RFC 3550 §6.3.1). Zero keeps each participant on its own phase.
+    public var periodicAlignment: Duration = .milliseconds(100)
     /// At most one PLI per published track in this interval, however many subscribers ask.
     public var keyframeRequestInterval: Duration = .milliseconds(500)
     /// The most the relay's REMB allows a publisher's video (REMB goes only to publishers without

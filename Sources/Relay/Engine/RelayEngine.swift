@@ -165,11 +165,12 @@ public final class RelayEngine {
         }
         reviewSimulcast(of: participant, now: now, output: &output)
         if now >= participant.nextReportAt {
-            participant.nextReportAt = now + configuration.reportInterval
+            participant.nextReportAt = clock.aligned(now + configuration.reportInterval, to: configuration.periodicAlignment)
             sendReports(to: participant, now: now, output: &output)
         }
         if now >= participant.nextStatisticsAt {
-            participant.nextStatisticsAt = now + configuration.statisticsInterval
+            participant.nextStatisticsAt = clock.aligned(
+                now + configuration.statisticsInterval, to: configuration.periodicAlignment)
             if !participant.isRelayed {
                 events.append(.statistics(participant.identity, participant.snapshot(now: now)))
             }

@@ -190,15 +190,19 @@ extension RelayEngine {
         let sendTime = consumer.media.extensions.absoluteSendTime.map { _ in
             AbsoluteSendTime.value(nanoseconds: UInt64(max(0, clock.nanoseconds(since: now))))
         }
+        // The copy is built where it is sent from when the output lends that space: one copy of the packet
+        // per subscriber instead of two. A repair is wrapped as RTX elsewhere, so it is built in scratch.
+        let reserved = retransmission ? nil : output.reserve(scratch.count)
+        let buffer = reserved ?? scratch
         guard var length = try? consumer.extensionMapping.rewrite(
-            plain, header: header, into: scratch, transportSequenceNumber: transportSequence, absoluteSendTime: sendTime),
+            plain, header: header, into: buffer, transportSequenceNumber: transportSequence, absoluteSendTime: sendTime),
             length <= Self.maximumMediaPacket + 32
         else { return counters.drop(.malformedRTP) }
         if let vp8 {
             // The payload is copied unchanged after the rewritten header: its descriptor is where it was.
             let payloadStart = length - (plain.count - header.payloadRange.lowerBound)
             guard payloadStart >= 0 else { return counters.drop(.malformedRTP) }
-            vp8.apply(to: UnsafeMutableRawBufferPointer(rebasing: scratch[payloadStart..<length]))
+            vp8.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[payloadStart..<length]))
         }
         var payloadType = consumer.media.payloadType
         if let source = consumer.source, header.payloadType == source.media.redPayloadType {
@@ -207,13 +211,13 @@ extension RelayEngine {
             if let red = consumer.media.redPayloadType, source.media.payloadType == consumer.media.payloadType {
                 payloadType = red
             } else {
-                guard let primary = try? RedundantAudio.extractPrimary(UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])),
+                guard let primary = try? RedundantAudio.extractPrimary(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])),
                     primary.payloadType == source.media.payloadType
                 else { return counters.drop(.malformedRTP) }
                 length = primary.length
             }
         }
-        let out = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<length])
+        let out = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
         guard let rewriter = RTPPacketRewriter(out) else { return }
         let timestamp = header.timestamp &+ consumer.timestampDelta
         rewriter.ssrc = consumer.media.localSSRC
@@ -235,7 +239,7 @@ extension RelayEngine {
                 UnsafeRawBufferPointer(rebasing: rtxScratch[0..<protected]), to: subscriber, remote: remote,
                 transportSequence: transportSequence, now: now, output: &output)
         }
-        guard let protected = try? outbound.protectRTP(scratch, length: length) else { return }
+        guard let protected = try? outbound.protectRTP(buffer, length: length) else { return }
         if RTPSequenceNumber.isNewer(sequenceNumber, than: consumer.lastSequenceNumber) || consumer.packetsSent == 0 {
             consumer.lastSequenceNumber = sequenceNumber
             consumer.lastTimestamp = timestamp
@@ -249,8 +253,8 @@ extension RelayEngine {
         counters.rtpForwarded &+= 1
         if subscriber.firstMediaAt == nil { noteFirstMedia(of: subscriber, now: now) }
         sendMedia(
-            UnsafeRawBufferPointer(rebasing: scratch[0..<protected]), to: subscriber, remote: remote,
-            transportSequence: transportSequence, now: now, output: &output)
+            UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), to: subscriber, remote: remote,
+            transportSequence: transportSequence, now: now, reserved: reserved != nil, output: &output)
     }
 }
 

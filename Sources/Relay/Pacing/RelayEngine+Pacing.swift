@@ -6,9 +6,10 @@ import STUN
 extension RelayEngine {
     /// Sends one protected media packet to a subscriber: at once while its pacer allows, else queued in
     /// the engine's pool for `drainPacer` (or at once, when the pool is full: pacing never drops).
+    /// `reserved`: `bytes` are in the space `output.reserve` lent, which only needs committing.
     func sendMedia(
         _ bytes: UnsafeRawBufferPointer, to subscriber: Participant, remote: TransportAddress, transportSequence: UInt16?,
-        now: ContinuousClock.Instant, output: inout some DatagramOutput
+        now: ContinuousClock.Instant, reserved: Bool = false, output: inout some DatagramOutput
     ) {
         let nanoseconds = clock.nanoseconds(since: now)
         if transportSequence != nil, subscriber.bandwidth == nil {
@@ -16,7 +17,16 @@ extension RelayEngine {
         }
         if subscriber.pacer.admit(size: bytes.count, now: nanoseconds) {
             if let transportSequence { subscriber.bandwidth?.onPacketSent(sequenceNumber: transportSequence, size: bytes.count, at: nanoseconds) }
-            return send(bytes, to: remote, output: &output)
+            guard reserved else { return send(bytes, to: remote, output: &output) }
+            counters.datagramsOut &+= 1
+            counters.bytesOut &+= UInt64(bytes.count)
+            return output.commitReserved(bytes.count, to: remote)
+        }
+        var bytes = bytes
+        if reserved, subscriber.pacer.isFull {
+            // The releases below send into the lent space: the packet moves to scratch first.
+            scratch.copyMemory(from: bytes)
+            bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<bytes.count])
         }
         while subscriber.pacer.isFull, let slot = subscriber.pacer.dequeue(now: nanoseconds, pool: packetPool, force: true) {
             release(slot, of: subscriber, to: remote, at: nanoseconds, output: &output)
