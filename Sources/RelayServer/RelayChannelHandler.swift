@@ -3,7 +3,8 @@ import Relay
 import STUN
 
 /// The UDP edge of one worker: hands each datagram to the engine, whose output goes to the
-/// worker's `DatagramBatch` and leaves in one `sendmmsg` at the end of each read batch.
+/// worker's `DatagramBatch` and leaves in one `sendmmsg` at the end of each read batch. NIO reads the
+/// first datagram of each wake-up; the rest are drained through the worker's `DatagramReader`.
 final class RelayChannelHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
@@ -11,18 +12,26 @@ final class RelayChannelHandler: ChannelInboundHandler {
     let batch: DatagramBatch
     let timer: EngineTimer
     let delays: BatchDelayRecorder
-    /// Datagrams that arrived inside coalesced (GRO) reads, and those reads.
-    private(set) var coalescedDatagrams: UInt64 = 0
-    private(set) var coalescedReads: UInt64 = 0
+    /// Drains the socket past NIO's one read per wake-up; nil reads everything through NIO.
+    let reader: DatagramReader?
+    /// At most this many drain reads per wake-up (NIO's own default bound), so timers and other
+    /// channels on the loop still get their turn under a flood.
+    static let drainReads = 4
+    /// Datagrams that arrived inside coalesced (GRO) reads, and those reads: NIO's and the reader's.
+    private var nioCoalescedDatagrams: UInt64 = 0
+    private var nioCoalescedReads: UInt64 = 0
+    var coalescedDatagrams: UInt64 { nioCoalescedDatagrams &+ (reader?.coalescedDatagrams ?? 0) }
+    var coalescedReads: UInt64 { nioCoalescedReads &+ (reader?.coalescedReads ?? 0) }
     /// Datagrams are copied here before the engine decrypts them in place: NIO's vector reads hand
     /// out slices of one shared buffer, and writing to a slice would copy the whole buffer.
     private let receiveBuffer: UnsafeMutableRawBufferPointer
 
-    init(engine: RelayEngine, batch: DatagramBatch, timer: EngineTimer, delays: BatchDelayRecorder) {
+    init(engine: RelayEngine, batch: DatagramBatch, timer: EngineTimer, delays: BatchDelayRecorder, reader: DatagramReader? = nil) {
         self.engine = engine
         self.batch = batch
         self.timer = timer
         self.delays = delays
+        self.reader = reader
         receiveBuffer = .allocate(byteCount: 65_536, alignment: 16)
     }
 
@@ -36,14 +45,29 @@ final class RelayChannelHandler: ChannelInboundHandler {
         let segment = envelope.metadata?.segmentSize ?? 0
         envelope.data.withUnsafeReadableBytes { bytes in
             guard segment > 0, bytes.count > segment else { return handle(bytes, from: source, now: now) }
-            coalescedReads &+= 1
+            nioCoalescedReads &+= 1
             var start = 0
             while start < bytes.count {
                 let end = min(start + segment, bytes.count)
-                coalescedDatagrams &+= 1
+                nioCoalescedDatagrams &+= 1
                 handle(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), from: source, now: now)
                 start = end
             }
+        }
+        drain()
+    }
+
+    /// Reads what else is waiting through the reader, decrypting each datagram where it landed.
+    private func drain() {
+        guard let reader else { return }
+        var output = batch
+        for _ in 0..<Self.drainReads {
+            let now = ContinuousClock.now
+            let read = reader.read { bytes, source in
+                delays.read(at: now)
+                engine.handleDatagram(bytes, from: source, now: now, output: &output)
+            }
+            if read < DatagramReader.messagesPerRead { return }
         }
     }
 

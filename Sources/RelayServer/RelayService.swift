@@ -141,12 +141,14 @@ public final class RelayService: Service, Sendable {
             let readerBox = worker.reader
             let socket = try RelaySocket.bind(
                 host: configuration.bindHost, port: worker.port, bufferBytes: configuration.socketBufferBytes)
-            // A coalesced read can hold up to 64 KB, so each of the 32 vector-read slots must too (a smaller
-            // slot would truncate it): 2 MB per worker, reused from read to read.
+            // A coalesced read can hold up to 64 KB, so each read slot must too (a smaller slot would
+            // truncate it): 2 MB per worker for the reader's 32, reused from read to read.
             let offload = configuration.receiveOffload && System.supportsUDPReceiveOffload
+            // NIO reads one datagram per wake-up and the handler's `DatagramReader` drains the rest, so only
+            // the first pays for NIO's envelope, buffer and formatted source address.
             var bootstrap = DatagramBootstrap(group: worker.loop)
-                .channelOption(.datagramVectorReadMessageCount, value: 32)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * (offload ? 65_536 : 2_048)))
+                .channelOption(.maxMessagesPerRead, value: 1)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: offload ? 65_536 : 2_048))
             if offload {
                 bootstrap = bootstrap.channelOption(.datagramReceiveOffload, value: true)
                     .channelOption(.datagramReceiveSegmentSize, value: true)
@@ -157,7 +159,8 @@ public final class RelayService: Service, Sendable {
                         let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
                         batchBox.value = batch
                         let reader = RelayChannelHandler(
-                            engine: bound.value.engine, batch: batch, timer: bound.value.timer, delays: bound.value.delays)
+                            engine: bound.value.engine, batch: batch, timer: bound.value.timer, delays: bound.value.delays,
+                            reader: DatagramReader(socket: socket.descriptor, offload: offload))
                         readerBox.value = reader
                         try channel.pipeline.syncOperations.addHandler(reader)
                     }

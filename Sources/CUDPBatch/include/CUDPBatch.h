@@ -27,4 +27,15 @@ void cudpbatch_set_segment_size(struct msghdr *message, void *control, uint16_t 
 /// Whether this kernel accepts UDP_SEGMENT on the socket (Linux 4.18+).
 int cudpbatch_supports_segmentation(int fd);
 
+/// recvmmsg(2) without waiting: up to `count` datagrams in one syscall. Returns how many, or -1 with
+/// errno (EAGAIN when nothing is waiting).
+int cudpbatch_recvmmsg(int fd, cudpbatch_mmsghdr *messages, unsigned int count);
+
+/// Bytes of control buffer a received message needs to carry a UDP GRO segment size.
+size_t cudpbatch_receive_control_space(void);
+
+/// The segment size of a coalesced read (UDP GRO) from the message's control data; 0 when the
+/// message is a single datagram.
+int cudpbatch_received_segment_size(const struct msghdr *message);
+
 #endif

@@ -1,0 +1,111 @@
+import STUN
+import Testing
+
+@testable import RelayServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The worker's own receive path: everything waiting, with its source, in reads of at most 32; a GSO run
+/// that arrives coalesced (GRO) split back into its datagrams.
+@Suite struct DatagramReaderTests {
+    /// A bound socket's port, and a batch that sends to it from another socket.
+    private static func pair(host: String = "127.0.0.1") throws -> (
+        receiver: (descriptor: CInt, family: CInt), sender: (descriptor: CInt, family: CInt), port: UInt16
+    ) {
+        let receiver = try RelaySocket.bind(host: host, port: 0, bufferBytes: 1 << 20)
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        return (receiver, sender, port(of: receiver.descriptor))
+    }
+
+    private static func port(of descriptor: CInt) -> UInt16 {
+        var name = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        withUnsafeMutablePointer(to: &name) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(descriptor, $0, &length) }
+        }
+        return withUnsafeBytes(of: name) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
+    }
+
+    /// Reads until nothing more arrives within a second, returning each datagram and its source.
+    private static func readAll(_ reader: DatagramReader, reads: inout [Int]) -> [([UInt8], TransportAddress)] {
+        var received: [([UInt8], TransportAddress)] = []
+        let deadline = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < deadline {
+            let count = reader.read { bytes, source in received.append((Array(bytes), source)) }
+            if count > 0 { reads.append(count) } else { usleep(2_000) }
+        }
+        return received
+    }
+
+    @Test func readsEverythingWaitingWithItsSourceInReadsOfAtMostThirtyTwo() throws {
+        let (receiver, sender, port) = try Self.pair()
+        defer {
+            close(receiver.descriptor)
+            close(sender.descriptor)
+        }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, segmentation: false)
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: port)
+        let datagrams = (0..<45).map { index in [UInt8](repeating: UInt8(index), count: 60 + index) }
+        for datagram in datagrams { datagram.withUnsafeBytes { batch.send($0, to: destination) } }
+        batch.flush()
+        #expect(batch.sent == 45)
+
+        let reader = DatagramReader(socket: receiver.descriptor, offload: false)
+        var reads: [Int] = []
+        let received = Self.readAll(reader, reads: &reads)
+        #expect(received.map(\.0) == datagrams)
+        let source = TransportAddress(ipv4: 127, 0, 0, 1, port: Self.port(of: sender.descriptor))
+        #expect(received.allSatisfy { $0.1 == source })
+        #expect(reads.allSatisfy { $0 <= DatagramReader.messagesPerRead })
+        #expect(reads.first == DatagramReader.messagesPerRead, "45 waiting: the first read takes 32")
+        #expect(reader.read { _, _ in } == 0, "nothing waiting: no datagram and no error")
+    }
+
+    /// On a dual-stack socket an IPv4 peer's address arrives v4-mapped; it is handed on as IPv4, as the
+    /// engine knows the peer.
+    @Test func aDualStackSocketNamesIPv4PeersAsIPv4() throws {
+        let (receiver, sender, port) = try Self.pair(host: "::")
+        defer {
+            close(receiver.descriptor)
+            close(sender.descriptor)
+        }
+        #expect(receiver.family == AF_INET6)
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family)
+        [UInt8]([1, 2, 3]).withUnsafeBytes { batch.send($0, to: TransportAddress(ipv4: 127, 0, 0, 1, port: port)) }
+        batch.flush()
+        let reader = DatagramReader(socket: receiver.descriptor, offload: false)
+        var reads: [Int] = []
+        let received = Self.readAll(reader, reads: &reads)
+        #expect(received.map(\.0) == [[1, 2, 3]])
+        #expect(received.first?.1 == TransportAddress(ipv4: 127, 0, 0, 1, port: Self.port(of: sender.descriptor)))
+    }
+
+    /// With UDP_GRO on, a GSO run arrives as one read and is split back into its datagrams, the shorter
+    /// last one included.
+    @Test func aCoalescedRunIsSplitBackIntoItsDatagrams() throws {
+        let (receiver, sender, port) = try Self.pair()
+        defer {
+            close(receiver.descriptor)
+            close(sender.descriptor)
+        }
+        var on: CInt = 1
+        let udpGRO: CInt = 104
+        try #require(setsockopt(receiver.descriptor, CInt(IPPROTO_UDP), udpGRO, &on, socklen_t(MemoryLayout<CInt>.size)) == 0)
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family)
+        try #require(batch.segmentation)
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: port)
+        let datagrams = (0..<5).map { index in [UInt8](repeating: UInt8(index + 1), count: index < 4 ? 1_000 : 300) }
+        for datagram in datagrams { datagram.withUnsafeBytes { batch.send($0, to: destination) } }
+        batch.flush()
+        #expect(batch.messagesSent == 1)
+
+        let reader = DatagramReader(socket: receiver.descriptor, offload: true)
+        var reads: [Int] = []
+        let received = Self.readAll(reader, reads: &reads)
+        #expect(received.map(\.0) == datagrams)
+        #expect(reads == [1], "one coalesced read")
+        #expect(reader.coalescedReads == 1 && reader.coalescedDatagrams == 5)
+    }
+}
