@@ -1,3 +1,6 @@
+import RTP
+import SDP
+import STUN
 import Testing
 
 @testable import Relay
@@ -73,6 +76,46 @@ import Testing
         }
         #expect(intervals.count == 8)
         for interval in intervals { #expect(interval > .milliseconds(950) && interval < .milliseconds(1_050)) }
+    }
+
+    /// Two publishers whose packets arrive 7 ms apart in phase get their transport-wide feedback in the
+    /// same wake-ups, on the 50 ms grid, instead of one wake-up each.
+    @Test func publishersShareTheirFeedbackWakeUps() throws {
+        let harness = try RelayHarness { $0.transportFeedbackToPublishers = true }
+        let transportCC = HeaderExtensionIDs.transportWideCCURI
+        let first = try harness.join(
+            user: "mentor", role: .host, intent: .publish, audio: .sendonly, offerExtensions: [transportCC: 3])
+        let second = try harness.join(
+            user: "learner", intent: .publish, audio: .sendonly, offerExtensions: [transportCC: 3])
+        harness.pump()
+        try #require(first.peer.isConnected && second.peer.isConnected)
+        let clock = harness.engine.clock
+        let origin = clock.aligned(ContinuousClock.now + .seconds(1), to: .seconds(1))
+        // Only feedback goes to the publishers in these 800 ms: their reports are put off.
+        for publisher in [first, second] {
+            try #require(harness.engine.router.participant(id: publisher.participantID)).nextReportAt = origin + .seconds(10)
+        }
+        var feedbackAt: [TransportAddress: [Int]] = [:]
+        var sequence: UInt16 = 0
+        for millisecond in 0..<800 {
+            let now = origin + .milliseconds(millisecond)
+            for (publisher, phase) in [(first, 0), (second, 7)] where millisecond % 20 == phase {
+                let packet = try RTPHeaderBuilder(
+                    payloadType: 111, sequenceNumber: sequence, timestamp: UInt32(sequence) * 960,
+                    ssrc: publisher.peer.audioSSRC, extensions: [RTPHeaderExtension(id: 3, value: [0, UInt8(truncatingIfNeeded: sequence)])]
+                ).packet(payload: [1])
+                harness.deliverToRelay(try publisher.peer.protectRTP(packet), from: publisher.address, at: now)
+            }
+            if millisecond % 20 == 7 { sequence &+= 1 }
+            var output = CollectingOutput()
+            harness.engine.handleTimeout(now: now, output: &output)
+            for (_, destination) in output.datagrams { feedbackAt[destination, default: []].append(millisecond) }
+        }
+        let toFirst = (feedbackAt[first.address] ?? []).filter { $0 >= 200 }
+        let toSecond = (feedbackAt[second.address] ?? []).filter { $0 >= 200 }
+        #expect(toFirst.count >= 5, "every 100 ms")
+        #expect(toFirst == toSecond, "the same wake-ups")
+        #expect(toFirst.allSatisfy { $0 % 50 == 0 }, "on the grid: \(toFirst)")
     }
 
     @Test func alignmentRoundsToTheNearestGridInstant() {

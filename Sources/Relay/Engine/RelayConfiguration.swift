@@ -19,6 +19,11 @@ public struct RelayConfiguration: Sendable {
     /// (each then sends up to this much later than its interval asks; RTCP's own interval is randomized
     /// by ±50%, RFC 3550 §6.3.1). Zero keeps each participant on its own phase.
     public var periodicAlignment: Duration = .milliseconds(100)
+    /// Transport-wide feedback to publishers falls due on multiples of this (its interval, 50 or 100 ms, is
+    /// one), so every publisher on a worker is answered in the same wake-up instead of each on its own
+    /// phase: in a seminar that is one wake-up where there were one per publisher. Zero keeps each
+    /// generator's own phase.
+    public var feedbackAlignment: Duration = .milliseconds(50)
     /// At most one PLI per published track in this interval, however many subscribers ask.
     public var keyframeRequestInterval: Duration = .milliseconds(500)
     /// The most the relay's REMB allows a publisher's video (REMB goes only to publishers without

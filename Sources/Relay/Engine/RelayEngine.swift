@@ -130,6 +130,11 @@ public final class RelayEngine {
         }
     }
 
+    /// Half of `grid` in nanoseconds: how early an aligned deadline can come.
+    static func halfGrid(_ grid: Duration) -> Int64 {
+        (grid.components.seconds &* 1_000_000_000 &+ grid.components.attoseconds / 1_000_000_000) / 2
+    }
+
     /// The shortest wait between two visits of one participant's timers.
     static let minimumTick: Duration = .milliseconds(5)
 
@@ -150,7 +155,11 @@ public final class RelayEngine {
         if participant.transport.consentExpired(now: now) {
             return remove(participant, reason: .consentExpired, now: now, output: &output)
         }
-        if let due = participant.transportFeedback?.pollTimeout(), due <= clock.nanoseconds(since: now) {
+        // Feedback is visited at the grid instant nearest its due time (`nextDeadline`), which may be up to
+        // half a grid before it: reporting what arrived so far a little early is what a shared phase costs.
+        if let due = participant.transportFeedback?.pollTimeout(),
+            due <= clock.nanoseconds(since: now) &+ Self.halfGrid(configuration.feedbackAlignment)
+        {
             sendTransportFeedback(to: participant, now: now, output: &output)
         }
         drainPacer(of: participant, now: now, output: &output)

@@ -29,9 +29,11 @@ extension RelayEngine {
             let mediaSSRC = publisher.producers.lazy.compactMap(\.ssrc).first
         else { return }
         let elapsed = clock.nanoseconds(since: now)
-        while let due = publisher.transportFeedback?.pollTimeout(), due <= elapsed {
+        // Up to half a feedback grid early: see `feedbackAlignment`.
+        let early = Self.halfGrid(configuration.feedbackAlignment)
+        while let due = publisher.transportFeedback?.pollTimeout(), due <= elapsed &+ early {
             guard let length = publisher.transportFeedback?.poll(
-                now: elapsed, senderSSRC: publisher.relaySSRC, mediaSSRC: mediaSSRC, into: scratch)
+                now: elapsed, senderSSRC: publisher.relaySSRC, mediaSSRC: mediaSSRC, into: scratch, early: early)
             else { return }
             guard let protected = try? outbound.protectRTCP(scratch, length: length) else { return }
             counters.transportFeedback &+= 1

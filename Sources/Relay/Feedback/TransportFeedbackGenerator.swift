@@ -142,14 +142,15 @@ struct TransportFeedbackGenerator {
         }
     }
 
-    /// Writes one feedback packet into `buffer` if one is due at `now` (see `pollTimeout()`).
+    /// Writes one feedback packet into `buffer` if one is due at `now` (see `pollTimeout()`), or `early`
+    /// nanoseconds after it: the engine puts its publishers' feedback on a shared grid.
     ///
     /// - Returns: bytes written, or nil when nothing is due. `buffer` must hold `minimumPacketSize` bytes at
     ///   least; a smaller one cannot carry a single report, and what was waiting is dropped.
     mutating func poll(
-        now: Int64, senderSSRC: UInt32, mediaSSRC: UInt32, into buffer: UnsafeMutableRawBufferPointer
+        now: Int64, senderSSRC: UInt32, mediaSSRC: UInt32, into buffer: UnsafeMutableRawBufferPointer, early: Int64 = 0
     ) -> Int? {
-        guard let due = pollTimeout(), now &- due >= 0 else { return nil }
+        guard let due = pollTimeout(), now &- due &+ early >= 0 else { return nil }
         let budget = min(buffer.count, configuration.maxPacketSize)
         guard let (base, included) = plan(budget: budget) else {
             statistics.evicted += pending.count
@@ -191,7 +192,8 @@ struct TransportFeedbackGenerator {
         windowStart = pending[included - 1].sequence + 1
         pending.removeFirst(included)
         flushDue = pending.isEmpty ? nil : now
-        if let burstStart, now &- burstStart < currentInterval {
+        // A poll let through early is the interval's regular one: it sets the phase the next follows.
+        if let burstStart, now &+ early &- burstStart < currentInterval {
             burstCount += 1
         } else {
             if let burstStart { adaptInterval(elapsed: now &- burstStart) }

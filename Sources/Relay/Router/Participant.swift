@@ -174,7 +174,7 @@ final class Participant {
         // A keyframe request can only go to a publisher that can be reached; one kept for later goes when
         // it can (`requestKeyframe` at connect), so it never holds a deadline that is already past.
         if isConnected && transport.remote != nil {
-            consider(transportFeedback?.pollTimeout().map(clock.instant))
+            consider(transportFeedback?.pollTimeout().map { clock.aligned(clock.instant($0), to: configuration.feedbackAlignment) })
             consider(pacer.nextSendTime().map { clock.instant($0) })
             consider(probe.map { clock.instant($0.nextDue) })
             for producer in producers where producer.ssrc != nil {
