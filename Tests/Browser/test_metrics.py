@@ -39,6 +39,9 @@ FAMILIES = {
     "peerlearn_relay_keyframe_requests_total": "counter",
     "peerlearn_relay_retransmissions_total": "counter",
     "peerlearn_relay_drops_total": "counter",
+    "peerlearn_relay_send_syscalls_total": "counter",
+    "peerlearn_relay_send_messages_total": "counter",
+    "peerlearn_relay_send_datagrams_total": "counter",
     "peerlearn_relay_batch_delay_seconds": "histogram",
     "peerlearn_relay_estimate_legs": "gauge",
     "peerlearn_relay_leg_loss_ratio": "gauge",
@@ -58,6 +61,7 @@ MOVING = [
     "peerlearn_relay_join_connected_seconds_count", "peerlearn_relay_join_first_media_seconds_count",
     "peerlearn_relay_rtp_forwarded_total", "peerlearn_relay_worker_rtp_forwarded_total",
     "peerlearn_relay_worker_sent_bytes_total", "process_cpu_seconds_total",
+    "peerlearn_relay_send_syscalls_total", "peerlearn_relay_send_messages_total", "peerlearn_relay_send_datagrams_total",
     "peerlearn_db_query_duration_seconds_count", "peerlearn_db_connection_wait_seconds_count",
 ]
 
