@@ -92,6 +92,20 @@ package final class DatagramReader {
         return Int(received)
     }
 
+    /// Reads until nothing more is waiting or `maxReads` reads were made, and returns the messages read.
+    /// The bound keeps a flood from holding the event loop: what is left waits for the next wake-up, after
+    /// the loop's timers and other channels had their turn.
+    @discardableResult
+    package func drain(maxReads: Int, _ body: (UnsafeMutableRawBufferPointer, TransportAddress) -> Void) -> Int {
+        var total = 0
+        for _ in 0..<max(0, maxReads) {
+            let count = read(body)
+            total += count
+            if count < Self.messagesPerRead { break }
+        }
+        return total
+    }
+
     /// The kernel's `sockaddr` as the relay's address type, IPv4-mapped IPv6 as IPv4 (as NIO's path gives it).
     private static func source(_ name: UnsafeMutablePointer<sockaddr_in6>, length: socklen_t) -> TransportAddress? {
         let raw = UnsafeRawPointer(name)

@@ -22,8 +22,8 @@ final class RelayChannelHandler: ChannelInboundHandler {
     private var nioCoalescedReads: UInt64 = 0
     var coalescedDatagrams: UInt64 { nioCoalescedDatagrams &+ (reader?.coalescedDatagrams ?? 0) }
     var coalescedReads: UInt64 { nioCoalescedReads &+ (reader?.coalescedReads ?? 0) }
-    /// Datagrams are copied here before the engine decrypts them in place: NIO's vector reads hand
-    /// out slices of one shared buffer, and writing to a slice would copy the whole buffer.
+    /// NIO's datagram is copied here before the engine decrypts it in place: writing into NIO's
+    /// `ByteBuffer` would copy it anyway, and the buffer goes back to NIO's pool.
     private let receiveBuffer: UnsafeMutableRawBufferPointer
 
     init(engine: RelayEngine, batch: DatagramBatch, timer: EngineTimer, delays: BatchDelayRecorder, reader: DatagramReader? = nil) {
@@ -61,13 +61,10 @@ final class RelayChannelHandler: ChannelInboundHandler {
     private func drain() {
         guard let reader else { return }
         var output = batch
-        for _ in 0..<Self.drainReads {
+        reader.drain(maxReads: Self.drainReads) { bytes, source in
             let now = ContinuousClock.now
-            let read = reader.read { bytes, source in
-                delays.read(at: now)
-                engine.handleDatagram(bytes, from: source, now: now, output: &output)
-            }
-            if read < DatagramReader.messagesPerRead { return }
+            delays.read(at: now)
+            engine.handleDatagram(bytes, from: source, now: now, output: &output)
         }
     }
 

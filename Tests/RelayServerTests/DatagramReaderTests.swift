@@ -63,6 +63,31 @@ import Glibc
         #expect(reader.read { _, _ in } == 0, "nothing waiting: no datagram and no error")
     }
 
+    /// A flood is drained in bounded steps: at most `maxReads` × 32 datagrams per call, the rest left
+    /// waiting for the next wake-up, nothing lost or reordered.
+    @Test func aDrainStopsAfterItsReadsAndLeavesTheRestWaiting() throws {
+        let (receiver, sender, port) = try Self.pair()
+        defer {
+            close(receiver.descriptor)
+            close(sender.descriptor)
+        }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, segmentation: false)
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: port)
+        let datagrams = (0..<200).map { index in [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: 40 + index % 7) }
+        for datagram in datagrams { datagram.withUnsafeBytes { batch.send($0, to: destination) } }
+        batch.flush()
+        #expect(batch.sent == 200)
+        usleep(50_000)  // loopback delivery is synchronous; this only leaves margin
+
+        let reader = DatagramReader(socket: receiver.descriptor, offload: false)
+        var received: [[UInt8]] = []
+        #expect(reader.drain(maxReads: 4) { bytes, _ in received.append(Array(bytes)) } == 4 * DatagramReader.messagesPerRead)
+        #expect(received.count == 128)
+        #expect(reader.drain(maxReads: 4) { bytes, _ in received.append(Array(bytes)) } == 72)
+        #expect(reader.drain(maxReads: 4) { _, _ in } == 0)
+        #expect(received == datagrams)
+    }
+
     /// On a dual-stack socket an IPv4 peer's address arrives v4-mapped; it is handed on as IPv4, as the
     /// engine knows the peer.
     @Test func aDualStackSocketNamesIPv4PeersAsIPv4() throws {

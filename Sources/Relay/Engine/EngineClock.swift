@@ -7,8 +7,11 @@ struct EngineClock {
     let ntpAtStart: UInt64
 
     func nanoseconds(since now: ContinuousClock.Instant) -> Int64 {
-        let elapsed = now - start
-        return elapsed.components.seconds &* 1_000_000_000 &+ elapsed.components.attoseconds / 1_000_000_000
+        Self.nanoseconds(of: now - start)
+    }
+
+    static func nanoseconds(of duration: Duration) -> Int64 {
+        duration.components.seconds &* 1_000_000_000 &+ duration.components.attoseconds / 1_000_000_000
     }
 
     /// The instant `nanoseconds` after start: the inverse of `nanoseconds(since:)`, for deadlines kept as
@@ -22,7 +25,7 @@ struct EngineClock {
     /// way, so one wake-up and one `sendmmsg` serve every participant due there instead of one each. The
     /// nearest rather than the next: a timer that fires a little late must not stretch the period by a grid.
     func aligned(_ instant: ContinuousClock.Instant, to grid: Duration) -> ContinuousClock.Instant {
-        let step = grid.components.seconds &* 1_000_000_000 &+ grid.components.attoseconds / 1_000_000_000
+        let step = Self.nanoseconds(of: grid)
         let nanoseconds = nanoseconds(since: instant)
         guard step > 0, nanoseconds > 0 else { return instant }
         let remainder = nanoseconds % step

@@ -132,7 +132,7 @@ public final class RelayEngine {
 
     /// Half of `grid` in nanoseconds: how early an aligned deadline can come.
     static func halfGrid(_ grid: Duration) -> Int64 {
-        (grid.components.seconds &* 1_000_000_000 &+ grid.components.attoseconds / 1_000_000_000) / 2
+        EngineClock.nanoseconds(of: grid) / 2
     }
 
     /// The shortest wait between two visits of one participant's timers.
