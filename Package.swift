@@ -64,6 +64,8 @@ let package = Package(
         .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
         // sendmmsg(2), which Swift's Glibc module does not expose.
         .target(name: "CUDPBatch"),
+        // epoll(7) and eventfd(2) for the relay workers' own event loops.
+        .target(name: "CEpoll"),
 
         // Sans-IO protocol core.
         .systemLibrary(name: "CZlib"),
@@ -89,7 +91,7 @@ let package = Package(
         .target(
             name: "RelayServer",
             dependencies: [
-                "Relay", "Cascade", "DTLS", "STUN", "CUDPBatch",
+                "Relay", "Cascade", "DTLS", "STUN", "CUDPBatch", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

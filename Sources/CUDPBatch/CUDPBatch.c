@@ -46,6 +46,11 @@ size_t cudpbatch_receive_control_space(void) {
     return CMSG_SPACE(sizeof(int));
 }
 
+int cudpbatch_enable_receive_offload(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on);
+}
+
 int cudpbatch_received_segment_size(const struct msghdr *message) {
     for (struct cmsghdr *header = CMSG_FIRSTHDR((struct msghdr *)message); header != NULL;
          header = CMSG_NXTHDR((struct msghdr *)message, header)) {

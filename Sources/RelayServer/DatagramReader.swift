@@ -5,11 +5,10 @@ import STUN
 import Glibc
 #endif
 
-/// The relay's receive path after each wake-up's first datagram. NIO owns the socket's registration with
-/// its event loop and reads that first one; the worker's handler then drains what else is waiting here.
-/// That is one `recvmmsg` into slots allocated once, with source addresses taken straight from the
-/// kernel's `sockaddr`s, and datagrams decrypted where they landed. Through NIO each would cost a
-/// `ByteBuffer`, a boxed envelope, a copy, and its source address formatted as a string.
+/// The relay's receive path: when the worker's `WorkerLoop` finds the socket readable, one `recvmmsg`
+/// into slots allocated once, with source addresses taken straight from the kernel's `sockaddr`s, and
+/// datagrams decrypted where they landed. Through NIO each would cost a `ByteBuffer`, a boxed envelope,
+/// a copy, and its source address formatted as a string.
 ///
 /// Confined to its worker's event loop, like the socket's other users.
 package final class DatagramReader {
@@ -54,13 +53,16 @@ package final class DatagramReader {
         controls.deallocate()
     }
 
-    /// Reads what is waiting, up to `messagesPerRead` messages, and hands each datagram to `body` with its
+    /// Reads what is waiting, up to `maxMessages` (at most `messagesPerRead`), and hands each datagram to `body` with its
     /// source; a coalesced read is split back into its datagrams. Returns the messages read: 0 when nothing
     /// is waiting or the read failed (a UDP socket's errors, such as ICMP unreachable from a departed peer,
     /// are not fatal and are left for the next read).
     @discardableResult
-    package func read(_ body: (UnsafeMutableRawBufferPointer, TransportAddress) -> Void) -> Int {
-        for index in 0..<Self.messagesPerRead {
+    package func read(
+        maxMessages: Int = messagesPerRead, _ body: (UnsafeMutableRawBufferPointer, TransportAddress) -> Void
+    ) -> Int {
+        let count = min(max(1, maxMessages), Self.messagesPerRead)
+        for index in 0..<count {
             messages[index].msg_hdr.msg_name = UnsafeMutableRawPointer(names + index)
             messages[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_in6>.size)
             messages[index].msg_hdr.msg_iov = vectors + index
@@ -69,7 +71,7 @@ package final class DatagramReader {
             messages[index].msg_hdr.msg_controllen = controlSpace
             messages[index].msg_hdr.msg_flags = 0
         }
-        let received = cudpbatch_recvmmsg(socket, messages, UInt32(Self.messagesPerRead))
+        let received = cudpbatch_recvmmsg(socket, messages, UInt32(count))
         guard received > 0 else { return 0 }
         for index in 0..<Int(received) {
             let length = min(Int(messages[index].msg_len), slotSize)

@@ -1,7 +1,6 @@
 import DTLS
 import Logging
 import NIOCore
-import NIOPosix
 import Relay
 import STUN
 import ServiceLifecycle
@@ -11,9 +10,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// Runs the relay's workers: one UDP socket and one `RelayEngine` per event loop, each on its own
-/// port (`port`, `port + 1`, …), like mediasoup's workers. A room is pinned to one worker by its id,
-/// so every packet of a room is handled on one thread with no locks and no hand-offs.
+/// Runs the relay's workers: one UDP socket and one `RelayEngine` per `WorkerLoop` (a thread each), each
+/// on its own port (`port`, `port + 1`, …), like mediasoup's workers. A room is pinned to one worker by
+/// its id, so every packet of a room is handled on one thread with no locks and no hand-offs.
 public final class RelayService: Service, Sendable {
     public struct Configuration: Sendable {
         public var bindHost: String
@@ -45,13 +44,13 @@ public final class RelayService: Service, Sendable {
     }
 
     struct Worker: Sendable {
-        let loop: any EventLoop
+        let loop: WorkerLoop
         /// The engine and its timer, confined to `loop`.
         let bound: NIOLoopBoundBox<Bound>
         /// The send path, made when the socket is bound in `run()`.
         let batch: NIOLoopBoundBox<DatagramBatch?>
         /// The socket's reader, made when the socket is bound, for its receive counters.
-        let reader: NIOLoopBoundBox<RelayChannelHandler?>
+        let reader: NIOLoopBoundBox<WorkerReceiver?>
         let port: Int
         /// The engine's configuration (its port in candidates), for negotiating offers off its loop.
         let configuration: RelayConfiguration
@@ -73,7 +72,6 @@ public final class RelayService: Service, Sendable {
     public let roomEvents: AsyncStream<RoomEvent>
     private let roomEventSink: AsyncStream<RoomEvent>.Continuation
     let workers: [Worker]
-    private let group: any EventLoopGroup
     let logger: Logger
     /// The cascade pipes feeding rooms on this process's workers, by room, watched user and worker.
     let pipes = PipeTable()
@@ -84,21 +82,19 @@ public final class RelayService: Service, Sendable {
     /// Whether every worker's socket is bound (`run()` got that far): tests and readiness checks wait for it.
     public var isListening: Bool { listening.withLock { $0 } }
 
-    public init(configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "peerlearn.relay")) throws
-    {
+    public init(configuration: Configuration, logger: Logger = Logger(label: "peerlearn.relay")) throws {
         self.configuration = configuration
         self.certificate = try DTLSCertificate()
-        self.group = group
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: RelayEvent.self, bufferingPolicy: .unbounded)
         (roomEvents, roomEventSink) = AsyncStream.makeStream(of: RoomEvent.self, bufferingPolicy: .bufferingNewest(1_024))
         let ntp = Self.ntpNow()
         let start = ContinuousClock.now
-        var loops = group.makeIterator()
         var workers: [Worker] = []
+        // Threads already started are stopped if a later one cannot be.
+        defer { if workers.count < configuration.workers { for worker in workers { worker.loop.stop() } } }
         for index in 0..<configuration.workers {
-            let loop = loops.next()!
+            let loop = try WorkerLoop(name: "relay-worker-\(index)")
             var engineConfiguration = configuration.engine
             engineConfiguration.port = UInt16(configuration.port + index)
             engineConfiguration.announcedAddresses = configuration.announcedAddresses
@@ -106,7 +102,7 @@ public final class RelayService: Service, Sendable {
             let workerConfiguration = engineConfiguration
             let certificate = self.certificate
             let batch = NIOLoopBoundBox.makeEmptyBox(valueType: DatagramBatch.self, eventLoop: loop)
-            let reader = NIOLoopBoundBox.makeEmptyBox(valueType: RelayChannelHandler.self, eventLoop: loop)
+            let reader = NIOLoopBoundBox.makeEmptyBox(valueType: WorkerReceiver.self, eventLoop: loop)
             let sink = eventSink
             let roomSink = roomEventSink
             // Made here and handed to the loop, rather than made on it and waited for: `init` may run on a
@@ -134,61 +130,65 @@ public final class RelayService: Service, Sendable {
             eventSink.finish()
             roomEventSink.finish()
         }
-        var channels: [any Channel] = []
-        for worker in workers {
-            let bound = worker.bound
-            let batchBox = worker.batch
-            let readerBox = worker.reader
-            let socket = try RelaySocket.bind(
-                host: configuration.bindHost, port: worker.port, bufferBytes: configuration.socketBufferBytes)
-            // A coalesced read can hold up to 64 KB, so each read slot must too (a smaller slot would
-            // truncate it): 2 MB per worker for the reader's 32, reused from read to read.
-            let offload = configuration.receiveOffload && System.supportsUDPReceiveOffload
-            // NIO reads one datagram per wake-up and the handler's `DatagramReader` drains the rest, so only
-            // the first pays for NIO's envelope, buffer and formatted source address.
-            var bootstrap = DatagramBootstrap(group: worker.loop)
-                .channelOption(.maxMessagesPerRead, value: 1)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: offload ? 65_536 : 2_048))
-            if offload {
-                bootstrap = bootstrap.channelOption(.datagramReceiveOffload, value: true)
-                    .channelOption(.datagramReceiveSegmentSize, value: true)
+        var bound: [(worker: Worker, socket: CInt)] = []
+        do {
+            for worker in workers {
+                let socket = try RelaySocket.bind(
+                    host: configuration.bindHost, port: worker.port, bufferBytes: configuration.socketBufferBytes)
+                bound.append((worker, socket.descriptor))
+                // A coalesced read can hold up to 64 KB, so each read slot must too (a smaller slot would
+                // truncate it): 2 MB per worker for the reader's 32, reused from read to read.
+                let offload = configuration.receiveOffload && RelaySocket.enableReceiveOffload(socket.descriptor)
+                try await worker.loop.submit {
+                    let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
+                    let receiver = WorkerReceiver(
+                        engine: worker.bound.value.engine, batch: batch, timer: worker.bound.value.timer,
+                        delays: worker.bound.value.delays, reader: DatagramReader(socket: socket.descriptor, offload: offload))
+                    try worker.loop.watch(socket.descriptor) { receiver.readable() }
+                    worker.batch.value = batch
+                    worker.reader.value = receiver
+                    worker.bound.value.timer.engineDidWork()
+                }.get()
+                logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
             }
-            let channel = try await bootstrap
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let batch = DatagramBatch(socket: socket.descriptor, family: socket.family)
-                        batchBox.value = batch
-                        let reader = RelayChannelHandler(
-                            engine: bound.value.engine, batch: batch, timer: bound.value.timer, delays: bound.value.delays,
-                            reader: DatagramReader(socket: socket.descriptor, offload: offload))
-                        readerBox.value = reader
-                        try channel.pipeline.syncOperations.addHandler(reader)
-                    }
-                }
-                .withBoundSocket(socket.descriptor).get()
-            channels.append(channel)
-            try await worker.loop.submit { bound.value.timer.engineDidWork() }.get()
-            logger.info("relay worker listening", metadata: ["address": "\(configuration.bindHost):\(worker.port)"])
+            listening.withLock { $0 = true }
+            try? await gracefulShutdown()
+            listening.withLock { $0 = false }
+            for pipe in pipes.removeAll() {
+                try? await pipe.loop.submit { pipe.stop() }.get()
+            }
+            for worker in workers {
+                let sink = eventSink
+                try await worker.loop.submit {
+                    worker.bound.value.timer.cancel()
+                    guard var output = worker.batch.value else { return }
+                    worker.bound.value.engine.shutdown(now: .now, output: &output)
+                    output.flush()
+                    while let event = worker.bound.value.engine.pollEvent() { sink.yield(event) }
+                }.get()
+            }
+        } catch {
+            for (worker, socket) in bound { try? await Self.closeSocket(socket, of: worker) }
+            throw error
         }
-        listening.withLock { $0 = true }
-        try? await gracefulShutdown()
-        listening.withLock { $0 = false }
-        for pipe in pipes.removeAll() {
-            try? await pipe.loop.submit { pipe.stop() }.get()
-        }
-        for (worker, channel) in zip(workers, channels) {
-            let sink = eventSink
-            try await worker.loop.submit {
-                worker.bound.value.timer.cancel()
-                guard var output = worker.batch.value else { return }
-                worker.bound.value.engine.shutdown(now: .now, output: &output)
-                output.flush()
-                while let event = worker.bound.value.engine.pollEvent() { sink.yield(event) }
-            }.get()
-            try await channel.close()
-        }
+        for (worker, socket) in bound { try? await Self.closeSocket(socket, of: worker) }
         eventSink.finish()
         roomEventSink.finish()
+    }
+
+    /// Stops watching a worker's socket and closes it. The send path goes with it, so nothing can write to
+    /// the descriptor number once the kernel hands it to someone else.
+    private static func closeSocket(_ socket: CInt, of worker: Worker) async throws {
+        try await worker.loop.submit {
+            worker.loop.unwatch(socket)
+            worker.batch.value = nil
+            worker.reader.value = nil
+            close(socket)
+        }.get()
+    }
+
+    deinit {
+        for worker in workers { worker.loop.stop() }
     }
 
     /// The worker that owns a room (its home): a stable hash (FNV-1a) so every process agrees.

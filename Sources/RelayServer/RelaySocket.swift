@@ -1,11 +1,12 @@
+internal import CUDPBatch
 import NIOCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The worker's UDP socket, made by hand so the send path can `sendmmsg` on it directly while NIO
-/// reads it (`DatagramBootstrap.withBoundSocket` takes ownership and closes it).
+/// A worker's (or a cascade pipe's) UDP socket, made by hand: its `WorkerLoop` watches it, the
+/// `DatagramReader` reads it with `recvmmsg` and the `DatagramBatch` sends on it with `sendmmsg`.
 package enum RelaySocket {
     package struct Failure: Error, CustomStringConvertible {
         package let description: String
@@ -39,6 +40,11 @@ package enum RelaySocket {
             close(descriptor)
             throw error
         }
+    }
+
+    /// UDP GRO on reads (Linux 5.0+): whether the kernel took it.
+    package static func enableReceiveOffload(_ descriptor: CInt) -> Bool {
+        cudpbatch_enable_receive_offload(descriptor) == 0
     }
 
     private static func set(_ descriptor: CInt, _ level: CInt, _ option: CInt, _ value: CInt) throws {

@@ -1,8 +1,11 @@
 import Cascade
 import NIOCore
-import NIOPosix
 import Relay
 import STUN
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One cascade pipe's IO: its `CascadeBridge` and a UDP socket of its own, on the event loop of the
 /// worker whose room it feeds. It ends when either side fails, or when the room on its worker has had
@@ -19,17 +22,16 @@ final class TrackPipe: @unchecked Sendable {
     static let tick: TimeAmount = .milliseconds(20)
 
     let key: Key
-    let loop: any EventLoop
+    let loop: WorkerLoop
     let bridge: CascadeBridge
     /// The pipe's publisher on its worker, once joined.
     var localParticipantID: String?
-    private var channel: (any Channel)?
+    private var socket: (descriptor: CInt, reader: DatagramReader, batch: DatagramBatch)?
     private var timer: RepeatedTask?
     private var idleSince: ContinuousClock.Instant?
     private var ended = false
-    private var addresses: [TransportAddress: SocketAddress] = [:]
 
-    init(key: Key, loop: any EventLoop) throws {
+    init(key: Key, loop: WorkerLoop) throws {
         self.key = key
         self.loop = loop
         bridge = try CascadeBridge()
@@ -38,22 +40,20 @@ final class TrackPipe: @unchecked Sendable {
     /// Binds the socket on `host`, starts ICE on both sides and the pipe's clock. `occupancy` reads the
     /// room on the pipe's worker; `end` is called once, on the loop, when the pipe is over.
     func start(
-        bindHost: String, occupancy: @escaping () -> (people: Int, pipes: Int), end: @escaping (String) -> Void
+        bindHost: String, occupancy: @escaping @Sendable () -> (people: Int, pipes: Int), end: @escaping @Sendable (String) -> Void
     ) async throws {
-        let channel = try await DatagramBootstrap(group: loop)
-            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Handler(pipe: self))
-                }
-            }
-            .bind(host: bindHost, port: 0).get()
+        let bound = try RelaySocket.bind(host: bindHost, port: 0, bufferBytes: 1 << 20)
         try await loop.submit {
-            self.channel = channel
-            for side in [CascadeBridge.Side.upstream, .downstream] {
-                guard let remote = self.bridge.remote(side) else { continue }
-                self.addresses[remote] = try SocketAddress(ipAddress: remote.ipDescription, port: Int(remote.port))
+            do {
+                try self.loop.watch(bound.descriptor) { self.readable() }
+            } catch {
+                close(bound.descriptor)
+                throw error
             }
+            self.socket = (
+                bound.descriptor, DatagramReader(socket: bound.descriptor, offload: false),
+                DatagramBatch(socket: bound.descriptor, family: bound.family, capacity: 64, segmentation: false)
+            )
             self.bridge.start(now: .now)
             self.flush()
             self.timer = self.loop.scheduleRepeatedTask(initialDelay: Self.tick, delay: Self.tick) { _ in
@@ -79,9 +79,7 @@ final class TrackPipe: @unchecked Sendable {
     }
 
     private func finish(_ reason: String, end: (String) -> Void) {
-        ended = true
-        timer?.cancel()
-        channel?.close(promise: nil)
+        stop()
         end(reason)
     }
 
@@ -89,11 +87,19 @@ final class TrackPipe: @unchecked Sendable {
     func stop() {
         ended = true
         timer?.cancel()
-        channel?.close(promise: nil)
+        guard let socket else { return }
+        self.socket = nil
+        loop.unwatch(socket.descriptor)
+        close(socket.descriptor)
     }
 
-    fileprivate func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard !ended, let source = TransportAddress(envelope.remoteAddress) else { return }
+    private func readable() {
+        socket?.reader.drain(maxReads: 4) { bytes, source in receive(UnsafeRawBufferPointer(bytes), from: source) }
+        flush()
+    }
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, from source: TransportAddress) {
+        guard !ended else { return }
         let side: CascadeBridge.Side
         if source == bridge.remote(.downstream) {
             side = .downstream
@@ -102,36 +108,14 @@ final class TrackPipe: @unchecked Sendable {
         } else {
             return
         }
-        bridge.handleDatagram(Array(envelope.data.readableBytesView), from: side, now: .now)
+        bridge.handleDatagram(Array(bytes), from: side, now: .now)
     }
 
-    fileprivate func flush() {
-        guard let channel else { return }
-        var wrote = false
+    private func flush() {
+        guard let batch = socket?.batch else { return }
         while let (bytes, destination) = bridge.pollTransmit() {
-            guard let address = addresses[destination] else { continue }
-            channel.write(AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: bytes)), promise: nil)
-            wrote = true
+            bytes.withUnsafeBytes { batch.send($0, to: destination) }
         }
-        if wrote { channel.flush() }
-    }
-
-    private final class Handler: ChannelInboundHandler {
-        typealias InboundIn = AddressedEnvelope<ByteBuffer>
-        let pipe: TrackPipe
-
-        init(pipe: TrackPipe) { self.pipe = pipe }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            pipe.receive(Self.unwrapInboundIn(data))
-        }
-
-        func channelReadComplete(context: ChannelHandlerContext) {
-            pipe.flush()
-        }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            // ICMP unreachable from an origin that went away: the bridge's state says so in time.
-        }
+        batch.flush()
     }
 }

@@ -31,6 +31,9 @@ int cudpbatch_supports_segmentation(int fd);
 /// errno (EAGAIN when nothing is waiting).
 int cudpbatch_recvmmsg(int fd, cudpbatch_mmsghdr *messages, unsigned int count);
 
+/// Turns on UDP GRO for reads on `fd` (Linux 5.0+). Returns 0, or -1 when the kernel refuses.
+int cudpbatch_enable_receive_offload(int fd);
+
 /// Bytes of control buffer a received message needs to carry a UDP GRO segment size.
 size_t cudpbatch_receive_control_space(void);
 
