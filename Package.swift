@@ -93,7 +93,6 @@ let package = Package(
             dependencies: [
                 "Relay", "Cascade", "DTLS", "STUN", "CUDPBatch", "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

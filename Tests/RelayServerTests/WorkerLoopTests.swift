@@ -144,6 +144,40 @@ import Glibc
         #expect(after == before)
     }
 
+    /// A socket that never drains (its owner reads one datagram a call, and more keep coming) does not starve
+    /// work handed in by signaling, nor a due timer: each loop iteration runs them before waiting again.
+    @Test func aFloodedSocketLeavesRoomForTasksAndTimers() async throws {
+        let loop = try WorkerLoop(name: "test-loop")
+        defer { loop.stop() }
+        let receiver = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 4 << 20)
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 4 << 20)
+        defer {
+            close(receiver.descriptor)
+            close(sender.descriptor)
+        }
+        nonisolated(unsafe) let reader = DatagramReader(socket: receiver.descriptor, offload: false)
+        let reads = Atomic<Int>(0)
+        try await loop.submit {
+            try loop.watch(receiver.descriptor) {
+                // A slow owner, so the flood outlasts the sending of the task below.
+                usleep(300)
+                reads.add(reader.read(maxMessages: 1) { _, _ in }, ordering: .relaxed)
+            }
+        }.get()
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, segmentation: false)
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: Self.port(of: receiver.descriptor))
+        for _ in 0..<2_000 { [UInt8](repeating: 1, count: 100).withUnsafeBytes { batch.send($0, to: destination) } }
+        batch.flush()
+        try #require(batch.sent == 2_000)
+        // Answered while most of the 2,000 datagrams still wait (about 0.6 s of reads), each needing its own
+        // wake-up.
+        let timer = loop.scheduleTask(in: .milliseconds(1)) { reads.load(ordering: .relaxed) }
+        let readByTask = try await loop.submit { reads.load(ordering: .relaxed) }.get()
+        let readByTimer = try await timer.futureResult.get()
+        #expect(readByTask < 1_000)
+        #expect(readByTimer < 1_000)
+    }
+
     private static func port(of descriptor: CInt) -> UInt16 {
         var name = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
