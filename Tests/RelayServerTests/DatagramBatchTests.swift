@@ -21,7 +21,7 @@ private struct Receiver: ~Copyable {
         _ = fcntl(descriptor, F_SETFL, flags)
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        port = boundPort(bound.descriptor)
+        port = SocketPair.port(of: bound.descriptor)
     }
 
     func receive() -> [UInt8]? {
@@ -33,16 +33,6 @@ private struct Receiver: ~Copyable {
     deinit { close(descriptor) }
 }
 
-/// The port the kernel picked for a socket bound to port 0.
-private func boundPort(_ descriptor: CInt) -> UInt16 {
-    var name = sockaddr_storage()
-    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-    withUnsafeMutablePointer(to: &name) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(descriptor, $0, &length) }
-    }
-    // sin_port and sin6_port sit at the same offset, in network order.
-    return withUnsafeBytes(of: name) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
-}
 
 @Suite struct DatagramBatchTests {
     @Test func sendsEveryDatagramInOrderAcrossSeveralBatches() throws {
@@ -176,7 +166,7 @@ private func boundPort(_ descriptor: CInt) -> UInt16 {
     @Test func bindingATakenPortIsAClearError() throws {
         let first = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
         defer { close(first.descriptor) }
-        let port = Int(boundPort(first.descriptor))
+        let port = Int(SocketPair.port(of: first.descriptor))
         // A second relay on a configured port must fail loudly, not share it.
         let error = #expect(throws: RelaySocket.Failure.self) {
             _ = try RelaySocket.bind(host: "127.0.0.1", port: port, bufferBytes: 1 << 20)

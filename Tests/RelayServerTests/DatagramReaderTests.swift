@@ -10,24 +10,6 @@ import Glibc
 /// The worker's own receive path: everything waiting, with its source, in reads of at most 32; a GSO run
 /// that arrives coalesced (GRO) split back into its datagrams.
 @Suite struct DatagramReaderTests {
-    /// A bound socket's port, and a batch that sends to it from another socket.
-    private static func pair(host: String = "127.0.0.1") throws -> (
-        receiver: (descriptor: CInt, family: CInt), sender: (descriptor: CInt, family: CInt), port: UInt16
-    ) {
-        let receiver = try RelaySocket.bind(host: host, port: 0, bufferBytes: 1 << 20)
-        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
-        return (receiver, sender, port(of: receiver.descriptor))
-    }
-
-    private static func port(of descriptor: CInt) -> UInt16 {
-        var name = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutablePointer(to: &name) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(descriptor, $0, &length) }
-        }
-        return withUnsafeBytes(of: name) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
-    }
-
     /// Reads until nothing more arrives within a second, returning each datagram and its source.
     private static func readAll(_ reader: DatagramReader, reads: inout [Int]) -> [([UInt8], TransportAddress)] {
         var received: [([UInt8], TransportAddress)] = []
@@ -40,7 +22,7 @@ import Glibc
     }
 
     @Test func readsEverythingWaitingWithItsSourceInReadsOfAtMostThirtyTwo() throws {
-        let (receiver, sender, port) = try Self.pair()
+        let (receiver, sender, port) = try SocketPair.make()
         defer {
             close(receiver.descriptor)
             close(sender.descriptor)
@@ -56,7 +38,7 @@ import Glibc
         var reads: [Int] = []
         let received = Self.readAll(reader, reads: &reads)
         #expect(received.map(\.0) == datagrams)
-        let source = TransportAddress(ipv4: 127, 0, 0, 1, port: Self.port(of: sender.descriptor))
+        let source = TransportAddress(ipv4: 127, 0, 0, 1, port: SocketPair.port(of: sender.descriptor))
         #expect(received.allSatisfy { $0.1 == source })
         #expect(reads.allSatisfy { $0 <= DatagramReader.messagesPerRead })
         #expect(reads.first == DatagramReader.messagesPerRead, "45 waiting: the first read takes 32")
@@ -66,7 +48,7 @@ import Glibc
     /// A flood is drained in bounded steps: at most `maxReads` × 32 datagrams per call, the rest left
     /// waiting for the next wake-up, nothing lost or reordered.
     @Test func aDrainStopsAfterItsReadsAndLeavesTheRestWaiting() throws {
-        let (receiver, sender, port) = try Self.pair()
+        let (receiver, sender, port) = try SocketPair.make()
         defer {
             close(receiver.descriptor)
             close(sender.descriptor)
@@ -91,7 +73,7 @@ import Glibc
     /// On a dual-stack socket an IPv4 peer's address arrives v4-mapped; it is handed on as IPv4, as the
     /// engine knows the peer.
     @Test func aDualStackSocketNamesIPv4PeersAsIPv4() throws {
-        let (receiver, sender, port) = try Self.pair(host: "::")
+        let (receiver, sender, port) = try SocketPair.make(host: "::")
         defer {
             close(receiver.descriptor)
             close(sender.descriptor)
@@ -104,13 +86,13 @@ import Glibc
         var reads: [Int] = []
         let received = Self.readAll(reader, reads: &reads)
         #expect(received.map(\.0) == [[1, 2, 3]])
-        #expect(received.first?.1 == TransportAddress(ipv4: 127, 0, 0, 1, port: Self.port(of: sender.descriptor)))
+        #expect(received.first?.1 == TransportAddress(ipv4: 127, 0, 0, 1, port: SocketPair.port(of: sender.descriptor)))
     }
 
     /// With UDP_GRO on, a GSO run arrives as one read and is split back into its datagrams, the shorter
     /// last one included.
     @Test func aCoalescedRunIsSplitBackIntoItsDatagrams() throws {
-        let (receiver, sender, port) = try Self.pair()
+        let (receiver, sender, port) = try SocketPair.make()
         defer {
             close(receiver.descriptor)
             close(sender.descriptor)

@@ -105,8 +105,7 @@ import Glibc
     @Test func aWatchedSocketsOwnerIsCalledUntilItIsDrained() async throws {
         let loop = try WorkerLoop(name: "test-loop")
         defer { loop.stop() }
-        let receiver = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
-        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        let (receiver, sender, port) = try SocketPair.make()
         defer {
             close(receiver.descriptor)
             close(sender.descriptor)
@@ -123,7 +122,7 @@ import Glibc
         }.get()
 
         let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, segmentation: false)
-        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: Self.port(of: receiver.descriptor))
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: port)
         for index in 0..<3 { [UInt8](repeating: UInt8(index), count: 40).withUnsafeBytes { batch.send($0, to: destination) } }
         batch.flush()
         let deadline = ContinuousClock.now + .seconds(5)
@@ -149,8 +148,7 @@ import Glibc
     @Test func aFloodedSocketLeavesRoomForTasksAndTimers() async throws {
         let loop = try WorkerLoop(name: "test-loop")
         defer { loop.stop() }
-        let receiver = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 4 << 20)
-        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 4 << 20)
+        let (receiver, sender, port) = try SocketPair.make()
         defer {
             close(receiver.descriptor)
             close(sender.descriptor)
@@ -165,7 +163,7 @@ import Glibc
             }
         }.get()
         let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, segmentation: false)
-        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: Self.port(of: receiver.descriptor))
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: port)
         for _ in 0..<2_000 { [UInt8](repeating: 1, count: 100).withUnsafeBytes { batch.send($0, to: destination) } }
         batch.flush()
         try #require(batch.sent == 2_000)
@@ -176,14 +174,5 @@ import Glibc
         let readByTimer = try await timer.futureResult.get()
         #expect(readByTask < 1_000)
         #expect(readByTimer < 1_000)
-    }
-
-    private static func port(of descriptor: CInt) -> UInt16 {
-        var name = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        withUnsafeMutablePointer(to: &name) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(descriptor, $0, &length) }
-        }
-        return withUnsafeBytes(of: name) { UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self)) }
     }
 }
