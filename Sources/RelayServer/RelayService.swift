@@ -436,6 +436,9 @@ public final class RelayService: Service, Sendable {
         public var rooms: Int
         public var rtpForwarded: UInt64
         public var bytesOut: UInt64
+        /// Time its event loop spent working rather than waiting, and how often it woke.
+        public var busyNanoseconds: UInt64 = 0
+        public var wakeUps: UInt64 = 0
     }
 
     /// How many workers (event loops with a socket each) the relay runs.
@@ -462,7 +465,8 @@ public final class RelayService: Service, Sendable {
                 (worker.bound.value.engine.counters, worker.bound.value.engine.participantCount, worker.bound.value.engine.roomCount,
                     worker.batch.value.map { SendStatistics(of: $0) } ?? SendStatistics(), worker.bound.value.delays.histogram,
                     worker.reader.value.map { ($0.coalescedDatagrams, $0.coalescedReads) } ?? (0, 0),
-                    worker.bound.value.engine.estimateDistribution, worker.bound.value.engine.reportedLoss)
+                    worker.bound.value.engine.estimateDistribution, worker.bound.value.engine.reportedLoss,
+                    (busy: worker.loop.busyNanoseconds, wakeUps: worker.loop.wakeUps))
             }).get() else { continue }
             total.estimates.add(part.6)
             total.legLoss.add(part.7.legs)
@@ -475,7 +479,8 @@ public final class RelayService: Service, Sendable {
             total.send.add(part.3)
             total.batchDelay.add(part.4)
             total.workers.append(WorkerLoad(
-                worker: index, participants: part.1, rooms: part.2, rtpForwarded: part.0.rtpForwarded, bytesOut: part.0.bytesOut))
+                worker: index, participants: part.1, rooms: part.2, rtpForwarded: part.0.rtpForwarded, bytesOut: part.0.bytesOut,
+                busyNanoseconds: part.8.busy, wakeUps: part.8.wakeUps))
         }
         for loss in worstByRoom.values { total.roomLoss.add(fractionLost: loss) }
         return total

@@ -86,6 +86,13 @@ public struct OperationsRoutes: Sendable {
             exporter.counter(
                 "peerlearn_relay_worker_sent_bytes_total", "UDP payload bytes each relay worker sent (its outgoing bitrate).",
                 worker, load.bytesOut)
+            exporter.counter(
+                "peerlearn_relay_worker_busy_seconds_total",
+                "Time each relay worker's event loop spent working rather than waiting (its rate: the worker's busy fraction).",
+                worker, nanoseconds: load.busyNanoseconds)
+            exporter.counter(
+                "peerlearn_relay_worker_wakeups_total", "Wake-ups of each relay worker's event loop (a socket read, a timer or a task).", worker,
+                load.wakeUps)
         }
         metric("peerlearn_relay_rooms", "gauge", "Rooms with at least one participant.", [("", UInt64(snapshot.rooms))])
         metric(

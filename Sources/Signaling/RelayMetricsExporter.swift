@@ -38,6 +38,18 @@ final class RelayMetricsExporter: Sendable {
         if delta > 0 { counter.increment(by: Int64(clamping: delta)) }
     }
 
+    /// A `_seconds_total` counter kept in nanoseconds, so its increments stay exact.
+    func counter(_ name: String, _ help: String, _ labels: [(String, String)] = [], nanoseconds value: UInt64) {
+        let counter = registry.makeCounter(name: name, labels: labels, help: help)
+        let series = name + labels.map { "\u{1}\($0.0)=\($0.1)" }.joined()
+        let delta = reported.withLock { reported -> UInt64 in
+            let last = reported[series] ?? 0
+            reported[series] = max(last, value)
+            return value > last ? value - last : 0
+        }
+        if delta > 0 { counter.increment(by: Double(delta) / 1e9) }
+    }
+
     func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = [], _ value: Double) {
         let gauge = labels.isEmpty
             ? registry.makeGauge(name: name, help: help) : registry.makeGauge(name: name, labels: labels, help: help)

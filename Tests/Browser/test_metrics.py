@@ -35,6 +35,8 @@ FAMILIES = {
     "peerlearn_relay_worker_participants": "gauge",
     "peerlearn_relay_worker_rtp_forwarded_total": "counter",
     "peerlearn_relay_worker_sent_bytes_total": "counter",
+    "peerlearn_relay_worker_busy_seconds_total": "counter",
+    "peerlearn_relay_worker_wakeups_total": "counter",
     "peerlearn_relay_rtp_forwarded_total": "counter",
     "peerlearn_relay_keyframe_requests_total": "counter",
     "peerlearn_relay_retransmissions_total": "counter",
@@ -61,6 +63,7 @@ MOVING = [
     "peerlearn_relay_join_connected_seconds_count", "peerlearn_relay_join_first_media_seconds_count",
     "peerlearn_relay_rtp_forwarded_total", "peerlearn_relay_worker_rtp_forwarded_total",
     "peerlearn_relay_worker_sent_bytes_total", "process_cpu_seconds_total",
+    "peerlearn_relay_worker_busy_seconds_total", "peerlearn_relay_worker_wakeups_total",
     "peerlearn_relay_send_syscalls_total", "peerlearn_relay_send_messages_total", "peerlearn_relay_send_datagrams_total",
     "peerlearn_db_query_duration_seconds_count", "peerlearn_db_connection_wait_seconds_count",
 ]

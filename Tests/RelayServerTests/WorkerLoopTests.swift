@@ -67,6 +67,20 @@ import Glibc
         }
     }
 
+    /// The busy time counts work (here, a task that holds the loop for 50 ms) and not the waits around it.
+    @Test func busyTimeCountsWorkNotWaiting() async throws {
+        let loop = try WorkerLoop(name: "test-loop")
+        defer { loop.stop() }
+        let start = try await loop.submit { (loop.busyNanoseconds, loop.wakeUps) }.get()
+        try await Task.sleep(for: .milliseconds(200))
+        try await loop.submit { usleep(50_000) }.get()
+        let end = try await loop.submit { (loop.busyNanoseconds, loop.wakeUps) }.get()
+        let busy = end.0 - start.0
+        #expect(busy >= 50_000_000)
+        #expect(busy < 150_000_000)
+        #expect(end.1 > start.1)
+    }
+
     @Test func aCancelledTaskNeverRunsAndItsFutureFails() async throws {
         let loop = try WorkerLoop(name: "test-loop")
         defer { loop.stop() }
