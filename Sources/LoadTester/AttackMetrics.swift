@@ -43,6 +43,17 @@ struct RelayMetrics: Sendable {
         }
     }
 
+    /// Each worker's busy share of `seconds`, in %, in worker order; nil when the relay does not count it.
+    func workerBusyPercent(since earlier: RelayMetrics?, seconds: Double) -> [Double]? {
+        let prefix = "peerlearn_relay_worker_busy_seconds_total{worker=\""
+        var shares: [(worker: Int, percent: Double)] = []
+        for (name, value) in samples where name.hasPrefix(prefix) {
+            guard let worker = Int(name.dropFirst(prefix.count).prefix { $0 != "\"" }), seconds > 0 else { continue }
+            shares.append((worker, 100 * (value - (earlier?.samples[name] ?? 0)) / seconds))
+        }
+        return shares.isEmpty ? nil : shares.sorted { $0.worker < $1.worker }.map(\.percent)
+    }
+
     /// What changed between `earlier` and now, for counters (`…_total`); gauges as they are now.
     /// Samples that did not move are left out, so the report lists only what the phase caused.
     func delta(since earlier: RelayMetrics) -> [String: Double] {

@@ -43,6 +43,9 @@ public struct LoadResult: Codable, Sendable {
     /// With `--rejoin-after-ms`: for each viewer that went silent and rejoined, seconds from its last packet
     /// to its first on the new connection (a killed relay node's learners, say).
     public var recoverySeconds: [Double]? = nil
+    /// Each relay worker's busy share of the window, in %, from the relay's `/metrics`
+    /// (`peerlearn_relay_worker_busy_seconds_total`); nil when it has none (Janus, an older relay).
+    public var relayWorkerBusyPercent: [Double]? = nil
 
     public struct Decoded: Codable, Sendable {
         public var videoFrames: Int
@@ -179,9 +182,18 @@ public struct LoadResult: Codable, Sendable {
             }
             return line
         }
-        return (table + decoding + repair + results.flatMap(\.publisherLines) + results.flatMap(\.viewerLines)
-            + results.compactMap(\.recoveryLine))
+        return (table + decoding + repair + results.compactMap(\.busyLine) + results.flatMap(\.publisherLines)
+            + results.flatMap(\.viewerLines) + results.compactMap(\.recoveryLine))
             .joined(separator: "\n")
+    }
+
+    /// The relay workers' busy shares, and the relay-added p99 they imply for a lecture's 30 fps frame bursts:
+    /// the busiest worker's share of the 33 ms frame interval (README, "Why no relay can meet p99 < 2 ms").
+    var busyLine: String? {
+        guard let busy = relayWorkerBusyPercent, let busiest = busy.max() else { return nil }
+        let shares = busy.enumerated().map { String(format: "worker %d %.1f%%", $0.offset, $0.element) }
+        return "\(scenario) N=\(participants): relay workers busy \(shares.joined(separator: ", ")); "
+            + String(format: "a 30 fps lecture's frame bursts imply a relay-added p99 near %.1f ms", busiest / 100 * 1_000 / 30)
     }
 
     /// The rejoins' line: how many viewers lost their media and how long until it was back.

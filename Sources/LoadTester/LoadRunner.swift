@@ -720,6 +720,8 @@ public final class LoadRunner: @unchecked Sendable {
         let repairBefore = try await repairCounts()
         let publishersBefore = try await publisherSamples()
         let cpuBefore = sampler?.cpuSeconds()
+        let metricsURL = (configuration.relayURL ?? configuration.baseURL) + "/metrics"
+        let relayBefore = configuration.target == .peerlearn ? await RelayMetrics.scrape(metricsURL, http: http) : nil
         let start = ContinuousClock.now
         let seconds = Double(configuration.duration.components.seconds)
         var elapsed = 0.0
@@ -744,6 +746,7 @@ public final class LoadRunner: @unchecked Sendable {
         let window = Double((ContinuousClock.now - start).components.seconds)
             + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
         let cpuAfter = sampler?.cpuSeconds()
+        let relayAfter = relayBefore == nil ? nil : await RelayMetrics.scrape(metricsURL, http: http)
         // The relay's estimate toward each viewer, from the lecture's statistics (seminars have no one session).
         var estimates: [String: Double] = [:]
         var seminar = false
@@ -794,7 +797,8 @@ public final class LoadRunner: @unchecked Sendable {
                 sample.width.flatMap { width in sample.height.map { "\(width)x\($0)" } }
             }),
             publishers: LoadResult.Publisher.window(before: publishersBefore, after: publishersAfter, series: series),
-            recoverySeconds: configuration.rejoinAfterSilence == nil ? nil : try await loop.submit { self.recoveries }.get())
+            recoverySeconds: configuration.rejoinAfterSilence == nil ? nil : try await loop.submit { self.recoveries }.get(),
+            relayWorkerBusyPercent: relayAfter.flatMap { $0.workerBusyPercent(since: relayBefore, seconds: window) })
     }
 
     /// Nil when nothing was expected (no such stream reached the viewers).
