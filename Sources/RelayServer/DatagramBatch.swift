@@ -58,6 +58,9 @@ package final class DatagramBatch: DatagramOutput {
     private let segmentCounts: UnsafeMutablePointer<Int>
     private let controlSpace: Int
     private let controls: UnsafeMutableRawPointer
+    /// `sendNow`'s destination and its one vector, made once.
+    private let urgentName: UnsafeMutablePointer<sockaddr_in6>
+    private let urgentVector: UnsafeMutablePointer<iovec>
 
     /// `family` is the socket's (`AF_INET` or `AF_INET6`); IPv4 destinations are v4-mapped on IPv6.
     package init(socket: CInt, family: CInt, capacity: Int = 2_048, segmentation: Bool? = nil) {
@@ -78,6 +81,10 @@ package final class DatagramBatch: DatagramOutput {
         segmentCounts = .allocate(capacity: capacity)
         controlSpace = cudpbatch_segment_control_space()
         controls = .allocate(byteCount: capacity * controlSpace, alignment: 16)
+        urgentName = .allocate(capacity: 1)
+        urgentName.initialize(to: sockaddr_in6())
+        urgentVector = .allocate(capacity: 1)
+        urgentVector.initialize(to: iovec())
         // Touched now, so a lecture's first big fan-out takes no page faults on the send path.
         payloads.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Self.slotSize)
         controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlSpace)
@@ -94,6 +101,8 @@ package final class DatagramBatch: DatagramOutput {
         messages.deallocate()
         segmentCounts.deallocate()
         controls.deallocate()
+        urgentName.deallocate()
+        urgentVector.deallocate()
     }
 
     package func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
@@ -113,6 +122,30 @@ package final class DatagramBatch: DatagramOutput {
     package func commitReserved(_ length: Int, to destination: TransportAddress) {
         guard length > 0, length <= Self.slotSize, count < capacity else { return dropped &+= 1 }
         queue(length, to: destination)
+    }
+
+    /// Sends one datagram at once in a `sendmmsg` of its own, leaving the queue as it is. The datagram may sit in
+    /// the slot `reserve` lent: the kernel has copied it when this returns.
+    package func sendNow(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+        guard let base = datagram.baseAddress, !datagram.isEmpty, let nameLength = writeName(destination, into: urgentName)
+        else { return dropped &+= 1 }
+        urgentVector.pointee = iovec(iov_base: UnsafeMutableRawPointer(mutating: base), iov_len: datagram.count)
+        var message = cudpbatch_mmsghdr()
+        message.msg_hdr.msg_name = UnsafeMutableRawPointer(urgentName)
+        message.msg_hdr.msg_namelen = nameLength
+        message.msg_hdr.msg_iov = urgentVector
+        message.msg_hdr.msg_iovlen = 1
+        var result: CInt
+        repeat {
+            result = cudpbatch_sendmmsg(socket, &message, 1, 0)
+            sendCalls &+= 1
+        } while result < 0 && errno == EINTR
+        if result == 1 {
+            messagesSent &+= 1
+            sent &+= 1
+        } else {
+            dropped &+= 1
+        }
     }
 
     /// Queues the datagram already in slot `count`.

@@ -96,9 +96,10 @@ import Testing
             if datagram.to == Self.originAddress || datagram.to == Self.edgeAddress {
                 let engine = datagram.to == Self.originAddress ? origin : edge
                 var copy = datagram.bytes
-                var output = CollectingOutput()
+                var output = OrderedOutput()
                 copy.withUnsafeMutableBytes { engine.handleDatagram($0, from: datagram.from, now: now, output: &output) }
-                for (bytes, to) in output.datagrams { send(bytes, from: datagram.to, to: to) }
+                if engine === origin { sentNowByOrigin += output.sentNow }
+                for (bytes, to) in output.sentNowFirst { send(bytes, from: datagram.to, to: to) }
                 while let event = engine.pollEvent() {
                     if engine === origin { events.origin.append(event) } else { events.edge.append(event) }
                 }
@@ -109,6 +110,9 @@ import Testing
                 received[datagram.to, default: []].append(peer.handleDatagram(datagram.bytes, now: now))
             }
         }
+
+        /// Where the origin sent datagrams at once (`sendNow`), ahead of its batch.
+        var sentNowByOrigin: [TransportAddress] = []
 
         func rtp(to address: TransportAddress) -> [RTPHeader] {
             (received[address] ?? []).compactMap { if case .rtp(let header, _) = $0 { header } else { nil } }
@@ -139,6 +143,23 @@ import Testing
     }
 
     /// Sends `frames` VP8 frames (the first a keyframe) and Opus packets from the host.
+    /// What an engine sent from one datagram, with what it sent at once first, as a socket would carry it.
+    struct OrderedOutput: DatagramOutput {
+        var queued: [(bytes: [UInt8], destination: TransportAddress)] = []
+        var urgent: [(bytes: [UInt8], destination: TransportAddress)] = []
+
+        mutating func send(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+            queued.append((Array(datagram), destination))
+        }
+
+        mutating func sendNow(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+            urgent.append((Array(datagram), destination))
+        }
+
+        var sentNow: [TransportAddress] { urgent.map(\.destination) }
+        var sentNowFirst: [(bytes: [UInt8], destination: TransportAddress)] { urgent + queued }
+    }
+
     static func publish(_ host: PeerClient, on network: Network, frames: Range<Int>) throws {
         for frame in frames {
             let video = RTPHeaderBuilder(
@@ -181,6 +202,9 @@ import Testing
         // Consecutive at the learner: the edge numbers its own stream, and nothing was lost on the way.
         #expect(zip(video, video.dropFirst()).allSatisfy { $1.sequenceNumber == $0.sequenceNumber &+ 1 })
         #expect(network.bridge.counters.forwarded == 20)
+        // The origin sent its copies to the bridge at once, each ahead of its batch, and nothing else that way.
+        #expect(network.sentNowByOrigin.count == 20)
+        #expect(network.sentNowByOrigin.allSatisfy { $0 == Network.bridgeAddress })
 
         // Attendance is the people's: the bridge's two connections report nothing at either end.
         let originJoins = network.events.origin.compactMap { if case .joined(let who) = $0 { who.userID } else { nil } }

@@ -136,6 +136,30 @@ private struct Receiver: ~Copyable {
         #expect(batch.dropped == 1)
     }
 
+    /// A cascade pipe's copy leaves at once, ahead of the queue, even from the slot `reserve` lent; the queue
+    /// then goes out as it was, in order.
+    @Test func aDatagramSentNowLeavesAheadOfTheQueue() throws {
+        let receiver = try Receiver()
+        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        defer { close(sender.descriptor) }
+        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, capacity: 8)
+        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+        let queued = (1...3).map { [UInt8](repeating: $0, count: 500) }
+        for datagram in queued { datagram.withUnsafeBytes { batch.send($0, to: destination) } }
+        let urgent = [UInt8](repeating: 0xAB, count: 200)
+        let slot = try #require(batch.reserve(200))
+        slot.copyBytes(from: urgent)
+        batch.sendNow(UnsafeRawBufferPointer(rebasing: slot[0..<200]), to: destination)
+        #expect(batch.sendCalls == 1 && batch.sent == 1)
+        #expect(receiver.receive() == urgent)
+        batch.flush()
+        #expect(batch.sent == 4)
+        #expect(batch.dropped == 0)
+        for datagram in queued { #expect(receiver.receive() == datagram) }
+        batch.sendNow(UnsafeRawBufferPointer(start: nil, count: 0), to: destination)
+        #expect(batch.dropped == 1)
+    }
+
     @Test func dualStackSocketReachesIPv4PeersThroughMappedAddresses() throws {
         let receiver = try Receiver()
         let sender = try RelaySocket.bind(host: "::", port: 0, bufferBytes: 1 << 20)

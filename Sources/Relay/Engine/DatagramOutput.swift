@@ -14,12 +14,20 @@ public protocol DatagramOutput {
 
     /// Sends the first `length` bytes of the space `reserve` just returned.
     mutating func commitReserved(_ length: Int, to destination: TransportAddress)
+
+    /// Sends at once, ahead of anything queued: a cascade pipe's copy, which another worker fans out again,
+    /// so that worker starts while this one is still fanning out. `datagram` may be space `reserve` lent.
+    mutating func sendNow(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress)
 }
 
 extension DatagramOutput {
     public mutating func reserve(_ capacity: Int) -> UnsafeMutableRawBufferPointer? { nil }
 
     public mutating func commitReserved(_ length: Int, to destination: TransportAddress) {}
+
+    public mutating func sendNow(_ datagram: UnsafeRawBufferPointer, to destination: TransportAddress) {
+        send(datagram, to: destination)
+    }
 }
 
 /// Collects datagrams in memory: for tests and the in-process benchmarks.

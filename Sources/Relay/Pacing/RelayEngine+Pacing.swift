@@ -17,6 +17,13 @@ extension RelayEngine {
         }
         if subscriber.pacer.admit(size: bytes.count, now: nanoseconds) {
             if let transportSequence { subscriber.bandwidth?.onPacketSent(sequenceNumber: transportSequence, size: bytes.count, at: nanoseconds) }
+            if subscriber.isRelayed {
+                // A cascade pipe: the worker behind it fans this packet out again, and starts as soon as it
+                // arrives instead of after this worker's whole read batch (README, issue 14's latency).
+                counters.datagramsOut &+= 1
+                counters.bytesOut &+= UInt64(bytes.count)
+                return output.sendNow(bytes, to: remote)
+            }
             guard reserved else { return send(bytes, to: remote, output: &output) }
             counters.datagramsOut &+= 1
             counters.bytesOut &+= UInt64(bytes.count)
