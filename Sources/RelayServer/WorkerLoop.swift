@@ -64,11 +64,10 @@ package final class WorkerLoop: EventLoop, @unchecked Sendable {
             throw Failure(description: "eventfd: \(reason)")
         }
         tokens = .allocate(capacity: Self.eventsPerWait)
-        let started = Mutex(false)
+        // Tasks run only in `run()`, after the thread has noted itself, so `inEventLoop` is right for each.
         let body = Unmanaged.passRetained(ThreadBody { [self] in
             cepoll_name_thread(name)
             thread.store(UInt(pthread_self()), ordering: .sequentiallyConsistent)
-            started.withLock { $0 = true }
             run()
         })
         var handle = pthread_t()
@@ -84,8 +83,6 @@ package final class WorkerLoop: EventLoop, @unchecked Sendable {
             throw Failure(description: "pthread_create failed")
         }
         pthread_detach(handle)
-        // `inEventLoop` must be right from the first task on.
-        while !started.withLock({ $0 }) { sched_yield() }
     }
 
     deinit {
