@@ -17,6 +17,8 @@ struct ViewerSample: Sendable {
     var layerChanges: [LoadResult.LayerChange]? = nil
     /// Its account, to find the relay's estimate for it.
     var userID: String? = nil
+    /// Packets it failed to decrypt, among those it read whole (a decoding viewer reads all of them).
+    var unprotectFailed: Int = 0
 }
 
 extension LoadResult {
@@ -29,6 +31,11 @@ extension LoadResult {
         public var receivedKbps: Double
         public var lossPercent: Double?
         public var videoLossPercent: Double?
+        /// Video packets the relay sent it in the window, by their sequence numbers (lost ones included).
+        public var videoPacketsExpected: Int64
+        /// Packets it could not decrypt in the window, among those it read whole (all, for a decoding viewer;
+        /// a sample otherwise). More than a handful means its SRTP state and the relay's disagree.
+        public var unprotectFailed: Int
         /// The picture size of the last keyframe: the layer the relay sends it. Nil unless followed.
         public var width: Int?
         public var height: Int?
@@ -64,7 +71,8 @@ extension LoadResult {
                     receivedKbps: seconds > 0 ? Double(last.bytes - first.bytes) * 8 / seconds / 1_000 : 0,
                     lossPercent: percent(last.lost - first.lost, of: last.expected - first.expected),
                     videoLossPercent: percent(last.videoLost - first.videoLost, of: last.videoExpected - first.videoExpected),
-                    width: last.width, height: last.height, layerChanges: last.layerChanges)
+                    videoPacketsExpected: last.videoExpected - first.videoExpected,
+                    unprotectFailed: last.unprotectFailed - first.unprotectFailed, width: last.width, height: last.height, layerChanges: last.layerChanges)
                 if let end = last.quality {
                     let start = first.quality ?? .init()
                     // Those that ended in the window, and one still going on at its end.

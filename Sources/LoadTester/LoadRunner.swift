@@ -702,7 +702,8 @@ public final class LoadRunner: @unchecked Sendable {
                     height: participant.quality?.height, feedbackSent: participant.transportFeedback?.sent,
                     layerChanges: participant.quality?.layerChanges.map {
                         LoadResult.LayerChange(unixSeconds: $0.unixSeconds, width: $0.width, height: $0.height)
-                    }, userID: participant.account?.userID)
+                    }, userID: participant.account?.userID,
+                    unprotectFailed: participant.sampledFailed)
                 if let first = participant.statistics.firstPacketAt {
                     snapshot.joined += 1
                     let join = first - participant.joinStartedAt

@@ -59,9 +59,13 @@ def test_relay_nacks_repair_the_uplink_for_every_watcher(report):
     assert repair["nacksReceived"] > 0 and repair["retransmissionsSent"] > 0, repair
     frames = load["frameLoss"]
     assert len(frames["viewers"]) == VIEWERS, frames
+    # What a failure needs to be read from CI's output alone: the viewer's packets, decryption and the
+    # relay's counters.
+    context = {"viewers": load.get("viewers"), "decoded": load["decoded"], "relay": report["relayCounters"],
+               "serverLog": report.get("serverLogTail", [])[-8:]}
     for viewer in frames["viewers"]:
         # At least half the frames a 30 fps publisher sends in the window (the debug encoder is slower).
-        assert viewer["framesExpected"] > SECONDS * 15, viewer
-        assert viewer["frameLossPercent"] < 1.0, viewer
+        assert viewer["framesExpected"] > SECONDS * 15, (viewer, context)
+        assert viewer["frameLossPercent"] < 1.0, (viewer, context)
     assert frames["frameLossPercent"] < 1.0, frames
     assert load["decoded"]["videoFailures"] == 0
