@@ -30,6 +30,24 @@ import Testing
         #expect(LayerSelector.available(near: 1, in: Self.layers(active: [false, false, false])) == nil)
     }
 
+    @Test func aLayerThePublisherOnlyJustResumedIsNoSwitchUpWhileTheCurrentOneRuns() {
+        var layers = Self.layers()
+        layers[2].settled = false
+        // Forwarding the middle layer, which still runs: the top one waits until it has settled.
+        #expect(LayerSelector.available(near: 2, in: layers, current: 1) == 1)
+        // From the bottom, the middle layer (settled) is the nearest usable below the top.
+        #expect(LayerSelector.available(near: 2, in: layers, current: 0) == 1)
+        // Switching down is never held, and neither is a start (no current layer) or a current layer that stopped.
+        #expect(LayerSelector.available(near: 0, in: layers, current: 2) == 0)
+        #expect(LayerSelector.available(near: 2, in: layers) == 2)
+        var stopped = layers
+        stopped[1].active = false
+        #expect(LayerSelector.available(near: 2, in: stopped, current: 1) == 2)
+        // Once settled, the top layer is taken.
+        layers[2].settled = true
+        #expect(LayerSelector.available(near: 2, in: layers, current: 1) == 2)
+    }
+
     @Test func aNewTargetIsReportedOnceAndTheSmallestLayerOverBudgetDropsToItsBaseTemporalLayer() {
         var selector = LayerSelector(preferences: .init())
         #expect(selector.switches(to: 1))  // nothing chosen yet: any keyframe starts it

@@ -349,6 +349,48 @@ import VP8
         try Self.expectContinuous(room.received(0))
     }
 
+    @Test func aLayerThePublisherResumesOnItsOwnIsSwitchedUpToOnlyOnceItHasRunThreeSeconds() throws {
+        let room = try Room(viewers: 1)
+        let viewer = room.viewers[0].participantID
+        try room.run(frames: 30)
+        #expect(room.harness.engine.forwardedLayer(participantID: viewer, mid: "0") == "f")
+        // The publisher's estimate drops: it stops its top layer, and the viewer goes down to the middle one.
+        room.publisher.sending[2] = false
+        try room.run(frames: 45)
+        #expect(room.harness.engine.forwardedLayer(participantID: viewer, mid: "0") == "h")
+        // A flicker of its estimate brings the top layer back for 2 s (60 frames), keyframe first: the viewer
+        // stays where it is instead of paying a keyframe up and a freeze down.
+        room.publisher.sending[2] = true
+        room.publisher.keyframeWanted[2] = true
+        for _ in 0..<60 {
+            try room.run(frames: 1)
+            #expect(room.harness.engine.forwardedLayer(participantID: viewer, mid: "0") == "h")
+        }
+        // Still running after 3 s (`SimulcastTrack.settleAfterResume`): now it is worth the switch.
+        try room.run(frames: 45)
+        #expect(room.harness.engine.forwardedLayer(participantID: viewer, mid: "0") == "f")
+        try Self.expectContinuous(room.received(0))
+    }
+
+    @Test func aLayerResumedBecauseTheRelayAskedIsSwitchedUpToAtOnce() throws {
+        let room = try Room(viewers: 1)
+        let viewer = room.viewers[0].participantID
+        room.harness.engine.setPreferredSize(participantID: viewer, mid: "0", width: 320, height: 180, now: room.now)
+        // Nobody wants the top layer for 2 s: dynacast pauses it, and the publisher stops sending it.
+        try room.run(frames: 90)
+        room.publisher.sending[2] = false
+        try room.run(frames: 45)
+        // The viewer grows its tile: the relay asks for the top layer again, the publisher resumes it with a
+        // keyframe, and the viewer takes it within a few frames, not 3 s later.
+        room.harness.engine.setPreferredSize(participantID: viewer, mid: "0", width: 1280, height: 720, now: room.now)
+        try room.run(frames: 9)
+        room.publisher.sending[2] = true
+        room.publisher.keyframeWanted[2] = true
+        try room.run(frames: 15)
+        #expect(room.harness.engine.forwardedLayer(participantID: viewer, mid: "0") == "f")
+        try Self.expectContinuous(room.received(0))
+    }
+
     @Test func aNackAfterASwitchResendsTheNewLayersPacketWithItsRewrittenPicture() throws {
         let room = try Room(viewers: 1)
         try room.run(frames: 30)

@@ -205,7 +205,8 @@ extension RelayEngine {
             vp8.apply(to: UnsafeMutableRawBufferPointer(rebasing: buffer[payloadStart..<length]))
         }
         var payloadType = consumer.media.payloadType
-        if let source = consumer.source, header.payloadType == source.media.redPayloadType {
+        // Only audio has RED; video skips the weak load of the source.
+        if consumer.kind == .audio, let source = consumer.source, header.payloadType == source.media.redPayloadType {
             // RED goes on as RED to a subscriber that speaks it with the same Opus numbering; anyone else
             // gets the primary encoding alone.
             if let red = consumer.media.redPayloadType, source.media.payloadType == consumer.media.payloadType {

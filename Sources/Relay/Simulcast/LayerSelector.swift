@@ -71,6 +71,8 @@ struct LayerSelector {
         var bitsPerSecond: UInt64
         var width: Int
         var height: Int
+        /// Not only just resumed by the publisher on its own (`SimulcastTrack.isSettled`): a switch up may go to it.
+        var settled = true
     }
 
     /// Chooses `desired` and `target` from the layers, smallest first. Returns whether `target` changed
@@ -86,7 +88,7 @@ struct LayerSelector {
             bandwidthTemporalLimit = 0
         }
         if let desired {
-            target = Self.available(near: desired, in: layers) ?? current
+            target = Self.available(near: desired, in: layers, current: current) ?? current
         } else {
             target = nil
         }
@@ -148,12 +150,19 @@ struct LayerSelector {
         return layers[rank].index
     }
 
-    /// The wanted layer if it is sent, else the nearest one below it that is, else the nearest above.
-    static func available(near desired: Int, in layers: [Candidate]) -> Int? {
+    /// The wanted layer if it is sent, else the nearest one below it that is, else the nearest above. While
+    /// `current` is sent, a layer above it must also be settled: not just resumed by the publisher on its own.
+    static func available(near desired: Int, in layers: [Candidate], current: Int? = nil) -> Int? {
         guard let rank = layers.firstIndex(where: { $0.index == desired }) else { return nil }
-        if layers[rank].active { return desired }
-        if let below = layers[..<rank].last(where: \.active) { return below.index }
-        return layers[(rank + 1)...].first(where: \.active)?.index
+        let running = current.flatMap { current in layers.firstIndex { $0.index == current && $0.active } }
+        func usable(_ candidate: Int) -> Bool {
+            guard layers[candidate].active else { return false }
+            guard let running, candidate > running else { return true }
+            return layers[candidate].settled
+        }
+        if usable(rank) { return desired }
+        if let below = layers[..<rank].indices.last(where: usable) { return layers[below].index }
+        return layers[(rank + 1)...].indices.first(where: usable).map { layers[$0].index }
     }
 
     /// Whether a packet of `layer` starting a keyframe makes the consumer switch to it (the caller then

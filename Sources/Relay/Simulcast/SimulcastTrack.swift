@@ -10,6 +10,8 @@ final class SimulcastTrack {
     private(set) var reportedActive: [Bool] = []
     /// Since when nobody has wanted each layer; nil while someone does.
     private var unwantedSince: [ContinuousClock.Instant?] = []
+    /// When the relay last asked the publisher to resume each layer.
+    private var resumeAskedAt: [ContinuousClock.Instant?] = []
     /// When the selectors and dynacast are looked at again.
     var nextReviewAt: ContinuousClock.Instant
 
@@ -18,11 +20,18 @@ final class SimulcastTrack {
     static let pauseAfter: Duration = .seconds(2)
     /// A layer with no packet for this long is treated as stopped (paused by the publisher, or lost).
     static let inactiveAfter: Duration = .milliseconds(800)
+    /// A layer the publisher resumed on its own (its estimate rose) is switched up to only once it has run
+    /// this long. An estimate that flickers resumes the top layer for a second or two; a subscriber that
+    /// followed it paid a keyframe going up and a freeze of `inactiveAfter` and a keyframe coming down.
+    static let settleAfterResume: Duration = .seconds(3)
+    /// A resume this soon after the relay asked for it (dynacast) is the one it asked for: settled at once.
+    static let askedResumeWithin: Duration = .seconds(5)
 
     init(now: ContinuousClock.Instant, pausedAtStart: [Bool]) {
         nextReviewAt = now + Self.reviewInterval
         reportedActive = pausedAtStart.map { !$0 }
         unwantedSince = Array(repeating: nil, count: pausedAtStart.count)
+        resumeAskedAt = Array(repeating: nil, count: pausedAtStart.count)
     }
 
     func add(_ layer: Producer) {
@@ -42,8 +51,18 @@ final class SimulcastTrack {
             let statistics = layers[index].layerStatistics
             return LayerSelector.Candidate(
                 index: index, active: statistics.isActive(now: now), bitsPerSecond: statistics.bitsPerSecond,
-                width: statistics.width, height: statistics.height)
+                width: statistics.width, height: statistics.height, settled: isSettled(index, now: now))
         }
+    }
+
+    /// Whether layer `index` may be switched up to: it never paused, it has run `settleAfterResume` since it
+    /// resumed, or it resumed because the relay asked.
+    func isSettled(_ index: Int, now: ContinuousClock.Instant) -> Bool {
+        guard let resumed = layers[index].layerStatistics.resumedAt, now - resumed < Self.settleAfterResume else {
+            return true
+        }
+        guard index < resumeAskedAt.count, let asked = resumeAskedAt[index] else { return false }
+        return asked <= resumed && resumed - asked < Self.askedResumeWithin
     }
 
     /// The rank (0 = smallest) of layer `index`.
@@ -61,6 +80,7 @@ final class SimulcastTrack {
                 unwantedSince[index] = nil
                 if !reportedActive[index] {
                     reportedActive[index] = true
+                    resumeAskedAt[index] = now
                     changed = true
                 }
             } else if reportedActive[index] {
@@ -83,12 +103,15 @@ struct LayerStatistics {
     private(set) var width = 0
     private(set) var height = 0
     private(set) var lastPacketAt: ContinuousClock.Instant?
+    /// When the layer came back after a silence of `SimulcastTrack.inactiveAfter` or more; nil if it never paused.
+    private(set) var resumedAt: ContinuousClock.Instant?
     private var windowStart: ContinuousClock.Instant?
     private var windowBytes: UInt64 = 0
 
     var pixels: Int { width * height }
 
     mutating func record(bytes: Int, now: ContinuousClock.Instant) {
+        if let lastPacketAt, now - lastPacketAt >= SimulcastTrack.inactiveAfter { resumedAt = now }
         lastPacketAt = now
         windowBytes &+= UInt64(bytes)
         guard let start = windowStart else {

@@ -21,8 +21,9 @@ struct StreamTable<Value> {
         return index[ssrc]
     }
 
+    /// Read in place: a copy of a replay window would retain its bits for every packet.
     subscript(slot: Int) -> Value {
-        get { values[slot] }
+        _read { yield values[slot] }
         _modify { yield &values[slot] }
     }
 
