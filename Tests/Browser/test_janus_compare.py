@@ -17,21 +17,26 @@ from conftest import ROOT
 SCRIPT = ROOT / "scripts" / "compare-janus"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="compare-janus needs root for its network namespace")
-@pytest.mark.skipif(shutil.which("janus") is None, reason="Debian's janus package is not installed")
-def test_both_servers_forward_every_scenario():
+def run_compare(*arguments):
+    """scripts/compare-janus with the debug build at 500 kbit/s; returns (its stdout, the JSON report's entries)."""
     out = pathlib.Path(tempfile.mkdtemp()) / "compare.json"
     # Ports away from the other fixtures' and the usual 8080/40000.
     env = dict(os.environ, COMPARE_HTTP_PORT="18380", COMPARE_RELAY_HTTP_PORT="18381", COMPARE_RELAY_PORT="41300",
                COMPARE_NETNS="plcmpci", COMPARE_SUBNET="10.79.0", COMPARE_RTP_PORTS="23000-23999")
     completed = subprocess.run(
-        [str(SCRIPT), "lecture:3", "seminar:1x3", "churn:4", "--duration", "4", "--video-kbps", "500", "--debug",
-         "--json", str(out)],
+        [str(SCRIPT), *arguments, "--video-kbps", "500", "--debug", "--json", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     print(completed.stdout[-4000:])
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    assert "ours/Janus" in completed.stdout
-    report = {entry["scenario"]: entry for entry in json.loads(out.read_text())}
+    return completed.stdout, json.loads(out.read_text())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="compare-janus needs root for its network namespace")
+@pytest.mark.skipif(shutil.which("janus") is None, reason="Debian's janus package is not installed")
+def test_both_servers_forward_every_scenario():
+    stdout, entries = run_compare("lecture:3", "seminar:1x3", "churn:4", "--duration", "4")
+    assert "ours/Janus" in stdout
+    report = {entry["scenario"]: entry for entry in entries}
     assert set(report) == {"lecture:3", "seminar:1x3", "churn:4"}
     expected_viewers = {"lecture:3": 3, "seminar:1x3": 6, "churn:4": 4}
     for spec, entry in report.items():
@@ -54,19 +59,10 @@ def test_both_servers_forward_every_scenario():
 @pytest.mark.skipif(os.geteuid() != 0, reason="compare-janus needs root for its network namespace")
 @pytest.mark.skipif(shutil.which("janus") is None, reason="Debian's janus package is not installed")
 def test_repeated_rounds_end_with_each_scenarios_median():
-    out = pathlib.Path(tempfile.mkdtemp()) / "compare.json"
-    env = dict(os.environ, COMPARE_HTTP_PORT="18380", COMPARE_RELAY_HTTP_PORT="18381", COMPARE_RELAY_PORT="41300",
-               COMPARE_NETNS="plcmpci", COMPARE_SUBNET="10.79.0", COMPARE_RTP_PORTS="23000-23999")
-    completed = subprocess.run(
-        [str(SCRIPT), "lecture:3", "--duration", "2", "--video-kbps", "500", "--debug", "--repeat", "2",
-         "--json", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    print(completed.stdout[-4000:])
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    entries = json.loads(out.read_text())
+    stdout, entries = run_compare("lecture:3", "--duration", "2", "--repeat", "2")
     assert [entry.get("scenario") for entry in entries[:-1]] == ["lecture:3#1", "lecture:3#2"]
     (median,) = entries[-1]["medians"]
     assert median["scenario"] == "lecture:3" and median["rounds"] == 2
     assert len(median["oursOverJanus"]) == 2 and all(ratio > 0 for ratio in median["oursOverJanus"])
     assert min(median["oursOverJanus"]) <= median["medianOursOverJanus"] <= max(median["oursOverJanus"])
-    assert "lecture:3, 2 rounds" in completed.stdout and "ours / Janus:" in completed.stdout
+    assert "lecture:3, 2 rounds" in stdout and "ours / Janus:" in stdout
