@@ -72,7 +72,8 @@ extension LoadResult {
                     lossPercent: percent(last.lost - first.lost, of: last.expected - first.expected),
                     videoLossPercent: percent(last.videoLost - first.videoLost, of: last.videoExpected - first.videoExpected),
                     videoPacketsExpected: last.videoExpected - first.videoExpected,
-                    unprotectFailed: last.unprotectFailed - first.unprotectFailed, width: last.width, height: last.height, layerChanges: last.layerChanges)
+                    unprotectFailed: last.unprotectFailed - first.unprotectFailed, width: last.width, height: last.height,
+                    layerChanges: last.layerChanges)
                 if let end = last.quality {
                     let start = first.quality ?? .init()
                     // Those that ended in the window, and one still going on at its end.
