@@ -34,13 +34,26 @@ private struct Receiver: ~Copyable {
 }
 
 
+/// A batch on a loopback socket, sending to `receiver`; the socket closes with it.
+private final class LoopbackBatch {
+    let sender: (descriptor: CInt, family: CInt)
+    let batch: DatagramBatch
+    let destination: TransportAddress
+
+    init(to receiver: borrowing Receiver, capacity: Int = 2_048) throws {
+        sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
+        batch = DatagramBatch(socket: sender.descriptor, family: sender.family, capacity: capacity)
+        destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+    }
+
+    deinit { close(sender.descriptor) }
+}
+
 @Suite struct DatagramBatchTests {
     @Test func sendsEveryDatagramInOrderAcrossSeveralBatches() throws {
         let receiver = try Receiver()
-        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
-        defer { close(sender.descriptor) }
-        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, capacity: 8)
-        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+        let loopback = try LoopbackBatch(to: receiver, capacity: 8)
+        let (batch, destination) = (loopback.batch, loopback.destination)
         // 20 datagrams through 8 slots: two batches leave while queuing, the rest on flush.
         let datagrams = (0..<20).map { index in [UInt8](repeating: UInt8(index), count: 100 + index * 50) }
         for datagram in datagrams {
@@ -105,10 +118,8 @@ private struct Receiver: ~Copyable {
     /// by the next datagram, and nothing of it is sent. The counters add up syscalls and GSO messages.
     @Test func reservedSlotsAreSentOnlyWhenCommitted() throws {
         let receiver = try Receiver()
-        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
-        defer { close(sender.descriptor) }
-        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, capacity: 4)
-        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+        let loopback = try LoopbackBatch(to: receiver, capacity: 4)
+        let (batch, destination) = (loopback.batch, loopback.destination)
         #expect(batch.reserve(DatagramBatch.slotSize + 1) == nil)
         var expected: [[UInt8]] = []
         for index in 0..<6 {
@@ -140,10 +151,8 @@ private struct Receiver: ~Copyable {
     /// then goes out as it was, in order.
     @Test func aDatagramSentNowLeavesAheadOfTheQueue() throws {
         let receiver = try Receiver()
-        let sender = try RelaySocket.bind(host: "127.0.0.1", port: 0, bufferBytes: 1 << 20)
-        defer { close(sender.descriptor) }
-        let batch = DatagramBatch(socket: sender.descriptor, family: sender.family, capacity: 8)
-        let destination = TransportAddress(ipv4: 127, 0, 0, 1, port: receiver.port)
+        let loopback = try LoopbackBatch(to: receiver, capacity: 8)
+        let (batch, destination) = (loopback.batch, loopback.destination)
         let queued = (1...3).map { [UInt8](repeating: $0, count: 500) }
         for datagram in queued { datagram.withUnsafeBytes { batch.send($0, to: destination) } }
         let urgent = [UInt8](repeating: 0xAB, count: 200)
