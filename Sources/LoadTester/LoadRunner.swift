@@ -473,8 +473,8 @@ public final class LoadRunner: @unchecked Sendable {
 
     private func startMediaTimers() {
         mediaTimers.append(Self.controlTimer(on: mediaLoop) { self.publishers })
-        let frameInterval = Int64(1_000 / configuration.frameRate)
-        mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(frameInterval), delay: .milliseconds(frameInterval)) { _ in
+        let frameInterval = TimeAmount.microseconds(Int64(1_000_000 / max(configuration.frameRate, 1)))
+        mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: frameInterval, delay: frameInterval) { _ in
             self.sendMedia(video: true)
         })
         mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in

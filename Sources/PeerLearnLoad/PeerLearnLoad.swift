@@ -38,8 +38,10 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var relayUrl: String?
         @Option(help: "Seconds to measure after everyone joined.")
         var duration = 20
-        @Option(help: "Video bitrate in kbps (VP8, 640x360 @ 30 fps).")
+        @Option(help: "Video bitrate in kbps (VP8, 640x360 at --frame-rate).")
         var videoKbps = 1_450
+        @Option(help: "Video frames per second; a frame is --video-kbps / --frame-rate. More frames of a lecture's size load the relay with more bursts like a lecture's (`scripts/compare-janus capacity:N`).")
+        var frameRate = 30
         @Flag(help: "Pace video like a browser (bursts every 5 ms at 2.5x the bitrate) instead of sending each frame at once. Needs --send-time private.")
         var pace = false
         @Option(help: "The relay's process id, to report its CPU and memory.")
@@ -82,6 +84,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
         func validate() throws {
             guard (0...100_000).contains(decodingViewers) else { throw ValidationError("--decoding-viewers must be 0...100000") }
             guard (1...10_000).contains(frameDeadlineMs) else { throw ValidationError("--frame-deadline-ms must be 1...10000") }
+            guard (1...240).contains(frameRate) else { throw ValidationError("--frame-rate must be 1...240") }
             guard (0...3_600).contains(warmup) else { throw ValidationError("--warmup must be 0...3600") }
             if let rejoinAfterMs, !(100...60_000).contains(rejoinAfterMs) {
                 throw ValidationError("--rejoin-after-ms must be 100...60000")
@@ -114,6 +117,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.relayURL = relayUrl
             configuration.duration = .seconds(duration)
             configuration.videoKbps = videoKbps
+            configuration.frameRate = frameRate
             configuration.serverPID = serverPid
             configuration.localAddress = localAddress
             configuration.pacing = pace

@@ -1,13 +1,30 @@
 /// The engine's notion of time, injected: monotonic instants from the caller, mapped to the wall
 /// clock's NTP timestamps (for sender reports) from one reference taken at start-up. The engine never
 /// reads a clock itself, so tests drive it with any instants they like.
-struct EngineClock {
+///
+/// The hot path works in integer nanoseconds since `start`. `ContinuousClock.Instant` is not a frozen
+/// type (the _Concurrency module keeps its layout private), so every copy of one is a value-witness call
+/// and every conversion 128-bit arithmetic; a datagram's handling asks for the same instant once per
+/// consumer, so the last conversion is kept.
+final class EngineClock {
     let start: ContinuousClock.Instant
     /// The wall clock as a 64-bit NTP timestamp at `start`.
     let ntpAtStart: UInt64
+    /// The memo, unchecked for exclusive access at run time: only `nanoseconds(since:)` touches it.
+    @exclusivity(unchecked) private var lastInstant: ContinuousClock.Instant
+    @exclusivity(unchecked) private var lastNanoseconds: Int64 = 0
+
+    init(start: ContinuousClock.Instant, ntpAtStart: UInt64) {
+        self.start = start
+        self.ntpAtStart = ntpAtStart
+        lastInstant = start
+    }
 
     func nanoseconds(since now: ContinuousClock.Instant) -> Int64 {
-        Self.nanoseconds(of: now - start)
+        if now == lastInstant { return lastNanoseconds }
+        lastNanoseconds = Self.nanoseconds(of: now - start)
+        lastInstant = now
+        return lastNanoseconds
     }
 
     static func nanoseconds(of duration: Duration) -> Int64 {

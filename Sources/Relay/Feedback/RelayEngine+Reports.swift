@@ -44,9 +44,9 @@ extension RelayEngine {
         let ntp = clock.ntp(now)
         for consumer in participant.consumers where consumer.packetsSent > 0 {
             var rtpTimestamp = consumer.lastTimestamp
-            if let sentAt = consumer.lastSentAt {
-                rtpTimestamp &+= UInt32(
-                    truncatingIfNeeded: Int64(Participant.seconds(now - sentAt) * Double(consumer.media.clockRate)))
+            if let sentAt = consumer.lastSentNanoseconds {
+                let elapsed = min(max(clock.nanoseconds(since: now) &- sentAt, 0), 86_400_000_000_000)
+                rtpTimestamp &+= UInt32(truncatingIfNeeded: Int64(Double(elapsed) * Double(consumer.media.clockRate) / 1e9))
             }
             guard length + 28 + 16 < scratch.count,
                 let written = try? SenderReport.write(

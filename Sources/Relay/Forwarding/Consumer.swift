@@ -34,7 +34,8 @@ final class Consumer {
     var needsRestart = true
     var lastSequenceNumber: UInt16
     var lastTimestamp: UInt32
-    var lastSentAt: ContinuousClock.Instant?
+    /// When `lastTimestamp` was sent, in the engine clock's nanoseconds (an integer: it is written per packet).
+    var lastSentNanoseconds: Int64?
     var packetsSent: UInt32 = 0
     /// Rewrites the producer's header extensions into the subscriber's ids; rebuilt when either side's
     /// negotiation or the producer changes.
@@ -179,13 +180,14 @@ final class Consumer {
 
     /// Continues this consumer's numbering from a new source packet: sequence numbers stay consecutive
     /// and timestamps advance by the wall time since the last packet sent (RFC 7667 §3.7 switching).
-    func restart(sequenceNumber: UInt16, timestamp: UInt32, now: ContinuousClock.Instant) {
+    /// `nanoseconds`: now, on the engine's clock.
+    func restart(sequenceNumber: UInt16, timestamp: UInt32, nanoseconds: Int64) {
         sequence.restart(source: sequenceNumber, next: lastSequenceNumber &+ 1)
         var advance: UInt32 = 1
-        if let lastSentAt {
-            let elapsed = now - lastSentAt
-            let ticks = (elapsed.components.seconds * Int64(media.clockRate))
-                + elapsed.components.attoseconds / 1_000_000_000 * Int64(media.clockRate) / 1_000_000_000
+        if let lastSentNanoseconds {
+            // At most a day, so the ticks fit an Int64 at any 32-bit clock rate.
+            let elapsed = min(max(nanoseconds &- lastSentNanoseconds, 0), 86_400_000_000_000)
+            let ticks = Int64(Double(elapsed) * Double(media.clockRate) / 1e9)
             advance = UInt32(truncatingIfNeeded: max(1, ticks))
         }
         timestampDelta = (lastTimestamp &+ advance) &- timestamp

@@ -80,7 +80,7 @@ extension RelayEngine {
             producer = found
         }
         publisher.statistics.packetsIn &+= 1
-        if publisher.firstMediaAt == nil { noteFirstMedia(of: publisher, now: now) }
+        if !publisher.hasMedia { noteFirstMedia(of: publisher, now: now) }
         publisher.statistics.bytesIn &+= UInt64(packet.count)
         // Reception statistics describe the uplink as it was: a repair does not undo the loss it repaired.
         if !isRepair {
@@ -143,7 +143,8 @@ extension RelayEngine {
                     }
                     continue
                 }
-                consumer.restart(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, now: now)
+                consumer.restart(
+                    sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, nanoseconds: clock.nanoseconds(since: now))
             }
             guard let sequenceNumber = consumer.sequence.map(header.sequenceNumber) else { continue }
             consumer.sent?.record(sent: sequenceNumber, source: header.sequenceNumber, layer: 0)
@@ -244,7 +245,7 @@ extension RelayEngine {
         if RTPSequenceNumber.isNewer(sequenceNumber, than: consumer.lastSequenceNumber) || consumer.packetsSent == 0 {
             consumer.lastSequenceNumber = sequenceNumber
             consumer.lastTimestamp = timestamp
-            consumer.lastSentAt = now
+            consumer.lastSentNanoseconds = clock.nanoseconds(since: now)
         }
         consumer.packetsSent &+= 1
         consumer.octetsSent &+= UInt32(truncatingIfNeeded: header.payloadRange.count)
@@ -252,7 +253,7 @@ extension RelayEngine {
         subscriber.statistics.packetsOut &+= 1
         subscriber.statistics.bytesOut &+= UInt64(protected)
         counters.rtpForwarded &+= 1
-        if subscriber.firstMediaAt == nil { noteFirstMedia(of: subscriber, now: now) }
+        if !subscriber.hasMedia { noteFirstMedia(of: subscriber, now: now) }
         sendMedia(
             UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), to: subscriber, remote: remote,
             transportSequence: transportSequence, now: now, reserved: reserved != nil, output: &output)
@@ -293,6 +294,7 @@ extension RelayEngine {
     @inline(never)
     func noteFirstMedia(of participant: Participant, now: ContinuousClock.Instant) {
         participant.firstMediaAt = now
+        participant.hasMedia = true
         guard !participant.isRelayed else { return }
         counters.joinTimes.recordFirstMedia(after: now - participant.joinedAt)
         joinTimelines.append(JoinTimeline(

@@ -62,6 +62,8 @@ final class Participant {
     /// (`JoinTimes`).
     let joinedAt: ContinuousClock.Instant
     var firstMediaAt: ContinuousClock.Instant?
+    /// `firstMediaAt != nil`, tested per packet without copying an instant (a resilient type).
+    var hasMedia = false
     var connectedAt: ContinuousClock.Instant?
     var nextReportAt: ContinuousClock.Instant
     var nextStatisticsAt: ContinuousClock.Instant
