@@ -4,6 +4,7 @@ import Foundation
 struct PublisherSample: Sendable {
     var unixSeconds: Double
     var sentVideoBytes: Int64
+    var sentFrames: Int
     /// Nil for a publisher that does not adapt (fixed rate, or the relay did not take transport-wide-cc).
     var estimate: UInt64?
     var videoTarget: UInt64?
@@ -15,6 +16,7 @@ struct PublisherSample: Sendable {
     init(_ participant: SimulatedParticipant, unixSeconds: Double) {
         self.unixSeconds = unixSeconds
         sentVideoBytes = participant.sentVideoBytes
+        sentFrames = participant.publisher?.framesSent ?? 0
         estimate = participant.rateControl?.estimate
         videoTarget = participant.rateControl?.videoTarget
         let layers = participant.rateControl?.applied ?? []
@@ -32,6 +34,8 @@ extension LoadResult {
         public var adapts: Bool
         /// Video it sent (RTP after SRTP, retransmissions included) per second, in kbit/s.
         public var sentVideoKbps: Double
+        /// Video frames it sent per second (`--frame-rate`, when its loop keeps up).
+        public var sentFramesPerSecond: Double
         /// Its send-side estimate (audio included) and the video encoders' target, at the end of the window.
         public var estimateKbps: Double?
         public var targetKbps: Double?
@@ -73,6 +77,7 @@ extension LoadResult {
                 return Publisher(
                     publisher: index, adapts: last.estimate != nil,
                     sentVideoKbps: kbps(last.sentVideoBytes - first.sentVideoBytes, over: seconds),
+                    sentFramesPerSecond: Double(last.sentFrames - first.sentFrames) / seconds,
                     estimateKbps: last.estimate.map { Double($0) / 1_000 }, targetKbps: last.videoTarget.map { Double($0) / 1_000 },
                     layerTargetsKbps: last.layerTargets?.map { Double($0) / 1_000 },
                     feedbackReceived: last.feedbackReceived.map { $0 - (first.feedbackReceived ?? 0) },
@@ -91,7 +96,7 @@ extension LoadResult {
     var publisherLines: [String] {
         (publishers ?? []).map { publisher in
             var line = "\(scenario) publisher \(publisher.publisher): sent \(String(format: "%.0f", publisher.sentVideoKbps)) "
-                + "kbit/s of video"
+                + "kbit/s of video in \(String(format: "%.1f", publisher.sentFramesPerSecond)) frames/s"
             guard publisher.adapts else { return line + " at a fixed rate (no transport-cc adaptation)" }
             line += "; estimate \(publisher.estimateKbps.map { String(format: "%.0f", $0) } ?? "-") kbit/s, "
                 + "video target \(publisher.targetKbps.map { String(format: "%.0f", $0) } ?? "-") kbit/s"

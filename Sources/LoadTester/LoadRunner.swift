@@ -424,6 +424,7 @@ public final class LoadRunner: @unchecked Sendable {
 
     private var timers: [RepeatedTask] = []
     private var mediaTimers: [RepeatedTask] = []
+    private var mediaClocks: [FixedRateTimer] = []
     /// Each publisher's counters every second since the run's media began, by participant index (media loop).
     private var publisherSeries: [Int: [PublisherSample]] = [:]
 
@@ -446,6 +447,8 @@ public final class LoadRunner: @unchecked Sendable {
         try await mediaLoop.submit {
             for timer in self.mediaTimers { timer.cancel() }
             self.mediaTimers.removeAll()
+            for clock in self.mediaClocks { clock.cancel() }
+            self.mediaClocks.removeAll()
             for participant in self.publishers { participant.channel?.close(promise: nil) }
             self.publishers.removeAll()
             self.publisherSeries.removeAll()
@@ -474,12 +477,9 @@ public final class LoadRunner: @unchecked Sendable {
     private func startMediaTimers() {
         mediaTimers.append(Self.controlTimer(on: mediaLoop) { self.publishers })
         let frameInterval = TimeAmount.microseconds(Int64(1_000_000 / max(configuration.frameRate, 1)))
-        mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: frameInterval, delay: frameInterval) { _ in
-            self.sendMedia(video: true)
-        })
-        mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
-            self.sendMedia(video: false)
-        })
+        // Frames and audio packets on fixed-rate clocks, as a camera and a microphone tick.
+        mediaClocks.append(FixedRateTimer(on: mediaLoop, interval: frameInterval) { self.sendMedia(video: true) })
+        mediaClocks.append(FixedRateTimer(on: mediaLoop, interval: .milliseconds(20)) { self.sendMedia(video: false) })
         mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             let now = Date().timeIntervalSince1970
             for participant in self.publishers where participant.peer.isConnected {

@@ -21,6 +21,8 @@ final class MediaPublisher {
     private var videoSequence = UInt16.random(in: 0...0x7FFF)
     private var audioSequence = UInt16.random(in: 0...0x7FFF)
     private var frameIndex = 0
+    /// Video frames sent so far (every layer's counts once).
+    var framesSent: Int { frameIndex }
     private var audioTimestamp = UInt32.random(in: 0...0xFFFF)
     private let videoTimestampBase = UInt32.random(in: 0...0xFFFF)
     let frameRate: Int
