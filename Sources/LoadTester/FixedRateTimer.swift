@@ -3,7 +3,7 @@ import NIOCore
 /// Runs a task every `interval` on one event loop at a fixed rate, as a browser's capturer and audio
 /// device tick. NIO's repeated tasks wait their delay after each run ends, so a frame that takes 3 ms to
 /// encode stretched a 30 fps clock to 28 (and 60 fps to 50). Confined to its loop: made, run and
-/// cancelled there.
+/// cancelled there. Each publisher's result says the rate it reached (`sentFramesPerSecond`).
 final class FixedRateTimer: @unchecked Sendable {
     private let loop: any EventLoop
     private let interval: TimeAmount
@@ -25,11 +25,13 @@ final class FixedRateTimer: @unchecked Sendable {
         scheduled?.cancel()
     }
 
-    /// The next run after one due at `due` that ended at `now`: one interval on, or at once when the loop has
-    /// fallen a whole interval behind (the missed ticks are skipped, not sent in a burst).
+    /// The next run after one due at `due` that ended at `now`: one interval on while the loop keeps up. A run
+    /// that ended after its successor was due means the loop cannot keep up (16 publishers encoding on one
+    /// core): the next waits a whole interval from now, as NIO's repeat did, so the loop keeps time for
+    /// handshakes and the rate drops instead of the runs going back to back.
     static func next(after due: NIODeadline, interval: TimeAmount, now: NIODeadline) -> NIODeadline {
         let next = due + interval
-        return next < now ? now : next
+        return next < now ? now + interval : next
     }
 
     private func schedule() {

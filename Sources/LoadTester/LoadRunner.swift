@@ -394,6 +394,9 @@ public final class LoadRunner: @unchecked Sendable {
                     width: self.configuration.width, height: self.configuration.height,
                     frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
                     sendTime: participant.sendTime, extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
+                if participant.simulcastRIDs.isEmpty, !self.configuration.publisherAdaptation {
+                    participant.publisher?.sharedEncoder = try self.sharedEncoder()
+                }
                 if !participant.simulcastRIDs.isEmpty, let publisher = participant.publisher {
                     let peer = participant.peer
                     publisher.sendSimulcast(
@@ -425,6 +428,8 @@ public final class LoadRunner: @unchecked Sendable {
     private var timers: [RepeatedTask] = []
     private var mediaTimers: [RepeatedTask] = []
     private var mediaClocks: [FixedRateTimer] = []
+    /// Media loop only.
+    private var sharedVideoEncoder: SharedVideoEncoder?
     /// Each publisher's counters every second since the run's media began, by participant index (media loop).
     private var publisherSeries: [Int: [PublisherSample]] = [:]
 
@@ -451,6 +456,7 @@ public final class LoadRunner: @unchecked Sendable {
             self.mediaClocks.removeAll()
             for participant in self.publishers { participant.channel?.close(promise: nil) }
             self.publishers.removeAll()
+            self.sharedVideoEncoder = nil
             self.publisherSeries.removeAll()
         }.get()
         try await loop.submit { self.startTimers() }.get()
@@ -478,7 +484,10 @@ public final class LoadRunner: @unchecked Sendable {
         mediaTimers.append(Self.controlTimer(on: mediaLoop) { self.publishers })
         let frameInterval = TimeAmount.microseconds(Int64(1_000_000 / max(configuration.frameRate, 1)))
         // Frames and audio packets on fixed-rate clocks, as a camera and a microphone tick.
-        mediaClocks.append(FixedRateTimer(on: mediaLoop, interval: frameInterval) { self.sendMedia(video: true) })
+        mediaClocks.append(FixedRateTimer(on: mediaLoop, interval: frameInterval) {
+            self.sharedVideoEncoder?.advance()
+            self.sendMedia(video: true)
+        })
         mediaClocks.append(FixedRateTimer(on: mediaLoop, interval: .milliseconds(20)) { self.sendMedia(video: false) })
         mediaTimers.append(mediaLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             let now = Date().timeIntervalSince1970
@@ -492,6 +501,16 @@ public final class LoadRunner: @unchecked Sendable {
                 self.sendPaced()
             })
         }
+    }
+
+    /// The fixed-rate publishers' one encoder (`SharedVideoEncoder`), made by the first; media loop only.
+    private func sharedEncoder() throws -> SharedVideoEncoder {
+        if let sharedVideoEncoder { return sharedVideoEncoder }
+        let encoder = try SharedVideoEncoder(
+            width: configuration.width, height: configuration.height, frameRate: configuration.frameRate,
+            videoKbps: configuration.videoKbps)
+        sharedVideoEncoder = encoder
+        return encoder
     }
 
     /// DTLS retransmissions and consent freshness for the participants a loop owns.

@@ -37,6 +37,8 @@ final class MediaPublisher {
     /// With congestion control, every packet is built with a transport-wide sequence number's placeholder,
     /// set as it leaves (`PublisherRateControl`).
     var transportSequence: RTPHeaderExtension?
+    /// The run's one encoder, when this publisher sends at a fixed rate without simulcast (`SharedVideoEncoder`).
+    var sharedEncoder: SharedVideoEncoder?
     /// When the last frames were encoded (a ring), for the frame rate the encoders really get.
     private var frameTimes = [ContinuousClock.Instant](repeating: .now, count: 16)
 
@@ -107,11 +109,12 @@ final class MediaPublisher {
     func nextVideoPackets(sendTime: () -> UInt64) -> [[UInt8]] {
         frameStarted()
         if !layers.isEmpty { return nextSimulcastPackets(sendTime: sendTime) }
-        source.render(frameIndex: frameIndex, into: &frame)
+        if sharedEncoder == nil { source.render(frameIndex: frameIndex, into: &frame) }
         let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
         let index = frameIndex
         frameIndex += 1
-        guard let encoded = try? encoder.encode(frame, forceKeyframe: keyframeRequested) else { return [] }
+        let next = sharedEncoder.map { $0.frame() } ?? (try? encoder.encode(frame, forceKeyframe: keyframeRequested))
+        guard let encoded = next else { return [] }
         keyframeRequested = false
         let stamp = stamp(video: true, index: index, sendTime: sendTime())
         let payloads = packetizer.packetize(encoded.data)
@@ -188,7 +191,10 @@ final class MediaPublisher {
     }
 
     /// The relay forwarded a subscriber's PLI: the next frame is a keyframe.
-    func requestKeyframe() { keyframeRequested = true }
+    func requestKeyframe() {
+        keyframeRequested = true
+        sharedEncoder?.requestKeyframe()
+    }
 
     private func header(
         ssrc: UInt32, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, stamp: RTPHeaderExtension
