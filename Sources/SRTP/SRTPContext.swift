@@ -130,7 +130,8 @@ public final class SRTPContext {
     public func protectRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .outbound else { throw .wrongDirection }
         try Self.check(buffer: buffer, length: length, minimum: Self.rtpHeaderLength)
-        if let result = try withGCM({ transform throws(SRTPError) in try transform.protectRTP(buffer, length: length) }) { return result }
+        let gcmResult = try withGCM { transform throws(SRTPError) in try transform.protectRTP(buffer, length: length) }
+        if let gcmResult { return gcmResult }
         return try transform(buffer, length: length, growth: profile.rtpOverhead, srtp_protect)
     }
 
@@ -139,7 +140,8 @@ public final class SRTPContext {
     public func unprotectRTP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .inbound else { throw .wrongDirection }
         try Self.check(buffer: buffer, length: length, minimum: Self.rtpHeaderLength + profile.rtpOverhead)
-        if let result = try withGCM({ transform throws(SRTPError) in try transform.unprotectRTP(buffer, length: length) }) { return result }
+        let gcmResult = try withGCM { transform throws(SRTPError) in try transform.unprotectRTP(buffer, length: length) }
+        if let gcmResult { return gcmResult }
         return try transform(buffer, length: length, growth: 0, srtp_unprotect)
     }
 
@@ -148,7 +150,8 @@ public final class SRTPContext {
     public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .outbound else { throw .wrongDirection }
         try Self.check(buffer: buffer, length: length, minimum: Self.rtcpHeaderLength)
-        if let result = try withGCM({ transform throws(SRTPError) in try transform.protectRTCP(buffer, length: length) }) { return result }
+        let gcmResult = try withGCM { transform throws(SRTPError) in try transform.protectRTCP(buffer, length: length) }
+        if let gcmResult { return gcmResult }
         return try transform(buffer, length: length, growth: profile.rtcpOverhead, srtp_protect_rtcp)
     }
 
@@ -157,7 +160,8 @@ public final class SRTPContext {
     public func unprotectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .inbound else { throw .wrongDirection }
         try Self.check(buffer: buffer, length: length, minimum: Self.rtcpHeaderLength + profile.rtcpOverhead)
-        if let result = try withGCM({ transform throws(SRTPError) in try transform.unprotectRTCP(buffer, length: length) }) { return result }
+        let gcmResult = try withGCM { transform throws(SRTPError) in try transform.unprotectRTCP(buffer, length: length) }
+        if let gcmResult { return gcmResult }
         return try transform(buffer, length: length, growth: 0, srtp_unprotect_rtcp)
     }
 

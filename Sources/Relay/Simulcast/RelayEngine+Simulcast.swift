@@ -108,11 +108,13 @@ extension RelayEngine {
         if layer.simulcast != nil && selector.current != index {
             guard keyframe, selector.switches(to: index) else { return }
             consumer.layers?.switched(to: index, pictureID: descriptor?.pictureID?.value, tl0: descriptor?.tl0PicIdx)
-            consumer.restart(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, nanoseconds: clock.nanoseconds(since: now))
+            consumer.restart(
+                sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, nanoseconds: clock.nanoseconds(since: now))
         } else if consumer.needsRestart {
             guard keyframe else { return }
             consumer.layers?.switched(to: index, pictureID: descriptor?.pictureID?.value, tl0: descriptor?.tl0PicIdx)
-            consumer.restart(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, nanoseconds: clock.nanoseconds(since: now))
+            consumer.restart(
+                sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, nanoseconds: clock.nanoseconds(since: now))
         }
         if let descriptor, consumer.layers?.admits(
             temporalLayer: descriptor.temporalLayer, layerSync: descriptor.layerSync,
