@@ -177,7 +177,7 @@ let package = Package(
         .target(
             name: "LoadTester",
             dependencies: [
-                "PeerClient", "MediaCodecs", "RTP", "RTCP", "VP8", "STUN", "Congestion",
+                "PeerClient", "MediaCodecs", "RTP", "RTCP", "VP8", "STUN", "Congestion", "CEpoll", "CUDPBatch",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -19,6 +19,7 @@ struct ViewerSample: Sendable {
     var userID: String? = nil
     /// Packets it failed to decrypt, among those it read whole (a decoding viewer reads all of them).
     var unprotectFailed: Int = 0
+    var readInBatches = false
 }
 
 extension LoadResult {
@@ -56,6 +57,9 @@ extension LoadResult {
         /// The relay's send-side estimate toward this viewer at the end of the window, as the relay last wrote
         /// it to the session's statistics (every 5 s); nil when it has none.
         public var relayEstimateKbps: Double?
+        /// Its socket was read in batches (`--batched-reads`): it counted, unprotected a sample, and gave no
+        /// latency samples.
+        public var readInBatches = false
 
         /// Viewers present at both ends of the window (a churned one is left out).
         static func window(before: [Int: ViewerSample], after: [Int: ViewerSample], seconds: Double) -> [Viewer]? {
@@ -73,7 +77,7 @@ extension LoadResult {
                     videoLossPercent: percent(last.videoLost - first.videoLost, of: last.videoExpected - first.videoExpected),
                     videoPacketsExpected: last.videoExpected - first.videoExpected,
                     unprotectFailed: last.unprotectFailed - first.unprotectFailed, width: last.width, height: last.height,
-                    layerChanges: last.layerChanges)
+                    layerChanges: last.layerChanges, readInBatches: last.readInBatches)
                 if let end = last.quality {
                     let start = first.quality ?? .init()
                     // Those that ended in the window, and one still going on at its end.

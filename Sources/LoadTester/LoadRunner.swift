@@ -102,6 +102,10 @@ public final class LoadRunner: @unchecked Sendable {
         /// its relay node: a fresh room token (which names a live node) and WHEP again; the gaps until media
         /// is back are the result's `recoverySeconds` (`LoadRunner+Failover.swift`). Nil: viewers never rejoin.
         public var rejoinAfterSilence: Duration?
+        /// Viewers that neither decode, track quality, sit behind the capped link nor send transport feedback
+        /// are read in batches (`BatchedViewerReader`): they count from the clear RTP header and unprotect a
+        /// sample, and give no latency samples. One tester core can then take what one relay core sends.
+        public var batchedReads = false
 
         public init() {}
     }
@@ -130,6 +134,10 @@ public final class LoadRunner: @unchecked Sendable {
     /// Viewers made so far in this run, in join order: the first `cappedViewers` go in the namespace.
     private var viewerSerial = 0
     private let viewerSerialLock = NSLock()
+    private var isShutDown = false
+    private let shutdownLock = NSLock()
+    /// Made on first use, on `loop` (`Configuration.batchedReads`).
+    private var batchedReader: BatchedViewerReader?
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -144,7 +152,21 @@ public final class LoadRunner: @unchecked Sendable {
         self.mediaLoop = group.next()
     }
 
+    /// Shuts down once; the commands also call it from a `defer`, for their error paths.
     public func shutdown() async {
+        guard shutdownLock.withLock({ () -> Bool in
+            defer { isShutDown = true }
+            return !isShutDown
+        }) else { return }
+        // Timers stopped first: one firing while the loops shut down would schedule on a loop that is gone.
+        try? await loop.submit {
+            self.batchedReader?.stop()
+            for timer in self.timers { timer.cancel() }
+        }.get()
+        try? await mediaLoop.submit {
+            for timer in self.mediaTimers { timer.cancel() }
+            for clock in self.mediaClocks { clock.cancel() }
+        }.get()
         try? await http.shutdown()
         try? await group.shutdownGracefully()
     }
@@ -373,10 +395,15 @@ public final class LoadRunner: @unchecked Sendable {
                 }
             }
             if role == .publisher { self.publishers.append(participant) } else { self.participants.append(participant) }
+            if let descriptor, self.readsInBatches(participant) {
+                try self.readInBatches(participant, descriptor: descriptor)
+            }
             return SimulatedParticipantBox(participant)
         }.get()
         // A viewer's arrivals are the kernel's: its feedback and latency samples must not carry the tester's stalls.
-        let stamp = role == .viewer ? descriptor.map(ArrivalStamp.init(descriptor:)) : nil
+        // (A viewer read in batches gives neither.)
+        let stamped = role == .viewer && !participant.value.readInBatches
+        let stamp = stamped ? descriptor.map(ArrivalStamp.init(descriptor:)) : nil
         try await channel.pipeline.addHandler(ParticipantHandler(runner: self, participant: participant, stamp: stamp)).get()
         return (participant, home)
     }
@@ -423,6 +450,35 @@ public final class LoadRunner: @unchecked Sendable {
         }
         if participant.role == .viewer, Self.isRTP(bytes) { mediaArrived(at: participant, now: now) }
         participant.flush()
+    }
+
+    /// Whether a participant only counts what it receives, and so can be read in batches.
+    private func readsInBatches(_ participant: SimulatedParticipant) -> Bool {
+        configuration.batchedReads && participant.role == .viewer && participant.decoder == nil
+            && participant.quality == nil && !participant.capped && !participant.sendsTransportFeedback
+    }
+
+    /// Takes a viewer's socket away from NIO's reads (its writes stay with NIO) and gives it to the batched
+    /// reader; on `loop`, before the viewer's offer, so no datagram of its is read any other way.
+    private func readInBatches(_ participant: SimulatedParticipant, descriptor: CInt) throws {
+        guard let channel = participant.channel else { return }
+        try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        participant.readInBatches = true
+        let reader = try batchedReader ?? BatchedViewerReader(loop: loop)
+        batchedReader = reader
+        // The reader holds the viewer until its socket closes (`remove`).
+        let token = try reader.add(descriptor: descriptor) { [weak self] raw, now in
+            guard let self else { return }
+            if SimulatedParticipant.isRTP(raw) {
+                participant.receiveBatchedRTP(raw, now: now)
+                self.mediaArrived(at: participant, now: now)
+            } else {
+                var buffer = channel.allocator.buffer(capacity: raw.count)
+                buffer.writeBytes(raw)
+                self.received(buffer, participant: participant, now: now, arrival: now)
+            }
+        }
+        channel.closeFuture.whenComplete { [weak reader] _ in reader?.remove(token: token) }
     }
 
     private var timers: [RepeatedTask] = []
@@ -722,7 +778,7 @@ public final class LoadRunner: @unchecked Sendable {
                     layerChanges: participant.quality?.layerChanges.map {
                         LoadResult.LayerChange(unixSeconds: $0.unixSeconds, width: $0.width, height: $0.height)
                     }, userID: participant.account?.userID,
-                    unprotectFailed: participant.sampledFailed)
+                    unprotectFailed: participant.sampledFailed, readInBatches: participant.readInBatches)
                 if let first = participant.statistics.firstPacketAt {
                     snapshot.joined += 1
                     let join = first - participant.joinStartedAt

@@ -62,6 +62,8 @@ final class SimulatedParticipant {
     /// been without media (`LoadRunner+Failover.swift`).
     var lastMediaAt: ContinuousClock.Instant?
     var recoveringSince: ContinuousClock.Instant?
+    /// A viewer whose socket `BatchedViewerReader` reads (`LoadRunner.Configuration.batchedReads`).
+    var readInBatches = false
     /// Video bytes a publisher sent (after SRTP), retransmissions included.
     private(set) var sentVideoBytes: Int64 = 0
 
@@ -186,8 +188,7 @@ final class SimulatedParticipant {
         _ buffer: ByteBuffer, now: ContinuousClock.Instant, arrival: ContinuousClock.Instant, epoch: ContinuousClock.Instant
     ) -> Int64? {
         let fastPath = buffer.withUnsafeReadableBytes { raw -> (isRTP: Bool, latency: Int64?) in
-            // RTP: a version-2 first byte and a non-RTCP payload type (RFC 5761 §4).
-            guard raw.count >= 12, raw[0] & 0xC0 == 0x80, !(64...95).contains(raw[1] & 0x7F) else { return (false, nil) }
+            guard Self.isRTP(raw) else { return (false, nil) }
             guard let header = try? RTPHeader(parsing: raw) else { return (true, nil) }
             statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: arrival)
             let elapsed = arrival - epoch
@@ -248,6 +249,21 @@ final class SimulatedParticipant {
             if wantsKeyframe { publisher.requestKeyframe() }
         }
         return nil
+    }
+
+    /// An RTP datagram read in a batch (`BatchedViewerReader`), counted from its clear header, and every
+    /// `sampleEvery`-th unprotected. A batch's read time is no arrival time, so it gives no latency sample.
+    func receiveBatchedRTP(_ raw: UnsafeRawBufferPointer, now: ContinuousClock.Instant) {
+        guard let header = try? RTPHeader(parsing: raw) else { return }
+        statistics.record(ssrc: header.ssrc, sequenceNumber: header.sequenceNumber, bytes: raw.count, at: now)
+        if statistics.packets % Int64(Self.sampleEvery) == 1 {
+            if case .rtp = peer.handleDatagram(Array(raw), now: now) { sampledOK += 1 } else { sampledFailed += 1 }
+        }
+    }
+
+    /// A version-2 first byte and a payload type that is not RTCP's (RFC 5761 §4).
+    static func isRTP(_ raw: UnsafeRawBufferPointer) -> Bool {
+        raw.count >= 12 && raw[0] & 0xC0 == 0x80 && !(64...95).contains(raw[1] & 0x7F)
     }
 
     /// A viewer's NACKs and PLIs (`ViewerQuality`) and its transport feedback, when due; protected and sent.

@@ -76,6 +76,8 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var transportFeedback = true
         @Flag(inversion: .prefixedNo, help: "Publishers offer transport-wide-cc and follow the relay's feedback like a browser: the encoders' bitrate (simulcast layers lowest first, a layer the estimate cannot carry paused) and the pacing rate come from the send-side estimate, never above --video-kbps. --no-publisher-adaptation sends --video-kbps whatever the link takes, for fixed-rate benchmarks. Default: on, except for ramp, which searches for the relay's limit under a fixed offered load (an overloaded relay delays arrivals, and adapting publishers would back off).")
         var publisherAdaptation: Bool?
+        @Flag(help: "Read the viewers that only count what they receive (not decoding, tracked or capped) in batches, one recvmmsg per socket every 100 µs, like the limit probe's sink: one tester core then takes what one relay core can send. They unprotect one packet in 100 and give no latency samples. Needs --no-transport-feedback.")
+        var batchedReads = false
         @Option(help: "Seconds between everyone having joined and the measured window (settling, ramp-up).")
         var warmup = 3
         @Option(help: "A lecture's viewer that receives nothing for this many milliseconds rejoins with a fresh room token, as the web app does when its relay node is lost; the result reports each gap until media is back.")
@@ -100,6 +102,9 @@ struct PeerLearnLoad: AsyncParsableCommand {
             }
             guard (16...3_840).contains(width), (16...2_160).contains(height), width % 2 == 0, height % 2 == 0 else {
                 throw ValidationError("--width and --height must be even, 16...3840 and 16...2160")
+            }
+            if batchedReads && transportFeedback {
+                throw ValidationError("--batched-reads needs --no-transport-feedback: a viewer's feedback needs each packet's arrival time")
             }
             if simulcast && target != .peerlearn { throw ValidationError("--simulcast runs against PeerLearn only") }
             if cappedViewers > 0 && viewerNetns == nil {
@@ -131,6 +136,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.cappedViewers = cappedViewers
             configuration.trackedViewers = trackedViewers
             configuration.transportFeedback = transportFeedback
+            configuration.batchedReads = batchedReads
             configuration.simulcast = simulcast
             configuration.publisherAdaptation = publisherAdaptation ?? true
             configuration.warmup = .seconds(warmup)

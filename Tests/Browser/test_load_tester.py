@@ -67,6 +67,31 @@ def test_frame_rate_out_of_range_is_refused():
     assert completed.returncode != 0 and "--frame-rate must be 1...240" in completed.stderr
 
 
+def test_batched_reads_count_what_the_relay_forwards(server):
+    # The decoding viewer reads through NIO; the other four in batches. Both must see the same packets.
+    (result,), table = run_load(server, "lecture", "--viewers", "5", "--video-kbps", "600", "--batched-reads",
+                                "--no-transport-feedback", "--decoding-viewers", "1")
+    print("\n" + table)
+    assert result["joined"] == 5 and result["lossPercent"] < 1.0
+    viewers = result["viewers"]
+    batched = [viewer for viewer in viewers if viewer["readInBatches"]]
+    unbatched = [viewer for viewer in viewers if not viewer["readInBatches"]]
+    assert len(batched) == 4 and len(unbatched) == 1
+    reference = unbatched[0]["videoPacketsExpected"]
+    assert reference > 100
+    for viewer in batched:
+        # The window's ends are read at slightly different moments on the two paths: a frame's packets apart at most.
+        assert abs(viewer["videoPacketsExpected"] - reference) < 0.05 * reference, viewer
+        assert viewer["lossPercent"] < 1.0 and viewer["receivedKbps"] > 400 and viewer["unprotectFailed"] == 0
+    assert result["sampledUnprotectOK"] > 0 and result["sampledUnprotectFailed"] == 0
+    assert result["decoded"]["videoFrames"] > 0 and result["decoded"]["videoFailures"] == 0
+
+
+def test_batched_reads_need_viewers_without_transport_feedback():
+    completed = subprocess.run([str(LOAD), "lecture", "--batched-reads"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode != 0 and "--batched-reads needs --no-transport-feedback" in completed.stderr
+
+
 def test_pacing_refuses_an_index_send_time():
     completed = subprocess.run([str(LOAD), "lecture", "--pace", "--send-time", "index"], capture_output=True, text=True,
                                timeout=60)
