@@ -50,6 +50,9 @@ public final class LoadRunner: @unchecked Sendable {
         public var width = 640
         public var height = 360
         public var frameRate = 30
+        /// Random grain in the publishers' pictures (`SyntheticVideoSource.grain`), so their encoders can reach
+        /// `videoKbps` at high frame rates.
+        public var grain = 0
         public var videoKbps = 1_450
         public var serverPID: Int32?
         /// Concurrent signaling requests while joining.
@@ -420,7 +423,7 @@ public final class LoadRunner: @unchecked Sendable {
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
                     width: self.configuration.width, height: self.configuration.height,
                     frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
-                    sendTime: participant.sendTime, extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
+                    grain: self.configuration.grain, sendTime: participant.sendTime, extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
                 if participant.simulcastRIDs.isEmpty, !self.configuration.publisherAdaptation {
                     participant.publisher?.sharedEncoder = try self.sharedEncoder()
                 }
@@ -430,7 +433,7 @@ public final class LoadRunner: @unchecked Sendable {
                         try SimulcastLayer.layers(
                             ssrc: { peer.simulcastSSRC(layer: $0) }, width: self.configuration.width,
                             height: self.configuration.height, frameRate: self.configuration.frameRate,
-                            kbps: self.configuration.videoKbps),
+                            kbps: self.configuration.videoKbps, grain: self.configuration.grain),
                         ridExtensionID: peer.extensionIDs[SimulcastLayer.ridURI] ?? PeerClient.rtpStreamIDExtension)
                 }
                 participant.prepareRateControl(layers: self.rateLayers(of: participant.publisher))
@@ -564,7 +567,7 @@ public final class LoadRunner: @unchecked Sendable {
         if let sharedVideoEncoder { return sharedVideoEncoder }
         let encoder = try SharedVideoEncoder(
             width: configuration.width, height: configuration.height, frameRate: configuration.frameRate,
-            videoKbps: configuration.videoKbps)
+            videoKbps: configuration.videoKbps, grain: configuration.grain)
         sharedVideoEncoder = encoder
         return encoder
     }

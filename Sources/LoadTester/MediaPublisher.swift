@@ -43,7 +43,7 @@ final class MediaPublisher {
     private var frameTimes = [ContinuousClock.Instant](repeating: .now, count: 16)
 
     init(
-        videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int,
+        videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int, grain: Int = 0,
         sendTime: SendTimeCarrier = .privateExtension, extensionIDs: SendTimeExtensionIDs, sendLog: SendTimeLog? = nil
     ) throws {
         self.videoSSRC = videoSSRC
@@ -53,7 +53,7 @@ final class MediaPublisher {
         self.sendLog = sendLog
         self.frameRate = frameRate
         encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: videoKbps))
-        source = SyntheticVideoSource(width: width, height: height)
+        source = SyntheticVideoSource(width: width, height: height, grain: grain)
         frame = I420Frame(width: width, height: height)
         packetizer = try VP8Packetizer(maxPayloadSize: Self.maximumPayload, initialPictureID: 0)
         opus = try OpusEncoder(.init(channels: .mono, application: .voip, bitrate: 32_000))

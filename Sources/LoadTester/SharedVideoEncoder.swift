@@ -15,9 +15,9 @@ final class SharedVideoEncoder {
     /// Frames encoded: one per tick that any publisher sent.
     private(set) var framesEncoded = 0
 
-    init(width: Int, height: Int, frameRate: Int, videoKbps: Int) throws {
+    init(width: Int, height: Int, frameRate: Int, videoKbps: Int, grain: Int = 0) throws {
         encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: videoKbps))
-        source = SyntheticVideoSource(width: width, height: height)
+        source = SyntheticVideoSource(width: width, height: height, grain: grain)
         picture = I420Frame(width: width, height: height)
     }
 

@@ -28,7 +28,7 @@ struct SimulcastLayer {
     private(set) var paused = false
     private var resuming = false
 
-    init(rid: String, ssrc: UInt32, width: Int, height: Int, frameRate: Int, kbps: Int) throws {
+    init(rid: String, ssrc: UInt32, width: Int, height: Int, frameRate: Int, kbps: Int, grain: Int = 0) throws {
         self.rid = rid
         self.ssrc = ssrc
         // libvpx wants even dimensions.
@@ -36,19 +36,19 @@ struct SimulcastLayer {
         self.height = max(2, height & ~1)
         encoder = try VP8Encoder(
             .init(width: self.width, height: self.height, frameRate: frameRate, targetBitrateKbps: kbps))
-        source = SyntheticVideoSource(width: self.width, height: self.height)
+        source = SyntheticVideoSource(width: self.width, height: self.height, grain: grain)
         frame = I420Frame(width: self.width, height: self.height)
         packetizer = try VP8Packetizer(maxPayloadSize: MediaPublisher.maximumPayload, initialPictureID: 0)
     }
 
     /// The three layers for a camera of `width` x `height` whose top layer gets `kbps`.
     static func layers(
-        ssrc: (Int) -> UInt32, width: Int, height: Int, frameRate: Int, kbps: Int
+        ssrc: (Int) -> UInt32, width: Int, height: Int, frameRate: Int, kbps: Int, grain: Int = 0
     ) throws -> [SimulcastLayer] {
         try rids.indices.map { index in
             try SimulcastLayer(
                 rid: rids[index], ssrc: ssrc(index), width: width / scales[index], height: height / scales[index],
-                frameRate: frameRate, kbps: index < lowKbps.count ? min(lowKbps[index], kbps) : kbps)
+                frameRate: frameRate, kbps: index < lowKbps.count ? min(lowKbps[index], kbps) : kbps, grain: grain)
         }
     }
 

@@ -16,16 +16,28 @@ public struct SyntheticVideoSource: Sendable {
     private static let panStep = 2
     /// Horizontal period of the background texture, in luma pixels.
     private static let period = 128
+    /// Random luma grain below the counter bar, up to this many levels either way, new in every frame.
+    /// The panning picture alone is so predictable that an encoder runs out of things to spend bits on
+    /// (640×360 VP8 stays near 4 KB a frame at the lowest quantizer whatever the target); grain gives it
+    /// detail it cannot predict, so its rate control reaches the target at any frame rate.
+    public let grain: Int
+    /// Largest `grain`.
+    public static let maximumGrain = 64
     private let lumaTexture: [UInt8]
     private let chromaUTexture: [UInt8]
     private let chromaVTexture: [UInt8]
+    /// Two pictures' worth of grain values; a frame takes a window of it at an offset of its own.
+    private let grainTable: [Int8]
 
-    /// `width` and `height` must be at least 32 so the counter and square fit.
-    public init(width: Int, height: Int) {
+    /// `width` and `height` must be at least 32 so the counter and square fit; `grain` is clamped to
+    /// 0...`maximumGrain`.
+    public init(width: Int, height: Int, grain: Int = 0) {
         precondition(width >= 32 && height >= 32, "SyntheticVideoSource needs at least 32x32")
         self.width = width
         self.height = height
+        self.grain = min(max(grain, 0), Self.maximumGrain)
         self.counterBarHeight = max(8, min(16, height / 8))
+        grainTable = Self.grainTable(count: self.grain > 0 ? 2 * width * height : 0, grain: self.grain)
         let period = Self.period
         // Smooth vertical gradient + horizontal triangle wave + fine 4x4 checker: enough texture for
         // rate control to spend bits on, all periodic in x so the pan is a plain offset copy.
@@ -85,6 +97,19 @@ public struct SyntheticVideoSource: Sendable {
             Self.fill(base + vStart, stride: chromaWidth, x: chromaSquare.x, y: chromaSquare.y,
                       width: chromaSquare.size, height: chromaSquare.size, value: 200)
 
+            if grain > 0 {
+                // A frame's window starts at a pseudo-random pixel, far from the last one's (no motion
+                // vector finds it), and is a function of the frame index like the rest of the picture.
+                let pixels = width * height
+                let offset = Int(Self.mix(UInt64(index)) % UInt64(pixels))
+                grainTable.withUnsafeBufferPointer { noise in
+                    guard let noise = noise.baseAddress else { return }
+                    for pixel in (barHeight * width)..<pixels {
+                        base[pixel] = UInt8(clamping: Int(base[pixel]) + Int(noise[offset + pixel]))
+                    }
+                }
+            }
+
             // Counter bar: one black/white cell per bit, most significant first, neutral chroma.
             let counter = index & ((1 << Self.counterBits) - 1)
             for bit in 0..<Self.counterBits {
@@ -138,6 +163,20 @@ public struct SyntheticVideoSource: Sendable {
         guard range > 0 else { return 0 }
         let phase = (max(0, frame) % (2 * range)) * step % (2 * range)
         return phase <= range ? phase : 2 * range - phase
+    }
+
+    /// SplitMix64's finalizer: a well-spread 64-bit value from a counter.
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `count` values in -grain...grain from a fixed seed, so every source of a size draws the same grain.
+    private static func grainTable(count: Int, grain: Int) -> [Int8] {
+        let span = UInt64(2 * grain + 1)
+        return (0..<count).map { Int8(Int(mix(UInt64($0) &+ 0x5EED) % span) - grain) }
     }
 
     private static func texture(width: Int, height: Int, _ value: (Int, Int) -> Int) -> [UInt8] {

@@ -76,6 +76,8 @@ struct PeerLearnLoad: AsyncParsableCommand {
         var transportFeedback = true
         @Flag(inversion: .prefixedNo, help: "Publishers offer transport-wide-cc and follow the relay's feedback like a browser: the encoders' bitrate (simulcast layers lowest first, a layer the estimate cannot carry paused) and the pacing rate come from the send-side estimate, never above --video-kbps. --no-publisher-adaptation sends --video-kbps whatever the link takes, for fixed-rate benchmarks. Default: on, except for ramp, which searches for the relay's limit under a fixed offered load (an overloaded relay delays arrivals, and adapting publishers would back off).")
         var publisherAdaptation: Bool?
+        @Option(help: "Random grain in the publishers' pictures, 0-64 luma levels: a smooth test picture cannot use more than about 4 KB a frame at 640x360, so at high frame rates the encoder falls short of --video-kbps without it.")
+        var grain = 0
         @Flag(help: "Read the viewers that only count what they receive (not decoding, tracked or capped) in batches, one recvmmsg per socket every 100 µs, like the limit probe's sink: one tester core then takes what one relay core can send. They unprotect one packet in 100 and give no latency samples. Needs --no-transport-feedback.")
         var batchedReads = false
         @Option(help: "Seconds between everyone having joined and the measured window (settling, ramp-up).")
@@ -87,6 +89,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             guard (0...100_000).contains(decodingViewers) else { throw ValidationError("--decoding-viewers must be 0...100000") }
             guard (1...10_000).contains(frameDeadlineMs) else { throw ValidationError("--frame-deadline-ms must be 1...10000") }
             guard (1...240).contains(frameRate) else { throw ValidationError("--frame-rate must be 1...240") }
+            guard (0...64).contains(grain) else { throw ValidationError("--grain must be 0...64") }
             guard (0...3_600).contains(warmup) else { throw ValidationError("--warmup must be 0...3600") }
             if let rejoinAfterMs, !(100...60_000).contains(rejoinAfterMs) {
                 throw ValidationError("--rejoin-after-ms must be 100...60000")
@@ -123,6 +126,7 @@ struct PeerLearnLoad: AsyncParsableCommand {
             configuration.duration = .seconds(duration)
             configuration.videoKbps = videoKbps
             configuration.frameRate = frameRate
+            configuration.grain = grain
             configuration.serverPID = serverPid
             configuration.localAddress = localAddress
             configuration.pacing = pace

@@ -70,7 +70,7 @@ def test_frame_rate_out_of_range_is_refused():
 def test_batched_reads_count_what_the_relay_forwards(server):
     # The decoding viewer reads through NIO; the other four in batches. Both must see the same packets.
     (result,), table = run_load(server, "lecture", "--viewers", "5", "--video-kbps", "600", "--batched-reads",
-                                "--no-transport-feedback", "--decoding-viewers", "1")
+                                "--no-transport-feedback", "--decoding-viewers", "1", "--grain", "8")
     print("\n" + table)
     assert result["joined"] == 5 and result["lossPercent"] < 1.0
     viewers = result["viewers"]
@@ -90,6 +90,11 @@ def test_batched_reads_count_what_the_relay_forwards(server):
 def test_batched_reads_need_viewers_without_transport_feedback():
     completed = subprocess.run([str(LOAD), "lecture", "--batched-reads"], capture_output=True, text=True, timeout=60)
     assert completed.returncode != 0 and "--batched-reads needs --no-transport-feedback" in completed.stderr
+
+
+def test_grain_out_of_range_is_refused():
+    completed = subprocess.run([str(LOAD), "lecture", "--grain", "65"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode != 0 and "--grain must be 0...64" in completed.stderr
 
 
 def test_pacing_refuses_an_index_send_time():

@@ -25,6 +25,31 @@ import Testing
         }
     }
 
+    @Test func grainIsNewInEveryFrameAndLeavesTheCounterReadable() {
+        let plain = SyntheticVideoSource(width: 160, height: 96)
+        let grainy = SyntheticVideoSource(width: 160, height: 96, grain: 20)
+        #expect(grainy.frame(at: 5) == SyntheticVideoSource(width: 160, height: 96, grain: 20).frame(at: 5))
+        let clean = plain.frame(at: 5), noisy = grainy.frame(at: 5)
+        let bar = grainy.counterBarHeight * 160
+        // Below the bar every pixel moves by at most the grain, and most move.
+        var moved = 0
+        for pixel in bar..<(160 * 96) {
+            let difference = abs(Int(noisy.data[pixel]) - Int(clean.data[pixel]))
+            #expect(difference <= 20)
+            if difference > 0 { moved += 1 }
+        }
+        #expect(moved > (160 * 96 - bar) * 8 / 10)
+        #expect(Array(noisy.data[0..<bar]) == Array(clean.data[0..<bar]))
+        #expect(grainy.frameCounter(in: noisy) == 5)
+        // The next frame's grain is not this one's moved: the difference from the clean picture changes.
+        let next = grainy.frame(at: 6), cleanNext = plain.frame(at: 6)
+        let sameGrain = (bar..<(160 * 96)).filter {
+            Int(next.data[$0]) - Int(cleanNext.data[$0]) == Int(noisy.data[$0]) - Int(clean.data[$0])
+        }.count
+        #expect(sameGrain < (160 * 96 - bar) / 4)
+        #expect(SyntheticVideoSource(width: 160, height: 96, grain: 1_000).grain == SyntheticVideoSource.maximumGrain)
+    }
+
     @Test(arguments: [0, 1, 2, 255, 4_660, 65_535, 65_536 + 9])
     func frameCounterReadsBack(index: Int) {
         let source = SyntheticVideoSource(width: 160, height: 96)

@@ -21,6 +21,29 @@ import Testing
         return (source, frames)
     }
 
+    /// At a high frame rate the smooth picture runs out of detail below the target; with grain the rate
+    /// control reaches it (what `peerlearn-load --grain` is for).
+    @Test func grainLetsTheEncoderReachItsTargetAtHighFrameRates() throws {
+        func bytesPerSecond(grain: Int) throws -> Int {
+            let (width, height, frameRate, kbps) = (320, 180, 120, 4_000)
+            let source = SyntheticVideoSource(width: width, height: height, grain: grain)
+            let encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: kbps))
+            var picture = I420Frame(width: width, height: height)
+            var total = 0
+            // The second second: rate control has settled.
+            for index in 0..<(2 * frameRate) {
+                source.render(frameIndex: index, into: &picture)
+                let size = try encoder.encode(picture)?.data.count ?? 0
+                if index >= frameRate { total += size }
+            }
+            return total
+        }
+        let target = 4_000 * 1_000 / 8
+        let smooth = try bytesPerSecond(grain: 0), grainy = try bytesPerSecond(grain: 16)
+        #expect(smooth < target * 6 / 10, "the smooth picture used \(smooth) of \(target) bytes")
+        #expect(grainy > target * 85 / 100 && grainy < target * 115 / 100, "with grain: \(grainy) of \(target) bytes")
+    }
+
     @Test func oneSecondHitsKeyframesAndBitrateBand() throws {
         let (_, frames) = try Self.encodeOneSecond()
         #expect(frames.count == Self.frameRate)
