@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test func theSentIndexRemembersLayerAndPictureDeltas() {
-        var index = SentPacketIndex(capacity: 512)
+        let index = SentPacketIndex(capacity: 512)
         index.record(sent: 700, source: 9, layer: 2, pictureIDDelta: 0x7FFF, tl0Delta: 200)
         #expect(index.lookup(sent: 700) == .init(layer: 2, source: 9, pictureIDDelta: 0x7FFF, tl0Delta: 200))
         #expect(index.lookup(sent: 700 &+ 512) == nil)

@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func theLegsIndexAndDuplicateGuardGrowWithoutLosingEntries() {
-        var index = SentPacketIndex(capacity: 128)
+        let index = SentPacketIndex(capacity: 128)
         for sent in 0..<128 { index.record(sent: UInt16(sent), source: UInt16(1_000 + sent), layer: 1, pictureIDDelta: 3) }
         index.grow(to: 512)
         #expect(index.capacity == 512)

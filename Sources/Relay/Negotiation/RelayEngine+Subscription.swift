@@ -32,7 +32,7 @@ extension RelayEngine {
             ufrag: Self.randomToken(length: 8, using: &random), password: Self.randomToken(length: 24, using: &random),
             fingerprint: certificate.fingerprint,
             candidates: configuration.announcedAddresses.map { ($0, configuration.port) })
-        var state = NegotiationState(
+        let state = NegotiationState(
             local: local, cname: Self.randomToken(length: 16, using: &random),
             sessionID: UInt64.random(in: 1...(1 << 62), using: &random))
         let participant = Participant(
