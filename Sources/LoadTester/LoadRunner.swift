@@ -423,7 +423,8 @@ public final class LoadRunner: @unchecked Sendable {
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
                     width: self.configuration.width, height: self.configuration.height,
                     frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
-                    grain: self.configuration.grain, sendTime: participant.sendTime, extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
+                    grain: self.configuration.grain, sendTime: participant.sendTime,
+                    extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
                 if participant.simulcastRIDs.isEmpty, !self.configuration.publisherAdaptation {
                     participant.publisher?.sharedEncoder = try self.sharedEncoder()
                 }

@@ -107,7 +107,8 @@ struct PeerLearnLoad: AsyncParsableCommand {
                 throw ValidationError("--width and --height must be even, 16...3840 and 16...2160")
             }
             if batchedReads && transportFeedback {
-                throw ValidationError("--batched-reads needs --no-transport-feedback: a viewer's feedback needs each packet's arrival time")
+                throw ValidationError(
+                    "--batched-reads needs --no-transport-feedback: a viewer's feedback needs each packet's arrival time")
             }
             if simulcast && target != .peerlearn { throw ValidationError("--simulcast runs against PeerLearn only") }
             if cappedViewers > 0 && viewerNetns == nil {

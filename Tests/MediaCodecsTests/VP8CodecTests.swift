@@ -27,7 +27,8 @@ import Testing
         func bytesPerSecond(grain: Int) throws -> Int {
             let (width, height, frameRate, kbps) = (320, 180, 120, 4_000)
             let source = SyntheticVideoSource(width: width, height: height, grain: grain)
-            let encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: kbps))
+            let encoder = try VP8Encoder(
+                .init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: kbps))
             var picture = I420Frame(width: width, height: height)
             var total = 0
             // The second second: rate control has settled.
