@@ -419,15 +419,14 @@ public final class LoadRunner: @unchecked Sendable {
             participant.prepareNackResponder()
             participant.prepareTransportFeedback()
             if participant.role == .publisher {
+                let fixedRate = participant.simulcastRIDs.isEmpty && !self.configuration.publisherAdaptation
                 participant.publisher = try MediaPublisher(
                     videoSSRC: participant.peer.videoSSRC, audioSSRC: participant.peer.audioSSRC,
                     width: self.configuration.width, height: self.configuration.height,
                     frameRate: self.configuration.frameRate, videoKbps: self.configuration.videoKbps,
                     grain: self.configuration.grain, sendTime: participant.sendTime,
-                    extensionIDs: participant.extensionIDs, sendLog: participant.sendLog)
-                if participant.simulcastRIDs.isEmpty, !self.configuration.publisherAdaptation {
-                    participant.publisher?.sharedEncoder = try self.sharedEncoder()
-                }
+                    extensionIDs: participant.extensionIDs, sendLog: participant.sendLog,
+                    sharedEncoder: fixedRate ? try self.sharedEncoder() : nil)
                 if !participant.simulcastRIDs.isEmpty, let publisher = participant.publisher {
                     let peer = participant.peer
                     publisher.sendSimulcast(

@@ -12,8 +12,9 @@ final class MediaPublisher {
 
     let videoSSRC: UInt32
     let audioSSRC: UInt32
-    private let encoder: VP8Encoder
-    private let source: SyntheticVideoSource
+    /// Its own encoder and picture; nil when it was made to send the run's shared encoder's frames.
+    private let encoder: VP8Encoder?
+    private let source: SyntheticVideoSource?
     private var frame: I420Frame
     private var packetizer: VP8Packetizer
     private let opus: OpusEncoder
@@ -38,13 +39,14 @@ final class MediaPublisher {
     /// set as it leaves (`PublisherRateControl`).
     var transportSequence: RTPHeaderExtension?
     /// The run's one encoder, when this publisher sends at a fixed rate without simulcast (`SharedVideoEncoder`).
-    var sharedEncoder: SharedVideoEncoder?
+    let sharedEncoder: SharedVideoEncoder?
     /// When the last frames were encoded (a ring), for the frame rate the encoders really get.
     private var frameTimes = [ContinuousClock.Instant](repeating: .now, count: 16)
 
     init(
         videoSSRC: UInt32, audioSSRC: UInt32, width: Int, height: Int, frameRate: Int, videoKbps: Int, grain: Int = 0,
-        sendTime: SendTimeCarrier = .privateExtension, extensionIDs: SendTimeExtensionIDs, sendLog: SendTimeLog? = nil
+        sendTime: SendTimeCarrier = .privateExtension, extensionIDs: SendTimeExtensionIDs, sendLog: SendTimeLog? = nil,
+        sharedEncoder: SharedVideoEncoder? = nil
     ) throws {
         self.videoSSRC = videoSSRC
         self.audioSSRC = audioSSRC
@@ -52,9 +54,17 @@ final class MediaPublisher {
         self.extensionIDs = extensionIDs
         self.sendLog = sendLog
         self.frameRate = frameRate
-        encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: videoKbps))
-        source = SyntheticVideoSource(width: width, height: height, grain: grain)
-        frame = I420Frame(width: width, height: height)
+        self.sharedEncoder = sharedEncoder
+        if sharedEncoder == nil {
+            encoder = try VP8Encoder(.init(width: width, height: height, frameRate: frameRate, targetBitrateKbps: videoKbps))
+            source = SyntheticVideoSource(width: width, height: height, grain: grain)
+            frame = I420Frame(width: width, height: height)
+        } else {
+            // A shared encoder's publisher renders and encodes nothing: no libvpx context, picture or grain table.
+            encoder = nil
+            source = nil
+            frame = I420Frame(width: 2, height: 2)
+        }
         packetizer = try VP8Packetizer(maxPayloadSize: Self.maximumPayload, initialPictureID: 0)
         opus = try OpusEncoder(.init(channels: .mono, application: .voip, bitrate: 32_000))
         tone = SyntheticAudioSource(channels: .mono)
@@ -82,7 +92,7 @@ final class MediaPublisher {
         let scale = min(max(Double(frameRate) / measuredFrameRate, 1), 2)
         let kbps = rates.map { Int(min(max(Double($0) * scale / 1_000, 1), 100_000)) }
         guard !layers.isEmpty else {
-            if let rate = kbps.first { try? encoder.setTargetBitrate(kbps: rate) }
+            if let rate = kbps.first { try? encoder?.setTargetBitrate(kbps: rate) }
             return
         }
         for index in layers.indices where index < rates.count {
@@ -109,11 +119,11 @@ final class MediaPublisher {
     func nextVideoPackets(sendTime: () -> UInt64) -> [[UInt8]] {
         frameStarted()
         if !layers.isEmpty { return nextSimulcastPackets(sendTime: sendTime) }
-        if sharedEncoder == nil { source.render(frameIndex: frameIndex, into: &frame) }
+        if sharedEncoder == nil { source?.render(frameIndex: frameIndex, into: &frame) }
         let timestamp = videoTimestampBase &+ UInt32(truncatingIfNeeded: frameIndex * 90_000 / frameRate)
         let index = frameIndex
         frameIndex += 1
-        let next = sharedEncoder.map { $0.frame() } ?? (try? encoder.encode(frame, forceKeyframe: keyframeRequested))
+        let next = sharedEncoder.map { $0.frame() } ?? (try? encoder?.encode(frame, forceKeyframe: keyframeRequested))
         guard let encoded = next else { return [] }
         keyframeRequested = false
         let stamp = stamp(video: true, index: index, sendTime: sendTime())

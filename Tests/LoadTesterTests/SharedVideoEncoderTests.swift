@@ -11,8 +11,7 @@ struct SharedVideoEncoderTests {
     func publisher(ssrc: UInt32, sharing encoder: SharedVideoEncoder) throws -> MediaPublisher {
         let publisher = try MediaPublisher(
             videoSSRC: ssrc, audioSSRC: ssrc + 1, width: 320, height: 180, frameRate: 30, videoKbps: 300,
-            extensionIDs: ids)
-        publisher.sharedEncoder = encoder
+            extensionIDs: ids, sharedEncoder: encoder)
         return publisher
     }
 
