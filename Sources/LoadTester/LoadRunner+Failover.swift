@@ -60,11 +60,8 @@ extension LoadRunner {
         }
     }
 
-    /// A version-2 packet whose payload type is not RTCP's (RFC 5761 §4).
+    /// A version-2 packet whose payload type is not RTCP's (`SimulatedParticipant.isRTP`).
     static func isRTP(_ bytes: ByteBuffer) -> Bool {
-        guard bytes.readableBytes >= 12, let first = bytes.getInteger(at: bytes.readerIndex, as: UInt8.self),
-            let second = bytes.getInteger(at: bytes.readerIndex + 1, as: UInt8.self)
-        else { return false }
-        return first & 0xC0 == 0x80 && !(64...95).contains(second & 0x7F)
+        bytes.withUnsafeReadableBytes(SimulatedParticipant.isRTP)
     }
 }
